@@ -1,0 +1,50 @@
+//! Subcommands, each resolved from flags and environment into settings before it runs.
+
+mod sandbox;
+
+use clap::{Parser, Subcommand};
+
+/// Drive Bitbucket with an AI agent, safely and visibly.
+///
+/// Without Bitbucket credentials everything runs against a local sandbox that speaks the
+/// Bitbucket Cloud REST API.
+#[derive(Debug, Parser)]
+#[command(name = "bbagent", version, propagate_version = true)]
+pub struct Cli {
+    /// More logging on stderr (-v, -vv); `BBAGENT_LOG` takes a full filter.
+    #[arg(short, long, action = clap::ArgAction::Count, global = true)]
+    pub verbose: u8,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run a local Bitbucket Cloud sandbox (REST 2.0 over HTTP, real git, SQLite).
+    Sandbox(sandbox::SandboxArgs),
+}
+
+pub async fn run(cli: Cli) -> anyhow::Result<()> {
+    match cli.command {
+        Command::Sandbox(args) => sandbox::run(args).await,
+    }
+}
+
+/// A `hint:` line for errors whose cure is known.
+pub fn hint_for(err: &anyhow::Error) -> Option<String> {
+    for cause in err.chain() {
+        if let Some(e) = cause.downcast_ref::<bitbucket_sandbox::SandboxError>() {
+            return match e {
+                bitbucket_sandbox::SandboxError::Locked { .. } => Some(
+                    "stop the other sandbox, or give this one its own folder with `--data-dir`".into(),
+                ),
+                bitbucket_sandbox::SandboxError::Bind { .. } => Some(
+                    "another program uses that port: pick another with `--listen 127.0.0.1:PORT` (port 0 picks a free one)".into(),
+                ),
+                _ => None,
+            };
+        }
+    }
+    None
+}

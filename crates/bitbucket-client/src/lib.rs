@@ -1,0 +1,1 @@
+//! Typed async client for Bitbucket Cloud REST 2.0.

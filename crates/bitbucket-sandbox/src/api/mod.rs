@@ -1,0 +1,187 @@
+//! The REST 2.0 routes, one module per resource, and the extractors they share.
+
+mod issues;
+mod pullrequests;
+mod refs;
+mod repositories;
+mod snippets;
+mod source;
+mod users;
+
+use axum::Router;
+use axum::extract::{FromRequestParts, Request, State};
+use axum::http::request::Parts;
+use axum::http::{StatusCode, Uri};
+use axum::middleware;
+use axum::routing::get;
+use percent_encoding::{AsciiSet, NON_ALPHANUMERIC};
+use serde::de::DeserializeOwned;
+
+use crate::error::{ApiError, ApiResult};
+use crate::git::{GitError, GitStore};
+use crate::state::SharedState;
+
+/// Characters escaped when a name (a branch, a path) is put into one URL path segment.
+pub const SEGMENT: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'_')
+    .remove(b'.')
+    .remove(b'~');
+
+/// Builds the whole application: `/2.0/...` routes, fault injection, the error envelope for
+/// unknown paths and wrong methods.
+pub fn router(state: SharedState) -> Router {
+    let repo = "/2.0/repositories/{workspace}/{repo_slug}";
+    let api = Router::new()
+        .route("/2.0/user", get(users::current_user))
+        .route("/2.0/user/workspaces", get(users::user_workspaces))
+        .route("/2.0/workspaces", get(users::workspaces_gone))
+        .route("/2.0/workspaces/{workspace}", get(users::get_workspace))
+        .route("/2.0/workspaces/{workspace}/members", get(users::members))
+        .route("/2.0/repositories/{workspace}", get(repositories::list))
+        .route(
+            repo,
+            get(repositories::get)
+                .post(repositories::create)
+                .delete(repositories::delete),
+        )
+        .route(
+            &format!("{repo}/refs/branches"),
+            get(refs::list_branches).post(refs::create_branch),
+        )
+        .route(
+            &format!("{repo}/refs/branches/{{*name}}"),
+            get(refs::get_branch).delete(refs::delete_branch),
+        )
+        .route(
+            &format!("{repo}/refs/tags"),
+            get(refs::list_tags).post(refs::create_tag),
+        )
+        .route(&format!("{repo}/refs/tags/{{*name}}"), get(refs::get_tag))
+        .route(&format!("{repo}/commits"), get(source::commits_default))
+        .route(
+            &format!("{repo}/commits/{{*revision}}"),
+            get(source::commits),
+        )
+        .route(
+            &format!("{repo}/commit/{{commit}}"),
+            get(source::get_commit),
+        )
+        .route(&format!("{repo}/src"), get(source::src_root_redirect))
+        .route(&format!("{repo}/src/{{commit}}"), get(source::src_root))
+        .route(
+            &format!("{repo}/src/{{commit}}/{{*path}}"),
+            get(source::src_path),
+        )
+        .route(
+            &format!("{repo}/issues"),
+            get(issues::list).post(issues::create),
+        )
+        .route(
+            &format!("{repo}/issues/{{issue_id}}"),
+            get(issues::get).put(issues::update).delete(issues::delete),
+        )
+        .route(
+            &format!("{repo}/issues/{{issue_id}}/comments"),
+            get(issues::list_comments).post(issues::create_comment),
+        )
+        .route(
+            &format!("{repo}/issues/{{issue_id}}/comments/{{comment_id}}"),
+            get(issues::get_comment),
+        )
+        .route(
+            &format!("{repo}/pullrequests"),
+            get(pullrequests::list).post(pullrequests::create),
+        )
+        .route(
+            &format!("{repo}/pullrequests/{{pull_request_id}}"),
+            get(pullrequests::get).put(pullrequests::update),
+        )
+        .route("/2.0/snippets/{workspace}", get(snippets::list))
+        .route("/2.0/snippets/{workspace}/{encoded_id}", get(snippets::get))
+        .route(
+            "/2.0/snippets/{workspace}/{encoded_id}/comments",
+            get(snippets::list_comments).post(snippets::create_comment),
+        )
+        .route(
+            "/2.0/snippets/{workspace}/{encoded_id}/files/{*path}",
+            get(snippets::file),
+        )
+        .method_not_allowed_fallback(method_not_allowed)
+        .fallback(not_found)
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            crate::faults::inject,
+        ))
+        .with_state(state);
+    Router::new().merge(api)
+}
+
+async fn not_found(uri: Uri) -> ApiError {
+    ApiError::not_found(format!("Resource not found: {}", uri.path()))
+}
+
+async fn method_not_allowed(request: Request) -> ApiError {
+    ApiError::new(
+        StatusCode::METHOD_NOT_ALLOWED,
+        format!(
+            "Method {} is not allowed on {}",
+            request.method(),
+            request.uri().path()
+        ),
+    )
+}
+
+/// Strips a trailing slash before routing, as Bitbucket treats `/x/` and `/x` alike.
+pub fn normalize_path(mut request: Request) -> Request {
+    let uri = request.uri();
+    let path = uri.path();
+    if path.len() > 1 && path.ends_with('/') {
+        let trimmed = path.trim_end_matches('/');
+        let trimmed = if trimmed.is_empty() { "/" } else { trimmed };
+        let rebuilt = match uri.query() {
+            Some(q) => format!("{trimmed}?{q}"),
+            None => trimmed.to_owned(),
+        };
+        if let Ok(new_uri) = rebuilt.parse::<Uri>() {
+            *request.uri_mut() = new_uri;
+        }
+    }
+    request
+}
+
+/// `axum::extract::Path`, with rejections rendered as the error envelope.
+pub struct P<T>(pub T);
+
+impl<T> FromRequestParts<SharedState> for P<T>
+where
+    T: DeserializeOwned + Send,
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &SharedState) -> ApiResult<Self> {
+        axum::extract::Path::<T>::from_request_parts(parts, state)
+            .await
+            .map(|axum::extract::Path(v)| P(v))
+            .map_err(|e| ApiError::bad_request(format!("Invalid path: {}", e.body_text())))
+    }
+}
+
+/// Runs git work on the blocking pool.
+pub async fn git<T, F>(state: &State<SharedState>, f: F) -> ApiResult<T>
+where
+    T: Send + 'static,
+    F: FnOnce(&GitStore) -> Result<T, GitError> + Send + 'static,
+{
+    let state = state.0.clone();
+    Ok(tokio::task::spawn_blocking(move || f(&state.git)).await??)
+}
+
+/// Parses a numeric id from a path segment with a Bitbucket-style error.
+pub fn parse_id(raw: &str, what: &str) -> ApiResult<i64> {
+    raw.parse::<i64>().ok().filter(|n| *n > 0).ok_or_else(|| {
+        ApiError::bad_request(format!(
+            "Invalid {what} '{raw}': expected a positive number"
+        ))
+    })
+}

@@ -1,0 +1,409 @@
+//! Pull requests between branches of one repository.
+
+use axum::Json;
+use axum::extract::State;
+use axum::response::Response;
+use serde::Deserialize;
+use serde_json::Value;
+
+use super::issues::created;
+use super::{P, git, parse_id};
+use crate::body;
+use crate::db::{PullRequestRow, RepoRow, UserRow, WorkspaceRow};
+use crate::error::{ApiError, ApiResult};
+use crate::paging::{MAX_PR_PAGELEN, Params, paginate};
+use crate::render::{self, PullRequestContext};
+use crate::state::{Access, AppState, Caller, SharedState, now};
+
+pub const STATES: &[&str] = &["OPEN", "MERGED", "DECLINED", "SUPERSEDED"];
+
+async fn pr_value(
+    state: &AppState,
+    ws: &WorkspaceRow,
+    repo: &RepoRow,
+    pr: &PullRequestRow,
+    users: &[UserRow],
+) -> ApiResult<Value> {
+    let reviewer_ids: Vec<i64> = sqlx::query_scalar(
+        "SELECT user_id FROM pr_reviewers WHERE repo_id = ? AND pr_id = ? ORDER BY user_id",
+    )
+    .bind(repo.id)
+    .bind(pr.id)
+    .fetch_all(&state.db.pool)
+    .await?;
+    let reviewers: Vec<UserRow> = users
+        .iter()
+        .filter(|u| reviewer_ids.contains(&u.id))
+        .cloned()
+        .collect();
+    let author = users
+        .iter()
+        .find(|u| u.id == pr.author_id)
+        .ok_or_else(|| ApiError::internal(format_args!("author {} vanished", pr.author_id)))?;
+    Ok(render::pull_request(
+        state,
+        ws,
+        repo,
+        pr,
+        &PullRequestContext {
+            author,
+            reviewers: &reviewers,
+            comment_count: 0,
+        },
+    ))
+}
+
+pub async fn list(
+    State(state): State<SharedState>,
+    caller: Caller,
+    P((workspace, slug)): P<(String, String)>,
+    params: Params,
+) -> ApiResult<Json<Value>> {
+    let (ws, repo) = state.repo(&caller, &workspace, &slug, Access::Read).await?;
+    let mut wanted: Vec<String> = Vec::new();
+    for s in params.get_all("state") {
+        let upper = s.trim().to_ascii_uppercase();
+        if !STATES.contains(&upper.as_str()) {
+            return Err(ApiError::bad_request(format!(
+                "Invalid state '{s}': expected one of {}",
+                STATES.join(", ")
+            ))
+            .with_field("state", format!("'{s}' is not a valid choice.")));
+        }
+        wanted.push(upper);
+    }
+    if wanted.is_empty() {
+        wanted.push("OPEN".into());
+    }
+    let rows = sqlx::query("SELECT * FROM pullrequests WHERE repo_id = ? ORDER BY id DESC")
+        .bind(repo.id)
+        .fetch_all(&state.db.pool)
+        .await?;
+    let users = state.all_users().await?;
+    let mut items = Vec::new();
+    for row in &rows {
+        let pr = PullRequestRow::from_row(row)?;
+        if wanted.contains(&pr.state) {
+            items.push(pr_value(&state, &ws, &repo, &pr, &users).await?);
+        }
+    }
+    Ok(Json(paginate(
+        &state.origin,
+        &params,
+        items,
+        MAX_PR_PAGELEN,
+    )?))
+}
+
+async fn load(state: &AppState, repo: &RepoRow, id: i64) -> ApiResult<PullRequestRow> {
+    let row = sqlx::query("SELECT * FROM pullrequests WHERE repo_id = ? AND id = ?")
+        .bind(repo.id)
+        .bind(id)
+        .fetch_optional(&state.db.pool)
+        .await?
+        .ok_or_else(|| ApiError::not_found(format!("Pull request #{id} does not exist")))?;
+    Ok(PullRequestRow::from_row(&row)?)
+}
+
+pub async fn get(
+    State(state): State<SharedState>,
+    caller: Caller,
+    P((workspace, slug, id)): P<(String, String, String)>,
+) -> ApiResult<Json<Value>> {
+    let (ws, repo) = state.repo(&caller, &workspace, &slug, Access::Read).await?;
+    let pr = load(&state, &repo, parse_id(&id, "pull request id")?).await?;
+    let users = state.all_users().await?;
+    Ok(Json(pr_value(&state, &ws, &repo, &pr, &users).await?))
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct Endpoint {
+    branch: Option<BranchName>,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct BranchName {
+    name: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct PrInput {
+    title: Option<String>,
+    description: Option<String>,
+    source: Option<Endpoint>,
+    destination: Option<Endpoint>,
+    reviewers: Option<Vec<Value>>,
+    close_source_branch: Option<bool>,
+    draft: Option<bool>,
+}
+
+fn endpoint_branch(e: &Option<Endpoint>) -> Option<String> {
+    e.as_ref()
+        .and_then(|e| e.branch.as_ref())
+        .and_then(|b| b.name.as_deref())
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(str::to_owned)
+}
+
+async fn reviewer_ids(
+    state: &AppState,
+    ws: &WorkspaceRow,
+    author: &UserRow,
+    reviewers: &[Value],
+) -> ApiResult<Vec<i64>> {
+    let mut ids = Vec::new();
+    for r in reviewers {
+        let key = match r {
+            Value::String(s) => Some(s.clone()),
+            Value::Object(o) => ["uuid", "account_id", "username", "nickname"]
+                .iter()
+                .find_map(|k| o.get(*k).and_then(Value::as_str))
+                .map(str::to_owned),
+            _ => None,
+        }
+        .ok_or_else(|| {
+            ApiError::bad_request(
+                "Malformed reviewers list: give each reviewer's uuid or account_id",
+            )
+            .with_field("reviewers", "Malformed reviewers list.")
+        })?;
+        let user = state.find_user(&key).await?.ok_or_else(|| {
+            ApiError::bad_request(format!("Reviewer '{key}' not found"))
+                .with_field("reviewers", "Unknown user.")
+        })?;
+        if user.id == author.id {
+            return Err(ApiError::bad_request(format!(
+                "{} is the author and cannot be included as a reviewer.",
+                user.display_name
+            ))
+            .with_field("reviewers", "The author cannot review."));
+        }
+        if state.permission(ws.id, &user).await?.is_none() {
+            return Err(ApiError::bad_request(format!(
+                "Reviewer '{key}' is not a member of the workspace '{}'",
+                ws.slug
+            ))
+            .with_field("reviewers", "Not a member."));
+        }
+        if !ids.contains(&user.id) {
+            ids.push(user.id);
+        }
+    }
+    Ok(ids)
+}
+
+pub async fn create(
+    state: State<SharedState>,
+    caller: Caller,
+    P((workspace, slug)): P<(String, String)>,
+    raw: axum::body::Bytes,
+) -> ApiResult<Response> {
+    let input: PrInput = body::parse(&raw)?;
+    let (ws, repo) = state
+        .repo(&caller, &workspace, &slug, Access::Write)
+        .await?;
+    let author = caller.require()?.clone();
+    let title = input.title.as_deref().map(str::trim).unwrap_or("");
+    if title.is_empty() {
+        return Err(ApiError::bad_request("title: This field is required.")
+            .with_field("title", "This field is required."));
+    }
+    let source = endpoint_branch(&input.source).ok_or_else(|| {
+        ApiError::bad_request("source: This field is required.").with_field(
+            "source",
+            "Give the source branch as {\"branch\": {\"name\": ...}}.",
+        )
+    })?;
+    let destination =
+        endpoint_branch(&input.destination).unwrap_or_else(|| repo.mainbranch.clone());
+    let (w, r, s, d) = (
+        ws.slug.clone(),
+        repo.slug.clone(),
+        source.clone(),
+        destination.clone(),
+    );
+    let (src_ref, dst_ref) = git(&state, move |g| {
+        Ok((g.branch(&w, &r, &s)?, g.branch(&w, &r, &d)?))
+    })
+    .await?;
+    let src_ref = src_ref.ok_or_else(|| {
+        ApiError::bad_request(format!(
+            "Source branch \"{source}\" not found in {}/{}",
+            ws.slug, repo.slug
+        ))
+        .with_field("source", "No such branch.")
+    })?;
+    let dst_ref = dst_ref.ok_or_else(|| {
+        ApiError::bad_request(format!(
+            "Destination branch \"{destination}\" not found in {}/{}",
+            ws.slug, repo.slug
+        ))
+        .with_field("destination", "No such branch.")
+    })?;
+    if source == destination {
+        return Err(
+            ApiError::bad_request("Source and destination branches must be different")
+                .with_field("destination", "Same as the source."),
+        );
+    }
+    let (w, r) = (ws.slug.clone(), repo.slug.clone());
+    let (sh, dh) = (src_ref.target.hash.clone(), dst_ref.target.hash.clone());
+    let merged = git(&state, move |g| g.is_ancestor(&w, &r, &sh, &dh)).await?;
+    if merged {
+        return Err(
+            ApiError::bad_request("There are no changes to be pulled").with_detail(format!(
+                "Every commit of \"{source}\" is already on \"{destination}\"."
+            )),
+        );
+    }
+    let reviewers = reviewer_ids(
+        &state,
+        &ws,
+        &author,
+        input.reviewers.as_deref().unwrap_or(&[]),
+    )
+    .await?;
+    let ts = now();
+    let _guard = state.db.write().await;
+    let open: Option<i64> = sqlx::query_scalar(
+        "SELECT id FROM pullrequests WHERE repo_id = ? AND state = 'OPEN' AND source_branch = ? AND destination_branch = ?",
+    )
+    .bind(repo.id)
+    .bind(&source)
+    .bind(&destination)
+    .fetch_optional(&state.db.pool)
+    .await?;
+    if let Some(existing) = open {
+        return Err(ApiError::bad_request(format!(
+            "Only one pull request may be open for a given source and target branch: #{existing} already is"
+        )));
+    }
+    let mut tx = state.db.pool.begin().await?;
+    let id: i64 = sqlx::query_scalar(
+        "UPDATE repositories SET next_pr_id = next_pr_id + 1 WHERE id = ? RETURNING next_pr_id - 1",
+    )
+    .bind(repo.id)
+    .fetch_one(&mut *tx)
+    .await?;
+    let row = sqlx::query(
+        "INSERT INTO pullrequests (repo_id, id, title, description, state, author_id, source_branch, source_commit,
+            destination_branch, destination_commit, close_source_branch, draft, created_on, updated_on)
+         VALUES (?, ?, ?, ?, 'OPEN', ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING *",
+    )
+    .bind(repo.id)
+    .bind(id)
+    .bind(title)
+    .bind(input.description.as_deref().unwrap_or(""))
+    .bind(author.id)
+    .bind(&source)
+    .bind(&src_ref.target.hash)
+    .bind(&destination)
+    .bind(&dst_ref.target.hash)
+    .bind(input.close_source_branch.unwrap_or(false))
+    .bind(input.draft.unwrap_or(false))
+    .bind(&ts)
+    .bind(&ts)
+    .fetch_one(&mut *tx)
+    .await?;
+    for reviewer in &reviewers {
+        sqlx::query("INSERT INTO pr_reviewers (repo_id, pr_id, user_id) VALUES (?, ?, ?)")
+            .bind(repo.id)
+            .bind(id)
+            .bind(reviewer)
+            .execute(&mut *tx)
+            .await?;
+    }
+    tx.commit().await?;
+    let pr = PullRequestRow::from_row(&row)?;
+    let users = state.all_users().await?;
+    Ok(created(pr_value(&state, &ws, &repo, &pr, &users).await?))
+}
+
+pub async fn update(
+    state: State<SharedState>,
+    caller: Caller,
+    P((workspace, slug, id)): P<(String, String, String)>,
+    raw: axum::body::Bytes,
+) -> ApiResult<Json<Value>> {
+    let input: PrInput = body::parse(&raw)?;
+    let (ws, repo) = state
+        .repo(&caller, &workspace, &slug, Access::Write)
+        .await?;
+    let id = parse_id(&id, "pull request id")?;
+    let mut pr = load(&state, &repo, id).await?;
+    if pr.state != "OPEN" {
+        return Err(ApiError::bad_request(format!(
+            "Pull request #{id} is {} and can no longer be changed",
+            pr.state
+        )));
+    }
+    if let Some(title) = &input.title {
+        if title.trim().is_empty() {
+            return Err(ApiError::bad_request("title: This field may not be blank.")
+                .with_field("title", "This field may not be blank."));
+        }
+        pr.title = title.trim().to_owned();
+    }
+    if let Some(description) = input.description {
+        pr.description = description;
+    }
+    if let Some(destination) = endpoint_branch(&input.destination) {
+        let (w, r, d) = (ws.slug.clone(), repo.slug.clone(), destination.clone());
+        let found = git(&state, move |g| g.branch(&w, &r, &d))
+            .await?
+            .ok_or_else(|| {
+                ApiError::bad_request(format!("Destination branch \"{destination}\" not found"))
+                    .with_field("destination", "No such branch.")
+            })?;
+        pr.destination_branch = destination;
+        pr.destination_commit = found.target.hash;
+    }
+    if let Some(close) = input.close_source_branch {
+        pr.close_source_branch = close;
+    }
+    if let Some(draft) = input.draft {
+        pr.draft = draft;
+    }
+    let author = state.user_by_id(pr.author_id).await?;
+    let reviewers = match &input.reviewers {
+        Some(list) => Some(reviewer_ids(&state, &ws, &author, list).await?),
+        None => None,
+    };
+    pr.updated_on = now();
+    let _guard = state.db.write().await;
+    let mut tx = state.db.pool.begin().await?;
+    sqlx::query(
+        "UPDATE pullrequests SET title = ?, description = ?, destination_branch = ?, destination_commit = ?,
+            close_source_branch = ?, draft = ?, updated_on = ? WHERE repo_id = ? AND id = ?",
+    )
+    .bind(&pr.title)
+    .bind(&pr.description)
+    .bind(&pr.destination_branch)
+    .bind(&pr.destination_commit)
+    .bind(pr.close_source_branch)
+    .bind(pr.draft)
+    .bind(&pr.updated_on)
+    .bind(repo.id)
+    .bind(id)
+    .execute(&mut *tx)
+    .await?;
+    if let Some(reviewers) = reviewers {
+        sqlx::query("DELETE FROM pr_reviewers WHERE repo_id = ? AND pr_id = ?")
+            .bind(repo.id)
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+        for reviewer in reviewers {
+            sqlx::query("INSERT INTO pr_reviewers (repo_id, pr_id, user_id) VALUES (?, ?, ?)")
+                .bind(repo.id)
+                .bind(id)
+                .bind(reviewer)
+                .execute(&mut *tx)
+                .await?;
+        }
+    }
+    tx.commit().await?;
+    let users = state.all_users().await?;
+    Ok(Json(pr_value(&state, &ws, &repo, &pr, &users).await?))
+}

@@ -1,0 +1,223 @@
+//! Snippets, their files and comments.
+
+use axum::Json;
+use axum::extract::State;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde::Deserialize;
+use serde_json::Value;
+
+use super::issues::created;
+use super::{P, parse_id};
+use crate::body;
+use crate::db::{CommentRow, SnippetRow, UserRow, WorkspaceRow};
+use crate::error::{ApiError, ApiResult};
+use crate::paging::{MAX_PAGELEN, Params, paginate};
+use crate::render;
+use crate::state::{AppState, Caller, SharedState, now};
+
+async fn load(
+    state: &AppState,
+    caller: &Caller,
+    workspace: &str,
+    encoded_id: &str,
+) -> ApiResult<(WorkspaceRow, SnippetRow)> {
+    let ws = state.workspace(caller, workspace).await?;
+    let row = sqlx::query("SELECT * FROM snippets WHERE workspace_id = ? AND encoded_id = ?")
+        .bind(ws.id)
+        .bind(encoded_id)
+        .fetch_optional(&state.db.pool)
+        .await?
+        .ok_or_else(|| {
+            ApiError::not_found(format!("Snippet {workspace}/{encoded_id} not found"))
+        })?;
+    Ok((ws, SnippetRow::from_row(&row)?))
+}
+
+async fn snippet_value(
+    state: &AppState,
+    ws: &WorkspaceRow,
+    sn: &SnippetRow,
+    users: &[UserRow],
+) -> ApiResult<Value> {
+    let files: Vec<(String, i64)> = sqlx::query_as(
+        "SELECT path, length(content) FROM snippet_files WHERE snippet_id = ? ORDER BY path",
+    )
+    .bind(sn.id)
+    .fetch_all(&state.db.pool)
+    .await?;
+    let files: Vec<(String, usize)> = files
+        .into_iter()
+        .map(|(p, n)| (p, usize::try_from(n).unwrap_or(0)))
+        .collect();
+    let creator = users
+        .iter()
+        .find(|u| u.id == sn.creator_id)
+        .ok_or_else(|| {
+            ApiError::internal(format_args!("snippet creator {} vanished", sn.creator_id))
+        })?;
+    Ok(render::snippet(state, ws, sn, creator, &files))
+}
+
+pub async fn list(
+    State(state): State<SharedState>,
+    caller: Caller,
+    P(workspace): P<String>,
+    params: Params,
+) -> ApiResult<Json<Value>> {
+    let ws = state.workspace(&caller, &workspace).await?;
+    let rows = sqlx::query("SELECT * FROM snippets WHERE workspace_id = ? ORDER BY id")
+        .bind(ws.id)
+        .fetch_all(&state.db.pool)
+        .await?;
+    let users = state.all_users().await?;
+    let mut items = Vec::new();
+    for row in &rows {
+        items.push(snippet_value(&state, &ws, &SnippetRow::from_row(row)?, &users).await?);
+    }
+    Ok(Json(paginate(&state.origin, &params, items, MAX_PAGELEN)?))
+}
+
+pub async fn get(
+    State(state): State<SharedState>,
+    caller: Caller,
+    P((workspace, encoded_id)): P<(String, String)>,
+) -> ApiResult<Json<Value>> {
+    let (ws, sn) = load(&state, &caller, &workspace, &encoded_id).await?;
+    let users = state.all_users().await?;
+    Ok(Json(snippet_value(&state, &ws, &sn, &users).await?))
+}
+
+pub async fn file(
+    State(state): State<SharedState>,
+    caller: Caller,
+    P((workspace, encoded_id, path)): P<(String, String, String)>,
+) -> ApiResult<Response> {
+    let (_, sn) = load(&state, &caller, &workspace, &encoded_id).await?;
+    let content: Vec<u8> =
+        sqlx::query_scalar("SELECT content FROM snippet_files WHERE snippet_id = ? AND path = ?")
+            .bind(sn.id)
+            .bind(&path)
+            .fetch_optional(&state.db.pool)
+            .await?
+            .ok_or_else(|| ApiError::not_found(format!("Snippet file '{path}' not found")))?;
+    let mut response = (StatusCode::OK, content).into_response();
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/plain; charset=utf-8"),
+    );
+    Ok(response)
+}
+
+async fn comment_values(
+    state: &AppState,
+    ws: &WorkspaceRow,
+    sn: &SnippetRow,
+    rows: &[CommentRow],
+) -> ApiResult<Vec<Value>> {
+    let users = state.all_users().await?;
+    let snippet_v = snippet_value(state, ws, sn, &users).await?;
+    rows.iter()
+        .map(|c| {
+            let author = users.iter().find(|u| u.id == c.user_id).ok_or_else(|| {
+                ApiError::internal(format_args!("comment author {} vanished", c.user_id))
+            })?;
+            Ok(render::snippet_comment(
+                state, ws, sn, &snippet_v, c, author,
+            ))
+        })
+        .collect()
+}
+
+pub async fn list_comments(
+    State(state): State<SharedState>,
+    caller: Caller,
+    P((workspace, encoded_id)): P<(String, String)>,
+    params: Params,
+) -> ApiResult<Json<Value>> {
+    let (ws, sn) = load(&state, &caller, &workspace, &encoded_id).await?;
+    let rows = sqlx::query("SELECT * FROM snippet_comments WHERE snippet_id = ? ORDER BY id")
+        .bind(sn.id)
+        .fetch_all(&state.db.pool)
+        .await?
+        .iter()
+        .map(CommentRow::from_row)
+        .collect::<Result<Vec<_>, _>>()?;
+    let items = comment_values(&state, &ws, &sn, &rows).await?;
+    Ok(Json(paginate(&state.origin, &params, items, MAX_PAGELEN)?))
+}
+
+#[derive(Debug, Deserialize)]
+pub struct CommentInput {
+    content: Option<Content>,
+    parent: Option<Parent>,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct Content {
+    raw: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct Parent {
+    id: Value,
+}
+
+pub async fn create_comment(
+    State(state): State<SharedState>,
+    caller: Caller,
+    P((workspace, encoded_id)): P<(String, String)>,
+    raw: axum::body::Bytes,
+) -> ApiResult<Response> {
+    let input: CommentInput = body::parse(&raw)?;
+    let (ws, sn) = load(&state, &caller, &workspace, &encoded_id).await?;
+    let user = caller.require()?;
+    let content = input.content.and_then(|c| c.raw).unwrap_or_default();
+    if content.trim().is_empty() {
+        return Err(
+            ApiError::bad_request("content.raw: This field is required.")
+                .with_field("content", "This field is required."),
+        );
+    }
+    let parent_id = match input.parent.map(|p| p.id) {
+        None | Some(Value::Null) => None,
+        Some(Value::Number(n)) => Some(parse_id(&n.to_string(), "parent comment id")?),
+        Some(Value::String(s)) => Some(parse_id(&s, "parent comment id")?),
+        Some(_) => {
+            return Err(ApiError::bad_request(
+                "Invalid parent: expected {\"id\": number}",
+            ));
+        }
+    };
+    let _guard = state.db.write().await;
+    if let Some(parent) = parent_id {
+        let exists: Option<i64> =
+            sqlx::query_scalar("SELECT id FROM snippet_comments WHERE snippet_id = ? AND id = ?")
+                .bind(sn.id)
+                .bind(parent)
+                .fetch_optional(&state.db.pool)
+                .await?;
+        if exists.is_none() {
+            return Err(ApiError::bad_request(format!(
+                "Parent comment {parent} not found on this snippet"
+            ))
+            .with_field("parent", "No such comment."));
+        }
+    }
+    let row = sqlx::query(
+        "INSERT INTO snippet_comments (snippet_id, user_id, content, parent_id, created_on)
+         VALUES (?, ?, ?, ?, ?) RETURNING *",
+    )
+    .bind(sn.id)
+    .bind(user.id)
+    .bind(&content)
+    .bind(parent_id)
+    .bind(now())
+    .fetch_one(&state.db.pool)
+    .await?;
+    let mut values = comment_values(&state, &ws, &sn, &[CommentRow::from_row(&row)?]).await?;
+    let body = values
+        .pop()
+        .ok_or_else(|| ApiError::internal("comment rendering produced nothing"))?;
+    Ok(created(body))
+}

@@ -1,0 +1,93 @@
+//! The current user, workspaces and their members.
+
+use axum::Json;
+use axum::extract::State;
+use axum::http::StatusCode;
+use serde_json::{Value, json};
+
+use super::P;
+use crate::db::{UserRow, WorkspaceRow};
+use crate::error::{ApiError, ApiResult};
+use crate::paging::{MAX_PAGELEN, Params, paginate};
+use crate::render;
+use crate::state::{Caller, SharedState};
+
+pub async fn current_user(
+    State(state): State<SharedState>,
+    caller: Caller,
+) -> ApiResult<Json<Value>> {
+    let user = caller.require()?;
+    Ok(Json(render::user(&state, user)))
+}
+
+/// Workspaces the caller belongs to, as `workspace_access` objects.
+pub async fn user_workspaces(
+    State(state): State<SharedState>,
+    caller: Caller,
+    params: Params,
+) -> ApiResult<Json<Value>> {
+    let user = caller.require()?;
+    let rows = sqlx::query(
+        "SELECT w.*, m.permission FROM workspaces w JOIN memberships m ON m.workspace_id = w.id
+         WHERE m.user_id = ? ORDER BY w.slug",
+    )
+    .bind(user.id)
+    .fetch_all(&state.db.pool)
+    .await?;
+    let mut items = Vec::with_capacity(rows.len());
+    for row in &rows {
+        let workspace = WorkspaceRow::from_row(row)?;
+        let permission: String = crate::db::col(row, "permission")?;
+        items.push(json!({
+            "type": "workspace_access",
+            "administrator": permission == "owner",
+            "workspace": render::workspace_base(&state, &workspace),
+        }));
+    }
+    Ok(Json(paginate(&state.origin, &params, items, MAX_PAGELEN)?))
+}
+
+/// `GET /workspaces` was removed from Bitbucket Cloud in 2026; it answers 410 there too.
+pub async fn workspaces_gone() -> ApiError {
+    ApiError::new(StatusCode::GONE, "This API is no longer supported.")
+        .with_detail("Use GET /2.0/user/workspaces to list the workspaces you belong to.")
+}
+
+pub async fn get_workspace(
+    State(state): State<SharedState>,
+    caller: Caller,
+    P(workspace): P<String>,
+) -> ApiResult<Json<Value>> {
+    let workspace = state.workspace(&caller, &workspace).await?;
+    Ok(Json(render::workspace(&state, &workspace)))
+}
+
+pub async fn members(
+    State(state): State<SharedState>,
+    caller: Caller,
+    P(workspace): P<String>,
+    params: Params,
+) -> ApiResult<Json<Value>> {
+    let workspace = state.workspace(&caller, &workspace).await?;
+    let rows = sqlx::query(
+        "SELECT u.*, m.permission FROM users u JOIN memberships m ON m.user_id = u.id
+         WHERE m.workspace_id = ? ORDER BY u.username",
+    )
+    .bind(workspace.id)
+    .fetch_all(&state.db.pool)
+    .await?;
+    let workspace_value = render::workspace(&state, &workspace);
+    let mut items = Vec::with_capacity(rows.len());
+    for row in &rows {
+        let user = UserRow::from_row(row)?;
+        items.push(json!({
+            "type": "workspace_membership",
+            "user": render::user(&state, &user),
+            "workspace": workspace_value,
+            "links": {
+                "self": { "href": state.api_url(&format!("/workspaces/{}/members/{}", workspace.slug, percent_encoding::utf8_percent_encode(&user.uuid, super::SEGMENT))) },
+            },
+        }));
+    }
+    Ok(Json(paginate(&state.origin, &params, items, MAX_PAGELEN)?))
+}

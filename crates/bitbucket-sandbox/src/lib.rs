@@ -1,0 +1,281 @@
+//! A local Bitbucket Cloud REST 2.0 server backed by git and SQLite.
+//!
+//! It answers the same paths, JSON shapes, errors and limits as Bitbucket Cloud under
+//! `/2.0`, so that any Bitbucket client (ours, or a third party's) works against it
+//! unchanged. Each repository is a real bare git repository; everything else lives in
+//! SQLite. Start it in-process with [`Sandbox::start`], or from the CLI as `bbagent sandbox`.
+
+mod api;
+mod body;
+mod db;
+mod error;
+pub mod faults;
+pub mod git;
+mod paging;
+pub mod query;
+mod render;
+mod seed;
+mod state;
+
+use std::fs::File;
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use tokio::net::TcpListener;
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+use tower::Layer as _;
+
+pub use faults::FaultConfig;
+pub use seed::{ALICE_TOKEN, BOB_TOKEN, DEMO_EMAIL, DEMO_TOKEN};
+
+use crate::db::Db;
+use crate::faults::Faults;
+use crate::git::GitStore;
+use crate::state::AppState;
+
+/// How to start a sandbox.
+#[derive(Debug, Clone)]
+pub struct SandboxConfig {
+    /// Where the database and the git repositories live.
+    pub data_dir: PathBuf,
+    /// The address to listen on; port 0 picks a free port.
+    pub listen: SocketAddr,
+    /// Replaces the demo user's token (`sandbox-token` by default).
+    pub demo_token: Option<String>,
+    /// Wipe the data folder and seed it again.
+    pub reset: bool,
+    pub faults: FaultConfig,
+}
+
+impl SandboxConfig {
+    /// A sandbox on a free loopback port, storing its data in `data_dir`.
+    pub fn new(data_dir: impl Into<PathBuf>) -> Self {
+        Self {
+            data_dir: data_dir.into(),
+            listen: SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), 0),
+            demo_token: None,
+            reset: false,
+            faults: FaultConfig::default(),
+        }
+    }
+
+    pub fn with_listen(mut self, listen: SocketAddr) -> Self {
+        self.listen = listen;
+        self
+    }
+
+    pub fn with_demo_token(mut self, token: impl Into<String>) -> Self {
+        self.demo_token = Some(token.into());
+        self
+    }
+
+    pub fn with_reset(mut self, reset: bool) -> Self {
+        self.reset = reset;
+        self
+    }
+
+    pub fn with_faults(mut self, faults: FaultConfig) -> Self {
+        self.faults = faults;
+        self
+    }
+}
+
+/// Why a sandbox could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum SandboxError {
+    #[error("cannot use the data folder `{path}`")]
+    DataDir {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("the data folder `{path}` is in use by another running sandbox")]
+    Locked { path: PathBuf },
+    #[error("cannot listen on `{addr}`")]
+    Bind {
+        addr: SocketAddr,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error(transparent)]
+    Db(#[from] db::DbError),
+    #[error(transparent)]
+    Seed(#[from] seed::SeedError),
+    #[error("the demo token must not be empty")]
+    EmptyToken,
+}
+
+/// A running sandbox. Dropping it stops the server.
+#[derive(Debug)]
+pub struct Sandbox {
+    state: Arc<AppState>,
+    addr: SocketAddr,
+    base_url: String,
+    seeded: bool,
+    shutdown: Option<oneshot::Sender<()>>,
+    task: Option<JoinHandle<std::io::Result<()>>>,
+    _lock: File,
+}
+
+impl Sandbox {
+    /// Opens (or creates and seeds) the data folder and starts serving.
+    pub async fn start(config: SandboxConfig) -> Result<Self, SandboxError> {
+        let dir = &config.data_dir;
+        let io_err = |source| SandboxError::DataDir {
+            path: dir.clone(),
+            source,
+        };
+        std::fs::create_dir_all(dir).map_err(io_err)?;
+        let lock = File::create(dir.join(".lock")).map_err(io_err)?;
+        if lock.try_lock().is_err() {
+            return Err(SandboxError::Locked { path: dir.clone() });
+        }
+        if config.reset {
+            wipe(dir).map_err(io_err)?;
+        }
+        let db = Db::open(&dir.join("sandbox.db")).await?;
+        let git = GitStore::new(dir.join("repos"));
+        let seeded = db.is_empty().await.map_err(db::DbError::from)?;
+        if seeded {
+            // A half-seeded folder from an interrupted start has repositories but no rows.
+            let repos = dir.join("repos");
+            if repos.exists() {
+                std::fs::remove_dir_all(&repos).map_err(io_err)?;
+            }
+            seed::seed(&db, &git).await?;
+        }
+        if let Some(token) = &config.demo_token {
+            if token.trim().is_empty() {
+                return Err(SandboxError::EmptyToken);
+            }
+            sqlx::query("UPDATE users SET token = ? WHERE username = 'demo'")
+                .bind(token)
+                .execute(&db.pool)
+                .await
+                .map_err(db::DbError::from)?;
+        }
+
+        let listener =
+            TcpListener::bind(config.listen)
+                .await
+                .map_err(|source| SandboxError::Bind {
+                    addr: config.listen,
+                    source,
+                })?;
+        let addr = listener.local_addr().map_err(|source| SandboxError::Bind {
+            addr: config.listen,
+            source,
+        })?;
+        let link_host = if addr.ip().is_unspecified() {
+            SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), addr.port())
+        } else {
+            addr
+        };
+        let origin = format!("http://{link_host}");
+        let state = Arc::new(AppState {
+            db,
+            git,
+            origin: origin.clone(),
+            faults: Faults::new(config.faults.clone()),
+            requests: AtomicU64::new(0),
+        });
+        let app = tower::util::MapRequestLayer::new(api::normalize_path)
+            .layer(api::router(state.clone()));
+        let (tx, rx) = oneshot::channel::<()>();
+        let task = tokio::spawn(async move {
+            axum::serve(
+                listener,
+                axum::ServiceExt::<axum::extract::Request>::into_make_service(app),
+            )
+            .with_graceful_shutdown(async {
+                let _ = rx.await;
+            })
+            .await
+        });
+        tracing::info!(%origin, seeded, "sandbox listening");
+        Ok(Self {
+            state,
+            addr,
+            base_url: format!("{origin}/2.0"),
+            seeded,
+            shutdown: Some(tx),
+            task: Some(task),
+            _lock: lock,
+        })
+    }
+
+    /// The API base URL, e.g. `http://127.0.0.1:7990/2.0`.
+    pub fn base_url(&self) -> &str {
+        &self.base_url
+    }
+
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// True when this start wrote the seed (a new or reset data folder).
+    pub fn was_seeded(&self) -> bool {
+        self.seeded
+    }
+
+    /// Changes fault injection while running.
+    pub fn set_faults(&self, faults: FaultConfig) {
+        self.state.faults.set(faults);
+    }
+
+    /// Requests received so far, faulted ones included.
+    pub fn request_count(&self) -> u64 {
+        self.state.requests.load(Ordering::Relaxed)
+    }
+
+    /// Stops accepting requests, finishes those in flight and closes the database.
+    pub async fn shutdown(mut self) {
+        self.stop().await;
+    }
+
+    /// Serves until the server fails or is shut down from elsewhere.
+    pub async fn wait(mut self) -> std::io::Result<()> {
+        match self.task.take() {
+            Some(task) => task.await.unwrap_or_else(|e| Err(std::io::Error::other(e))),
+            None => Ok(()),
+        }
+    }
+
+    async fn stop(&mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        if let Some(task) = self.task.take() {
+            let _ = task.await;
+        }
+        self.state.db.close().await;
+    }
+}
+
+impl Drop for Sandbox {
+    fn drop(&mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+    }
+}
+
+/// Removes the database and repositories, keeping the lock file we hold.
+fn wipe(dir: &Path) -> std::io::Result<()> {
+    for entry in std::fs::read_dir(dir)? {
+        let entry = entry?;
+        if entry.file_name() == ".lock" {
+            continue;
+        }
+        let path = entry.path();
+        if entry.file_type()?.is_dir() {
+            std::fs::remove_dir_all(&path)?;
+        } else {
+            std::fs::remove_file(&path)?;
+        }
+    }
+    Ok(())
+}
