@@ -1,10 +1,12 @@
-//! Git storage for the sandbox: every Bitbucket repository is a bare git repository on disk, read and written with gix.
+//! Git storage for the sandbox: every Bitbucket repository is a bare git repository on disk, read
+//! and written with gix.
 //!
-//! The API is synchronous on purpose: the HTTP layer calls it from `tokio::task::spawn_blocking`. Each call opens the
-//! repository afresh, so a [`GitStore`] can be shared freely between threads and always sees the latest state on disk.
-//! Reference updates go through gix ref transactions (lock files plus compare-and-swap on the previous value), which
-//! makes concurrent writers safe: creating the same branch twice yields exactly one winner, and committing on a branch
-//! that moved in the meantime fails instead of losing the other commit.
+//! The API is synchronous on purpose: the HTTP layer calls it from `tokio::task::spawn_blocking`.
+//! Each call opens the repository afresh, so a [`GitStore`] can be shared freely between threads
+//! and always sees the latest state on disk. Reference updates go through gix ref transactions
+//! (lock files plus compare-and-swap on the previous value), which makes concurrent writers safe:
+//! creating the same branch twice yields exactly one winner, and committing on a branch that moved
+//! in the meantime fails instead of losing the other commit.
 
 use std::collections::HashSet;
 use std::fs;
@@ -14,13 +16,24 @@ use std::time::Duration;
 
 use gix::ObjectId;
 use gix::bstr::ByteSlice;
-use gix::objs::tree::{EntryKind as GixEntryKind, EntryMode};
-use gix::refs::transaction::{Change, LogChange, PreviousValue, RefEdit, RefLog};
+use gix::objs::tree::EntryKind as GixEntryKind;
+use gix::refs::transaction::{Change, PreviousValue, RefEdit, RefLog};
 use gix::refs::{FullName, Target};
 
-/// How long a ref update waits for a competing writer's lock before giving up. Ref locks are held for microseconds,
-/// so this only matters under heavy contention, where failing fast (gix's default is 100ms) would turn a harmless
-/// race into a spurious error.
+use objects::{
+    commit_info, find_commit_info, list_dir, lookup_commit_id, lookup_entry, lookup_hash,
+    to_gix_signature,
+};
+use refs::{
+    apply_edits, create_ref, find_ref_exact, is_stale_ref_error, peel_to_commit, ref_info, set_head,
+};
+
+mod objects;
+mod refs;
+
+/// How long a ref update waits for a competing writer's lock before giving up. Ref locks are held
+/// for microseconds, so this only matters under heavy contention, where failing fast (gix's default
+/// is 100ms) would turn a harmless race into a spurious error.
 const LOCK_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// Bitbucket, like git, accepts abbreviated commit hashes from four hex digits on.
@@ -32,8 +45,8 @@ const FULL_HASH_LEN: usize = 40;
 /// Object cache per opened repository; it speeds up history walks which look at every commit twice.
 const OBJECT_CACHE_BYTES: usize = 4 * 1024 * 1024;
 
-/// A failure of the git layer. Messages are lowercase and name the offending value in backticks so the HTTP layer
-/// can show them to clients as they are.
+/// A failure of the git layer. Messages are lowercase and name the offending value in backticks so
+/// the HTTP layer can show them to clients as they are.
 #[derive(Debug, thiserror::Error)]
 pub enum GitError {
     /// The name breaks git's `check-ref-format --branch` rules (plus a few stricter ones, see
@@ -43,21 +56,24 @@ pub enum GitError {
     /// A branch or tag with this name exists already.
     #[error("{kind} `{name}` already exists")]
     RefExists { kind: RefKind, name: String },
-    /// The name cannot coexist with an existing ref, e.g. `feature/x` when `feature` exists (git stores refs as
-    /// files, so one cannot be both a file and a folder).
+    /// The name cannot coexist with an existing ref, e.g. `feature/x` when `feature` exists (git
+    /// stores refs as files, so one cannot be both a file and a folder).
     #[error("{kind} `{name}` conflicts with the existing {kind} `{existing}`")]
     RefConflict {
         kind: RefKind,
         name: String,
         existing: String,
     },
-    /// A commit was requested on top of `expected`, but the branch points elsewhere (someone else committed first).
-    #[error("branch `{name}` no longer points at `{expected}`")]
-    BranchMoved { name: String, expected: String },
+    /// The branch does not point at the commit a new commit was meant to follow: the given parent
+    /// is stale, or another writer moved (or created) the branch meanwhile. Bitbucket answers this
+    /// with 409.
+    #[error("branch `{name}` has moved: it does not point at the expected parent commit")]
+    BranchMoved { name: String },
     /// A repository, commit or path that the operation needs does not exist.
     #[error("{what} not found")]
     NotFound { what: String },
-    /// A file path that is malformed or would escape the tree (`..`, `.`, empty segments, NUL, backslash, `.git`).
+    /// A file path that is malformed or would escape the tree (`..`, `.`, empty segments, NUL,
+    /// backslash, `.git`).
     #[error("invalid path `{path}`")]
     InvalidPath { path: String },
     /// A workspace or repository slug that is unsafe as a folder name.
@@ -112,8 +128,8 @@ impl RefKind {
     }
 }
 
-/// An author, committer or tagger. Times are unix seconds in UTC; written objects use the `+0000` offset, and the
-/// offset of objects read back is dropped.
+/// An author, committer or tagger. Times are unix seconds in UTC; written objects use the `+0000`
+/// offset, and the offset of objects read back is dropped.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Signature {
     pub name: String,
@@ -136,7 +152,8 @@ impl Signature {
 pub struct CommitInfo {
     /// Full 40-hex hash.
     pub hash: String,
-    /// The raw message, usually ending in a newline (written messages get one appended, like `git commit` does).
+    /// The raw message, usually ending in a newline (written messages get one appended, like
+    /// `git commit` does).
     pub message: String,
     pub author: Signature,
     pub committer: Signature,
@@ -214,8 +231,9 @@ pub enum PathContent {
         executable: bool,
         symlink: bool,
     },
-    /// A folder; `path` is `""` for the root. Entries come in git tree order: byte order of the names, where a folder
-    /// sorts as if its name ended in `/` (so `a.txt` < `a/` < `a0`). Folders are not grouped first.
+    /// A folder; `path` is `""` for the root. Entries come in git tree order: byte order of the
+    /// names, where a folder sorts as if its name ended in `/` (so `a.txt` < `a/` < `a0`). Folders
+    /// are not grouped first.
     Dir {
         path: String,
         entries: Vec<TreeEntry>,
@@ -228,10 +246,11 @@ pub enum PathContent {
 
 /// Tells whether `name` is acceptable as a branch (or tag) name.
 ///
-/// These are git's `check-ref-format --branch` rules for `refs/heads/<name>`: not empty; no ASCII control characters,
-/// space, `~ ^ : ? * [ \`; no `..`, `@{` or `//`; no leading or trailing `/`; no trailing `.`; no component starting
-/// with `.` or ending in `.lock`; no leading `-`; not `HEAD`. On top of git we also reject the single character `@`,
-/// which git allows as a branch name but which means `HEAD` in revision syntax and would only confuse clients.
+/// These are git's `check-ref-format --branch` rules for `refs/heads/<name>`: not empty; no ASCII
+/// control characters, space, `~ ^ : ? * [ \`; no `..`, `@{` or `//`; no leading or trailing `/`;
+/// no trailing `.`; no component starting with `.` or ending in `.lock`; no leading `-`; not
+/// `HEAD`. On top of git we also reject the single character `@`, which git allows as a branch name
+/// but which means `HEAD` in revision syntax and would only confuse clients.
 pub fn is_valid_branch_name(name: &str) -> bool {
     if name.is_empty() || name.starts_with('-') || name == "HEAD" || name == "@" {
         return false;
@@ -240,7 +259,8 @@ pub fn is_valid_branch_name(name: &str) -> bool {
     gix::validate::reference::branch_name(full.as_bytes().as_bstr()).is_ok()
 }
 
-/// Where and how sandbox repositories are stored: `<root>/<workspace>/<repo_slug>.git`, each a bare repository.
+/// Where and how sandbox repositories are stored: `<root>/<workspace>/<repo_slug>.git`, each a bare
+/// repository.
 #[derive(Debug, Clone)]
 pub struct GitStore {
     root: PathBuf,
@@ -255,13 +275,14 @@ impl GitStore {
         &self.root
     }
 
-    /// The folder of a repository. It does not validate the names; every other method does before touching disk.
+    /// The folder of a repository. It does not validate the names; every other method does before
+    /// touching disk.
     pub fn repo_path(&self, workspace: &str, slug: &str) -> PathBuf {
         self.root.join(workspace).join(format!("{slug}.git"))
     }
 
-    /// Creates an empty bare repository whose `HEAD` points at `refs/heads/<main_branch>`, which stays unborn until
-    /// the first commit on that branch.
+    /// Creates an empty bare repository whose `HEAD` points at `refs/heads/<main_branch>`, which
+    /// stays unborn until the first commit on that branch.
     pub fn init(&self, workspace: &str, slug: &str, main_branch: &str) -> Result<(), GitError> {
         check_slug(workspace)?;
         check_slug(slug)?;
@@ -280,9 +301,10 @@ impl GitStore {
             }
             Err(err) => return Err(io_err("could not create the repository folder")(err)),
         }
-        let result = init_bare(&path).and_then(|repo| set_head(&repo, head));
+        let result = init_bare(&path).and_then(|repo| set_head(repo, head));
         if result.is_err() {
-            // Leave no half-initialised repository behind; a retry would otherwise report `RepoExists`.
+            // Leave no half-initialised repository behind; a retry would otherwise report
+            // `RepoExists`.
             let _ = fs::remove_dir_all(&path);
         }
         result
@@ -301,8 +323,9 @@ impl GitStore {
         }
     }
 
-    /// Makes one commit on `branch` whose tree is the parent's tree with `files` added or replaced; see
-    /// [`Self::commit_changes`] for the parent and branch rules. The author is also the committer.
+    /// Makes one commit on `branch` whose tree is the parent's tree with `files` added or replaced;
+    /// see [`Self::commit_changes`] for the parent and branch rules. The author is also the
+    /// committer.
     #[allow(clippy::too_many_arguments)] // mirrors the fields of Bitbucket's `POST /src` form
     pub fn commit_files(
         &self,
@@ -325,17 +348,20 @@ impl GitStore {
         self.commit_changes(workspace, slug, branch, parent, &changes, message, author)
     }
 
-    /// Makes one commit on `branch` applying `changes` (in order; later ones win) to the parent's tree, and creates or
-    /// moves `refs/heads/<branch>` to it. Author and committer are both `author`.
+    /// Makes one commit on `branch` applying `changes` (in order; later ones win) to the parent's
+    /// tree, and creates or moves `refs/heads/<branch>` to it. Author and committer are both
+    /// `author`.
     ///
     /// The parent follows Bitbucket's `POST /src` rules:
-    /// - `parent: Some(hash)`: the commit goes on top of `hash`. If the branch exists it must point at `hash`,
-    ///   otherwise [`GitError::BranchMoved`].
-    /// - `parent: None`: on top of the branch's tip if the branch exists, else a root commit on a new branch.
+    /// - `parent: Some(hash)`: the commit goes on top of `hash`. If the branch exists it must point
+    ///   at `hash`, otherwise [`GitError::BranchMoved`].
+    /// - `parent: None`: on top of the branch's tip if the branch exists, else a root commit on a
+    ///   new branch.
     ///
-    /// The ref update is a compare-and-swap against the tip seen at the start, so of two concurrent commits on one
-    /// branch, one succeeds and the other gets [`GitError::BranchMoved`] instead of silently dropping the first.
-    /// A message without a trailing newline gets one, like `git commit` does.
+    /// The ref update is a compare-and-swap against the tip seen at the start, so of two concurrent
+    /// commits on one branch, one succeeds and the other gets [`GitError::BranchMoved`] instead of
+    /// silently dropping the first. A message without a trailing newline gets one, like
+    /// `git commit` does.
     #[allow(clippy::too_many_arguments)] // mirrors the fields of Bitbucket's `POST /src` form
     pub fn commit_changes(
         &self,
@@ -349,7 +375,8 @@ impl GitStore {
     ) -> Result<CommitInfo, GitError> {
         let full_name = branch_full_name(branch)?;
         let signature = to_gix_signature(author)?;
-        // Validate every path before writing anything, so a bad request leaves no stray objects behind.
+        // Validate every path before writing anything, so a bad request leaves no stray objects
+        // behind.
         let changes = changes
             .iter()
             .map(|change| match *change {
@@ -369,7 +396,6 @@ impl GitStore {
                 {
                     return Err(GitError::BranchMoved {
                         name: branch.to_owned(),
-                        expected: id.to_string(),
                     });
                 }
                 Some(id)
@@ -467,7 +493,6 @@ impl GitStore {
             return Err(if is_stale_ref_error(&err) {
                 GitError::BranchMoved {
                     name: branch.to_owned(),
-                    expected: tip.map(|id| id.to_string()).unwrap_or_default(),
                 }
             } else {
                 GitError::Other {
@@ -483,9 +508,10 @@ impl GitStore {
         commit_info(&commit)
     }
 
-    /// Resolves a branch name, tag name, full hash or unique abbreviated hash (at least four hex digits) to a commit.
-    /// Like Bitbucket, a branch wins over a tag, and a tag over a hash. Returns `Ok(None)` when nothing matches,
-    /// including when an abbreviated hash matches several commits; hashes of non-commit objects do not match.
+    /// Resolves a branch name, tag name, full hash or unique abbreviated hash (at least four hex
+    /// digits) to a commit. Like Bitbucket, a branch wins over a tag, and a tag over a hash.
+    /// Returns `Ok(None)` when nothing matches, including when an abbreviated hash matches several
+    /// commits; hashes of non-commit objects do not match.
     pub fn resolve(
         &self,
         workspace: &str,
@@ -515,13 +541,14 @@ impl GitStore {
         self.list_refs(workspace, slug, RefKind::Branch)
     }
 
-    /// All tags, sorted by name (byte order), annotated tags peeled to their commit. Tags not (eventually) pointing at
-    /// a commit are skipped.
+    /// All tags, sorted by name (byte order), annotated tags peeled to their commit. Tags not
+    /// (eventually) pointing at a commit are skipped.
     pub fn tags(&self, workspace: &str, slug: &str) -> Result<Vec<RefInfo>, GitError> {
         self.list_refs(workspace, slug, RefKind::Tag)
     }
 
-    /// The branch `name`, or `None` if it does not exist (or the name is invalid, so it cannot exist).
+    /// The branch `name`, or `None` if it does not exist (or the name is invalid, so it cannot
+    /// exist).
     pub fn branch(
         &self,
         workspace: &str,
@@ -543,9 +570,9 @@ impl GitStore {
 
     /// Creates branch `name` at the commit `target` (a full or unique abbreviated hash).
     ///
-    /// Fails with [`GitError::InvalidRefName`], [`GitError::RefExists`] (also when it exists with the same target, and
-    /// atomically so: of several concurrent creations exactly one succeeds), [`GitError::RefConflict`] or
-    /// [`GitError::NotFound`] for an unknown commit.
+    /// Fails with [`GitError::InvalidRefName`], [`GitError::RefExists`] (also when it exists with
+    /// the same target, and atomically so: of several concurrent creations exactly one succeeds),
+    /// [`GitError::RefConflict`] or [`GitError::NotFound`] for an unknown commit.
     pub fn create_branch(
         &self,
         workspace: &str,
@@ -565,8 +592,9 @@ impl GitStore {
         })
     }
 
-    /// Deletes branch `name`; `Ok(false)` if it did not exist. Deleting the main branch is allowed here (it leaves
-    /// `HEAD` unborn), so the HTTP layer must refuse that itself, as Bitbucket does.
+    /// Deletes branch `name`; `Ok(false)` if it did not exist. Deleting the main branch is allowed
+    /// here (it leaves `HEAD` unborn), so the HTTP layer must refuse that itself, as Bitbucket
+    /// does.
     pub fn delete_branch(&self, workspace: &str, slug: &str, name: &str) -> Result<bool, GitError> {
         self.delete_ref(workspace, slug, RefKind::Branch, name)
     }
@@ -576,9 +604,10 @@ impl GitStore {
         self.delete_ref(workspace, slug, RefKind::Tag, name)
     }
 
-    /// Creates tag `name` at the commit `target` (a full or unique abbreviated hash): lightweight when `message` is
-    /// `None`, otherwise an annotated tag object by `tagger` (a trailing newline is added to the message like
-    /// `git tag -m` does). Tag names follow the branch name rules. Errors as for [`Self::create_branch`].
+    /// Creates tag `name` at the commit `target` (a full or unique abbreviated hash): lightweight
+    /// when `message` is `None`, otherwise an annotated tag object by `tagger` (a trailing newline
+    /// is added to the message like `git tag -m` does). Tag names follow the branch name rules.
+    /// Errors as for [`Self::create_branch`].
     pub fn create_tag(
         &self,
         workspace: &str,
@@ -628,12 +657,13 @@ impl GitStore {
             .ok_or_else(|| commit_not_found(target))
     }
 
-    /// Points `HEAD` at `refs/heads/<name>`. The branch need not exist (an empty repository has none); callers that
-    /// want Bitbucket's "main branch must exist" rule check [`Self::branch`] first.
+    /// Points `HEAD` at `refs/heads/<name>`. The branch need not exist (an empty repository has
+    /// none); callers that want Bitbucket's "main branch must exist" rule check [`Self::branch`]
+    /// first.
     pub fn set_main_branch(&self, workspace: &str, slug: &str, name: &str) -> Result<(), GitError> {
         let full_name = branch_full_name(name)?;
         let repo = self.open(workspace, slug)?;
-        set_head(&repo, full_name)
+        set_head(repo, full_name)
     }
 
     /// The branch name `HEAD` points at, whether or not that branch exists yet.
@@ -650,9 +680,10 @@ impl GitStore {
 
     /// Reads `path` in the tree of `commit` (a full or unique abbreviated hash).
     ///
-    /// `""` and `"/"` mean the root folder; leading and trailing slashes are ignored. Paths with empty, `.` or `..`
-    /// segments, NUL or backslashes are rejected with [`GitError::InvalidPath`]: lookups only ever walk down the
-    /// commit's own tree. An unknown commit is [`GitError::NotFound`], a missing path [`PathContent::NotFound`].
+    /// `""` and `"/"` mean the root folder; leading and trailing slashes are ignored. Paths with
+    /// empty, `.` or `..` segments, NUL or backslashes are rejected with [`GitError::InvalidPath`]:
+    /// lookups only ever walk down the commit's own tree. An unknown commit is
+    /// [`GitError::NotFound`], a missing path [`PathContent::NotFound`].
     pub fn read_path(
         &self,
         workspace: &str,
@@ -700,8 +731,9 @@ impl GitStore {
         }
     }
 
-    /// Commits reachable from `start` but not from `exclude` (like `git log start ^exclude`), newest commit time
-    /// first, after skipping `skip` of them and returning at most `limit`. Both are full or unique abbreviated hashes.
+    /// Commits reachable from `start` but not from `exclude` (like `git log start ^exclude`),
+    /// newest commit time first, after skipping `skip` of them and returning at most `limit`. Both
+    /// are full or unique abbreviated hashes.
     pub fn log(
         &self,
         workspace: &str,
@@ -795,7 +827,8 @@ impl GitStore {
         if !path.is_dir() {
             return Err(repo_not_found(workspace, slug));
         }
-        // Isolated: only the repository's own config counts, never the server user's `~/.gitconfig` or `GIT_*`.
+        // Isolated: only the repository's own config counts, never the server user's `~/.gitconfig`
+        // or `GIT_*`.
         let mut repo = gix::open_opts(&path, gix::open::Options::isolated()).map_err(other(
             format!("could not open repository `{workspace}/{slug}`"),
         ))?;
@@ -905,331 +938,6 @@ fn init_bare(path: &Path) -> Result<gix::Repository, GitError> {
     Ok(repo.to_thread_local())
 }
 
-fn set_head(repo: &gix::Repository, branch: FullName) -> Result<(), GitError> {
-    let mut repo = repo.clone();
-    let head = FullName::try_from("HEAD").map_err(|_| GitError::NotFound {
-        what: "`HEAD`".to_owned(),
-    })?;
-    let edit = RefEdit::update(head, Target::Symbolic(branch), PreviousValue::Any, "");
-    apply_edits(&mut repo, vec![edit]).map_err(other("could not update `HEAD`"))?;
-    Ok(())
-}
-
-/// Runs a ref transaction with a patient lock timeout and without reflogs: Bitbucket has no reflog to show, and git
-/// itself keeps none in bare repositories.
-fn apply_edits(repo: &mut gix::Repository, edits: Vec<RefEdit>) -> gix::Result<Vec<RefEdit>> {
-    repo.refs.write_reflog = gix::refs::store::WriteReflog::Disable;
-    let fail = gix::lock::acquire::Fail::AfterDurationWithBackoff(LOCK_TIMEOUT);
-    repo.refs
-        .transaction()
-        .prepare(edits, fail, fail)?
-        .commit(None::<gix::actor::SignatureRef<'_>>)
-}
-
-/// Creates `full_name` pointing at `target`, failing if it exists in any form.
-fn create_ref(
-    repo: &mut gix::Repository,
-    kind: RefKind,
-    name: &str,
-    full_name: FullName,
-    target: ObjectId,
-) -> Result<(), GitError> {
-    check_ref_conflicts(repo, kind, name)?;
-    let edit = RefEdit::update_with_log(
-        full_name.clone(),
-        target,
-        PreviousValue::MustNotExist,
-        LogChange {
-            mode: RefLog::AndReference,
-            force_create_reflog: false,
-            message: "create".into(),
-        },
-    );
-    let exists = || GitError::RefExists {
-        kind,
-        name: name.to_owned(),
-    };
-    match apply_edits(repo, vec![edit]) {
-        // gix accepts `MustNotExist` when the ref exists with the very value we write (the edit is then a no-op) and
-        // reports what it found under the lock as the previous value. Treat that as "exists" so that exactly one of
-        // several identical concurrent creations wins.
-        Ok(edits) => {
-            let existed = edits.iter().any(|edit| {
-                edit.name == full_name
-                    && matches!(
-                        edit.change,
-                        Change::Update {
-                            expected: PreviousValue::MustExistAndMatch(_),
-                            ..
-                        }
-                    )
-            });
-            if existed { Err(exists()) } else { Ok(()) }
-        }
-        Err(err) if is_stale_ref_error(&err) => Err(exists()),
-        Err(err) => Err(GitError::Other {
-            context: format!("could not create {kind} `{name}`"),
-            source: err,
-        }),
-    }
-}
-
-/// Refs are files, so `a` and `a/b` cannot both exist. Checking up front gives a clear error instead of an I/O
-/// error from the lock file; a concurrent creation slipping in between still fails safely inside gix.
-fn check_ref_conflicts(repo: &gix::Repository, kind: RefKind, name: &str) -> Result<(), GitError> {
-    let conflict = |existing: &str| GitError::RefConflict {
-        kind,
-        name: name.to_owned(),
-        existing: existing.to_owned(),
-    };
-    for (idx, _) in name.match_indices('/') {
-        let prefix = &name[..idx];
-        if let Ok(full_name) = FullName::try_from(format!("{}{prefix}", kind.prefix()))
-            && find_ref_exact(repo, &full_name)?.is_some()
-        {
-            return Err(conflict(prefix));
-        }
-    }
-    let platform = repo.references().map_err(other("could not list refs"))?;
-    let below = format!("{}{name}/", kind.prefix());
-    let iter = match kind {
-        RefKind::Branch => platform.local_branches(),
-        RefKind::Tag => platform.tags(),
-    }
-    .map_err(other("could not list refs"))?;
-    for reference in iter {
-        let reference = reference.map_err(other("could not read a ref"))?;
-        let full = reference.name().as_bstr();
-        if full.starts_with(below.as_bytes())
-            && let Some(short) = full.strip_prefix(kind.prefix().as_bytes())
-        {
-            return Err(conflict(&short.to_str_lossy()));
-        }
-    }
-    Ok(())
-}
-
-/// Whether a ref transaction failed because the ref's current value was not the expected one.
-fn is_stale_ref_error(err: &gix::Error) -> bool {
-    use gix::refs::file::transaction::prepare::{MustNotExist, ReferenceOutOfDate};
-    err.downcast_any_ref::<MustNotExist>().is_some()
-        || err.downcast_any_ref::<ReferenceOutOfDate>().is_some()
-}
-
-/// Looks up exactly `full_name`. gix's lookup takes partial names and would also try e.g. `refs/tags/refs/heads/x`
-/// when `refs/heads/x` is missing, so the name of the result is checked.
-fn find_ref_exact<'repo>(
-    repo: &'repo gix::Repository,
-    full_name: &FullName,
-) -> Result<Option<gix::Reference<'repo>>, GitError> {
-    let found = repo
-        .try_find_reference(full_name.as_bstr())
-        .map_err(other(format!("could not read ref `{full_name}`")))?;
-    Ok(found.filter(|reference| reference.name() == full_name.as_ref()))
-}
-
-fn peel_to_commit<'repo>(
-    repo: &'repo gix::Repository,
-    mut reference: gix::Reference<'repo>,
-) -> Result<Option<gix::Commit<'repo>>, GitError> {
-    let id = reference.peel_to_id().map_err(other(format!(
-        "could not peel ref `{}`",
-        reference.name().as_bstr()
-    )))?;
-    let object = repo
-        .find_object(id)
-        .map_err(other(format!("could not read object `{id}`")))?;
-    Ok((object.kind == gix::objs::Kind::Commit).then(|| object.into_commit()))
-}
-
-/// Builds the [`RefInfo`] for a ref whose direct target is `id` (a commit, or a tag object for annotated tags).
-fn ref_info(
-    repo: &gix::Repository,
-    kind: RefKind,
-    name: String,
-    id: ObjectId,
-) -> Result<Option<RefInfo>, GitError> {
-    let object = repo
-        .find_object(id)
-        .map_err(other(format!("could not read object `{id}`")))?;
-    let (commit_object, annotation) = match object.kind {
-        gix::objs::Kind::Commit => (object, None),
-        gix::objs::Kind::Tag if kind == RefKind::Tag => {
-            let tag = object.into_tag();
-            let decoded = tag
-                .decode()
-                .map_err(other(format!("could not decode tag `{name}`")))?;
-            let tagger = decoded
-                .tagger()
-                .map_err(other(format!("could not decode tag `{name}`")))?;
-            let annotation = TagAnnotation {
-                hash: id.to_string(),
-                message: decoded.message.to_str_lossy().into_owned(),
-                tagger: tagger.map(from_gix_signature),
-            };
-            let peeled = repo
-                .find_object(id)
-                .and_then(|object| object.peel_tags_to_end())
-                .map_err(other(format!("could not peel tag `{name}`")))?;
-            (peeled, Some(annotation))
-        }
-        _ => return Ok(None),
-    };
-    if commit_object.kind != gix::objs::Kind::Commit {
-        return Ok(None);
-    }
-    let target = commit_info(&commit_object.into_commit())?;
-    Ok(Some(RefInfo {
-        name,
-        target,
-        annotation,
-    }))
-}
-
-/// Resolves a full or abbreviated hash to a commit id, or fails with [`GitError::NotFound`].
-fn lookup_commit_id(repo: &gix::Repository, hash: &str) -> Result<ObjectId, GitError> {
-    lookup_hash(repo, hash)?.ok_or_else(|| commit_not_found(hash))
-}
-
-/// Resolves a full or abbreviated (4+ hex digits, any case) hash to the one commit it names. `None` when it is not
-/// hex, names no commit, or is ambiguous among commits (other object kinds never count, as in git's commit-ish
-/// disambiguation).
-fn lookup_hash(repo: &gix::Repository, hash: &str) -> Result<Option<ObjectId>, GitError> {
-    if !(MIN_SHORT_HASH_LEN..=FULL_HASH_LEN).contains(&hash.len())
-        || !hash.bytes().all(|b| b.is_ascii_hexdigit())
-    {
-        return Ok(None);
-    }
-    let hash = hash.to_ascii_lowercase();
-    let is_commit = |id: ObjectId| -> Result<bool, GitError> {
-        let header = repo
-            .try_find_header(id)
-            .map_err(other(format!("could not read object `{id}`")))?;
-        Ok(header.is_some_and(|header| header.kind() == gix::objs::Kind::Commit))
-    };
-    if hash.len() == FULL_HASH_LEN {
-        let Ok(id) = ObjectId::from_hex(hash.as_bytes()) else {
-            return Ok(None);
-        };
-        return Ok(is_commit(id)?.then_some(id));
-    }
-    let Ok(prefix) = gix::hash::Prefix::from_hex(&hash) else {
-        return Ok(None);
-    };
-    let mut candidates = HashSet::new();
-    repo.objects
-        .lookup_prefix(prefix, Some(&mut candidates))
-        .map_err(other(format!("could not look up hash prefix `{hash}`")))?;
-    let mut commits = Vec::new();
-    for id in candidates {
-        if is_commit(id)? {
-            commits.push(id);
-        }
-    }
-    Ok(match commits.as_slice() {
-        [id] => Some(*id),
-        _ => None,
-    })
-}
-
-fn find_commit_info(repo: &gix::Repository, id: ObjectId) -> Result<Option<CommitInfo>, GitError> {
-    let Some(object) = repo
-        .try_find_object(id)
-        .map_err(other(format!("could not read object `{id}`")))?
-    else {
-        return Ok(None);
-    };
-    if object.kind != gix::objs::Kind::Commit {
-        return Ok(None);
-    }
-    commit_info(&object.into_commit()).map(Some)
-}
-
-fn commit_info(commit: &gix::Commit<'_>) -> Result<CommitInfo, GitError> {
-    let decode_err = || other(format!("could not decode commit `{}`", commit.id));
-    let decoded = commit.decode().map_err(decode_err())?;
-    let author = decoded.author().map_err(decode_err())?;
-    let committer = decoded.committer().map_err(decode_err())?;
-    Ok(CommitInfo {
-        hash: commit.id.to_string(),
-        message: decoded.message.to_str_lossy().into_owned(),
-        author: from_gix_signature(author),
-        committer: from_gix_signature(committer),
-        parents: decoded.parents().map(|id| id.to_string()).collect(),
-    })
-}
-
-/// Finds the entry at `components` below the tree `root`, walking one level at a time so that a file or submodule in
-/// the middle of the path simply means "not found".
-fn lookup_entry(
-    repo: &gix::Repository,
-    root: ObjectId,
-    components: &[&str],
-) -> Result<Option<(EntryMode, ObjectId)>, GitError> {
-    let mut tree_id = root;
-    for (idx, component) in components.iter().enumerate() {
-        let tree = repo
-            .find_tree(tree_id)
-            .map_err(other(format!("could not read tree `{tree_id}`")))?;
-        let Some(entry) = tree.find_entry(*component) else {
-            return Ok(None);
-        };
-        let (mode, oid) = (entry.mode(), entry.object_id());
-        if idx + 1 == components.len() {
-            return Ok(Some((mode, oid)));
-        }
-        if !mode.is_tree() {
-            return Ok(None);
-        }
-        tree_id = oid;
-    }
-    Ok(None)
-}
-
-fn list_dir(
-    repo: &gix::Repository,
-    tree_id: ObjectId,
-    path: String,
-) -> Result<PathContent, GitError> {
-    let tree = repo
-        .find_tree(tree_id)
-        .map_err(other(format!("could not read folder `{path}`")))?;
-    let mut entries = Vec::new();
-    for entry in tree.iter() {
-        let entry = entry.map_err(other(format!("could not decode folder `{path}`")))?;
-        let name = entry.filename().to_str_lossy();
-        let full = if path.is_empty() {
-            name.into_owned()
-        } else {
-            format!("{path}/{name}")
-        };
-        let oid = entry.object_id();
-        let mode = entry.mode();
-        let (kind, size) = match mode.kind() {
-            GixEntryKind::Tree => (EntryKind::Dir, None),
-            GixEntryKind::Commit => (EntryKind::Submodule, None),
-            GixEntryKind::Link => (EntryKind::Link, Some(blob_size(repo, oid)?)),
-            GixEntryKind::Blob | GixEntryKind::BlobExecutable => {
-                (EntryKind::File, Some(blob_size(repo, oid)?))
-            }
-        };
-        entries.push(TreeEntry {
-            path: full,
-            kind,
-            size,
-            oid: oid.to_string(),
-            executable: mode.kind() == GixEntryKind::BlobExecutable,
-        });
-    }
-    Ok(PathContent::Dir { path, entries })
-}
-
-fn blob_size(repo: &gix::Repository, id: ObjectId) -> Result<u64, GitError> {
-    repo.find_header(id)
-        .map(|header| header.size())
-        .map_err(other(format!("could not read blob `{id}`")))
-}
-
 /// Splits a path given to [`GitStore::read_path`] into its components after trimming slashes.
 fn read_path_components(path: &str) -> Result<Vec<&str>, GitError> {
     let invalid = || GitError::InvalidPath {
@@ -1252,9 +960,10 @@ fn read_path_components(path: &str) -> Result<Vec<&str>, GitError> {
     Ok(components)
 }
 
-/// Validates a path to write: like [`read_path_components`], but it must name something below the root, and every
-/// component must pass git's own checks for names that are unsafe to check out (`.git` and its NTFS/HFS disguises,
-/// control characters), so nothing written here could harm a client cloning the repository.
+/// Validates a path to write: like [`read_path_components`], but it must name something below the
+/// root, and every component must pass git's own checks for names that are unsafe to check out
+/// (`.git` and its NTFS/HFS disguises, control characters), so nothing written here could harm a
+/// client cloning the repository.
 fn write_path_components(path: &str) -> Result<Vec<&str>, GitError> {
     let invalid = || GitError::InvalidPath {
         path: path.to_owned(),
@@ -1290,8 +999,8 @@ fn branch_full_name(name: &str) -> Result<FullName, GitError> {
     FullName::try_from(format!("refs/heads/{name}")).map_err(|_| invalid())
 }
 
-/// Workspace and repository slugs become folder names, so only a conservative character set is allowed and nothing
-/// that could be `.`, `..` or hidden.
+/// Workspace and repository slugs become folder names, so only a conservative character set is
+/// allowed and nothing that could be `.`, `..` or hidden.
 fn check_slug(name: &str) -> Result<(), GitError> {
     let ok = !name.is_empty()
         && name.len() <= 255
@@ -1305,33 +1014,6 @@ fn check_slug(name: &str) -> Result<(), GitError> {
         Err(GitError::InvalidRepoName {
             name: name.to_owned(),
         })
-    }
-}
-
-fn to_gix_signature(signature: &Signature) -> Result<gix::actor::Signature, GitError> {
-    for value in [&signature.name, &signature.email] {
-        if value.contains(['<', '>', '\n', '\r', '\0']) {
-            return Err(GitError::InvalidSignature {
-                value: value.clone(),
-            });
-        }
-    }
-    Ok(gix::actor::Signature {
-        name: signature.name.as_str().into(),
-        email: signature.email.as_str().into(),
-        time: gix::date::Time {
-            seconds: signature.time,
-            offset: 0,
-        },
-    })
-}
-
-fn from_gix_signature(signature: gix::actor::SignatureRef<'_>) -> Signature {
-    Signature {
-        name: signature.name.to_str_lossy().into_owned(),
-        email: signature.email.to_str_lossy().into_owned(),
-        // Lenient on purpose: a malformed date in some imported object should not make the whole listing fail.
-        time: signature.seconds(),
     }
 }
 

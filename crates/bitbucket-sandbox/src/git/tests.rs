@@ -20,7 +20,8 @@ fn sig(time: i64) -> Signature {
     Signature::new("Ada Lovelace", "ada@example.com", time)
 }
 
-/// Runs the system git on `repo`, isolated from the user's configuration, and returns trimmed stdout.
+/// Runs the system git on `repo`, isolated from the user's configuration, and returns trimmed
+/// stdout.
 fn git(repo: &Path, args: &[&str]) -> String {
     let out = git_output(repo, args);
     assert!(
@@ -435,7 +436,8 @@ fn ambiguous_short_hash_resolves_to_none() {
     let mut seen: std::collections::HashMap<String, String> = std::collections::HashMap::new();
     let mut parent: Option<String> = None;
     let mut pair = None;
-    // With 4 hex digits a collision among a few hundred commits is all but certain (and deterministic here).
+    // With 4 hex digits a collision among a few hundred commits is all but certain (and
+    // deterministic here).
     for i in 0..3000 {
         let c = commit(
             &store,

@@ -1,0 +1,287 @@
+//! Contract: each operation's JSON response validates against its response schema in the
+//! official OpenAPI spec (`shared/bitbucket/openapi-cloud.json`).
+
+use std::sync::OnceLock;
+
+use reqwest::Method;
+use serde_json::{Value, json};
+
+use crate::support::{Running, start};
+
+fn spec() -> &'static Value {
+    static SPEC: OnceLock<Value> = OnceLock::new();
+    SPEC.get_or_init(|| {
+        let path = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../../shared/bitbucket/openapi-cloud.json"
+        );
+        let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("read {path}: {e}"));
+        serde_json::from_str(&text).expect("spec is JSON")
+    })
+}
+
+/// The response schema for `method path` and `status`, from the spec.
+fn response_schema(method: &str, path: &str, status: &str) -> Value {
+    let op = &spec()["paths"][path][method.to_lowercase()];
+    let schema = &op["responses"][status]["content"]["application/json"]["schema"];
+    assert!(
+        !schema.is_null(),
+        "spec has no JSON schema for {method} {path} {status}"
+    );
+    schema.clone()
+}
+
+fn validate(method: &str, path: &str, status: &str, body: &Value) {
+    let mut schema = response_schema(method, path, status);
+    // Local `#/components/...` references resolve against the document they sit in.
+    schema["components"] = spec()["components"].clone();
+    let validator = jsonschema::options()
+        .with_draft(jsonschema::Draft::Draft4)
+        .should_validate_formats(true)
+        .build(&schema)
+        .expect("spec schema compiles");
+    let errors: Vec<String> = validator
+        .iter_errors(body)
+        .map(|e| format!("{} at {}", e, e.instance_path()))
+        .collect();
+    assert!(
+        errors.is_empty(),
+        "{method} {path} -> {status} violates the spec:\n{}\nbody: {body}",
+        errors.join("\n")
+    );
+}
+
+async fn check_get(sb: &Running, spec_path: &str, real_path: &str) -> Value {
+    let body = sb.get_json(real_path).await;
+    validate("GET", spec_path, "200", &body);
+    body
+}
+
+#[tokio::test]
+async fn read_operations_match_the_spec() {
+    let sb = start().await;
+    let repo = "/repositories/{workspace}/{repo_slug}";
+    let cases = [
+        ("/user", "/user".to_owned()),
+        ("/user/workspaces", "/user/workspaces".to_owned()),
+        (
+            "/workspaces/{workspace}/members",
+            "/workspaces/acme/members".to_owned(),
+        ),
+        ("/repositories/{workspace}", "/repositories/acme".to_owned()),
+        (repo, "/repositories/acme/widgets".to_owned()),
+        (
+            "/repositories/{workspace}/{repo_slug}/refs/branches",
+            "/repositories/acme/widgets/refs/branches".to_owned(),
+        ),
+        (
+            "/repositories/{workspace}/{repo_slug}/refs/branches/{name}",
+            "/repositories/acme/widgets/refs/branches/feature%2Flogin".to_owned(),
+        ),
+        (
+            "/repositories/{workspace}/{repo_slug}/refs/tags",
+            "/repositories/acme/widgets/refs/tags".to_owned(),
+        ),
+        (
+            "/repositories/{workspace}/{repo_slug}/issues",
+            "/repositories/acme/widgets/issues".to_owned(),
+        ),
+        (
+            "/repositories/{workspace}/{repo_slug}/issues/{issue_id}",
+            "/repositories/acme/widgets/issues/2".to_owned(),
+        ),
+        (
+            "/repositories/{workspace}/{repo_slug}/issues/{issue_id}/comments",
+            "/repositories/acme/widgets/issues/2/comments".to_owned(),
+        ),
+        (
+            "/repositories/{workspace}/{repo_slug}/pullrequests",
+            "/repositories/acme/widgets/pullrequests".to_owned(),
+        ),
+        (
+            "/repositories/{workspace}/{repo_slug}/pullrequests/{pull_request_id}",
+            "/repositories/acme/widgets/pullrequests/1".to_owned(),
+        ),
+        (
+            "/repositories/{workspace}/{repo_slug}/commits/{revision}",
+            "/repositories/acme/widgets/commits/main".to_owned(),
+        ),
+        (
+            "/repositories/{workspace}/{repo_slug}/commits",
+            "/repositories/acme/widgets/commits".to_owned(),
+        ),
+        (
+            "/repositories/{workspace}/{repo_slug}/src/{commit}/{path}",
+            "/repositories/acme/widgets/src/main/".to_owned(),
+        ),
+        (
+            "/repositories/{workspace}/{repo_slug}/src/{commit}/{path}",
+            "/repositories/acme/widgets/src/main/docs/".to_owned(),
+        ),
+        (
+            "/snippets/{workspace}/{encoded_id}",
+            "/snippets/acme/kypj".to_owned(),
+        ),
+        (
+            "/snippets/{workspace}/{encoded_id}/comments",
+            "/snippets/acme/kypj/comments".to_owned(),
+        ),
+    ];
+    for (spec_path, real_path) in &cases {
+        check_get(&sb, spec_path, real_path).await;
+    }
+    // A file's metadata is a `commit_file`, the schema of the listing's entries.
+    let meta = sb
+        .get_json("/repositories/acme/widgets/src/main/README.md?format=meta")
+        .await;
+    let mut schema = json!({ "$ref": "#/components/schemas/commit_file" });
+    schema["components"] = spec()["components"].clone();
+    let validator = jsonschema::options()
+        .with_draft(jsonschema::Draft::Draft4)
+        .build(&schema)
+        .expect("compiles");
+    assert!(validator.is_valid(&meta), "{meta}");
+    assert_eq!(meta["type"], "commit_file");
+    assert_eq!(meta["size"], 441);
+}
+
+#[tokio::test]
+async fn write_operations_match_the_spec() {
+    let sb = start().await;
+    let repo = "/repositories/{workspace}/{repo_slug}";
+    let (status, branch) = sb
+        .send_json(
+            Method::POST,
+            "/repositories/acme/widgets/refs/branches",
+            json!({"name": "feature/contract", "target": {"hash": "main"}}),
+        )
+        .await;
+    assert_eq!(status, 201, "{branch}");
+    validate("POST", &format!("{repo}/refs/branches"), "201", &branch);
+
+    let (status, tag) = sb
+        .send_json(
+            Method::POST,
+            "/repositories/acme/widgets/refs/tags",
+            json!({"name": "v0.1.0", "target": {"hash": "main"}}),
+        )
+        .await;
+    assert_eq!(status, 201, "{tag}");
+    validate("POST", &format!("{repo}/refs/tags"), "201", &tag);
+
+    let (status, issue) = sb
+        .send_json(
+            Method::POST,
+            "/repositories/acme/widgets/issues",
+            json!({"title": "Contract issue", "content": {"raw": "body"}, "kind": "task", "priority": "minor"}),
+        )
+        .await;
+    assert_eq!(status, 201, "{issue}");
+    validate("POST", &format!("{repo}/issues"), "201", &issue);
+
+    let (status, updated) = sb
+        .send_json(
+            Method::PUT,
+            "/repositories/acme/widgets/issues/4",
+            json!({"state": "resolved"}),
+        )
+        .await;
+    assert_eq!(status, 200, "{updated}");
+    validate(
+        "PUT",
+        &format!("{repo}/issues/{{issue_id}}"),
+        "200",
+        &updated,
+    );
+
+    // The spec gives no schema for the comment's 201; the GET of one comment has it.
+    let (status, comment) = sb
+        .send_json(
+            Method::POST,
+            "/repositories/acme/widgets/issues/4/comments",
+            json!({"content": {"raw": "a comment"}}),
+        )
+        .await;
+    assert_eq!(status, 201, "{comment}");
+    let listed = sb
+        .get_json("/repositories/acme/widgets/issues/4/comments")
+        .await;
+    validate(
+        "GET",
+        &format!("{repo}/issues/{{issue_id}}/comments"),
+        "200",
+        &listed,
+    );
+    assert_eq!(listed["values"][0]["id"], comment["id"]);
+
+    let (status, pr) = sb
+        .send_json(
+            Method::POST,
+            "/repositories/acme/widgets/pullrequests",
+            json!({"title": "Develop into main", "source": {"branch": {"name": "develop"}}, "reviewers": [{"username": "bob"}]}),
+        )
+        .await;
+    assert_eq!(status, 201, "{pr}");
+    validate("POST", &format!("{repo}/pullrequests"), "201", &pr);
+
+    let (status, pr) = sb
+        .send_json(
+            Method::PUT,
+            "/repositories/acme/widgets/pullrequests/2",
+            json!({"title": "Develop into main (v2)"}),
+        )
+        .await;
+    assert_eq!(status, 200, "{pr}");
+    validate(
+        "PUT",
+        &format!("{repo}/pullrequests/{{pull_request_id}}"),
+        "200",
+        &pr,
+    );
+
+    let (status, created) = sb
+        .send_json(
+            Method::POST,
+            "/repositories/acme/contract-repo",
+            json!({"scm": "git", "is_private": true, "description": "made by a test", "project": {"key": "CORE"}, "has_issues": true}),
+        )
+        .await;
+    assert_eq!(status, 200, "{created}");
+    validate("POST", repo, "200", &created);
+
+    let (status, comment) = sb
+        .send_json(
+            Method::POST,
+            "/snippets/acme/kypj/comments",
+            json!({"content": {"raw": "Done."}, "parent": {"id": 1}}),
+        )
+        .await;
+    assert_eq!(status, 201, "{comment}");
+    validate(
+        "POST",
+        "/snippets/{workspace}/{encoded_id}/comments",
+        "201",
+        &comment,
+    );
+}
+
+#[tokio::test]
+async fn errors_match_the_spec() {
+    let sb = start().await;
+    for path in [
+        "/repositories/acme/nope",
+        "/repositories/acme/website/issues",
+        "/repositories/acme/widgets/pullrequests/99",
+    ] {
+        let response = sb.demo(Method::GET, path).send().await.expect("request");
+        assert_eq!(response.status(), 404, "{path}");
+        let body: Value = response.json().await.expect("json");
+        let mut schema = json!({ "$ref": "#/components/schemas/error" });
+        schema["components"] = spec()["components"].clone();
+        let validator = jsonschema::options()
+            .with_draft(jsonschema::Draft::Draft4)
+            .build(&schema)
+            .expect("compiles");
+        assert!(validator.is_valid(&body), "{path}: {body}");
+    }
+}

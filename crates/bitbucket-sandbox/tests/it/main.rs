@@ -1,0 +1,8 @@
+//! Integration tests of the sandbox through its HTTP surface, as a client sees it.
+
+mod concurrency;
+mod contract;
+mod errors;
+mod persistence;
+mod support;
+mod writes;

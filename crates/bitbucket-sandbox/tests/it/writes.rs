@@ -1,0 +1,194 @@
+//! Writes change real state: git refs at the right commits, files at any revision, issues
+//! and pull requests as stored.
+
+use reqwest::Method;
+use serde_json::json;
+
+use crate::support::start;
+
+fn git(dir: &std::path::Path, args: &[&str]) -> String {
+    let out = std::process::Command::new("git")
+        .arg("--git-dir")
+        .arg(dir)
+        .args(args)
+        .output()
+        .expect("git runs");
+    assert!(
+        out.status.success(),
+        "git {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).trim().to_owned()
+}
+
+#[tokio::test]
+async fn a_branch_is_a_real_ref_at_the_target_commit() {
+    let sb = start().await;
+    let repo_dir = sb.dir.path().join("repos/acme/widgets.git");
+    let develop = git(&repo_dir, &["rev-parse", "refs/heads/develop"]);
+    for (name, target) in [
+        ("from-full", develop.clone()),
+        ("from-short", develop[..7].to_owned()),
+        ("from-name", "develop".to_owned()),
+    ] {
+        let (status, body) = sb
+            .send_json(
+                Method::POST,
+                "/repositories/acme/widgets/refs/branches",
+                json!({"name": name, "target": {"hash": target}}),
+            )
+            .await;
+        assert_eq!(status, 201, "{body}");
+        assert_eq!(body["target"]["hash"], develop.as_str());
+        assert_eq!(
+            git(&repo_dir, &["rev-parse", &format!("refs/heads/{name}")]),
+            develop
+        );
+    }
+    git(&repo_dir, &["fsck", "--strict"]);
+}
+
+#[tokio::test]
+async fn src_serves_bytes_at_branches_tags_and_commits() {
+    let sb = start().await;
+    let repo_dir = sb.dir.path().join("repos/acme/widgets.git");
+    let first = git(&repo_dir, &["rev-list", "--max-parents=0", "main"]);
+    let readme = git(&repo_dir, &["show", "main:README.md"]);
+    let body = sb
+        .demo(Method::GET, "/repositories/acme/widgets/src/main/README.md")
+        .send()
+        .await
+        .expect("get")
+        .text()
+        .await
+        .expect("text");
+    assert_eq!(body.trim(), readme);
+    // The guide came in the second commit, so it is absent at the first.
+    let missing = sb
+        .demo(
+            Method::GET,
+            &format!("/repositories/acme/widgets/src/{first}/docs/guide.md"),
+        )
+        .send()
+        .await
+        .expect("get");
+    assert_eq!(missing.status(), 404);
+    let (status, _) = sb
+        .send_json(
+            Method::POST,
+            "/repositories/acme/widgets/refs/tags",
+            json!({"name": "v1", "target": {"hash": first}}),
+        )
+        .await;
+    assert_eq!(status, 201);
+    let listing = sb.get_json("/repositories/acme/widgets/src/v1/").await;
+    let paths: Vec<&str> = listing["values"]
+        .as_array()
+        .expect("values")
+        .iter()
+        .filter_map(|v| v["path"].as_str())
+        .collect();
+    assert_eq!(paths, ["Cargo.toml", "README.md", "src"]);
+    // A slash in the branch name, unencoded, still resolves.
+    let login = sb
+        .demo(
+            Method::GET,
+            "/repositories/acme/widgets/src/feature/login/src/login.rs",
+        )
+        .send()
+        .await
+        .expect("get");
+    assert_eq!(login.status(), 200);
+}
+
+#[tokio::test]
+async fn listings_page_with_working_next_links() {
+    let sb = start().await;
+    for n in 0..12 {
+        let (status, _) = sb
+            .send_json(
+                Method::POST,
+                "/repositories/acme/widgets/refs/branches",
+                json!({"name": format!("page-{n:02}"), "target": {"hash": "main"}}),
+            )
+            .await;
+        assert_eq!(status, 201);
+    }
+    let mut names = Vec::new();
+    let mut url = sb.url(
+        "/repositories/acme/widgets/refs/branches?pagelen=4&q=name%20~%20%22page-%22&sort=-name",
+    );
+    let mut pages = 0;
+    loop {
+        let page: serde_json::Value = sb
+            .http
+            .get(&url)
+            .basic_auth("demo@example.com", Some("sandbox-token"))
+            .send()
+            .await
+            .expect("get")
+            .json()
+            .await
+            .expect("json");
+        pages += 1;
+        assert_eq!(page["size"], 12);
+        for v in page["values"].as_array().expect("values") {
+            names.push(v["name"].as_str().expect("name").to_owned());
+        }
+        match page["next"].as_str() {
+            Some(next) => url = next.to_owned(),
+            None => break,
+        }
+    }
+    assert_eq!(pages, 3);
+    let expected: Vec<String> = (0..12).rev().map(|n| format!("page-{n:02}")).collect();
+    assert_eq!(names, expected);
+}
+
+#[tokio::test]
+async fn pull_requests_filter_by_repeated_state() {
+    let sb = start().await;
+    let (status, pr) = sb.send_json(Method::POST, "/repositories/acme/widgets/pullrequests", json!({"title": "Develop", "source": {"branch": {"name": "develop"}}, "destination": {"branch": {"name": "main"}}})).await;
+    assert_eq!(status, 201, "{pr}");
+    assert_eq!(pr["id"], 2);
+    assert_eq!(pr["destination"]["branch"]["name"], "main");
+    let open = sb.get_json("/repositories/acme/widgets/pullrequests").await;
+    assert_eq!(open["size"], 2);
+    let merged = sb
+        .get_json("/repositories/acme/widgets/pullrequests?state=MERGED")
+        .await;
+    assert_eq!(merged["size"], 0);
+    let both = sb
+        .get_json("/repositories/acme/widgets/pullrequests?state=MERGED&state=OPEN&pagelen=1")
+        .await;
+    assert_eq!(both["size"], 2);
+    let next = both["next"].as_str().expect("next link");
+    assert!(
+        next.contains("state=MERGED") && next.contains("state=OPEN"),
+        "{next}"
+    );
+}
+
+#[tokio::test]
+async fn deleting_a_repository_removes_its_git_folder() {
+    let sb = start().await;
+    let (status, _) = sb
+        .send_json(Method::POST, "/repositories/acme/doomed", json!({}))
+        .await;
+    assert_eq!(status, 200);
+    let folder = sb.dir.path().join("repos/acme/doomed.git");
+    assert!(folder.exists());
+    let response = sb
+        .demo(Method::DELETE, "/repositories/acme/doomed")
+        .send()
+        .await
+        .expect("delete");
+    assert_eq!(response.status(), 204);
+    assert!(!folder.exists());
+    let response = sb
+        .demo(Method::GET, "/repositories/acme/doomed")
+        .send()
+        .await
+        .expect("get");
+    assert_eq!(response.status(), 404);
+}
