@@ -1147,3 +1147,79 @@ fn concurrent_commits_on_one_branch_lose_nothing() {
     }
     fsck(&store);
 }
+
+#[test]
+fn read_path_links_and_submodules() {
+    let (_dir, store) = setup();
+    let (_c1, c2) = seed(&store);
+    // Our API writes neither; build them with gix as a push would.
+    let repo = store.open(WS, SLUG).expect("open");
+    let c2_id = ObjectId::from_hex(c2.hash.as_bytes()).expect("hex");
+    let base = repo
+        .find_commit(c2_id)
+        .expect("c2")
+        .tree_id()
+        .expect("tree")
+        .detach();
+    let target = repo.write_blob(b"README.md").expect("blob").detach();
+    let mut editor = repo.edit_tree(base).expect("editor");
+    editor
+        .upsert("link", GixEntryKind::Link, target)
+        .expect("link")
+        .upsert("vendor/lib", GixEntryKind::Commit, c2_id)
+        .expect("gitlink");
+    let tree = editor.write().expect("tree").detach();
+    let signature = to_gix_signature(&sig(1_700_000_200)).expect("sig");
+    let commit = gix::objs::Commit {
+        tree,
+        parents: [c2_id].into_iter().collect(),
+        author: signature.clone(),
+        committer: signature,
+        encoding: None,
+        message: "links\n".into(),
+        extra_headers: Vec::new(),
+    };
+    let id = repo
+        .write_object(&commit)
+        .expect("write")
+        .detach()
+        .to_string();
+    fsck(&store);
+
+    let PathContent::Dir { entries, .. } = store.read_path(WS, SLUG, &id, "").expect("root") else {
+        panic!("root is a folder");
+    };
+    let link = entries
+        .iter()
+        .find(|e| e.path == "link")
+        .expect("link entry");
+    assert_eq!((link.kind, link.size), (EntryKind::Link, Some(9)));
+    let PathContent::Dir { entries, .. } =
+        store.read_path(WS, SLUG, &id, "vendor").expect("vendor")
+    else {
+        panic!("vendor is a folder");
+    };
+    assert_eq!(entries[0].kind, EntryKind::Submodule);
+    assert_eq!(entries[0].size, None);
+    let PathContent::File { bytes, symlink, .. } =
+        store.read_path(WS, SLUG, &id, "link").expect("link")
+    else {
+        panic!("a link reads as a file");
+    };
+    assert_eq!((bytes.as_slice(), symlink), (&b"README.md"[..], true));
+    assert_eq!(
+        store
+            .read_path(WS, SLUG, &id, "vendor/lib")
+            .expect("submodule"),
+        PathContent::Submodule {
+            path: "vendor/lib".to_owned(),
+            oid: c2.hash.clone()
+        }
+    );
+    assert_eq!(
+        store
+            .read_path(WS, SLUG, &id, "vendor/lib/x")
+            .expect("inside a submodule"),
+        PathContent::NotFound
+    );
+}
