@@ -387,7 +387,9 @@ impl GitStore {
             .collect::<Result<Vec<_>, _>>()?;
 
         let mut repo = self.open(workspace, slug)?;
-        let tip = find_ref_exact(&repo, &full_name)?.map(|r| r.id().detach());
+        // `try_id`, not `id`, which panics on symbolic refs; a symbolic branch (only possible if
+        // made outside this API) counts as having no tip, and the update below then refuses it.
+        let tip = find_ref_exact(&repo, &full_name)?.and_then(|r| r.try_id().map(|id| id.detach()));
         let parent = match parent {
             Some(hash) => {
                 let id = lookup_commit_id(&repo, hash)?;
@@ -760,12 +762,21 @@ impl GitStore {
             .all()
             .map_err(other("could not start walking the history"))?;
         let mut commits = Vec::new();
-        for info in walk.skip(skip).take(limit) {
+        // Not `Iterator::skip`, which would silently drop errors met while skipping.
+        let mut skipped = 0;
+        for info in walk {
             let info = info.map_err(other("could not walk the history"))?;
+            if skipped < skip {
+                skipped += 1;
+                continue;
+            }
             let commit = repo
                 .find_commit(info.id)
                 .map_err(other(format!("could not read commit `{}`", info.id)))?;
             commits.push(commit_info(&commit)?);
+            if commits.len() == limit {
+                break;
+            }
         }
         Ok(commits)
     }

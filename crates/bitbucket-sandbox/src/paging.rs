@@ -6,7 +6,7 @@ use axum::http::request::Parts;
 use serde_json::{Value, json};
 
 use crate::error::{ApiError, ApiResult};
-use crate::query::{Filter, Sort};
+use crate::query::{Collation, Filter, Sort};
 use crate::state::SharedState;
 
 /// Bitbucket's default page length.
@@ -126,15 +126,26 @@ impl FromRequestParts<SharedState> for Params {
 pub fn paginate(
     origin: &str,
     params: &Params,
+    items: Vec<Value>,
+    max_pagelen: usize,
+) -> ApiResult<Value> {
+    paginate_with(origin, params, items, max_pagelen, &Collation::new())
+}
+
+/// [`paginate`], with field-specific ordering (issue priorities, natural ref names).
+pub fn paginate_with(
+    origin: &str,
+    params: &Params,
     mut items: Vec<Value>,
     max_pagelen: usize,
+    collation: &Collation,
 ) -> ApiResult<Value> {
     let (page, pagelen) = params.page(max_pagelen)?;
     if let Some(filter) = params.filter()? {
-        items.retain(|item| filter.matches(item));
+        items.retain(|item| filter.matches_with(item, collation));
     }
     if let Some(sort) = params.sort()? {
-        sort.apply(&mut items);
+        sort.apply_with(&mut items, collation);
     }
     let size = items.len();
     let start = (page - 1).saturating_mul(pagelen);

@@ -11,7 +11,8 @@ use super::{P, parse_id};
 use crate::body;
 use crate::db::{CommentRow, IssueRow, RepoRow, UserRow, WorkspaceRow};
 use crate::error::{ApiError, ApiResult};
-use crate::paging::{MAX_PAGELEN, Params, paginate};
+use crate::paging::{MAX_PAGELEN, Params, paginate, paginate_with};
+use crate::query::Collation;
 use crate::render::{self, IssueContext};
 use crate::state::{Access, AppState, Caller, SharedState, now};
 
@@ -102,7 +103,15 @@ pub async fn list(
             ))
         })
         .collect::<Result<Vec<_>, sqlx::Error>>()?;
-    Ok(Json(paginate(&state.origin, &params, items, MAX_PAGELEN)?))
+    // `priority > "major"` and `sort=-priority` follow severity, not the alphabet.
+    let collation = Collation::new().rank("priority", PRIORITIES);
+    Ok(Json(paginate_with(
+        &state.origin,
+        &params,
+        items,
+        MAX_PAGELEN,
+        &collation,
+    )?))
 }
 
 pub async fn get(

@@ -12,7 +12,8 @@ use crate::body;
 use crate::db::{RepoRow, UserRow, WorkspaceRow};
 use crate::error::{ApiError, ApiResult};
 use crate::git::{GitError, RefInfo, Signature};
-use crate::paging::{MAX_PAGELEN, Params, paginate};
+use crate::paging::{MAX_PAGELEN, Params, paginate_with};
+use crate::query::Collation;
 use crate::render;
 use crate::state::{Access, AppState, Caller, SharedState};
 
@@ -58,7 +59,13 @@ pub async fn list_branches(
         .iter()
         .map(|b| branch_value(&state, &ws, &repo, b, &users))
         .collect();
-    Ok(Json(paginate(&state.origin, &params, items, MAX_PAGELEN)?))
+    Ok(Json(paginate_with(
+        &state.origin,
+        &params,
+        items,
+        MAX_PAGELEN,
+        &Collation::new().natural("name"),
+    )?))
 }
 
 pub async fn get_branch(
@@ -202,7 +209,13 @@ pub async fn list_tags(
         .iter()
         .map(|t| tag_value(&state, &ws, &repo, t, &users))
         .collect();
-    Ok(Json(paginate(&state.origin, &params, items, MAX_PAGELEN)?))
+    Ok(Json(paginate_with(
+        &state.origin,
+        &params,
+        items,
+        MAX_PAGELEN,
+        &Collation::new().natural("name"),
+    )?))
 }
 
 pub async fn get_tag(

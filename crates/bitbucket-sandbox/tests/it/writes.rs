@@ -192,3 +192,32 @@ async fn deleting_a_repository_removes_its_git_folder() {
         .expect("get");
     assert_eq!(response.status(), 404);
 }
+
+#[tokio::test]
+async fn issues_filter_and_sort_by_severity_and_date() {
+    let sb = start().await;
+    let ids = |v: &serde_json::Value| -> Vec<i64> {
+        v["values"]
+            .as_array()
+            .expect("values")
+            .iter()
+            .filter_map(|i| i["id"].as_i64())
+            .collect()
+    };
+    let by_priority = sb
+        .get_json("/repositories/acme/widgets/issues?sort=-priority")
+        .await;
+    assert_eq!(ids(&by_priority), [1, 2, 3], "critical, major, trivial");
+    let severe = sb
+        .get_json("/repositories/acme/widgets/issues?q=priority%20%3E%3D%20%22major%22")
+        .await;
+    assert_eq!(ids(&severe), [1, 2]);
+    let newest = sb
+        .get_json("/repositories/acme/widgets/issues?sort=-created_on&pagelen=1")
+        .await;
+    assert_eq!(ids(&newest), [3]);
+    let feb = sb
+        .get_json("/repositories/acme/widgets/issues?q=created_on%20%3E%202026-02-01%20AND%20(state%20%3D%20%22open%22%20OR%20state%20%3D%20%22new%22)")
+        .await;
+    assert_eq!(ids(&feb), [2]);
+}
