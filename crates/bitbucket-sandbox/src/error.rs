@@ -111,7 +111,29 @@ impl From<sqlx::Error> for ApiError {
 
 impl From<crate::git::GitError> for ApiError {
     fn from(err: crate::git::GitError) -> Self {
-        Self::internal(format_args!("git: {err}"))
+        use crate::git::GitError as G;
+        match &err {
+            G::InvalidRefName { .. }
+            | G::InvalidPath { .. }
+            | G::InvalidRepoName { .. }
+            | G::InvalidSignature { .. } => Self::bad_request(err.to_string()),
+            G::NotFound { .. } => Self::not_found(err.to_string()),
+            G::RefExists { .. }
+            | G::RefConflict { .. }
+            | G::BranchMoved { .. }
+            | G::RepoExists { .. } => Self::new(StatusCode::CONFLICT, err.to_string()),
+            G::Io { .. } | G::Other { .. } => {
+                // The gix cause sits in `source()`; log the whole chain, send none of it.
+                let mut chain = err.to_string();
+                let mut cause = std::error::Error::source(&err);
+                while let Some(c) = cause {
+                    chain.push_str(": ");
+                    chain.push_str(&c.to_string());
+                    cause = c.source();
+                }
+                Self::internal(format_args!("git: {chain}"))
+            }
+        }
     }
 }
 

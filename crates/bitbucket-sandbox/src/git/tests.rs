@@ -1170,7 +1170,7 @@ fn read_path_links_and_submodules() {
         .expect("gitlink");
     let tree = editor.write().expect("tree").detach();
     let signature = to_gix_signature(&sig(1_700_000_200)).expect("sig");
-    let commit = gix::objs::Commit {
+    let links_commit = gix::objs::Commit {
         tree,
         parents: [c2_id].into_iter().collect(),
         author: signature.clone(),
@@ -1180,7 +1180,7 @@ fn read_path_links_and_submodules() {
         extra_headers: Vec::new(),
     };
     let id = repo
-        .write_object(&commit)
+        .write_object(&links_commit)
         .expect("write")
         .detach()
         .to_string();
@@ -1222,4 +1222,29 @@ fn read_path_links_and_submodules() {
             .expect("inside a submodule"),
         PathContent::NotFound
     );
+
+    // Writing through a link or a submodule replaces it with a folder, as for files.
+    store.create_branch(WS, SLUG, "links", &id).expect("branch");
+    let through = commit(
+        &store,
+        "links",
+        None,
+        &[("vendor/lib/inner.txt", b"i\n"), ("link/x", b"x\n")],
+        1_700_000_300,
+    );
+    assert_eq!(
+        git(
+            &store.repo_path(WS, SLUG),
+            &[
+                "ls-tree",
+                "-r",
+                "--name-only",
+                &through.hash,
+                "link",
+                "vendor"
+            ]
+        ),
+        "link/x\nvendor/lib/inner.txt"
+    );
+    fsck(&store);
 }
