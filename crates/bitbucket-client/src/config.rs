@@ -390,7 +390,10 @@ mod tests {
         let err = ClientConfig::from_lookup(lookup(&[(ENV_API_TOKEN, "secret-tok")]))
             .unwrap_err()
             .to_string();
-        assert!(err.contains("`BITBUCKET_EMAIL` is missing"), "message: {err}");
+        assert!(
+            err.contains("`BITBUCKET_EMAIL` is missing"),
+            "message: {err}"
+        );
         assert!(!err.contains("secret-tok"));
     }
 
@@ -426,9 +429,16 @@ mod tests {
     #[test]
     fn debug_redacts_secrets() {
         let secret = "super-secret-token-value";
-        for auth in [Auth::api_token("me@example.com", secret), Auth::bearer(secret)] {
+        for auth in [
+            Auth::api_token("me@example.com", secret),
+            Auth::bearer(secret),
+        ] {
             let config = ClientConfig::new("http://127.0.0.1:1/2.0").with_auth(auth.clone());
-            for text in [format!("{auth:?}"), format!("{config:?}"), format!("{config:#?}")] {
+            for text in [
+                format!("{auth:?}"),
+                format!("{config:?}"),
+                format!("{config:#?}"),
+            ] {
                 assert!(!text.contains(secret), "leaked in {text}");
                 assert!(text.contains("redacted"), "{text}");
             }

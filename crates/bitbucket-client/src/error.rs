@@ -258,10 +258,14 @@ pub(crate) fn hint_for(status: u16, method: &str, path: &str, auth: AuthKind) ->
         404 | 410 if is_issues => Some(if status == 410 {
             "the issue tracker was retired: bitbucket cloud retired issues in august 2026"
                 .to_owned()
+        } else if segments.len() > 4 {
+            "the issue may not exist, or the issue tracker is disabled for this repository or \
+             was retired (bitbucket cloud retired issues in august 2026)"
+                .to_owned()
         } else {
             "the issue tracker is disabled for this repository (`has_issues` is false) or was \
-             retired (bitbucket cloud retired issues in august 2026), or the repository or \
-             issue does not exist"
+             retired (bitbucket cloud retired issues in august 2026), or the repository does \
+             not exist"
                 .to_owned()
         }),
         410 if segments == ["workspaces"] => {
@@ -342,9 +346,14 @@ mod tests {
     #[test]
     fn parses_odd_error_bodies() {
         assert_eq!(parse_error_body(b""), ErrorBody::default());
-        assert_eq!(parse_error_body(b"<html>bad gateway</html>"), ErrorBody::default());
         assert_eq!(
-            parse_error_body(b"Rate limit exceeded\n").message.as_deref(),
+            parse_error_body(b"<html>bad gateway</html>"),
+            ErrorBody::default()
+        );
+        assert_eq!(
+            parse_error_body(b"Rate limit exceeded\n")
+                .message
+                .as_deref(),
             Some("Rate limit exceeded")
         );
         let parsed = parse_error_body(br#"{"error":{"message":null,"detail":{"a":1}}}"#);
@@ -404,7 +413,10 @@ mod tests {
         };
         assert_eq!(err.status(), Some(503));
         assert!(!err.is_not_found());
-        assert!(err.to_string().starts_with("gave up after 5 attempts: bitbucket answered 503"));
+        assert!(
+            err.to_string()
+                .starts_with("gave up after 5 attempts: bitbucket answered 503")
+        );
         let timeout = Error::RetriesExhausted {
             attempts: 2,
             last: Box::new(Error::Timeout {
@@ -422,7 +434,12 @@ mod tests {
         let h404 = hint_for(404, "GET", path, AuthKind::ApiToken).unwrap();
         assert!(h404.contains("issue tracker is disabled"));
         assert!(h404.contains("august 2026"));
-        let h410 = hint_for(410, "POST", "/repositories/acme/site/issues", AuthKind::Bearer);
+        let h410 = hint_for(
+            410,
+            "POST",
+            "/repositories/acme/site/issues",
+            AuthKind::Bearer,
+        );
         assert!(h410.unwrap().contains("retired"));
         // An issue-looking path elsewhere is not the issue tracker.
         let other = hint_for(404, "GET", "/repositories/acme/issues", AuthKind::Bearer);
@@ -440,22 +457,70 @@ mod tests {
         assert!(bearer.contains("`BITBUCKET_ACCESS_TOKEN`"));
         let anon404 = hint_for(404, "GET", "/repositories/a/b", AuthKind::Anonymous).unwrap();
         assert!(anon404.contains("anonymous"));
-        assert_eq!(hint_for(404, "GET", "/repositories/a/b", AuthKind::Bearer), None);
+        assert_eq!(
+            hint_for(404, "GET", "/repositories/a/b", AuthKind::Bearer),
+            None
+        );
     }
 
     #[test]
     fn hints_for_scopes() {
         let cases = [
-            ("POST", "/repositories/a/b/issues", AuthKind::ApiToken, "write:issue:bitbucket"),
-            ("GET", "/repositories/a/b/issues", AuthKind::Bearer, "`issue`"),
-            ("POST", "/repositories/a/b/pullrequests", AuthKind::Bearer, "pullrequest:write"),
-            ("DELETE", "/repositories/a/b", AuthKind::ApiToken, "delete:repository:bitbucket"),
-            ("POST", "/repositories/a/b", AuthKind::ApiToken, "admin:repository:bitbucket"),
-            ("POST", "/repositories/a/b/refs/branches", AuthKind::ApiToken, "write:repository"),
-            ("GET", "/repositories/a/b/src/main/", AuthKind::ApiToken, "read:repository"),
-            ("GET", "/user/workspaces", AuthKind::ApiToken, "read:workspace:bitbucket"),
+            (
+                "POST",
+                "/repositories/a/b/issues",
+                AuthKind::ApiToken,
+                "write:issue:bitbucket",
+            ),
+            (
+                "GET",
+                "/repositories/a/b/issues",
+                AuthKind::Bearer,
+                "`issue`",
+            ),
+            (
+                "POST",
+                "/repositories/a/b/pullrequests",
+                AuthKind::Bearer,
+                "pullrequest:write",
+            ),
+            (
+                "DELETE",
+                "/repositories/a/b",
+                AuthKind::ApiToken,
+                "delete:repository:bitbucket",
+            ),
+            (
+                "POST",
+                "/repositories/a/b",
+                AuthKind::ApiToken,
+                "admin:repository:bitbucket",
+            ),
+            (
+                "POST",
+                "/repositories/a/b/refs/branches",
+                AuthKind::ApiToken,
+                "write:repository",
+            ),
+            (
+                "GET",
+                "/repositories/a/b/src/main/",
+                AuthKind::ApiToken,
+                "read:repository",
+            ),
+            (
+                "GET",
+                "/user/workspaces",
+                AuthKind::ApiToken,
+                "read:workspace:bitbucket",
+            ),
             ("GET", "/user", AuthKind::ApiToken, "read:user:bitbucket"),
-            ("POST", "/snippets/a/x/comments", AuthKind::Bearer, "snippet:write"),
+            (
+                "POST",
+                "/snippets/a/x/comments",
+                AuthKind::Bearer,
+                "snippet:write",
+            ),
         ];
         for (method, path, auth, scope) in cases {
             let hint = hint_for(403, method, path, auth).unwrap();

@@ -298,7 +298,8 @@ struct Failure {
 impl Failure {
     /// A failed connect means the server never saw the request, so any method may repeat.
     fn is_retryable(&self, method: &Method) -> bool {
-        if self.error.is_builder() {
+        // A malformed request or a redirect loop fails the same way every time.
+        if self.error.is_builder() || self.error.is_redirect() {
             return false;
         }
         if self.error.is_connect() && !self.while_reading_body {
@@ -417,10 +418,11 @@ impl Client {
                 } else if !base_path.is_empty() && link.starts_with(&format!("{base_path}/")) {
                     let mut url = self.inner.base.clone();
                     url.set_path("");
-                    Url::parse(&format!("{}{link}", url.as_str().trim_end_matches('/')))
-                        .map_err(|err| Error::InvalidInput {
+                    Url::parse(&format!("{}{link}", url.as_str().trim_end_matches('/'))).map_err(
+                        |err| Error::InvalidInput {
                             message: format!("invalid link: {err}"),
-                        })?
+                        },
+                    )?
                 } else {
                     self.endpoint(link)?
                 }
@@ -613,7 +615,12 @@ impl Client {
         self.fetch(ApiRequest::new(Method::GET, url)).await
     }
 
-    pub(crate) async fn send_json<T, B>(&self, method: Method, url: Url, body: &B) -> Result<T, Error>
+    pub(crate) async fn send_json<T, B>(
+        &self,
+        method: Method,
+        url: Url,
+        body: &B,
+    ) -> Result<T, Error>
     where
         T: DeserializeOwned,
         B: Serialize + ?Sized,
@@ -642,7 +649,10 @@ mod tests {
     #[test]
     fn retry_after_delta_seconds() {
         let now = SystemTime::now();
-        assert_eq!(parse_retry_after("120", now), Some(Duration::from_secs(120)));
+        assert_eq!(
+            parse_retry_after("120", now),
+            Some(Duration::from_secs(120))
+        );
         assert_eq!(parse_retry_after(" 0 ", now), Some(Duration::ZERO));
         assert_eq!(parse_retry_after("-3", now), None);
         assert_eq!(parse_retry_after("soon", now), None);
@@ -726,7 +736,9 @@ mod tests {
     fn endpoints_are_base_plus_path() {
         let client = client("http://127.0.0.1:7990/2.0/");
         assert_eq!(client.base_url(), "http://127.0.0.1:7990/2.0");
-        let url = client.endpoint("/repositories/a/b/refs/branches/feature%2Fx").unwrap();
+        let url = client
+            .endpoint("/repositories/a/b/refs/branches/feature%2Fx")
+            .unwrap();
         assert_eq!(
             url.as_str(),
             "http://127.0.0.1:7990/2.0/repositories/a/b/refs/branches/feature%2Fx"
@@ -736,7 +748,10 @@ mod tests {
             "/repositories/a/b/refs/branches/feature%2Fx"
         );
         let root = self::client("http://localhost:9");
-        assert_eq!(root.endpoint("/user").unwrap().as_str(), "http://localhost:9/user");
+        assert_eq!(
+            root.endpoint("/user").unwrap().as_str(),
+            "http://localhost:9/user"
+        );
         assert_eq!(root.path_of(&root.endpoint("/user").unwrap()), "/user");
     }
 
@@ -767,7 +782,10 @@ mod tests {
         let next = "http://127.0.0.1:7990/2.0/repositories/a?page=2&pagelen=10&q=x%20y";
         assert_eq!(client.resolve_link(next).unwrap().as_str(), next);
         assert_eq!(
-            client.resolve_link("/repositories/a?page=2").unwrap().as_str(),
+            client
+                .resolve_link("/repositories/a?page=2")
+                .unwrap()
+                .as_str(),
             "http://127.0.0.1:7990/2.0/repositories/a?page=2"
         );
         assert_eq!(
@@ -788,9 +806,12 @@ mod tests {
     #[test]
     fn client_debug_redacts_secrets() {
         let secret = "tok-abcdefghijklmnop";
-        for auth in [Auth::api_token("me@example.com", secret), Auth::bearer(secret)] {
-            let client = Client::new(ClientConfig::new("http://127.0.0.1:1/2.0").with_auth(auth))
-                .unwrap();
+        for auth in [
+            Auth::api_token("me@example.com", secret),
+            Auth::bearer(secret),
+        ] {
+            let client =
+                Client::new(ClientConfig::new("http://127.0.0.1:1/2.0").with_auth(auth)).unwrap();
             let text = format!("{client:?} {client:#?}");
             assert!(!text.contains(secret), "{text}");
             assert!(text.contains("127.0.0.1"));
@@ -825,7 +846,13 @@ mod tests {
         )
         .unwrap();
         let err = none.current_user().await.unwrap_err();
-        assert!(matches!(err, Error::Transport { connect: true, .. }), "{err:?}");
-        assert!(err.to_string().starts_with("`GET http://127.0.0.1:1/2.0/user` failed"));
+        assert!(
+            matches!(err, Error::Transport { connect: true, .. }),
+            "{err:?}"
+        );
+        assert!(
+            err.to_string()
+                .starts_with("`GET http://127.0.0.1:1/2.0/user` failed")
+        );
     }
 }

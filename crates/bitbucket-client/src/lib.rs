@@ -19,6 +19,7 @@
 //!
 //! Every list call returns one [`Page`]; [`Client::next_page`] fetches the next one and
 //! [`Client::paginate`] streams items across pages up to a cap.
+#![warn(missing_docs)]
 #![cfg_attr(test, allow(clippy::unwrap_used))]
 
 mod config;
@@ -37,9 +38,9 @@ pub use error::{ApiError, Error};
 pub use http::Client;
 pub use models::{
     Account, Branch, Commit, CommitAuthor, Content, FileContent, Issue, IssueComment, IssueKind,
-    IssuePriority, IssueState, Link, Links, Participant, Project, PullRequest,
-    PullRequestEndpoint, PullRequestState, Repository, RepositoryRole, Snippet, SnippetComment,
-    SnippetFile, Source, Tag, TreeEntry, User, Workspace, WorkspaceAccess, WorkspaceMembership,
+    IssuePriority, IssueState, Link, Links, Participant, Project, PullRequest, PullRequestEndpoint,
+    PullRequestState, Repository, RepositoryRole, Snippet, SnippetComment, SnippetFile, Source,
+    Tag, TreeEntry, User, Workspace, WorkspaceAccess, WorkspaceMembership,
 };
 pub use ops::AccountRef;
 pub use ops::issues::{IssueUpdate, NewIssue};

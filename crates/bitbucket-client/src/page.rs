@@ -234,10 +234,14 @@ where
             match state.client.get_json::<Page<T>>(url.clone()).await {
                 Ok(page) => {
                     // An empty page, or one pointing at itself, would loop forever.
-                    let stuck = page.values.is_empty()
-                        || page.next.as_deref() == Some(url.as_str());
+                    let stuck =
+                        page.values.is_empty() || page.next.as_deref() == Some(url.as_str());
                     state.buffer = page.values.into();
-                    state.next = if stuck { None } else { page.next.map(Next::Link) };
+                    state.next = if stuck {
+                        None
+                    } else {
+                        page.next.map(Next::Link)
+                    };
                 }
                 Err(err) => {
                     state.remaining = 0;
@@ -278,7 +282,11 @@ mod tests {
             next: Some("http://127.0.0.1:1/2.0/x?page=2".to_owned()),
             ..Page::default()
         };
-        let items: Vec<u32> = client.paginate(first.clone(), 2).try_collect().await.unwrap();
+        let items: Vec<u32> = client
+            .paginate(first.clone(), 2)
+            .try_collect()
+            .await
+            .unwrap();
         assert_eq!(items, vec![1, 2]);
         let none: Vec<u32> = client.paginate(first, 0).try_collect().await.unwrap();
         assert!(none.is_empty());

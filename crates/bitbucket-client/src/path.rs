@@ -55,10 +55,7 @@ mod tests {
     #[test]
     fn encodes_every_reserved_character() {
         assert_eq!(segment("name", "main").unwrap(), "main");
-        assert_eq!(
-            segment("name", "feature/login").unwrap(),
-            "feature%2Flogin"
-        );
+        assert_eq!(segment("name", "feature/login").unwrap(), "feature%2Flogin");
         assert_eq!(
             segment("name", "a b?c#d%e&f+g").unwrap(),
             "a%20b%3Fc%23d%25e%26f%2Bg"

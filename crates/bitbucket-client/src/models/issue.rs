@@ -47,7 +47,9 @@ pub struct Issue {
 impl Issue {
     /// The raw text of the body.
     pub fn content_raw(&self) -> Option<&str> {
-        self.content.as_ref().and_then(|content| content.raw.as_deref())
+        self.content
+            .as_ref()
+            .and_then(|content| content.raw.as_deref())
     }
 }
 

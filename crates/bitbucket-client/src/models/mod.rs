@@ -139,7 +139,9 @@ impl Links {
 
     /// The `self` link's URL.
     pub fn self_href(&self) -> Option<&str> {
-        self.self_link.as_ref().and_then(|link| link.href.as_deref())
+        self.self_link
+            .as_ref()
+            .and_then(|link| link.href.as_deref())
     }
 }
 
@@ -298,6 +300,9 @@ mod tests {
         assert_eq!(serde_json::to_string(&state).unwrap(), r#""QUEUED""#);
         assert_eq!(PullRequestState::from("open"), PullRequestState::Open);
         assert_eq!(PullRequestState::Merged.to_string(), "MERGED");
-        assert_eq!("Blocker".parse::<IssuePriority>(), Ok(IssuePriority::Blocker));
+        assert_eq!(
+            "Blocker".parse::<IssuePriority>(),
+            Ok(IssuePriority::Blocker)
+        );
     }
 }

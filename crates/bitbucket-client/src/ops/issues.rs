@@ -200,8 +200,8 @@ impl Client {
             "{}/issues/{issue_id}/comments",
             repo_path(workspace, repo_slug)?
         ))?;
-        let request =
-            ApiRequest::new(Method::POST, url).json_body(&json!({ "content": raw_content(content) }))?;
+        let request = ApiRequest::new(Method::POST, url)
+            .json_body(&json!({ "content": raw_content(content) }))?;
         let response = self.execute(&request).await?;
         if !response.body.iter().all(u8::is_ascii_whitespace) {
             return self.decode(&request, &response);
@@ -294,7 +294,10 @@ mod tests {
         assert_eq!(issue.content_raw(), Some("boom"));
         assert_eq!(issue.state, Some(IssueState::New));
         assert_eq!(issue.assignee, None);
-        assert_eq!(issue.links.html_href(), Some("https://bitbucket.org/a/b/issues/7"));
+        assert_eq!(
+            issue.links.html_href(),
+            Some("https://bitbucket.org/a/b/issues/7")
+        );
         assert!(issue.extra.contains_key("milestone"));
     }
 }

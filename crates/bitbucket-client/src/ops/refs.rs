@@ -115,7 +115,9 @@ mod tests {
     #[test]
     fn branch_names_stay_one_segment() {
         let client = Client::new(ClientConfig::new("http://127.0.0.1:7990/2.0")).unwrap();
-        let url = client.branch_url("acme", "web", "feature/login page").unwrap();
+        let url = client
+            .branch_url("acme", "web", "feature/login page")
+            .unwrap();
         assert_eq!(
             url.as_str(),
             "http://127.0.0.1:7990/2.0/repositories/acme/web/refs/branches/feature%2Flogin%20page"

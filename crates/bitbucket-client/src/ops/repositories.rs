@@ -158,7 +158,10 @@ mod tests {
         assert_eq!(repo.is_private, Some(true));
         assert_eq!(repo.has_issues, Some(false));
         assert_eq!(repo.project.unwrap().key.as_deref(), Some("WEB"));
-        assert_eq!(repo.links.html_href(), Some("https://bitbucket.org/acme/website"));
+        assert_eq!(
+            repo.links.html_href(),
+            Some("https://bitbucket.org/acme/website")
+        );
         assert_eq!(repo.links.clone[0].name.as_deref(), Some("https"));
         assert!(repo.extra.contains_key("override_settings"));
         let empty: Repository = serde_json::from_str(r#"{"mainbranch":null}"#).unwrap();

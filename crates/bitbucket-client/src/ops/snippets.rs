@@ -77,7 +77,10 @@ mod tests {
         )
         .unwrap();
         assert_eq!(snippet.id.as_deref(), Some("kypj89"));
-        assert_eq!(snippet.files["main.rs"].links.html_href(), Some("https://web/x"));
+        assert_eq!(
+            snippet.files["main.rs"].links.html_href(),
+            Some("https://web/x")
+        );
         assert!(!snippet.files.contains_key("odd"));
         let numeric: Snippet = serde_json::from_str(r#"{"id":42,"files":null}"#).unwrap();
         assert_eq!(numeric.id.as_deref(), Some("42"));

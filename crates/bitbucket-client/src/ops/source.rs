@@ -136,9 +136,18 @@ impl Client {
         revision: Option<&str>,
         path: &str,
     ) -> Result<Source, Error> {
-        let revision = self.resolve_revision(workspace, repo_slug, revision).await?;
+        let revision = self
+            .resolve_revision(workspace, repo_slug, revision)
+            .await?;
         let directory = file_path(path)?.is_empty();
-        let url = self.src_url(workspace, repo_slug, &revision, path, directory, Query::new())?;
+        let url = self.src_url(
+            workspace,
+            repo_slug,
+            &revision,
+            path,
+            directory,
+            Query::new(),
+        )?;
         let request = ApiRequest::new(Method::GET, url).accept(Accept::Any);
         let response = self.execute(&request).await?;
         let content_type = response.content_type();
@@ -146,8 +155,7 @@ impl Client {
             .headers
             .get(CONTENT_DISPOSITION)
             .and_then(|value| value.to_str().ok());
-        if let Some(listing) = parse_listing(content_type.as_deref(), disposition, &response.body)
-        {
+        if let Some(listing) = parse_listing(content_type.as_deref(), disposition, &response.body) {
             return Ok(Source::Directory(listing));
         }
         if directory {
@@ -172,7 +180,9 @@ impl Client {
         revision: Option<&str>,
         path: &str,
     ) -> Result<TreeEntry, Error> {
-        let revision = self.resolve_revision(workspace, repo_slug, revision).await?;
+        let revision = self
+            .resolve_revision(workspace, repo_slug, revision)
+            .await?;
         let directory = file_path(path)?.is_empty();
         let query = Query::new().push("format", "meta");
         let url = self.src_url(workspace, repo_slug, &revision, path, directory, query)?;
@@ -189,7 +199,9 @@ impl Client {
         path: &str,
         params: &DirectoryParams,
     ) -> Result<Page<TreeEntry>, Error> {
-        let revision = self.resolve_revision(workspace, repo_slug, revision).await?;
+        let revision = self
+            .resolve_revision(workspace, repo_slug, revision)
+            .await?;
         let query = Query::new()
             .opt("max_depth", params.max_depth)
             .opt("q", params.q.as_deref())
@@ -280,12 +292,26 @@ mod tests {
             url("abc123", "docs/my file.md", false),
             format!("{base}/abc123/docs/my%20file.md")
         );
-        assert_eq!(url("abc123", "/docs/", true), format!("{base}/abc123/docs/"));
+        assert_eq!(
+            url("abc123", "/docs/", true),
+            format!("{base}/abc123/docs/")
+        );
         assert_eq!(url("rel/1.0", "a", false), format!("{base}/rel%2F1.0/a"));
         let meta = client
-            .src_url("acme", "web", "main", "a.txt", false, Query::new().push("format", "meta"))
+            .src_url(
+                "acme",
+                "web",
+                "main",
+                "a.txt",
+                false,
+                Query::new().push("format", "meta"),
+            )
             .unwrap();
         assert_eq!(meta.as_str(), format!("{base}/main/a.txt?format=meta"));
-        assert!(client.src_url("acme", "web", "main", "../x", false, Query::new()).is_err());
+        assert!(
+            client
+                .src_url("acme", "web", "main", "../x", false, Query::new())
+                .is_err()
+        );
     }
 }
