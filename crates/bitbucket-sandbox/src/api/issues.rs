@@ -336,7 +336,7 @@ pub async fn delete(
     State(state): State<SharedState>,
     caller: Caller,
     P((workspace, slug, id)): P<(String, String, String)>,
-) -> ApiResult<StatusCode> {
+) -> ApiResult<Response> {
     let (_, repo) = tracker(&state, &caller, &workspace, &slug, Access::Write).await?;
     let id = parse_id(&id, "issue id")?;
     let _guard = state.db.write().await;
@@ -348,7 +348,7 @@ pub async fn delete(
     if done.rows_affected() == 0 {
         return Err(ApiError::not_found(format!("Issue #{id} does not exist")));
     }
-    Ok(StatusCode::NO_CONTENT)
+    Ok(super::no_content())
 }
 
 async fn comment_values(

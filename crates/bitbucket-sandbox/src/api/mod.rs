@@ -13,6 +13,7 @@ use axum::extract::{FromRequestParts, Request, State};
 use axum::http::request::Parts;
 use axum::http::{StatusCode, Uri};
 use axum::middleware;
+use axum::response::IntoResponse as _;
 use axum::routing::get;
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC};
 use serde::de::DeserializeOwned;
@@ -184,4 +185,14 @@ pub fn parse_id(raw: &str, what: &str) -> ApiResult<i64> {
             "Invalid {what} '{raw}': expected a positive number"
         ))
     })
+}
+
+/// A 204 with the `Content-Type` Bitbucket sends on empty answers; some clients read the
+/// header of every response and fail without one.
+pub fn no_content() -> axum::response::Response {
+    (
+        StatusCode::NO_CONTENT,
+        [(axum::http::header::CONTENT_TYPE, "text/html; charset=utf-8")],
+    )
+        .into_response()
 }

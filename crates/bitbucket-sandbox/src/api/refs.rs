@@ -176,7 +176,7 @@ pub async fn delete_branch(
     state: State<SharedState>,
     caller: Caller,
     P((workspace, slug, name)): P<(String, String, String)>,
-) -> ApiResult<StatusCode> {
+) -> ApiResult<Response> {
     let (ws, repo) = state
         .repo(&caller, &workspace, &slug, Access::Write)
         .await?;
@@ -187,7 +187,7 @@ pub async fn delete_branch(
     }
     let (w, r, n) = (ws.slug.clone(), repo.slug.clone(), name.clone());
     if git(&state, move |g| g.delete_branch(&w, &r, &n)).await? {
-        Ok(StatusCode::NO_CONTENT)
+        Ok(super::no_content())
     } else {
         Err(ApiError::not_found(format!(
             "Branch \"{name}\" does not exist"

@@ -256,7 +256,7 @@ pub async fn delete(
     state: State<SharedState>,
     caller: Caller,
     P((workspace, slug)): P<(String, String)>,
-) -> ApiResult<StatusCode> {
+) -> ApiResult<Response> {
     let (ws, repo) = state
         .repo(&caller, &workspace, &slug, Access::Admin)
         .await?;
@@ -266,5 +266,5 @@ pub async fn delete(
         .execute(&state.db.pool)
         .await?;
     git(&state, move |g| g.delete(&ws.slug, &repo.slug)).await?;
-    Ok(StatusCode::NO_CONTENT)
+    Ok(super::no_content())
 }

@@ -44,26 +44,49 @@ async fn commit_list(
     params: Params,
 ) -> ApiResult<Json<Value>> {
     let (ws, repo) = state.repo(&caller, &workspace, &slug, Access::Read).await?;
-    let revision = revision
-        .or_else(|| params.get("include").map(str::to_owned))
-        .unwrap_or_else(|| repo.mainbranch.clone());
-    let start = resolve(&state, &ws, &repo, &revision)
-        .await?
-        .ok_or_else(|| ApiError::not_found(format!("Commit or branch \"{revision}\" not found")))?;
-    let exclude = match params.get("exclude") {
-        Some(rev) => Some(
-            resolve(&state, &ws, &repo, rev)
-                .await?
-                .ok_or_else(|| {
-                    ApiError::not_found(format!("Commit or branch \"{rev}\" not found"))
-                })?
-                .hash,
-        ),
-        None => None,
-    };
+    // Like `git log`: the revision and every `include`, minus everything reachable from any
+    // `exclude`; with neither a revision nor an include, every branch and tag (`--all`).
+    let mut includes: Vec<String> = revision.into_iter().collect();
+    includes.extend(params.get_all("include").into_iter().map(str::to_owned));
+    let mut starts = Vec::new();
+    for rev in &includes {
+        let commit = resolve(&state, &ws, &repo, rev)
+            .await?
+            .ok_or_else(|| ApiError::not_found(format!("Commit or branch \"{rev}\" not found")))?;
+        starts.push(commit.hash);
+    }
+    let mut excludes = Vec::new();
+    for rev in params.get_all("exclude") {
+        let commit = resolve(&state, &ws, &repo, rev)
+            .await?
+            .ok_or_else(|| ApiError::not_found(format!("Commit or branch \"{rev}\" not found")))?;
+        excludes.push(commit.hash);
+    }
     let (w, r) = (ws.slug.clone(), repo.slug.clone());
+    let all_refs = includes.is_empty();
     let commits = git(&state, move |g| {
-        g.log(&w, &r, &start.hash, exclude.as_deref(), LOG_LIMIT, 0)
+        if all_refs {
+            for reference in g.branches(&w, &r)?.into_iter().chain(g.tags(&w, &r)?) {
+                starts.push(reference.target.hash);
+            }
+        }
+        let mut hidden = std::collections::HashSet::new();
+        for exclude in &excludes {
+            for c in g.log(&w, &r, exclude, None, LOG_LIMIT, 0)? {
+                hidden.insert(c.hash);
+            }
+        }
+        let mut seen = std::collections::HashSet::new();
+        let mut out = Vec::new();
+        for start in &starts {
+            for c in g.log(&w, &r, start, None, LOG_LIMIT, 0)? {
+                if !hidden.contains(&c.hash) && seen.insert(c.hash.clone()) {
+                    out.push(c);
+                }
+            }
+        }
+        out.sort_by(|a, b| b.committer.time.cmp(&a.committer.time));
+        Ok(out)
     })
     .await?;
     let users = state.all_users().await?;

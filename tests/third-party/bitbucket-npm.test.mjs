@@ -1,0 +1,581 @@
+// Drives the unmodified npm client `bitbucket` (2.12.0, generated from the official Bitbucket
+// Cloud OpenAPI spec) against the bbagent sandbox, to prove a third-party client works with it.
+//
+//   cargo build -p bbagent
+//   cd tests/third-party && npm ci && npm test
+//
+// BBAGENT_BIN overrides the sandbox binary (default: ../../target/debug/bbagent).
+
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+// `bitbucket` is a CommonJS (UMD) package: only its default export is visible to ESM.
+import bitbucketPkg from 'bitbucket';
+
+const { Bitbucket } = bitbucketPkg;
+
+const HERE = path.dirname(fileURLToPath(import.meta.url));
+const EXE = process.platform === 'win32' ? '.exe' : '';
+const BIN = process.env.BBAGENT_BIN
+  ? path.resolve(process.env.BBAGENT_BIN)
+  : path.resolve(HERE, '..', '..', 'target', 'debug', `bbagent${EXE}`);
+
+const DEMO = { username: 'demo@example.com', password: 'sandbox-token' };
+const ALICE = { username: 'alice@example.com', password: 'alice-token' };
+const START_TIMEOUT_MS = 15_000;
+
+/** The sandbox process, its data folder, its base URL and what it wrote on stderr. */
+const sandbox = { proc: null, dir: null, baseUrl: null, stderr: '' };
+
+/** Starts `bbagent sandbox` on a free port; resolves with the base URL it prints first. */
+function startSandbox() {
+  if (!existsSync(BIN)) {
+    throw new Error(
+      `bbagent binary not found at ${BIN}.\n` +
+        'Build it first with `cargo build -p bbagent` (from the repository root), ' +
+        'or point BBAGENT_BIN at an existing binary.',
+    );
+  }
+  sandbox.dir = mkdtempSync(path.join(tmpdir(), 'bbagent-npm-'));
+  // The sandbox reads these from the environment; they must not leak in from the caller's shell.
+  const env = { ...process.env };
+  for (const key of ['BBAGENT_SANDBOX_TOKEN', 'BBAGENT_SANDBOX_LISTEN', 'BBAGENT_SANDBOX_DIR']) {
+    delete env[key];
+  }
+  const proc = spawn(BIN, ['sandbox', '--listen', '127.0.0.1:0', '--data-dir', sandbox.dir], {
+    env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  sandbox.proc = proc;
+  proc.stderr.setEncoding('utf8');
+  proc.stderr.on('data', (chunk) => {
+    sandbox.stderr = (sandbox.stderr + chunk).slice(-8000);
+  });
+  return new Promise((resolve, reject) => {
+    let stdout = '';
+    const fail = (why) => {
+      clearTimeout(timer);
+      reject(new Error(`${why}\n--- sandbox stderr ---\n${sandbox.stderr}`));
+    };
+    const timer = setTimeout(
+      () => fail(`the sandbox printed no base URL within ${START_TIMEOUT_MS} ms`),
+      START_TIMEOUT_MS,
+    );
+    proc.once('error', (err) => fail(`cannot run ${BIN}: ${err.message}`));
+    proc.once('exit', (code, signal) =>
+      fail(`the sandbox exited before printing its URL (code ${code}, signal ${signal})`),
+    );
+    proc.stdout.setEncoding('utf8');
+    proc.stdout.on('data', (chunk) => {
+      if (sandbox.baseUrl) return;
+      stdout += chunk;
+      const nl = stdout.indexOf('\n');
+      if (nl < 0) return;
+      const url = stdout.slice(0, nl).trim();
+      clearTimeout(timer);
+      proc.removeAllListeners('exit');
+      if (!/^http:\/\/127\.0\.0\.1:\d+\/2\.0$/.test(url)) {
+        reject(new Error(`unexpected first stdout line from the sandbox: ${JSON.stringify(url)}`));
+        return;
+      }
+      sandbox.baseUrl = url;
+      resolve(url);
+    });
+  });
+}
+
+async function stopSandbox() {
+  const { proc } = sandbox;
+  if (proc && proc.exitCode === null && proc.signalCode === null) {
+    const exited = new Promise((resolve) => proc.once('exit', resolve));
+    proc.kill('SIGTERM');
+    const timer = setTimeout(() => proc.kill('SIGKILL'), 5_000);
+    await exited;
+    clearTimeout(timer);
+  }
+  if (sandbox.dir) rmSync(sandbox.dir, { recursive: true, force: true });
+}
+
+/** A client as a third party would build it; `notice: false` silences the client's banner. */
+function client(auth) {
+  return new Bitbucket({ baseUrl: sandbox.baseUrl, auth, notice: false });
+}
+
+/** Awaits a call that must fail; returns the client's HTTPError after checking its envelope. */
+async function httpError(promise, status) {
+  try {
+    const res = await promise;
+    assert.fail(`expected HTTP ${status}, got ${res.status}: ${JSON.stringify(res.data)}`);
+  } catch (err) {
+    if (err instanceof assert.AssertionError) throw err;
+    assert.equal(err.name, 'HTTPError', `not an HTTPError: ${err.stack}`);
+    assert.equal(err.status, status, `status of ${err.message}: ${JSON.stringify(err.error)}`);
+    // Bitbucket's error envelope, parsed from JSON by the client.
+    assert.equal(err.error?.type, 'error', JSON.stringify(err.error));
+    assert.equal(typeof err.error.error?.message, 'string', JSON.stringify(err.error));
+    assert.ok(err.error.error.message.length > 0);
+    return err;
+  }
+}
+
+/**
+ * Awaits a call that must answer 204 No Content. bitbucket@2.12.0 reads the response's
+ * Content-Type unconditionally (`headers.get('content-type').includes(...)`), so a 204 without
+ * that header turns into a TypeError wrapped as HTTPError 500; say so plainly if that happens.
+ */
+async function noContent(promise) {
+  let res;
+  try {
+    res = await promise;
+  } catch (err) {
+    if (/reading 'includes'/.test(err.message)) {
+      assert.fail(
+        'the server answered 204 without a Content-Type header, which bitbucket@2.12.0 cannot ' +
+          `read (client error: ${err.message}); send a text type such as ` +
+          '`text/plain; charset=utf-8` (not application/json: the client would JSON-parse "")',
+      );
+    }
+    throw err;
+  }
+  assert.equal(res.status, 204);
+  assert.ok(res.data === '' || res.data === undefined, `204 with a body: ${JSON.stringify(res.data)}`);
+  return res;
+}
+
+const widgets = { workspace: 'acme', repo_slug: 'widgets' };
+
+describe('npm bitbucket@2.12.0 against the bbagent sandbox', { timeout: 60_000 }, () => {
+  let bb;
+
+  before(async () => {
+    await startSandbox();
+    bb = client(DEMO);
+  });
+
+  after(stopSandbox);
+
+  describe('users and workspaces', () => {
+    test('users.getAuthedUser → GET /user (Basic auth)', async () => {
+      const { status, data } = await bb.users.getAuthedUser({});
+      assert.equal(status, 200);
+      assert.equal(data.type, 'user');
+      assert.equal(data.display_name, 'Demo User');
+      assert.equal(data.nickname, 'demo');
+      assert.match(data.uuid, /^\{[0-9a-f-]{36}\}$/);
+      assert.match(data.account_id, /\S/);
+    });
+
+    test('user.get with a Bearer token → GET /user', async () => {
+      const { data } = await client({ token: 'sandbox-token' }).user.get({});
+      assert.equal(data.display_name, 'Demo User');
+    });
+
+    test('users.getAuthedUser as alice → GET /user', async () => {
+      const { data } = await client(ALICE).users.getAuthedUser({});
+      assert.equal(data.display_name, 'Alice Liddell');
+      assert.equal(data.nickname, 'alice');
+    });
+
+    test('a wrong password surfaces as a 401 HTTPError', async () => {
+      const bad = client({ username: 'demo@example.com', password: 'wrong' });
+      await httpError(bad.users.getAuthedUser({}), 401);
+    });
+
+    test('request("GET /user/workspaces") lists the caller\'s workspaces', async () => {
+      // bitbucket@2.12.0 has no generated method for GET /user/workspaces (its spec predates
+      // it), so we use the client's own generic `request`, which is part of its public API.
+      const { status, data } = await bb.request('GET /user/workspaces', { sort: 'slug' });
+      assert.equal(status, 200);
+      assert.deepEqual(
+        data.values.map((v) => v.workspace.slug),
+        ['acme', 'demo'],
+      );
+      for (const v of data.values) {
+        assert.equal(v.type, 'workspace_access');
+        assert.equal(v.administrator, true);
+        assert.equal(v.workspace.type, 'workspace_base');
+      }
+      const forAlice = await client(ALICE).request('GET /user/workspaces', {});
+      const acme = forAlice.data.values.find((v) => v.workspace.slug === 'acme');
+      assert.ok(acme, 'alice is a member of acme');
+      assert.equal(acme.administrator, false);
+    });
+
+    test('workspaces.getWorkspaces → GET /workspaces answers 410 Gone', async () => {
+      await httpError(bb.workspaces.getWorkspaces({}), 410);
+    });
+
+    test('workspaces.getWorkspace → GET /workspaces/acme', async () => {
+      const { data } = await bb.workspaces.getWorkspace({ workspace: 'acme' });
+      assert.equal(data.type, 'workspace');
+      assert.equal(data.slug, 'acme');
+    });
+
+    test('workspaces.getMembersForWorkspace → GET /workspaces/acme/members', async () => {
+      const { data } = await bb.workspaces.getMembersForWorkspace({ workspace: 'acme' });
+      assert.equal(data.size, 3);
+      const names = data.values.map((m) => m.user.display_name).sort();
+      assert.deepEqual(names, ['Alice Liddell', 'Bob Builder', 'Demo User']);
+      for (const m of data.values) {
+        assert.equal(m.type, 'workspace_membership');
+        assert.equal(m.workspace.slug, 'acme');
+      }
+    });
+  });
+
+  describe('repositories', () => {
+    test('repositories.list with q and sort → GET /repositories/acme?q=…&sort=…', async () => {
+      const filtered = await bb.repositories.list({ workspace: 'acme', q: 'name ~ "web"' });
+      assert.deepEqual(
+        filtered.data.values.map((r) => r.full_name),
+        ['acme/website'],
+      );
+      const sorted = await bb.repositories.list({
+        workspace: 'acme',
+        q: 'name ~ "w"',
+        sort: '-name',
+        pagelen: 50,
+      });
+      const names = sorted.data.values.map((r) => r.name);
+      assert.ok(names.indexOf('widgets') >= 0 && names.indexOf('website') >= 0, names.join());
+      assert.ok(names.indexOf('widgets') < names.indexOf('website'), `not sorted by -name: ${names}`);
+    });
+
+    test('repositories.get → GET /repositories/acme/widgets', async () => {
+      const { data } = await bb.repositories.get(widgets);
+      assert.equal(data.type, 'repository');
+      assert.equal(data.full_name, 'acme/widgets');
+      assert.equal(data.mainbranch.name, 'main');
+      assert.equal(data.has_issues, true);
+      assert.equal(data.project?.key, 'CORE');
+      assert.equal(data.scm, 'git');
+    });
+
+    test('an unknown repository surfaces as a 404 HTTPError with the error envelope', async () => {
+      const err = await httpError(
+        bb.repositories.get({ workspace: 'acme', repo_slug: 'no-such-repo' }),
+        404,
+      );
+      assert.match(err.error.error.message, /no-such-repo/);
+    });
+
+    const scratch = { workspace: 'demo', repo_slug: 'third-party-scratch' };
+
+    test('repositories.create → POST /repositories/demo/third-party-scratch', async () => {
+      const created = await bb.repositories.create({
+        ...scratch,
+        _body: { scm: 'git', is_private: true, description: 'made by the npm client' },
+      });
+      assert.equal(created.status, 200);
+      assert.equal(created.data.full_name, 'demo/third-party-scratch');
+      assert.equal(created.data.description, 'made by the npm client');
+      assert.equal(created.data.is_private, true);
+      assert.equal((await bb.repositories.get(scratch)).data.slug, 'third-party-scratch');
+    });
+
+    test('repositories.delete → DELETE /repositories/demo/third-party-scratch (204)', async () => {
+      await noContent(bb.repositories.delete(scratch));
+      await httpError(bb.repositories.get(scratch), 404);
+    });
+  });
+
+  describe('refs', () => {
+    let mainHash;
+
+    test('repositories.listBranches → GET …/refs/branches (with pagination)', async () => {
+      const { data } = await bb.repositories.listBranches({ ...widgets, sort: 'name', pagelen: 100 });
+      const names = data.values.map((b) => b.name);
+      for (const name of ['main', 'develop', 'feature/login']) {
+        assert.ok(names.includes(name), `missing branch ${name} in ${names}`);
+      }
+      mainHash = data.values.find((b) => b.name === 'main').target.hash;
+      assert.match(mainHash, /^[0-9a-f]{40}$/);
+
+      // The client's pagination helpers follow the `next` link the server hands out.
+      const first = await bb.repositories.listBranches({ ...widgets, sort: 'name', pagelen: 1 });
+      assert.equal(first.data.values.length, 1);
+      assert.ok(bb.hasNextPage(first.data), 'a first page of 1 has a next page');
+      const second = await bb.getNextPage(first.data);
+      assert.equal(second.data.values.length, 1);
+      assert.equal(second.data.page, 2);
+      assert.notEqual(second.data.values[0].name, first.data.values[0].name);
+    });
+
+    test('repositories.getBranch → GET …/refs/branches/feature%2Flogin', async () => {
+      const { data } = await bb.repositories.getBranch({ ...widgets, name: 'feature/login' });
+      assert.equal(data.type, 'branch');
+      assert.equal(data.name, 'feature/login');
+      assert.equal(data.target.type, 'commit');
+      assert.equal(data.target.message.trim(), 'Add login form');
+      assert.equal(data.target.author.user?.display_name, 'Alice Liddell');
+    });
+
+    test('repositories.createBranch off main → POST …/refs/branches', async () => {
+      const created = await bb.repositories.createBranch({
+        ...widgets,
+        _body: { name: 'third-party/from-npm', target: { hash: mainHash } },
+      });
+      assert.equal(created.status, 201);
+      assert.equal(created.data.name, 'third-party/from-npm');
+      assert.equal(created.data.target.hash, mainHash);
+
+      const fetched = await bb.repositories.getBranch({ ...widgets, name: 'third-party/from-npm' });
+      assert.equal(fetched.data.target.hash, mainHash);
+    });
+
+    test('repositories.deleteBranch → DELETE …/refs/branches/third-party%2Ffrom-npm (204)', async () => {
+      await noContent(bb.repositories.deleteBranch({ ...widgets, name: 'third-party/from-npm' }));
+      await httpError(bb.repositories.getBranch({ ...widgets, name: 'third-party/from-npm' }), 404);
+    });
+
+    test('repositories.createTag / listTags / getTag → …/refs/tags', async () => {
+      const created = await bb.repositories.createTag({
+        ...widgets,
+        _body: { name: 'v0.9.0-npm', target: { hash: mainHash } },
+      });
+      assert.equal(created.status, 201);
+      assert.equal(created.data.type, 'tag');
+      assert.equal(created.data.target.hash, mainHash);
+
+      const { data } = await bb.repositories.listTags(widgets);
+      assert.ok(data.values.some((t) => t.name === 'v0.9.0-npm'));
+
+      const one = await bb.repositories.getTag({ ...widgets, name: 'v0.9.0-npm' });
+      assert.equal(one.data.target.hash, mainHash);
+    });
+  });
+
+  describe('source and commits', () => {
+    test('repositories.readSrc → GET …/src/main/README.md (raw file)', async () => {
+      const { data } = await bb.repositories.readSrc({ ...widgets, commit: 'main', path: 'README.md' });
+      const text = typeof data === 'string' ? data : Buffer.from(data).toString('utf8');
+      assert.ok(text.startsWith('# Widgets'), `README starts with: ${text.slice(0, 40)}`);
+    });
+
+    test('repositories.readSrc → GET …/src/main/src%2Fmain.rs (nested file)', async () => {
+      const { data } = await bb.repositories.readSrc({ ...widgets, commit: 'main', path: 'src/main.rs' });
+      const text = typeof data === 'string' ? data : Buffer.from(data).toString('utf8');
+      assert.match(text, /fn main\(\)/);
+    });
+
+    test('repositories.readSrc → GET …/src/main/ (root directory listing)', async () => {
+      const { data } = await bb.repositories.readSrc({ ...widgets, commit: 'main', path: '' });
+      const entries = Object.fromEntries(data.values.map((e) => [e.path, e.type]));
+      assert.deepEqual(entries, {
+        'Cargo.toml': 'commit_file',
+        'README.md': 'commit_file',
+        docs: 'commit_directory',
+        src: 'commit_directory',
+      });
+    });
+
+    test('repositories.readSrc with format=meta → file metadata', async () => {
+      const { data } = await bb.repositories.readSrc({
+        ...widgets,
+        commit: 'main',
+        path: 'docs/guide.md',
+        format: 'meta',
+      });
+      assert.equal(data.type, 'commit_file');
+      assert.equal(data.path, 'docs/guide.md');
+      assert.ok(data.size > 0);
+    });
+
+    test('repositories.listCommitsAt → GET …/commits/main', async () => {
+      const { data } = await bb.repositories.listCommitsAt({ ...widgets, revision: 'main' });
+      assert.deepEqual(
+        data.values.map((c) => c.message.trim()),
+        ['Add the widgets guide', 'Initial commit'],
+      );
+      assert.equal(data.values[0].author.user?.display_name, 'Bob Builder');
+    });
+
+    test('repositories.listCommits with include/exclude → GET …/commits?include=develop&exclude=main', async () => {
+      const { data } = await bb.repositories.listCommits({
+        ...widgets,
+        include: 'develop',
+        exclude: 'main',
+      });
+      assert.deepEqual(
+        data.values.map((c) => c.message.trim()),
+        ['Add shared widget types'],
+      );
+    });
+
+    // Bitbucket: "GET …/commits/ returns all commits in the repo in topological order (newest
+    // commit first). All branches and tags are included (similar to `git log --all`)";
+    // "?exclude=master returns all commits in the repo that are not on master"; and
+    // "?include=foo&include=bar&exclude=fu … (similar to `git log foo bar ^fu`)".
+    const messages = (data) => data.values.map((c) => c.message.trim()).sort();
+
+    test('repositories.listCommits → GET …/commits lists every branch (git log --all)', async () => {
+      const { data } = await bb.repositories.listCommits({ ...widgets, pagelen: 100 });
+      assert.deepEqual(messages(data), [
+        'Add login form',
+        'Add shared widget types',
+        'Add the widgets guide',
+        'Initial commit',
+      ]);
+    });
+
+    test('repositories.listCommits → GET …/commits?exclude=main (git log --all ^main)', async () => {
+      const { data } = await bb.repositories.listCommits({ ...widgets, exclude: 'main' });
+      assert.deepEqual(messages(data), ['Add login form', 'Add shared widget types']);
+    });
+
+    test('repositories.listCommits → GET …/commits?include=develop&include=feature%2Flogin&exclude=main', async () => {
+      const { data } = await bb.repositories.listCommits({
+        ...widgets,
+        include: ['develop', 'feature/login'],
+        exclude: 'main',
+      });
+      assert.deepEqual(messages(data), ['Add login form', 'Add shared widget types']);
+    });
+  });
+
+  describe('pull requests', () => {
+    let created;
+
+    test('pullrequests.create develop → main → POST …/pullrequests', async () => {
+      const res = await bb.pullrequests.create({
+        ...widgets,
+        _body: {
+          title: 'Merge develop (npm client)',
+          description: 'Opened by bitbucket@2.12.0',
+          source: { branch: { name: 'develop' } },
+          destination: { branch: { name: 'main' } },
+        },
+      });
+      assert.equal(res.status, 201);
+      created = res.data;
+      assert.equal(created.type, 'pullrequest');
+      assert.equal(created.state, 'OPEN');
+      assert.equal(created.title, 'Merge develop (npm client)');
+      assert.equal(created.source.branch.name, 'develop');
+      assert.equal(created.destination.branch.name, 'main');
+      assert.equal(created.author.display_name, 'Demo User');
+      assert.ok(Number.isInteger(created.id) && created.id > 1);
+    });
+
+    test('pullrequests.list with state → GET …/pullrequests?state=…', async () => {
+      const open = await bb.pullrequests.list({ ...widgets, state: 'OPEN' });
+      const ids = open.data.values.map((p) => p.id);
+      assert.ok(ids.includes(1) && ids.includes(created.id), `open ids: ${ids}`);
+      assert.ok(open.data.values.every((p) => p.state === 'OPEN'));
+
+      const merged = await bb.pullrequests.list({ ...widgets, state: 'MERGED' });
+      assert.deepEqual(merged.data.values, []);
+    });
+
+    test('pullrequests.get → GET …/pullrequests/1', async () => {
+      const { data } = await bb.pullrequests.get({ ...widgets, pull_request_id: 1 });
+      assert.equal(data.id, 1);
+      assert.equal(data.title, 'Add login form');
+      assert.equal(data.state, 'OPEN');
+      assert.equal(data.source.branch.name, 'feature/login');
+      assert.equal(data.destination.branch.name, 'main');
+      assert.equal(data.author.display_name, 'Alice Liddell');
+    });
+  });
+
+  describe('issues', () => {
+    let issue;
+
+    test('issue_tracker.create → POST …/issues', async () => {
+      const res = await bb.issue_tracker.create({
+        ...widgets,
+        _body: {
+          title: 'Filed through the npm client',
+          kind: 'task',
+          priority: 'minor',
+          content: { raw: 'Hello from bitbucket@2.12.0' },
+        },
+      });
+      assert.equal(res.status, 201);
+      issue = res.data;
+      assert.equal(issue.type, 'issue');
+      assert.equal(issue.title, 'Filed through the npm client');
+      assert.equal(issue.kind, 'task');
+      assert.equal(issue.priority, 'minor');
+      assert.equal(issue.state, 'new');
+      assert.equal(issue.content.raw, 'Hello from bitbucket@2.12.0');
+      assert.equal(issue.reporter.display_name, 'Demo User');
+      assert.ok(issue.id > 3);
+    });
+
+    test('issue_tracker.createComment as alice, then listComments', async () => {
+      const res = await client(ALICE).issue_tracker.createComment({
+        ...widgets,
+        issue_id: String(issue.id),
+        _body: { content: { raw: 'I can reproduce this.' } },
+      });
+      assert.equal(res.status, 201);
+      assert.equal(res.data.type, 'issue_comment');
+      assert.equal(res.data.content.raw, 'I can reproduce this.');
+      assert.equal(res.data.user.display_name, 'Alice Liddell');
+
+      const { data } = await bb.issue_tracker.listComments({ ...widgets, issue_id: String(issue.id) });
+      assert.ok(data.values.some((c) => c.id === res.data.id && c.content.raw === 'I can reproduce this.'));
+    });
+
+    test('issue_tracker.update state → PUT …/issues/{id}', async () => {
+      const res = await bb.issue_tracker.update({
+        ...widgets,
+        issue_id: String(issue.id),
+        _body: { state: 'open' },
+      });
+      assert.equal(res.status, 200);
+      assert.equal(res.data.state, 'open');
+      assert.equal(res.data.title, 'Filed through the npm client');
+
+      const again = await bb.issue_tracker.get({ ...widgets, issue_id: String(issue.id) });
+      assert.equal(again.data.state, 'open');
+    });
+
+    test('issue_tracker.list with q=state="open" → GET …/issues?q=…', async () => {
+      const { data } = await bb.issue_tracker.list({ ...widgets, q: 'state="open"' });
+      const ids = data.values.map((i) => i.id).sort((a, b) => a - b);
+      assert.deepEqual(ids, [2, issue.id]);
+      assert.ok(data.values.every((i) => i.state === 'open'));
+      assert.equal(data.values.find((i) => i.id === 2).title, 'Add dark mode');
+    });
+
+    test('a disabled issue tracker surfaces as a 404 HTTPError with the error envelope', async () => {
+      await httpError(bb.issue_tracker.list({ workspace: 'acme', repo_slug: 'website' }), 404);
+    });
+  });
+
+  describe('snippets', () => {
+    const snippet = { workspace: 'acme', encoded_id: 'kypj' };
+
+    test('snippets.get → GET /snippets/acme/kypj', async () => {
+      const { data } = await bb.snippets.get(snippet);
+      assert.equal(data.type, 'snippet');
+      assert.equal(data.title, 'Deploy checklist');
+      assert.ok(Object.keys(data.files ?? {}).length >= 1, JSON.stringify(data.files));
+    });
+
+    test('snippets.listComments / createComment → …/snippets/acme/kypj/comments', async () => {
+      const before = await bb.snippets.listComments(snippet);
+      assert.equal(before.data.values.length, 1);
+      assert.equal(before.data.values[0].user.display_name, 'Bob Builder');
+
+      const res = await bb.snippets.createComment({
+        ...snippet,
+        _body: { content: { raw: 'Checked from npm.' } },
+      });
+      assert.equal(res.status, 201);
+      assert.equal(res.data.content.raw, 'Checked from npm.');
+      assert.equal(res.data.user.display_name, 'Demo User');
+
+      const afterwards = await bb.snippets.listComments(snippet);
+      assert.equal(afterwards.data.values.length, 2);
+      assert.ok(afterwards.data.values.some((c) => c.content.raw === 'Checked from npm.'));
+    });
+  });
+});
