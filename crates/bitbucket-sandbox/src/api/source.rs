@@ -85,7 +85,7 @@ async fn commit_list(
                 }
             }
         }
-        out.sort_by(|a, b| b.committer.time.cmp(&a.committer.time));
+        out.sort_by_key(|c| std::cmp::Reverse(c.committer.time));
         Ok(out)
     })
     .await?;
