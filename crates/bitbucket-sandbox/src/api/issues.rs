@@ -132,7 +132,14 @@ pub struct IssueInput {
     kind: Option<String>,
     priority: Option<String>,
     state: Option<String>,
+    /// `None` when absent; `Some(Value::Null)` when sent as `null`, which unassigns.
+    #[serde(default, deserialize_with = "present")]
     assignee: Option<Value>,
+}
+
+/// Keeps an explicit `null` apart from a missing field.
+fn present<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Value>, D::Error> {
+    <Value as serde::Deserialize>::deserialize(d).map(Some)
 }
 
 #[derive(Debug, Deserialize)]

@@ -221,3 +221,32 @@ async fn issues_filter_and_sort_by_severity_and_date() {
         .await;
     assert_eq!(ids(&feb), [2]);
 }
+
+#[tokio::test]
+async fn an_issue_is_unassigned_with_null() {
+    let sb = start().await;
+    let (status, issue) = sb
+        .send_json(
+            Method::POST,
+            "/repositories/acme/widgets/issues",
+            json!({"title": "assigned", "assignee": {"username": "alice"}}),
+        )
+        .await;
+    assert_eq!(status, 201, "{issue}");
+    assert_eq!(issue["assignee"]["nickname"], "alice");
+    let path = format!("/repositories/acme/widgets/issues/{}", issue["id"]);
+    let (status, kept) = sb
+        .send_json(Method::PUT, &path, json!({"title": "still assigned"}))
+        .await;
+    assert_eq!(status, 200);
+    assert_eq!(
+        kept["assignee"]["nickname"], "alice",
+        "a missing field changes nothing"
+    );
+    let (status, cleared) = sb
+        .send_json(Method::PUT, &path, json!({"assignee": null}))
+        .await;
+    assert_eq!(status, 200);
+    assert!(cleared.get("assignee").is_none(), "{cleared}");
+    assert!(sb.get_json(&path).await.get("assignee").is_none());
+}

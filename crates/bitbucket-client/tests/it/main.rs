@@ -1,0 +1,8 @@
+//! Integration tests of the client against an in-process Bitbucket sandbox: every operation,
+//! pagination across pages, every error class, and retries under injected faults.
+
+mod errors;
+mod operations;
+mod pagination;
+mod retries;
+mod support;
