@@ -1,6 +1,7 @@
 //! The `bbagent` command line: one binary for the sandbox (and, as they land, the chat, the
 //! MCP server and the tool router).
 
+mod backend;
 mod cmd;
 
 use std::io::Write as _;
@@ -13,8 +14,15 @@ use clap::Parser as _;
 const EXIT_FAILURE: u8 = 1;
 
 fn main() -> ExitCode {
+    // `.env` fills in settings, as in the reference design; the real environment wins.
+    let dotenv = dotenvy::dotenv();
     let cli = cmd::Cli::parse();
     init_tracing(cli.verbose);
+    if let Err(e) = dotenv
+        && !e.not_found()
+    {
+        tracing::warn!("ignoring `.env`: {e}");
+    }
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

@@ -1,7 +1,12 @@
 //! Subcommands, each resolved from flags and environment into settings before it runs.
 
+mod mcp;
 mod sandbox;
+mod tools;
 
+use std::path::PathBuf;
+
+use anyhow::Context as _;
 use clap::{Parser, Subcommand};
 
 /// Drive Bitbucket with an AI agent, safely and visibly.
@@ -21,19 +26,45 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Serve the Bitbucket tools over MCP (stdio, or Streamable HTTP with `--http`).
+    Mcp(mcp::McpArgs),
+    /// List and call the Bitbucket tools directly, without a model.
+    Tools(tools::ToolsArgs),
     /// Run a local Bitbucket Cloud sandbox (REST 2.0 over HTTP, real git, SQLite).
     Sandbox(sandbox::SandboxArgs),
 }
 
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
+        Command::Mcp(args) => mcp::run(args).await,
+        Command::Tools(args) => tools::run(args).await,
         Command::Sandbox(args) => sandbox::run(args).await,
     }
+}
+
+/// The embedded sandbox's data folder, e.g. `~/.local/share/bbagent/sandbox`.
+pub fn default_sandbox_dir() -> anyhow::Result<PathBuf> {
+    dirs::data_dir()
+        .map(|d| d.join("bbagent").join("sandbox"))
+        .context("cannot find a data folder for this platform; pass `--sandbox-dir`")
 }
 
 /// A `hint:` line for errors whose cure is known.
 pub fn hint_for(err: &anyhow::Error) -> Option<String> {
     for cause in err.chain() {
+        if let Some(e) = cause.downcast_ref::<bitbucket_mcp::http::HttpError>() {
+            return match e {
+                bitbucket_mcp::http::HttpError::PublicWithoutKey { .. } => Some(
+                    "pass `--api-key KEY` (or set `BBAGENT_API_KEY`), or listen on 127.0.0.1"
+                        .into(),
+                ),
+                bitbucket_mcp::http::HttpError::Bind { .. } => Some(
+                    "another program uses that port: pick another, or port 0 for a free one".into(),
+                ),
+                _ => None,
+            };
+        }
+
         if let Some(e) = cause.downcast_ref::<bitbucket_sandbox::SandboxError>() {
             return match e {
                 bitbucket_sandbox::SandboxError::Locked { .. } => Some(

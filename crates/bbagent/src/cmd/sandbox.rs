@@ -37,16 +37,10 @@ fn parse_faults(s: &str) -> Result<FaultConfig, String> {
         .map_err(|e: bitbucket_sandbox::faults::FaultSpecError| e.to_string())
 }
 
-pub fn default_data_dir() -> anyhow::Result<PathBuf> {
-    dirs::data_dir()
-        .map(|d| d.join("bbagent").join("sandbox"))
-        .context("cannot find a data folder for this platform; pass `--data-dir`")
-}
-
 pub async fn run(args: SandboxArgs) -> anyhow::Result<()> {
     let data_dir = match args.data_dir {
         Some(dir) => dir,
-        None => default_data_dir()?,
+        None => super::default_sandbox_dir()?,
     };
     let mut config = SandboxConfig::new(&data_dir)
         .with_listen(args.listen)

@@ -1,0 +1,25 @@
+//! The Bitbucket toolkit served over MCP, on stdio and on Streamable HTTP.
+//!
+//! [`BitbucketMcp`] is the rmcp `ServerHandler`: it lists the toolkit's catalogue (narrowed by
+//! [`ServerOptions`]) and runs calls through the toolkit. Destructive tools follow a
+//! [`DestructivePolicy`]; under `Confirm` the user is asked through MCP elicitation, in the way
+//! each protocol era allows. [`http::serve`] adds the HTTP safety layer (Origin and Host
+//! checks, API key, body limit) around rmcp's Streamable HTTP service.
+
+mod confirm;
+pub mod http;
+mod server;
+
+pub use server::{BitbucketMcp, DestructivePolicy, OptionsError, ServerOptions};
+
+/// Serves `handler` on this process's stdin and stdout until the client closes them.
+pub async fn serve_stdio(handler: BitbucketMcp) -> Result<(), std::io::Error> {
+    use rmcp::ServiceExt as _;
+    let running = handler.serve(rmcp::transport::stdio()).await.map_err(|e| {
+        std::io::Error::other(format!("MCP session over stdio failed to start: {e}"))
+    })?;
+    running.waiting().await.map_err(|e| {
+        std::io::Error::other(format!("MCP session over stdio ended abnormally: {e}"))
+    })?;
+    Ok(())
+}

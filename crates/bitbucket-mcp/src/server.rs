@@ -1,0 +1,273 @@
+//! The MCP server handler: the tool list and tool calls.
+
+use std::collections::HashSet;
+use std::fmt;
+use std::str::FromStr;
+use std::sync::Arc;
+
+use bitbucket_toolkit::{ToolSpec, Toolkit, Toolset};
+use rmcp::model::{
+    CallToolRequestParams, CallToolResponse, CallToolResult, ContentBlock, Implementation,
+    ListToolsResult, PaginatedRequestParams, ServerCapabilities, ServerConfig, Tool,
+    ToolAnnotations,
+};
+use rmcp::service::RequestContext;
+use rmcp::{ErrorData, RoleServer, ServerHandler};
+use serde_json::Value;
+
+use crate::confirm::{Confirmation, confirm};
+
+/// What happens when a model calls a destructive tool.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum DestructivePolicy {
+    /// Ask the user through MCP elicitation; refuse when the client cannot ask.
+    #[default]
+    Confirm,
+    /// Hide destructive tools and refuse calls to them.
+    Deny,
+    /// Run them without asking (for trusted automation).
+    Allow,
+}
+
+impl FromStr for DestructivePolicy {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "confirm" => Ok(Self::Confirm),
+            "deny" => Ok(Self::Deny),
+            "allow" => Ok(Self::Allow),
+            other => Err(format!(
+                "unknown destructive policy `{other}` (expected `confirm`, `deny` or `allow`)"
+            )),
+        }
+    }
+}
+
+impl fmt::Display for DestructivePolicy {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::Confirm => "confirm",
+            Self::Deny => "deny",
+            Self::Allow => "allow",
+        })
+    }
+}
+
+/// Which tools a server offers, and how it treats destructive ones.
+#[derive(Debug, Clone, Default)]
+pub struct ServerOptions {
+    /// Hide every tool that writes.
+    pub read_only: bool,
+    /// Offer only these toolsets (all when `None`).
+    pub toolsets: Option<Vec<Toolset>>,
+    /// Offer only these tools (all when `None`); combined with `toolsets` as an intersection.
+    pub tools: Option<Vec<String>>,
+    pub destructive: DestructivePolicy,
+}
+
+/// A tool named in `--tools` that does not exist.
+#[derive(Debug, thiserror::Error)]
+#[error("unknown tool `{name}` in the tool filter; known tools: {known}")]
+pub struct OptionsError {
+    pub name: String,
+    known: String,
+}
+
+/// The rmcp handler. Cheap to clone: the HTTP transport makes one per session.
+#[derive(Clone)]
+pub struct BitbucketMcp {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    toolkit: Toolkit,
+    options: ServerOptions,
+    /// The MCP form of every offered tool, in catalogue order.
+    tools: Vec<Tool>,
+    offered: HashSet<&'static str>,
+}
+
+impl fmt::Debug for BitbucketMcp {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("BitbucketMcp")
+            .field("options", &self.inner.options)
+            .field("tools", &self.inner.offered.len())
+            .finish()
+    }
+}
+
+impl BitbucketMcp {
+    pub fn new(toolkit: Toolkit, options: ServerOptions) -> Result<Self, OptionsError> {
+        if let Some(names) = &options.tools {
+            for name in names {
+                if Toolkit::find(name).is_none() {
+                    return Err(OptionsError {
+                        name: name.clone(),
+                        known: Toolkit::catalogue()
+                            .iter()
+                            .map(|t| t.name)
+                            .collect::<Vec<_>>()
+                            .join(", "),
+                    });
+                }
+            }
+        }
+        let offered_specs: Vec<&'static ToolSpec> = Toolkit::catalogue()
+            .iter()
+            .filter(|spec| offers(&options, spec))
+            .collect();
+        let tools = offered_specs.iter().map(|spec| to_mcp_tool(spec)).collect();
+        let offered = offered_specs.iter().map(|spec| spec.name).collect();
+        Ok(Self {
+            inner: Arc::new(Inner {
+                toolkit,
+                options,
+                tools,
+                offered,
+            }),
+        })
+    }
+
+    /// The tools this server offers, as MCP `Tool` values.
+    pub fn tools(&self) -> &[Tool] {
+        &self.inner.tools
+    }
+
+    pub fn options(&self) -> &ServerOptions {
+        &self.inner.options
+    }
+
+    /// Why a catalogued tool is not offered, for a call that names it anyway.
+    fn refusal(&self, spec: &ToolSpec) -> String {
+        let options = &self.inner.options;
+        if options.read_only && !spec.annotations.read_only {
+            format!(
+                "`{}` is disabled: this server runs with `--read-only`",
+                spec.name
+            )
+        } else if spec.annotations.destructive && options.destructive == DestructivePolicy::Deny {
+            format!(
+                "`{}` is disabled: this server refuses destructive tools (`--destructive deny`)",
+                spec.name
+            )
+        } else {
+            format!(
+                "`{}` is not offered by this server (narrowed with `--toolsets` or `--tools`)",
+                spec.name
+            )
+        }
+    }
+}
+
+fn offers(options: &ServerOptions, spec: &ToolSpec) -> bool {
+    if options.read_only && !spec.annotations.read_only {
+        return false;
+    }
+    if spec.annotations.destructive && options.destructive == DestructivePolicy::Deny {
+        return false;
+    }
+    if let Some(toolsets) = &options.toolsets
+        && !toolsets.contains(&spec.toolset)
+    {
+        return false;
+    }
+    if let Some(tools) = &options.tools
+        && !tools.iter().any(|t| t == spec.name)
+    {
+        return false;
+    }
+    true
+}
+
+fn to_mcp_tool(spec: &ToolSpec) -> Tool {
+    let a = spec.annotations;
+    Tool::new(spec.name, spec.description, Arc::new(spec.input_schema()))
+        .with_title(spec.title)
+        .with_raw_output_schema(Arc::new(spec.output_schema()))
+        .with_annotations(
+            ToolAnnotations::with_title(spec.title)
+                .read_only(a.read_only)
+                .destructive(a.destructive)
+                .idempotent(a.idempotent)
+                .open_world(a.open_world),
+        )
+}
+
+/// A failed call the model can read and act on (`isError: true`).
+pub(crate) fn tool_error(message: impl Into<String>) -> CallToolResult {
+    CallToolResult::error(vec![ContentBlock::text(message.into())])
+}
+
+const INSTRUCTIONS: &str = "Tools for Bitbucket Cloud: repositories, branches, pull requests, issues, snippets, users and workspaces. \
+Arguments name the workspace and repository (`workspace`, `repo_slug`). List tools page their results; \
+call again with the page they name for more. Destructive tools (deleting a repository or an issue) ask the user first.";
+
+impl ServerHandler for BitbucketMcp {
+    fn get_info(&self) -> ServerConfig {
+        ServerConfig::new(ServerCapabilities::builder().enable_tools().build())
+            .with_server_info(
+                Implementation::new("bbagent-bitbucket", env!("CARGO_PKG_VERSION"))
+                    .with_title("Bitbucket (bbagent)"),
+            )
+            .with_instructions(INSTRUCTIONS)
+    }
+
+    fn get_tool(&self, name: &str) -> Option<Tool> {
+        self.inner.tools.iter().find(|t| t.name == name).cloned()
+    }
+
+    async fn list_tools(
+        &self,
+        _request: Option<PaginatedRequestParams>,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<ListToolsResult, ErrorData> {
+        Ok(ListToolsResult::with_all_items(self.inner.tools.clone()))
+    }
+
+    async fn call_tool(
+        &self,
+        request: CallToolRequestParams,
+        context: RequestContext<RoleServer>,
+    ) -> Result<CallToolResponse, ErrorData> {
+        let Some(spec) = Toolkit::find(&request.name) else {
+            // An unknown name is a malformed request, not a tool failure (-32602).
+            return Err(ErrorData::invalid_params(
+                format!("unknown tool `{}`", request.name),
+                None,
+            ));
+        };
+        if !self.inner.offered.contains(spec.name) {
+            return Ok(tool_error(self.refusal(spec)).into());
+        }
+        let arguments = Value::Object(request.arguments.clone().unwrap_or_default());
+        if spec.annotations.destructive
+            && self.inner.options.destructive == DestructivePolicy::Confirm
+        {
+            match confirm(&request, &context, spec, &arguments).await {
+                Confirmation::Confirmed => {}
+                Confirmation::Refused(why) => return Ok(tool_error(why).into()),
+                Confirmation::Ask(input_required) => return Ok(input_required.into()),
+            }
+        }
+        let outcome = tokio::select! {
+            outcome = self.inner.toolkit.call(spec.name, arguments) => outcome,
+            () = context.ct.cancelled() => {
+                return Ok(tool_error(format!("`{}` was cancelled by the client", spec.name)).into());
+            }
+        };
+        let outcome = match outcome {
+            Ok(outcome) => outcome,
+            Err(unknown) => return Err(ErrorData::invalid_params(unknown.to_string(), None)),
+        };
+        let mut result = match outcome.structured {
+            Some(structured) if !outcome.is_error => CallToolResult::structured(structured),
+            Some(structured) => CallToolResult::structured_error(structured),
+            None if outcome.is_error => tool_error(String::new()),
+            None => CallToolResult::success(Vec::new()),
+        };
+        // The compact text is what a model reads; the JSON copy rmcp adds would double the tokens.
+        result.content = vec![ContentBlock::text(outcome.text)];
+        Ok(result.into())
+    }
+}

@@ -1,0 +1,7 @@
+//! The MCP server through a real rmcp client: tools, safety, scope and confirmation.
+
+mod destructive;
+mod safety;
+mod scope;
+mod support;
+mod tools;

@@ -1,0 +1,524 @@
+//! The issue tracker: listing, creating, updating and deleting issues, and commenting on them.
+
+use std::fmt::Write as _;
+
+use bitbucket_client::{
+    Client, Issue, IssueComment, IssueKind, IssuePriority, IssueState, IssueUpdate, ListParams,
+    NewIssue,
+};
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+use super::Tool;
+use crate::accounts;
+use crate::args::{ArgError, Id, OneOrMany, PageLen, PageNumber, Text, choice};
+use crate::error::{Context, Scope, ToolError};
+use crate::output::{CommentOutput, Line, ListOutput, Person, Render, clip, day, field};
+use crate::spec::{ToolAnnotations, Toolset};
+
+/// Issue bodies in lists are cut to this many characters, unless the page holds one issue:
+/// there is no tool to get one issue, so `q` `id = N` is how a model reads a whole body.
+const LIST_CONTENT_CHARS: usize = 300;
+
+choice!(StateArg {
+    Submitted => "submitted",
+    New => "new",
+    Open => "open",
+    Resolved => "resolved",
+    OnHold => "on hold",
+    Invalid => "invalid",
+    Duplicate => "duplicate",
+    Wontfix => "wontfix",
+    Closed => "closed",
+});
+
+choice!(KindArg {
+    Bug => "bug",
+    Enhancement => "enhancement",
+    Proposal => "proposal",
+    Task => "task",
+});
+
+choice!(PriorityArg {
+    Trivial => "trivial",
+    Minor => "minor",
+    Major => "major",
+    Critical => "critical",
+    Blocker => "blocker",
+});
+
+/// An issue as a model sees it.
+#[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
+pub(crate) struct IssueOutput {
+    pub id: u64,
+    pub title: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub state: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub kind: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub priority: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reporter: Option<Person>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub assignee: Option<Person>,
+    /// The body (Markdown); cut to 300 characters in lists of several issues.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub content: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub created_on: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub updated_on: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub html: Option<String>,
+}
+
+impl IssueOutput {
+    fn from_issue(issue: Issue, content_limit: Option<usize>) -> Self {
+        let content = issue
+            .content_raw()
+            .filter(|c| !c.trim().is_empty())
+            .map(|c| match content_limit {
+                Some(limit) => clip(c, limit).0,
+                None => c.to_owned(),
+            });
+        IssueOutput {
+            id: issue.id,
+            state: issue.state.as_ref().map(|s| s.as_str().to_owned()),
+            kind: issue.kind.as_ref().map(|k| k.as_str().to_owned()),
+            priority: issue.priority.as_ref().map(|p| p.as_str().to_owned()),
+            reporter: Person::of(issue.reporter.as_ref()),
+            assignee: Person::of(issue.assignee.as_ref()),
+            content,
+            created_on: issue.created_on,
+            updated_on: issue.updated_on,
+            html: issue.links.html_href().map(str::to_owned),
+            title: issue.title,
+        }
+    }
+
+    /// `[open, bug, major]`.
+    fn tags(&self) -> String {
+        let tags: Vec<&str> = [&self.state, &self.kind, &self.priority]
+            .into_iter()
+            .flatten()
+            .map(String::as_str)
+            .collect();
+        tags.join(", ")
+    }
+
+    fn render_as(&self, heading: &str) -> String {
+        let mut text = format!(
+            "{heading} #{} \"{}\" [{}]",
+            self.id,
+            self.title,
+            self.tags()
+        );
+        field(
+            &mut text,
+            "reporter",
+            self.reporter.as_ref().map(Person::label),
+        );
+        field(
+            &mut text,
+            "assignee",
+            Some(
+                self.assignee
+                    .as_ref()
+                    .map_or_else(|| "nobody".to_owned(), Person::label),
+            ),
+        );
+        field(&mut text, "created", self.created_on.as_deref());
+        field(&mut text, "updated", self.updated_on.as_deref());
+        field(&mut text, "link", self.html.as_deref());
+        if let Some(content) = &self.content {
+            let _ = write!(text, "\ncontent:\n{content}");
+        }
+        text
+    }
+}
+
+impl Line for IssueOutput {
+    fn line(&self) -> String {
+        let facts: Vec<String> = [
+            self.reporter
+                .as_ref()
+                .map(|p| format!("reported by {}", p.label())),
+            self.assignee
+                .as_ref()
+                .map(|p| format!("assigned to {}", p.label())),
+            self.created_on
+                .as_deref()
+                .map(|d| format!("created {}", day(d))),
+        ]
+        .into_iter()
+        .flatten()
+        .collect();
+        let mut line = format!(
+            "#{} \"{}\" [{}] {}",
+            self.id,
+            self.title,
+            self.tags(),
+            facts.join(", ")
+        );
+        if let Some(content) = &self.content {
+            let _ = write!(line, "\n  {}", content.replace('\n', " "));
+        }
+        line
+    }
+}
+
+/// Issue tools act on the repository's tracker: a 404 may mean it is disabled.
+fn tracker(action: impl Into<String>, workspace: &str, slug: &str) -> Context {
+    Context::new(action, Scope::repository(&workspace, &slug)).issues()
+}
+
+fn issue_context(action: &str, workspace: &str, slug: &str, id: u64) -> Context {
+    tracker(format!("{action} issue #{id}"), workspace, slug)
+        .item(format!("issue #{id}"), "BITBUCKET_LIST_ISSUES")
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct ListIssuesArgs {
+    /// Workspace slug, e.g. `acme`.
+    workspace: Text,
+    /// Repository slug, e.g. `widgets`.
+    repo_slug: Text,
+    /// States to include, e.g. `["new", "open"]`.
+    state: Option<OneOrMany<StateArg>>,
+    /// Bitbucket query filter, e.g. `title ~ "crash"` or `assignee.nickname = "alice"`.
+    q: Option<String>,
+    /// Sort field, `-` for descending, e.g. `-created_on` or `-priority`.
+    sort: Option<String>,
+    /// Page number (see `next_page`).
+    page: Option<PageNumber>,
+    /// Items per page, max 100.
+    pagelen: Option<PageLen<100>>,
+}
+
+pub(crate) struct ListIssues;
+
+impl Tool for ListIssues {
+    const NAME: &'static str = "BITBUCKET_LIST_ISSUES";
+    const TITLE: &'static str = "List issues";
+    const DESCRIPTION: &'static str = "Lists a repository's issues with state, kind, priority, people and the start of the body. \
+To find the latest open issue, use state `open` (or `[\"new\", \"open\"]` to include untriaged ones) and sort `-created_on`. \
+Bodies are cut to 300 characters unless one issue is listed (e.g. `q` `id = 3`).";
+    const TOOLSET: Toolset = Toolset::Issues;
+    const ANNOTATIONS: ToolAnnotations = ToolAnnotations::READ;
+    type Args = ListIssuesArgs;
+    type Output = ListOutput<IssueOutput>;
+
+    async fn run(client: &Client, args: Self::Args) -> Result<Self::Output, ToolError> {
+        let (workspace, slug) = (args.workspace.as_str(), args.repo_slug.as_str());
+        let states: Vec<StateArg> = args.state.map(|s| s.0).unwrap_or_default();
+        let state_filter = (!states.is_empty()).then(|| {
+            let terms: Vec<String> = states
+                .iter()
+                .map(|s| format!("state = \"{}\"", s.as_str()))
+                .collect();
+            terms.join(" OR ")
+        });
+        let q = match (args.q.filter(|q| !q.trim().is_empty()), state_filter) {
+            (Some(q), Some(states)) => Some(format!("({q}) AND ({states})")),
+            (q, states) => q.or(states),
+        };
+        let params = ListParams {
+            q,
+            sort: args.sort,
+            page: args.page.map(|p| p.0),
+            pagelen: args.pagelen.map(|p| p.0),
+        };
+        let heading = if states.is_empty() {
+            format!("Issues of {workspace}/{slug}")
+        } else {
+            let names: Vec<&str> = states.iter().map(|s| s.as_str()).collect();
+            format!("Issues ({}) of {workspace}/{slug}", names.join(" or "))
+        };
+        match client.list_issues(workspace, slug, &params).await {
+            Ok(page) => {
+                let limit = (page.values.len() > 1).then_some(LIST_CONTENT_CHARS);
+                Ok(ListOutput::new(page, params.page, heading, |issue| {
+                    IssueOutput::from_issue(issue, limit)
+                }))
+            }
+            Err(err) => Err(tracker("list issues", workspace, slug)
+                .explain(client, err)
+                .await),
+        }
+    }
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct CreateIssueArgs {
+    /// Workspace slug, e.g. `acme`.
+    workspace: Text,
+    /// Repository slug, e.g. `widgets`.
+    repo_slug: Text,
+    /// Title, e.g. `Export fails on empty reports`.
+    title: Text,
+    /// Body in Markdown.
+    content: Option<String>,
+    /// Kind (default `bug`).
+    kind: Option<KindArg>,
+    /// Priority (default `major`).
+    priority: Option<PriorityArg>,
+    /// Assignee: a workspace member's nickname (e.g. `alice`), `{uuid}` or account id.
+    assignee: Option<Text>,
+}
+
+/// An issue just created or updated; the same data as [`IssueOutput`].
+#[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
+#[serde(transparent)]
+pub(crate) struct ChangedIssue {
+    issue: IssueOutput,
+    #[serde(skip)]
+    verb: &'static str,
+}
+
+impl Render for ChangedIssue {
+    fn render(&self) -> String {
+        self.issue.render_as(self.verb)
+    }
+}
+
+pub(crate) struct CreateIssue;
+
+impl Tool for CreateIssue {
+    const NAME: &'static str = "BITBUCKET_CREATE_ISSUE";
+    const TITLE: &'static str = "Create issue";
+    const DESCRIPTION: &'static str = "Creates an issue in a repository's issue tracker, optionally with kind, priority and assignee. \
+Fails if the tracker is disabled for the repository.";
+    const TOOLSET: Toolset = Toolset::Issues;
+    const ANNOTATIONS: ToolAnnotations = ToolAnnotations::CREATE;
+    type Args = CreateIssueArgs;
+    type Output = ChangedIssue;
+
+    async fn run(client: &Client, args: Self::Args) -> Result<Self::Output, ToolError> {
+        let (workspace, slug) = (args.workspace.as_str(), args.repo_slug.as_str());
+        let assignee = match &args.assignee {
+            Some(who) => {
+                accounts::resolve(client, workspace, std::slice::from_ref(&who.0), "assignee")
+                    .await?
+                    .into_iter()
+                    .next()
+            }
+            None => None,
+        };
+        let request = NewIssue {
+            title: args.title.0.clone(),
+            content: args.content.filter(|c| !c.trim().is_empty()),
+            kind: args.kind.map(|k| IssueKind::from(k.as_str())),
+            priority: args.priority.map(|p| IssuePriority::from(p.as_str())),
+            assignee,
+        };
+        match client.create_issue(workspace, slug, &request).await {
+            Ok(issue) => Ok(ChangedIssue {
+                issue: IssueOutput::from_issue(issue, None),
+                verb: "Created issue",
+            }),
+            Err(err) => Err(tracker("create an issue", workspace, slug)
+                .explain(client, err)
+                .await),
+        }
+    }
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct UpdateIssueArgs {
+    /// Workspace slug, e.g. `acme`.
+    workspace: Text,
+    /// Repository slug, e.g. `widgets`.
+    repo_slug: Text,
+    /// Issue number, e.g. `3`.
+    issue_id: Id,
+    /// New title.
+    title: Option<Text>,
+    /// New body in Markdown (replaces the old one).
+    content: Option<String>,
+    /// New state; `resolved` closes it as fixed.
+    state: Option<StateArg>,
+    /// New kind.
+    kind: Option<KindArg>,
+    /// New priority.
+    priority: Option<PriorityArg>,
+    /// New assignee: a member's nickname, `{uuid}` or account id; `""` unassigns.
+    assignee: Option<String>,
+}
+
+pub(crate) struct UpdateIssue;
+
+impl Tool for UpdateIssue {
+    const NAME: &'static str = "BITBUCKET_UPDATE_ISSUE";
+    const TITLE: &'static str = "Update issue";
+    const DESCRIPTION: &'static str = "Changes an issue's title, body, state, kind, priority or assignee; only the fields given change. \
+To close an issue as fixed, set state `resolved`; to comment instead, use BITBUCKET_CREATE_ISSUE_COMMENT.";
+    const TOOLSET: Toolset = Toolset::Issues;
+    const ANNOTATIONS: ToolAnnotations = ToolAnnotations::UPDATE;
+    type Args = UpdateIssueArgs;
+    type Output = ChangedIssue;
+
+    async fn run(client: &Client, args: Self::Args) -> Result<Self::Output, ToolError> {
+        let (workspace, slug, id) = (
+            args.workspace.as_str(),
+            args.repo_slug.as_str(),
+            args.issue_id.0,
+        );
+        let assignee = match args.assignee.as_deref().map(str::trim) {
+            None => None,
+            Some("") => Some(None),
+            Some(who) => Some(
+                accounts::resolve(client, workspace, &[who.to_owned()], "assignee")
+                    .await?
+                    .into_iter()
+                    .next(),
+            ),
+        };
+        let update = IssueUpdate {
+            title: args.title.map(|t| t.0),
+            content: args.content,
+            state: args.state.map(|s| IssueState::from(s.as_str())),
+            kind: args.kind.map(|k| IssueKind::from(k.as_str())),
+            priority: args.priority.map(|p| IssuePriority::from(p.as_str())),
+            assignee,
+        };
+        if update.is_empty() {
+            return Err(ArgError {
+                tool: Self::NAME,
+                problem: "nothing to change; pass at least one of `title`, `content`, `state`, `kind`, `priority`, `assignee`".to_owned(),
+            }
+            .into());
+        }
+        match client.update_issue(workspace, slug, id, &update).await {
+            Ok(issue) => Ok(ChangedIssue {
+                issue: IssueOutput::from_issue(issue, None),
+                verb: "Updated issue",
+            }),
+            Err(err) => Err(issue_context("update", workspace, slug, id)
+                .explain(client, err)
+                .await),
+        }
+    }
+}
+
+/// The issue a tool acts on.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct IssueArgs {
+    /// Workspace slug, e.g. `acme`.
+    workspace: Text,
+    /// Repository slug, e.g. `widgets`.
+    repo_slug: Text,
+    /// Issue number, e.g. `3`.
+    issue_id: Id,
+}
+
+/// What was deleted.
+#[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
+pub(crate) struct DeletedIssue {
+    /// `workspace/repo_slug`.
+    pub repository: String,
+    pub issue_id: u64,
+    pub deleted: bool,
+}
+
+impl Render for DeletedIssue {
+    fn render(&self) -> String {
+        format!("Deleted issue #{} of {}", self.issue_id, self.repository)
+    }
+}
+
+pub(crate) struct DeleteIssue;
+
+impl Tool for DeleteIssue {
+    const NAME: &'static str = "BITBUCKET_DELETE_ISSUE";
+    const TITLE: &'static str = "Delete issue";
+    const DESCRIPTION: &'static str = "Permanently deletes an issue with its comments; this cannot be undone. \
+To close an issue instead, use BITBUCKET_UPDATE_ISSUE with state `resolved` or `closed`.";
+    const TOOLSET: Toolset = Toolset::Issues;
+    const ANNOTATIONS: ToolAnnotations = ToolAnnotations::DELETE;
+    type Args = IssueArgs;
+    type Output = DeletedIssue;
+
+    async fn run(client: &Client, args: Self::Args) -> Result<Self::Output, ToolError> {
+        let (workspace, slug, id) = (
+            args.workspace.as_str(),
+            args.repo_slug.as_str(),
+            args.issue_id.0,
+        );
+        match client.delete_issue(workspace, slug, id).await {
+            Ok(()) => Ok(DeletedIssue {
+                repository: format!("{workspace}/{slug}"),
+                issue_id: id,
+                deleted: true,
+            }),
+            Err(err) => Err(issue_context("delete", workspace, slug, id)
+                .explain(client, err)
+                .await),
+        }
+    }
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct CreateIssueCommentArgs {
+    /// Workspace slug, e.g. `acme`.
+    workspace: Text,
+    /// Repository slug, e.g. `widgets`.
+    repo_slug: Text,
+    /// Issue number, e.g. `3`.
+    issue_id: Id,
+    /// Comment text in Markdown.
+    content: Text,
+}
+
+fn issue_comment_output(comment: IssueComment, on: String, sent: &str) -> CommentOutput {
+    CommentOutput {
+        id: comment.id,
+        commented_on: on,
+        parent_id: None,
+        content: comment
+            .content
+            .and_then(|c| c.raw)
+            .unwrap_or_else(|| sent.to_owned()),
+        author: Person::of(comment.user.as_ref()),
+        created_on: comment.created_on,
+        html: comment.links.html_href().map(str::to_owned),
+    }
+}
+
+pub(crate) struct CreateIssueComment;
+
+impl Tool for CreateIssueComment {
+    const NAME: &'static str = "BITBUCKET_CREATE_ISSUE_COMMENT";
+    const TITLE: &'static str = "Comment on issue";
+    const DESCRIPTION: &'static str = "Adds a comment to an issue. To change the issue itself (state, assignee, ...), use BITBUCKET_UPDATE_ISSUE.";
+    const TOOLSET: Toolset = Toolset::Issues;
+    const ANNOTATIONS: ToolAnnotations = ToolAnnotations::CREATE;
+    type Args = CreateIssueCommentArgs;
+    type Output = CommentOutput;
+
+    async fn run(client: &Client, args: Self::Args) -> Result<Self::Output, ToolError> {
+        let (workspace, slug, id) = (
+            args.workspace.as_str(),
+            args.repo_slug.as_str(),
+            args.issue_id.0,
+        );
+        match client
+            .create_issue_comment(workspace, slug, id, args.content.as_str())
+            .await
+        {
+            Ok(comment) => Ok(issue_comment_output(
+                comment,
+                format!("issue #{id} of {workspace}/{slug}"),
+                args.content.as_str(),
+            )),
+            Err(err) => Err(issue_context("comment on", workspace, slug, id)
+                .explain(client, err)
+                .await),
+        }
+    }
+}

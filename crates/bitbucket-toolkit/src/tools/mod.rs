@@ -1,0 +1,106 @@
+//! The catalogue: one type per tool, implementing [`Tool`], grouped by toolset.
+//!
+//! A tool is its argument type (which gives the input schema and the validation), its output
+//! type (which gives the output schema and the text rendering) and one async function over the
+//! client. [`spec`] turns that into a [`ToolSpec`] entry of the static catalogue.
+
+use std::future::Future;
+use std::pin::Pin;
+
+use bitbucket_client::Client;
+use schemars::JsonSchema;
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use serde_json::Value;
+
+use crate::error::ToolError;
+use crate::output::Render;
+use crate::spec::{ToolAnnotations, ToolSpec, Toolset, input_schema_of, output_schema_of};
+use crate::{ToolOutcome, Toolkit, args};
+
+pub(crate) mod branches;
+pub(crate) mod issues;
+pub(crate) mod pull_requests;
+pub(crate) mod repositories;
+pub(crate) mod snippets;
+pub(crate) mod users;
+pub(crate) mod workspaces;
+
+/// The boxed future of one call, so that every tool fits one function pointer type.
+pub(crate) type RunFn =
+    for<'a> fn(&'a Toolkit, Value) -> Pin<Box<dyn Future<Output = ToolOutcome> + Send + 'a>>;
+
+/// One tool: metadata, argument and output types, and what it does.
+pub(crate) trait Tool {
+    const NAME: &'static str;
+    const TITLE: &'static str;
+    const DESCRIPTION: &'static str;
+    const TOOLSET: Toolset;
+    const ANNOTATIONS: ToolAnnotations;
+    type Args: DeserializeOwned + JsonSchema + Send;
+    type Output: Serialize + JsonSchema + Render;
+
+    fn run(
+        client: &Client,
+        args: Self::Args,
+    ) -> impl Future<Output = Result<Self::Output, ToolError>> + Send;
+}
+
+/// The catalogue entry of `T`.
+pub(crate) const fn spec<T: Tool>() -> ToolSpec {
+    ToolSpec {
+        name: T::NAME,
+        title: T::TITLE,
+        description: T::DESCRIPTION,
+        toolset: T::TOOLSET,
+        annotations: T::ANNOTATIONS,
+        input: input_schema_of::<T::Args>,
+        output: output_schema_of::<T::Output>,
+        run: invoke::<T>,
+    }
+}
+
+/// Validates the arguments, runs the tool and turns the result into an outcome.
+fn invoke<T: Tool>(
+    toolkit: &Toolkit,
+    arguments: Value,
+) -> Pin<Box<dyn Future<Output = ToolOutcome> + Send + '_>> {
+    Box::pin(async move {
+        let args = match args::parse::<T::Args>(T::NAME, &arguments) {
+            Ok(args) => args,
+            Err(err) => return ToolOutcome::failure(err.to_string()),
+        };
+        match T::run(toolkit.client(), args).await {
+            Ok(output) => ToolOutcome::success(&output),
+            Err(err) => ToolOutcome::failure(err.to_string()),
+        }
+    })
+}
+
+/// Every tool, grouped by toolset in [`Toolset::ALL`] order; reads come before writes.
+pub(crate) static CATALOGUE: [ToolSpec; 24] = [
+    spec::<repositories::ListRepositories>(),
+    spec::<repositories::GetRepository>(),
+    spec::<repositories::CreateRepository>(),
+    spec::<repositories::DeleteRepository>(),
+    spec::<repositories::BrowsePath>(),
+    spec::<repositories::GetFile>(),
+    spec::<repositories::ListCommits>(),
+    spec::<branches::ListBranches>(),
+    spec::<branches::GetBranch>(),
+    spec::<branches::CreateBranch>(),
+    spec::<branches::ListTags>(),
+    spec::<pull_requests::ListPullRequests>(),
+    spec::<pull_requests::GetPullRequest>(),
+    spec::<pull_requests::CreatePullRequest>(),
+    spec::<issues::ListIssues>(),
+    spec::<issues::CreateIssue>(),
+    spec::<issues::UpdateIssue>(),
+    spec::<issues::DeleteIssue>(),
+    spec::<issues::CreateIssueComment>(),
+    spec::<snippets::GetSnippet>(),
+    spec::<snippets::CreateSnippetComment>(),
+    spec::<users::GetCurrentUser>(),
+    spec::<workspaces::ListWorkspaces>(),
+    spec::<workspaces::ListWorkspaceMembers>(),
+];

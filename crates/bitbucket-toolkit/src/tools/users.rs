@@ -1,0 +1,92 @@
+//! The authenticated user.
+
+use bitbucket_client::{Client, User};
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+use super::Tool;
+use crate::error::{Context, Scope, ToolError};
+use crate::output::{Render, field};
+use crate::spec::{ToolAnnotations, Toolset};
+
+/// A Bitbucket account, with the ids other tools accept for people.
+#[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
+pub(crate) struct AccountOutput {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub display_name: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub nickname: Option<String>,
+    /// UUID in braces.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub uuid: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub account_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub html: Option<String>,
+}
+
+impl AccountOutput {
+    pub fn from_account(account: &User) -> Self {
+        AccountOutput {
+            display_name: account.display_name.clone(),
+            nickname: account
+                .nickname
+                .clone()
+                .or_else(|| account.username.clone()),
+            uuid: account.uuid.clone(),
+            account_id: account.account_id.clone(),
+            html: account.links.html_href().map(str::to_owned),
+        }
+    }
+
+    /// `Demo User (@demo) {uuid}`.
+    pub fn summary(&self) -> String {
+        let mut text = self
+            .display_name
+            .clone()
+            .unwrap_or_else(|| "unknown".to_owned());
+        if let Some(nickname) = &self.nickname {
+            text.push_str(&format!(" (@{nickname})"));
+        }
+        if let Some(uuid) = &self.uuid {
+            text.push_str(&format!(" {uuid}"));
+        }
+        text
+    }
+}
+
+impl Render for AccountOutput {
+    fn render(&self) -> String {
+        let mut text = format!("Signed in as {}", self.summary());
+        field(&mut text, "account id", self.account_id.as_deref());
+        field(&mut text, "link", self.html.as_deref());
+        text
+    }
+}
+
+/// No arguments.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct NoArgs {}
+
+pub(crate) struct GetCurrentUser;
+
+impl Tool for GetCurrentUser {
+    const NAME: &'static str = "BITBUCKET_GET_CURRENT_USER";
+    const TITLE: &'static str = "Get current user";
+    const DESCRIPTION: &'static str = "Shows who the credentials belong to: display name, nickname, uuid and account id. \
+Use it for \"me\" in requests (e.g. issues assigned to me); BITBUCKET_LIST_WORKSPACES lists their workspaces.";
+    const TOOLSET: Toolset = Toolset::Users;
+    const ANNOTATIONS: ToolAnnotations = ToolAnnotations::READ;
+    type Args = NoArgs;
+    type Output = AccountOutput;
+
+    async fn run(client: &Client, _args: Self::Args) -> Result<Self::Output, ToolError> {
+        match client.current_user().await {
+            Ok(user) => Ok(AccountOutput::from_account(&user)),
+            Err(err) => Err(Context::new("read the current user", Scope::Account)
+                .explain(client, err)
+                .await),
+        }
+    }
+}

@@ -1,0 +1,349 @@
+//! Invariants of the catalogue, checked over every tool, and its snapshot.
+
+use std::collections::HashSet;
+
+use bitbucket_toolkit::{ToolSpec, Toolkit, Toolset};
+use serde_json::{Value, json};
+
+use crate::support::start;
+
+const COMPOSIO_CATALOGUE: &str = include_str!(concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/../../../shared/bitbucket/composio-catalog-20260429.txt"
+));
+
+/// Names we keep although Composio spells them differently: Composio only has
+/// `BITBUCKET_GET_CURRENT_USER2`, and the plain name is the one the rest of the project uses.
+const NOT_IN_COMPOSIO: &[&str] = &["BITBUCKET_GET_CURRENT_USER"];
+
+fn is_read(spec: &ToolSpec) -> bool {
+    ["BITBUCKET_GET_", "BITBUCKET_LIST_", "BITBUCKET_BROWSE_"]
+        .iter()
+        .any(|prefix| spec.name.starts_with(prefix))
+}
+
+#[test]
+fn names_are_unique_and_composio_names() {
+    let catalogue = Toolkit::catalogue();
+    assert_eq!(catalogue.len(), 24);
+    let composio: HashSet<&str> = COMPOSIO_CATALOGUE.lines().map(str::trim).collect();
+    let mut seen = HashSet::new();
+    for spec in catalogue {
+        assert!(seen.insert(spec.name), "duplicate name {}", spec.name);
+        assert!(
+            composio.contains(spec.name) || NOT_IN_COMPOSIO.contains(&spec.name),
+            "{} is not in the Composio catalogue",
+            spec.name
+        );
+        assert_eq!(Toolkit::find(spec.name).map(|s| s.name), Some(spec.name));
+        assert!(Toolkit::find(&spec.name.to_ascii_lowercase()).is_none());
+        assert!(!spec.title.is_empty() && !spec.description.is_empty());
+        let sentences = spec.description.matches(". ").count() + 1;
+        assert!(
+            (1..=5).contains(&sentences) && spec.description.len() <= 420,
+            "{}: keep descriptions to a few sentences ({} chars)",
+            spec.name,
+            spec.description.len()
+        );
+    }
+}
+
+#[test]
+fn tools_are_grouped_by_toolset() {
+    let order: Vec<usize> = Toolkit::catalogue()
+        .iter()
+        .map(|spec| {
+            Toolset::ALL
+                .iter()
+                .position(|t| *t == spec.toolset)
+                .unwrap_or(usize::MAX)
+        })
+        .collect();
+    assert!(order.windows(2).all(|w| w[0] <= w[1]), "{order:?}");
+    for toolset in Toolset::ALL {
+        assert!(
+            Toolkit::catalogue().iter().any(|s| s.toolset == toolset),
+            "{toolset} has no tool"
+        );
+        assert_eq!(toolset.as_str().parse::<Toolset>(), Ok(toolset));
+        assert_eq!(
+            serde_json::to_value(toolset).unwrap(),
+            json!(toolset.as_str())
+        );
+    }
+    let err = "pulls".parse::<Toolset>().unwrap_err().to_string();
+    assert!(
+        err.contains("`pull_requests`") && err.contains("`issues`"),
+        "{err}"
+    );
+}
+
+#[test]
+fn annotations_tell_the_truth() {
+    let destructive: Vec<&str> = Toolkit::catalogue()
+        .iter()
+        .filter(|spec| spec.annotations.destructive)
+        .map(|spec| spec.name)
+        .collect();
+    assert_eq!(
+        destructive,
+        ["BITBUCKET_DELETE_REPOSITORY", "BITBUCKET_DELETE_ISSUE"]
+    );
+    for spec in Toolkit::catalogue() {
+        let a = spec.annotations;
+        assert!(a.open_world, "{}: every tool reaches Bitbucket", spec.name);
+        assert_eq!(a.read_only, is_read(spec), "{}: read_only", spec.name);
+        if a.read_only || a.destructive || spec.name == "BITBUCKET_UPDATE_ISSUE" {
+            assert!(a.idempotent, "{}: should be idempotent", spec.name);
+        }
+        if spec.name.starts_with("BITBUCKET_CREATE_") {
+            assert!(
+                !a.idempotent,
+                "{}: each create makes something new",
+                spec.name
+            );
+        }
+    }
+}
+
+/// Collects every key used anywhere in a schema.
+fn keys(value: &Value, out: &mut HashSet<String>) {
+    match value {
+        Value::Object(map) => {
+            for (key, child) in map {
+                out.insert(key.clone());
+                keys(child, out);
+            }
+        }
+        Value::Array(items) => items.iter().for_each(|item| keys(item, out)),
+        _ => {}
+    }
+}
+
+#[test]
+fn input_schemas_are_self_contained_objects() {
+    for spec in Toolkit::catalogue() {
+        let schema = spec.input_schema();
+        let value = Value::Object(schema.clone());
+        assert_eq!(schema["type"], "object", "{}", spec.name);
+        assert_eq!(schema["additionalProperties"], false, "{}", spec.name);
+        let properties = schema["properties"].as_object().expect("properties");
+        let required: Vec<&str> = schema
+            .get("required")
+            .and_then(Value::as_array)
+            .map(|r| r.iter().filter_map(Value::as_str).collect())
+            .unwrap_or_default();
+        for name in &required {
+            assert!(
+                properties.contains_key(*name),
+                "{}: `{name}` required but unknown",
+                spec.name
+            );
+        }
+        let mut used = HashSet::new();
+        keys(&value, &mut used);
+        for banned in ["$ref", "$defs", "definitions", "$schema", "format"] {
+            assert!(
+                !used.contains(banned),
+                "{}: schema uses `{banned}`",
+                spec.name
+            );
+        }
+        jsonschema::meta::validate(&value)
+            .unwrap_or_else(|e| panic!("{}: not a valid schema: {e}", spec.name));
+        jsonschema::validator_for(&value).expect("compiles");
+
+        let arguments = spec.arguments();
+        assert_eq!(arguments.len(), properties.len(), "{}", spec.name);
+        let required_first: Vec<&str> = arguments
+            .iter()
+            .take_while(|a| a.required)
+            .map(|a| a.name.as_str())
+            .collect();
+        assert_eq!(
+            required_first, required,
+            "{}: required arguments come first",
+            spec.name
+        );
+        for argument in &arguments {
+            assert!(
+                !argument.description.is_empty(),
+                "{}: `{}` has no description",
+                spec.name,
+                argument.name
+            );
+            assert!(
+                ["string", "integer", "boolean", "array", "string|array"]
+                    .contains(&argument.r#type.as_str()),
+                "{}: `{}` has type {}",
+                spec.name,
+                argument.name,
+                argument.r#type
+            );
+        }
+        let info = serde_json::to_value(spec.info()).expect("info serializes");
+        assert_eq!(info["name"], spec.name);
+        assert_eq!(info["toolset"], spec.toolset.as_str());
+        assert_eq!(
+            info["arguments"].as_array().map(Vec::len),
+            Some(arguments.len())
+        );
+        for (argument, entry) in arguments
+            .iter()
+            .zip(info["arguments"].as_array().into_iter().flatten())
+        {
+            assert_eq!(entry["type"], argument.r#type.as_str());
+            assert_eq!(entry["required"], argument.required);
+        }
+    }
+}
+
+#[test]
+fn output_schemas_are_objects() {
+    for spec in Toolkit::catalogue() {
+        let schema = Value::Object(spec.output_schema());
+        assert_eq!(schema["type"], "object", "{}", spec.name);
+        let mut used = HashSet::new();
+        keys(&schema, &mut used);
+        assert!(
+            !used.contains("$ref"),
+            "{}: output schema uses `$ref`",
+            spec.name
+        );
+        jsonschema::meta::validate(&schema)
+            .unwrap_or_else(|e| panic!("{}: not a valid schema: {e}", spec.name));
+    }
+}
+
+/// What a model pays for the catalogue in `tools/list`: names, descriptions and input schemas.
+fn catalogue_bytes() -> usize {
+    let tools: Vec<Value> = Toolkit::catalogue()
+        .iter()
+        .map(|spec| {
+            json!({
+                "name": spec.name,
+                "description": spec.description,
+                "inputSchema": spec.input_schema(),
+            })
+        })
+        .collect();
+    serde_json::to_string(&tools).expect("serializes").len()
+}
+
+#[test]
+fn catalogue_stays_small() {
+    let bytes = catalogue_bytes();
+    // About 4 bytes a token, so some 4.5k tokens for 24 tools (18.2k bytes when written);
+    // a new tool or a longer description should be a deliberate choice.
+    assert!(bytes < 19_500, "the catalogue grew to {bytes} bytes");
+}
+
+#[test]
+fn catalogue_snapshot() {
+    let tools: Vec<Value> = Toolkit::catalogue()
+        .iter()
+        .map(|spec| {
+            json!({
+                "name": spec.name,
+                "title": spec.title,
+                "toolset": spec.toolset,
+                "description": spec.description,
+                "annotations": spec.annotations,
+                "input_schema": spec.input_schema(),
+                "output_schema": spec.output_schema(),
+            })
+        })
+        .collect();
+    insta::assert_json_snapshot!("catalogue", tools);
+}
+
+/// One successful call per tool, in an order where each finds what it needs (deletes last);
+/// `Env::ok` checks every result against the tool's output schema.
+#[tokio::test]
+async fn every_tool_succeeds_with_a_result_matching_its_output_schema() {
+    let env = start().await;
+    let widgets = |extra: Value| {
+        let mut arguments = json!({"workspace": "acme", "repo_slug": "widgets"});
+        if let (Some(target), Some(extra)) = (arguments.as_object_mut(), extra.as_object()) {
+            target.extend(extra.clone());
+        }
+        arguments
+    };
+    let calls = [
+        ("BITBUCKET_LIST_WORKSPACES", json!({})),
+        (
+            "BITBUCKET_LIST_WORKSPACE_MEMBERS",
+            json!({"workspace": "acme"}),
+        ),
+        ("BITBUCKET_GET_CURRENT_USER", json!({})),
+        (
+            "BITBUCKET_LIST_REPOSITORIES_IN_WORKSPACE",
+            json!({"workspace": "acme"}),
+        ),
+        (
+            "BITBUCKET_CREATE_REPOSITORY",
+            json!({"workspace": "acme", "repo_slug": "scratch"}),
+        ),
+        ("BITBUCKET_GET_REPOSITORY", widgets(json!({}))),
+        (
+            "BITBUCKET_BROWSE_REPOSITORY_PATH",
+            widgets(json!({"path": "src"})),
+        ),
+        (
+            "BITBUCKET_GET_FILE_FROM_REPOSITORY",
+            widgets(json!({"path": "Cargo.toml"})),
+        ),
+        (
+            "BITBUCKET_LIST_COMMITS",
+            widgets(json!({"branch": "feature/login"})),
+        ),
+        ("BITBUCKET_LIST_BRANCHES", widgets(json!({}))),
+        ("BITBUCKET_GET_BRANCH", widgets(json!({"name": "main"}))),
+        (
+            "BITBUCKET_CREATE_BRANCH",
+            widgets(json!({"name": "topic", "target": "develop"})),
+        ),
+        ("BITBUCKET_LIST_TAGS", widgets(json!({}))),
+        ("BITBUCKET_LIST_PULL_REQUESTS", widgets(json!({}))),
+        (
+            "BITBUCKET_GET_PULL_REQUEST",
+            widgets(json!({"pull_request_id": 1})),
+        ),
+        (
+            "BITBUCKET_CREATE_PULL_REQUEST",
+            widgets(json!({"title": "Topic", "source_branch": "topic", "draft": true})),
+        ),
+        ("BITBUCKET_LIST_ISSUES", widgets(json!({}))),
+        (
+            "BITBUCKET_CREATE_ISSUE",
+            widgets(json!({"title": "Scratch"})),
+        ),
+        (
+            "BITBUCKET_UPDATE_ISSUE",
+            widgets(json!({"issue_id": 4, "title": "Scratch issue"})),
+        ),
+        (
+            "BITBUCKET_CREATE_ISSUE_COMMENT",
+            widgets(json!({"issue_id": 4, "content": "Noted."})),
+        ),
+        (
+            "BITBUCKET_GET_SNIPPET",
+            json!({"workspace": "acme", "encoded_id": "kypj"}),
+        ),
+        (
+            "BITBUCKET_CREATE_SNIPPET_COMMENT",
+            json!({"workspace": "acme", "encoded_id": "kypj", "content": "Thanks."}),
+        ),
+        ("BITBUCKET_DELETE_ISSUE", widgets(json!({"issue_id": 4}))),
+        (
+            "BITBUCKET_DELETE_REPOSITORY",
+            json!({"workspace": "acme", "repo_slug": "scratch"}),
+        ),
+    ];
+    let called: HashSet<&str> = calls.iter().map(|(tool, _)| *tool).collect();
+    let all: HashSet<&str> = Toolkit::catalogue().iter().map(|spec| spec.name).collect();
+    assert_eq!(called, all, "every tool is called once");
+    for (tool, arguments) in calls {
+        env.ok(tool, arguments).await;
+    }
+}

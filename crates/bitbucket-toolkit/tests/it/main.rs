@@ -1,0 +1,12 @@
+//! The toolkit through its public surface, against an in-process sandbox.
+
+mod bad_input;
+mod branches;
+mod catalogue;
+mod issues;
+mod pull_requests;
+mod repositories;
+mod snippets;
+mod support;
+mod texts;
+mod workspaces;
