@@ -287,9 +287,11 @@ async fn check(State(guard): State<Guard>, request: Request, next: Next) -> Resp
         if !allowed {
             tracing::warn!(origin = ?origin, "refused a request from a foreign origin");
             return reject(
+                request,
                 StatusCode::FORBIDDEN,
                 "forbidden: this Origin is not allowed",
-            );
+            )
+            .await;
         }
     }
     if let Some(key) = &guard.api_key
@@ -297,9 +299,11 @@ async fn check(State(guard): State<Guard>, request: Request, next: Next) -> Resp
             .is_some_and(|k| constant_time_eq(k.as_bytes(), key.expose_secret().as_bytes()))
     {
         return reject(
+            request,
             StatusCode::UNAUTHORIZED,
             "unauthorized: send the API key as `x-api-key: KEY` or `Authorization: Bearer KEY`",
-        );
+        )
+        .await;
     }
     next.run(request).await
 }
@@ -324,12 +328,23 @@ fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     diff == 0
 }
 
-fn reject(status: StatusCode, message: &str) -> Response {
-    let body = serde_json::json!({
+/// A JSON-RPC error answer that echoes the request's `id` when the body has one, as MCP
+/// clients match answers by id.
+async fn reject(request: Request, status: StatusCode, message: &str) -> Response {
+    const PEEK_LIMIT: usize = 64 * 1024;
+    let id = axum::body::to_bytes(request.into_body(), PEEK_LIMIT)
+        .await
+        .ok()
+        .and_then(|bytes| serde_json::from_slice::<serde_json::Value>(&bytes).ok())
+        .and_then(|v| v.get("id").cloned())
+        .filter(|id| id.is_string() || id.is_i64() || id.is_u64());
+    let mut body = serde_json::json!({
         "jsonrpc": "2.0",
-        "id": null,
         "error": { "code": -32600, "message": message },
     });
+    if let (Some(id), Some(obj)) = (id, body.as_object_mut()) {
+        obj.insert("id".into(), id);
+    }
     (status, axum::Json(body)).into_response()
 }
 

@@ -102,6 +102,28 @@ async fn requests_are_checked_before_they_reach_mcp() {
 }
 
 #[tokio::test]
+async fn rejections_echo_the_request_id() {
+    let env = start(ServerOptions::default()).await;
+    let response = reqwest::Client::new()
+        .post(env.server.url())
+        .header("content-type", "application/json")
+        .header("accept", "application/json, text/event-stream")
+        .body(json!({"jsonrpc": "2.0", "id": 7, "method": "ping"}).to_string())
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+    let body: serde_json::Value = response.json().await.expect("json");
+    assert_eq!(body["id"], 7, "{body}");
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("x-api-key")),
+        "{body}"
+    );
+}
+
+#[tokio::test]
 async fn a_client_with_the_wrong_key_gets_a_clear_error() {
     use rmcp::ServiceExt as _;
     let env = start(ServerOptions::default()).await;

@@ -1,0 +1,165 @@
+//! `bbagent tools` and `bbagent sandbox` as scripts use them.
+
+use crate::support::{World, command, run, stderr, stdout};
+
+#[test]
+fn tools_list_names_every_tool() {
+    let dir = tempfile::tempdir().expect("dir");
+    let out = run(dir.path(), &["tools", "list"]);
+    assert!(out.status.success());
+    let text = stdout(&out);
+    assert_eq!(text.lines().count(), 24, "{text}");
+    assert!(
+        text.lines()
+            .any(|l| l.starts_with("BITBUCKET_DELETE_REPOSITORY") && l.contains("destructive"))
+    );
+    let out = run(dir.path(), &["tools", "list", "--json"]);
+    let catalogue: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert_eq!(catalogue.as_array().map(Vec::len), Some(24));
+}
+
+// Multi-threaded: the test blocks on the child while the in-process sandbox must answer it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tools_call_runs_one_tool() {
+    let world = World::start().await;
+    let mut cmd = command(world.dir.path());
+    world.env(&mut cmd);
+    let out = cmd
+        .args([
+            "tools",
+            "call",
+            "BITBUCKET_GET_PULL_REQUEST",
+            "--args",
+            r#"{"workspace":"acme","repo_slug":"widgets","pull_request_id":1}"#,
+        ])
+        .output()
+        .expect("runs");
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(stdout(&out).contains("Add login form"), "{}", stdout(&out));
+
+    let mut cmd = command(world.dir.path());
+    world.env(&mut cmd);
+    let out = cmd
+        .args([
+            "tools",
+            "call",
+            "BITBUCKET_CREATE_BRANCH",
+            "--json",
+            "--args",
+            r#"{"workspace":"acme","repo_slug":"widgets","name":"from-cli"}"#,
+        ])
+        .output()
+        .expect("runs");
+    assert!(out.status.success(), "{}", stderr(&out));
+    let created: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert_eq!(created["name"], "from-cli", "{created}");
+    world
+        .bitbucket
+        .get_branch("acme", "widgets", "from-cli")
+        .await
+        .expect("branch exists");
+
+    let mut cmd = command(world.dir.path());
+    world.env(&mut cmd);
+    let out = cmd
+        .args([
+            "tools",
+            "call",
+            "BITBUCKET_GET_REPOSITORY",
+            "--args",
+            r#"{"workspace":"acme","repo_slug":"nope"}"#,
+        ])
+        .output()
+        .expect("runs");
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "a failed tool fails the command"
+    );
+    assert!(stdout(&out).contains("acme/nope"), "{}", stdout(&out));
+}
+
+#[test]
+fn tools_call_rejects_bad_input_before_reaching_bitbucket() {
+    let dir = tempfile::tempdir().expect("dir");
+    let out = run(dir.path(), &["tools", "call", "BITBUCKET_CREATE_BRANCHES"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr(&out).contains("did you mean `BITBUCKET_CREATE_BRANCH`"),
+        "{}",
+        stderr(&out)
+    );
+    let out = run(
+        dir.path(),
+        &[
+            "tools",
+            "call",
+            "BITBUCKET_GET_CURRENT_USER",
+            "--args",
+            "{oops",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr(&out).contains("not valid JSON"), "{}", stderr(&out));
+    let out = run(
+        dir.path(),
+        &[
+            "tools",
+            "call",
+            "BITBUCKET_GET_CURRENT_USER",
+            "--args",
+            "[1]",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr(&out).contains("must be a JSON object"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+#[test]
+fn sandbox_rejects_a_bad_fault_spec() {
+    let dir = tempfile::tempdir().expect("dir");
+    let out = run(dir.path(), &["sandbox", "--faults", "429=2"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("invalid fault spec"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+#[test]
+fn sandbox_prints_its_url_first_and_reports_a_busy_folder() {
+    use std::io::{BufRead as _, BufReader};
+    let dir = tempfile::tempdir().expect("dir");
+    let mut first = command(dir.path())
+        .args(["sandbox", "--listen", "127.0.0.1:0", "--data-dir", "data"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("spawn");
+    let mut line = String::new();
+    BufReader::new(first.stdout.take().expect("stdout"))
+        .read_line(&mut line)
+        .expect("line");
+    assert!(
+        line.starts_with("http://127.0.0.1:") && line.trim_end().ends_with("/2.0"),
+        "{line}"
+    );
+    let out = run(
+        dir.path(),
+        &["sandbox", "--listen", "127.0.0.1:0", "--data-dir", "data"],
+    );
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr(&out).contains("in use by another running sandbox"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(stderr(&out).contains("hint:"), "{}", stderr(&out));
+    first.kill().expect("kill");
+    let _ = first.wait();
+}

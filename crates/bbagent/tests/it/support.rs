@@ -1,0 +1,87 @@
+//! Running the binary in a clean environment, next to an in-process sandbox.
+
+use std::path::Path;
+use std::process::{Command, Output, Stdio};
+
+use bitbucket_client::{Auth, Client, ClientConfig};
+use bitbucket_sandbox::{Sandbox, SandboxConfig};
+use tempfile::TempDir;
+
+pub const BIN: &str = env!("CARGO_BIN_EXE_bbagent");
+
+/// Variables that would point the binary elsewhere than the test wants.
+const INHERITED: &[&str] = &[
+    "BITBUCKET_BASE_URL",
+    "BITBUCKET_EMAIL",
+    "BITBUCKET_API_TOKEN",
+    "BITBUCKET_ACCESS_TOKEN",
+    "BBAGENT_API_KEY",
+    "BBAGENT_SANDBOX_DIR",
+    "BBAGENT_SANDBOX_TOKEN",
+    "BBAGENT_SANDBOX_LISTEN",
+    "BBAGENT_LOG",
+];
+
+/// A command for the binary that sees none of the caller's Bitbucket settings and runs in
+/// `cwd`, so no `.env` of the developer's leaks in.
+pub fn command(cwd: &Path) -> Command {
+    let mut cmd = Command::new(BIN);
+    for var in INHERITED {
+        cmd.env_remove(var);
+    }
+    cmd.current_dir(cwd)
+        .env("NO_COLOR", "1")
+        .stdin(Stdio::null());
+    cmd
+}
+
+/// The same for tokio (child processes speaking MCP on stdio).
+pub fn tokio_command(cwd: &Path) -> tokio::process::Command {
+    tokio::process::Command::from(command(cwd))
+}
+
+pub fn run(cwd: &Path, args: &[&str]) -> Output {
+    command(cwd).args(args).output().expect("bbagent runs")
+}
+
+pub fn stdout(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+pub fn stderr(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+/// A seeded sandbox in-process, a client to check effects, and the settings that point the
+/// binary at it as if it were Bitbucket Cloud.
+pub struct World {
+    pub sandbox: Sandbox,
+    pub bitbucket: Client,
+    pub dir: TempDir,
+}
+
+impl World {
+    pub async fn start() -> Self {
+        let dir = tempfile::tempdir().expect("dir");
+        let sandbox = Sandbox::start(SandboxConfig::new(dir.path().join("sandbox")))
+            .await
+            .expect("sandbox");
+        let bitbucket = Client::new(
+            ClientConfig::new(sandbox.base_url())
+                .with_auth(Auth::api_token("demo@example.com", "sandbox-token")),
+        )
+        .expect("client");
+        Self {
+            sandbox,
+            bitbucket,
+            dir,
+        }
+    }
+
+    /// Points a command at this sandbox through the `BITBUCKET_*` settings.
+    pub fn env<'c>(&self, cmd: &'c mut Command) -> &'c mut Command {
+        cmd.env("BITBUCKET_BASE_URL", self.sandbox.base_url())
+            .env("BITBUCKET_EMAIL", "demo@example.com")
+            .env("BITBUCKET_API_TOKEN", "sandbox-token")
+    }
+}
