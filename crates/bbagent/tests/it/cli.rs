@@ -163,3 +163,34 @@ fn sandbox_prints_its_url_first_and_reports_a_busy_folder() {
     first.kill().expect("kill");
     let _ = first.wait();
 }
+
+// Multi-threaded: the test blocks on the child while the in-process sandbox must answer it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn settings_come_from_a_dot_env_file() {
+    let world = World::start().await;
+    std::fs::write(
+        world.dir.path().join(".env"),
+        format!(
+            "BITBUCKET_BASE_URL={}\nBITBUCKET_EMAIL=demo@example.com\nBITBUCKET_API_TOKEN=sandbox-token\n",
+            world.sandbox.base_url()
+        ),
+    )
+    .expect("write .env");
+    let out = run(
+        world.dir.path(),
+        &["tools", "call", "BITBUCKET_GET_CURRENT_USER"],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(stdout(&out).contains("Demo User"), "{}", stdout(&out));
+    // The real environment wins over the file.
+    let out = command(world.dir.path())
+        .env("BITBUCKET_API_TOKEN", "wrong")
+        .args(["tools", "call", "BITBUCKET_GET_CURRENT_USER"])
+        .output()
+        .expect("runs");
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        !stdout(&out).contains("wrong") && !stderr(&out).contains("wrong"),
+        "the token is never echoed"
+    );
+}

@@ -166,3 +166,40 @@ async fn serving_publicly_needs_a_key() {
     .expect_err("refused");
     assert!(err.to_string().contains("invalid allowed origin"), "{err}");
 }
+
+#[tokio::test]
+async fn extra_hosts_and_origins_can_be_allowed() {
+    let env = start(ServerOptions::default()).await;
+    let handler = BitbucketMcp::new(
+        Toolkit::new(env.bitbucket.clone()),
+        ServerOptions::default(),
+    )
+    .expect("handler");
+    let server = bitbucket_mcp::http::serve(
+        handler,
+        HttpOptions::new("127.0.0.1:0".parse().expect("addr"))
+            .with_allowed_hosts(vec!["mcp.internal".into()])
+            .with_allowed_origins(vec!["https://app.example.com".into()]),
+    )
+    .await
+    .expect("server");
+    let url = server.url().to_owned();
+    let body = initialize().to_string();
+    assert_eq!(
+        post(&url, &[("host", "mcp.internal")], body.clone()).await,
+        StatusCode::OK
+    );
+    assert_eq!(
+        post(&url, &[("host", "other.internal")], body.clone()).await,
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(
+        post(&url, &[("origin", "https://app.example.com")], body.clone()).await,
+        StatusCode::OK
+    );
+    assert_eq!(
+        post(&url, &[("origin", "https://app.example.com:8443")], body).await,
+        StatusCode::FORBIDDEN
+    );
+    server.shutdown().await;
+}
