@@ -14,7 +14,8 @@ pub struct ApiError {
     pub status: StatusCode,
     pub message: String,
     pub detail: Option<String>,
-    pub fields: Option<Map<String, Value>>,
+    /// Boxed: rare, and large enough to bloat every `Result` otherwise.
+    pub fields: Option<Box<Map<String, Value>>>,
     /// Seconds for a `Retry-After` header (429 answers).
     pub retry_after: Option<u64>,
 }
@@ -62,7 +63,7 @@ impl ApiError {
     /// Marks one request field as the culprit, as Bitbucket does for validation errors.
     pub fn with_field(mut self, field: &str, problem: impl Into<String>) -> Self {
         self.fields
-            .get_or_insert_with(Map::new)
+            .get_or_insert_with(Box::default)
             .insert(field.to_owned(), json!([problem.into()]));
         self
     }
@@ -79,7 +80,7 @@ impl ApiError {
             error.insert("detail".into(), Value::String(detail.clone()));
         }
         if let Some(fields) = &self.fields {
-            error.insert("fields".into(), Value::Object(fields.clone()));
+            error.insert("fields".into(), Value::Object((**fields).clone()));
         }
         json!({ "type": "error", "error": error })
     }
