@@ -3,8 +3,9 @@
 
 mod backend;
 mod cmd;
+mod session;
 
-use std::io::Write as _;
+use std::io::{IsTerminal as _, Write as _};
 use std::process::ExitCode;
 
 use clap::Parser as _;
@@ -61,15 +62,16 @@ fn report(err: &anyhow::Error) -> ExitCode {
 
 fn init_tracing(verbose: u8) {
     use tracing_subscriber::EnvFilter;
+    // genai logs each failed request as an error; the run reports it once, better worded.
     let default = match verbose {
-        0 => "warn",
-        1 => "info,bbagent=debug",
+        0 => "warn,genai=off",
+        1 => "info,bbagent=debug,genai=warn",
         _ => "debug",
     };
     let filter = EnvFilter::try_from_env("BBAGENT_LOG").unwrap_or_else(|_| EnvFilter::new(default));
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
-        .with_ansi(std::env::var_os("NO_COLOR").is_none())
+        .with_ansi(std::env::var_os("NO_COLOR").is_none() && std::io::stderr().is_terminal())
         .try_init();
 }

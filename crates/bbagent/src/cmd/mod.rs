@@ -1,5 +1,6 @@
 //! Subcommands, each resolved from flags and environment into settings before it runs.
 
+mod ask;
 mod mcp;
 mod sandbox;
 mod tools;
@@ -26,6 +27,8 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Run one request through the agent and exit (for scripts; `--json` for events).
+    Ask(ask::AskArgs),
     /// Serve the Bitbucket tools over MCP (stdio, or Streamable HTTP with `--http`).
     Mcp(mcp::McpArgs),
     /// List and call the Bitbucket tools directly, without a model.
@@ -36,6 +39,7 @@ pub enum Command {
 
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
+        Command::Ask(args) => ask::run(args).await,
         Command::Mcp(args) => mcp::run(args).await,
         Command::Tools(args) => tools::run(args).await,
         Command::Sandbox(args) => sandbox::run(args).await,
@@ -52,6 +56,9 @@ pub fn default_sandbox_dir() -> anyhow::Result<PathBuf> {
 /// A `hint:` line for errors whose cure is known.
 pub fn hint_for(err: &anyhow::Error) -> Option<String> {
     for cause in err.chain() {
+        if cause.downcast_ref::<crate::session::NoModel>().is_some() {
+            return Some(crate::session::HOW_TO_CONFIGURE_A_MODEL.to_owned());
+        }
         if let Some(e) = cause.downcast_ref::<bitbucket_mcp::http::HttpError>() {
             return match e {
                 bitbucket_mcp::http::HttpError::PublicWithoutKey { .. } => Some(

@@ -7,6 +7,7 @@ fn help_texts() {
     let dir = tempfile::tempdir().expect("dir");
     for args in [
         &["--help"][..],
+        &["ask", "--help"],
         &["mcp", "--help"],
         &["tools", "--help"],
         &["tools", "call", "--help"],

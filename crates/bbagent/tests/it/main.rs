@@ -1,5 +1,6 @@
 //! `bbagent` as a user runs it: the real binary, its output and exit codes.
 
+mod ask;
 mod cli;
 mod help;
 mod mcp;

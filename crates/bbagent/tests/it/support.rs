@@ -20,6 +20,15 @@ const INHERITED: &[&str] = &[
     "BBAGENT_SANDBOX_TOKEN",
     "BBAGENT_SANDBOX_LISTEN",
     "BBAGENT_LOG",
+    "BBAGENT_MODEL",
+    "BBAGENT_MCP_URL",
+    "BBAGENT_MCP_HEADERS",
+    "BBAGENT_WORKSPACE",
+    "BBAGENT_REPO",
+    "OPENAI_API_KEY",
+    "OPENAI_BASE_URL",
+    "ANTHROPIC_API_KEY",
+    "ANTHROPIC_BASE_URL",
 ];
 
 /// A command for the binary that sees none of the caller's Bitbucket settings and runs in

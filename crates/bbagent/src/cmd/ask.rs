@@ -1,0 +1,215 @@
+//! `bbagent ask "PROMPT"`: one turn of the agent, then exit.
+
+use std::io::Write as _;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use agent::{AgentEvent, ApproveAll, Approver, CancellationToken, DenyAll, History};
+use anyhow::Context as _;
+use futures::StreamExt as _;
+use serde_json::json;
+
+use crate::session::{self, AgentArgs};
+
+/// Run one request through the agent and exit: 0 when it finished, 1 when it failed.
+#[derive(Debug, clap::Args)]
+pub struct AskArgs {
+    /// What to do, in plain English, e.g. "create a branch off main for the login fix".
+    pub prompt: String,
+
+    /// Print events as JSON Lines on stdout (text_delta, tool_call, tool_result,
+    /// approval_required, done) instead of text.
+    #[arg(long)]
+    pub json: bool,
+
+    /// Approve destructive tools (deleting a repository or an issue). Without it they are
+    /// refused and the model is told so.
+    #[arg(long)]
+    pub yes: bool,
+
+    /// Load the conversation from this file (if it exists) and save it back after the turn.
+    #[arg(long, value_name = "FILE")]
+    pub history: Option<PathBuf>,
+
+    #[command(flatten)]
+    pub agent: AgentArgs,
+}
+
+/// The run ended without an answer; what happened was already reported.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct RunFailed(pub String);
+
+pub async fn run(args: AskArgs) -> anyhow::Result<()> {
+    if args.prompt.trim().is_empty() {
+        anyhow::bail!(
+            "the prompt is empty: say what to do, e.g. `bbagent ask \"list open pull requests\"`"
+        );
+    }
+    let mut history = match &args.history {
+        Some(path) => History::open(path).context("cannot use the history file")?,
+        None => History::new(),
+    };
+    let approver: Arc<dyn Approver> = if args.yes {
+        Arc::new(ApproveAll)
+    } else {
+        Arc::new(DenyAll::because("`bbagent ask` runs without `--yes`"))
+    };
+    let session = session::start(&args.agent, approver).await?;
+    if !args.json {
+        eprintln!(
+            "model {} · {}",
+            session.model_label, session.bitbucket_label
+        );
+    }
+    let cancel = CancellationToken::new();
+    let ctrl_c = {
+        let cancel = cancel.clone();
+        tokio::spawn(async move {
+            if tokio::signal::ctrl_c().await.is_ok() {
+                cancel.cancel();
+            }
+        })
+    };
+    let outcome = drive(&session, &args, &mut history, cancel).await;
+    ctrl_c.abort();
+    session.shutdown().await;
+    outcome
+}
+
+async fn drive(
+    session: &session::Session,
+    args: &AskArgs,
+    history: &mut History,
+    cancel: CancellationToken,
+) -> anyhow::Result<()> {
+    let events = session
+        .agent
+        .run_stream_with_cancel(args.prompt.clone(), history, cancel);
+    futures::pin_mut!(events);
+    let mut out = std::io::stdout().lock();
+    let mut err = std::io::stderr().lock();
+    let mut text_open = false;
+    while let Some(event) = events.next().await {
+        let event = match event {
+            Ok(event) => event,
+            Err(e) => {
+                if text_open && !args.json {
+                    writeln!(out)?;
+                }
+                if args.json {
+                    writeln!(
+                        out,
+                        "{}",
+                        json!({"type": "error", "message": e.to_string()})
+                    )?;
+                }
+                return Err(RunFailed(e.to_string()).into());
+            }
+        };
+        if args.json {
+            if let Some(line) = json_line(&event) {
+                writeln!(out, "{line}")?;
+                out.flush()?;
+            }
+            continue;
+        }
+        match event {
+            AgentEvent::TextDelta { text } => {
+                write!(out, "{text}")?;
+                out.flush()?;
+                text_open = true;
+            }
+            AgentEvent::ToolCallStarted {
+                name, arguments, ..
+            } => {
+                if text_open {
+                    writeln!(out)?;
+                    text_open = false;
+                }
+                writeln!(err, "→ {name} {}", short(&arguments.to_string(), 160))?;
+            }
+            AgentEvent::ApprovalRequired { name, reason, .. } => {
+                writeln!(err, "? {name} needs approval: {reason}")?;
+            }
+            AgentEvent::ToolResult {
+                name,
+                is_error,
+                content,
+                ..
+            } => {
+                let first = content.lines().next().unwrap_or("");
+                let mark = if is_error { "✗" } else { "✓" };
+                writeln!(err, "{mark} {name}: {}", short(first, 160))?;
+            }
+            AgentEvent::Retrying {
+                attempt,
+                delay,
+                error,
+            } => {
+                writeln!(
+                    err,
+                    "… retrying the model (attempt {attempt}) in {} ms: {error}",
+                    delay.as_millis()
+                )?;
+            }
+            AgentEvent::Usage(_) => {}
+            AgentEvent::Done { .. } => {
+                if text_open {
+                    writeln!(out)?;
+                }
+                return Ok(());
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The JSON Lines form of an event, as documented in `--help`.
+fn json_line(event: &AgentEvent) -> Option<serde_json::Value> {
+    Some(match event {
+        AgentEvent::TextDelta { text } => json!({"type": "text_delta", "text": text}),
+        AgentEvent::ToolCallStarted {
+            id,
+            name,
+            arguments,
+        } => {
+            json!({"type": "tool_call", "id": id, "name": name, "arguments": arguments})
+        }
+        AgentEvent::ToolResult {
+            id,
+            name,
+            is_error,
+            content,
+        } => {
+            json!({"type": "tool_result", "id": id, "name": name, "is_error": is_error, "content": content})
+        }
+        AgentEvent::ApprovalRequired {
+            id,
+            name,
+            arguments,
+            reason,
+        } => {
+            json!({"type": "approval_required", "id": id, "name": name, "arguments": arguments, "reason": reason})
+        }
+        AgentEvent::Retrying {
+            attempt,
+            delay,
+            error,
+        } => {
+            json!({"type": "retrying", "attempt": attempt, "delay_ms": delay.as_millis() as u64, "error": error})
+        }
+        AgentEvent::Done { output, usage } => {
+            json!({"type": "done", "output": output, "usage": usage})
+        }
+        AgentEvent::Usage(_) => return None,
+    })
+}
+
+fn short(text: &str, max: usize) -> String {
+    if text.chars().count() <= max {
+        return text.to_owned();
+    }
+    let cut: String = text.chars().take(max).collect();
+    format!("{cut}…")
+}

@@ -1,0 +1,220 @@
+//! An agent session for `ask` (and the chat): which model, which Bitbucket tools, and the
+//! instructions that carry the default workspace and repository.
+//!
+//! Without `--mcp-url`, the tools come from an embedded Bitbucket MCP server that this process
+//! starts on loopback with a random API key and reaches through the real MCP protocol, backed
+//! by Bitbucket Cloud when `BITBUCKET_*` settings exist and by the embedded sandbox otherwise.
+
+use std::sync::Arc;
+
+use agent::{Agent, Approver, McpConfig, McpToolset, ModelOptions, ModelSpec};
+use anyhow::Context as _;
+use bitbucket_mcp::http::{HttpOptions, HttpServer};
+use bitbucket_mcp::{BitbucketMcp, DestructivePolicy, ServerOptions};
+use bitbucket_toolkit::Toolkit;
+use secrecy::SecretString;
+
+use crate::backend::{Backend, BackendArgs, bitbucket_configured};
+
+/// The model used when `OPENAI_API_KEY` is set and no model is named.
+pub const OPENAI_DEFAULT: &str = "openai:gpt-5";
+/// The model used when only `ANTHROPIC_API_KEY` is set.
+pub const ANTHROPIC_DEFAULT: &str = "anthropic:claude-sonnet-4-5";
+
+#[derive(Debug, Clone, clap::Args)]
+pub struct AgentArgs {
+    /// The model, as `provider:model`: `openai:gpt-5`, `anthropic:claude-sonnet-4-5`, or any
+    /// OpenAI-compatible server's model with `--base-url` (e.g. `openai:llama3.1`).
+    /// Default: OpenAI if `OPENAI_API_KEY` is set, else Anthropic if `ANTHROPIC_API_KEY` is.
+    #[arg(long, env = "BBAGENT_MODEL", value_name = "PROVIDER:MODEL")]
+    pub model: Option<String>,
+
+    /// Base URL of the model's API, e.g. `http://localhost:11434/v1` for Ollama
+    /// [default: the provider's, or `OPENAI_BASE_URL` / `ANTHROPIC_BASE_URL`].
+    #[arg(long, value_name = "URL")]
+    pub base_url: Option<String>,
+
+    /// Take the tools from this MCP server (Streamable HTTP) instead of the embedded one.
+    #[arg(long, env = "BBAGENT_MCP_URL", value_name = "URL")]
+    pub mcp_url: Option<String>,
+
+    /// A header for the MCP server, as `Name: value` (repeatable), e.g. `x-api-key: KEY`.
+    /// `BBAGENT_MCP_HEADERS` takes several, separated by newlines or `;`.
+    #[arg(long = "mcp-header", value_name = "NAME:VALUE")]
+    pub mcp_headers: Vec<String>,
+
+    /// The default workspace, e.g. `acme`, so requests need not name it.
+    #[arg(long, env = "BBAGENT_WORKSPACE", value_name = "SLUG")]
+    pub workspace: Option<String>,
+
+    /// The default repository slug, e.g. `widgets`.
+    #[arg(long, env = "BBAGENT_REPO", value_name = "SLUG")]
+    pub repo: Option<String>,
+
+    #[command(flatten)]
+    pub backend: BackendArgs,
+}
+
+/// A ready agent and what keeps its tools alive.
+pub struct Session {
+    pub agent: Agent,
+    /// E.g. `openai:gpt-5`.
+    pub model_label: String,
+    /// E.g. `the local sandbox at http://127.0.0.1:41234/2.0 (...)`.
+    pub bitbucket_label: String,
+    embedded: Option<(HttpServer, Backend)>,
+}
+
+impl Session {
+    pub async fn shutdown(self) {
+        if let Some((server, backend)) = self.embedded {
+            server.shutdown().await;
+            backend.shutdown().await;
+        }
+    }
+}
+
+fn env_set(name: &str) -> bool {
+    std::env::var(name).is_ok_and(|v| !v.trim().is_empty())
+}
+
+/// The model string: the flag or `BBAGENT_MODEL`, else a default for the key that is set.
+pub fn choose_model(args: &AgentArgs) -> anyhow::Result<String> {
+    if let Some(model) = &args.model {
+        return Ok(model.clone());
+    }
+    if env_set("OPENAI_API_KEY") {
+        return Ok(OPENAI_DEFAULT.to_owned());
+    }
+    if env_set("ANTHROPIC_API_KEY") {
+        return Ok(ANTHROPIC_DEFAULT.to_owned());
+    }
+    anyhow::bail!(NoModel)
+}
+
+/// No model could be chosen.
+#[derive(Debug, thiserror::Error)]
+#[error("no model is configured")]
+pub struct NoModel;
+
+pub const HOW_TO_CONFIGURE_A_MODEL: &str = "set `OPENAI_API_KEY` (uses `openai:gpt-5`) or `ANTHROPIC_API_KEY` in the environment or `.env`, or name a model with `--model provider:model` (for a local OpenAI-compatible server add `--base-url`, e.g. `--model openai:llama3.1 --base-url http://localhost:11434/v1`)";
+
+fn parse_header(raw: &str) -> anyhow::Result<(String, SecretString)> {
+    let (name, value) = raw.split_once(':').with_context(|| {
+        format!(
+            "invalid MCP header `{}`: expected `Name: value`",
+            raw.split(':').next().unwrap_or("")
+        )
+    })?;
+    let name = name.trim();
+    if name.is_empty()
+        || !name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+    {
+        anyhow::bail!("invalid MCP header name `{name}`: expected letters, digits and `-`");
+    }
+    Ok((name.to_owned(), SecretString::from(value.trim().to_owned())))
+}
+
+fn headers(args: &AgentArgs) -> anyhow::Result<Vec<(String, SecretString)>> {
+    let mut raw: Vec<String> = args.mcp_headers.clone();
+    if let Ok(env) = std::env::var("BBAGENT_MCP_HEADERS") {
+        raw.extend(
+            env.split(['\n', ';'])
+                .map(str::trim)
+                .filter(|h| !h.is_empty())
+                .map(str::to_owned),
+        );
+    }
+    raw.iter().map(|h| parse_header(h)).collect()
+}
+
+fn instructions(args: &AgentArgs) -> String {
+    let mut text = String::from(
+        "You are bbagent, an assistant that works on Bitbucket for an engineering team through the Bitbucket tools. \
+Use the tools to act, then answer briefly and factually: say what was done, and include the `html` links the tool results carry. \
+Never invent workspaces, repositories, branches or ids: list or look them up. If something required is missing and cannot be found, ask one short question.",
+    );
+    match (&args.workspace, &args.repo) {
+        (Some(w), Some(r)) => text.push_str(&format!(
+            "\nUnless the user names others, use workspace `{w}` and repository `{r}` (repo_slug)."
+        )),
+        (Some(w), None) => text.push_str(&format!(
+            "\nUnless the user names another, use workspace `{w}`."
+        )),
+        (None, Some(r)) => text.push_str(&format!(
+            "\nUnless the user names another, use repository `{r}` (repo_slug)."
+        )),
+        (None, None) => {}
+    }
+    text
+}
+
+/// Builds the model, connects the tools and assembles the agent.
+pub async fn start(args: &AgentArgs, approver: Arc<dyn Approver>) -> anyhow::Result<Session> {
+    let model_label = choose_model(args)?;
+    let spec = ModelSpec::parse(&model_label).context("invalid `--model`")?;
+    let mut options = ModelOptions::default();
+    if let Some(url) = &args.base_url {
+        options = options.with_base_url(url.clone());
+    }
+    let model = agent::build_model(&spec, options.with_env(spec.provider))
+        .context("cannot set up the model")?;
+
+    let (config, bitbucket_label, embedded) = match &args.mcp_url {
+        Some(url) => {
+            let mut config = McpConfig::http("bitbucket", url.clone());
+            for (name, value) in headers(args)? {
+                config = config.with_header(name, value);
+            }
+            (config, format!("the MCP server at {url}"), None)
+        }
+        None => {
+            let backend = if args.backend.sandbox || !bitbucket_configured() {
+                Backend::sandbox(args.backend.sandbox_dir.clone()).await?
+            } else {
+                Backend::from_env()?
+            };
+            // The agent asks before destructive calls itself; the server need not ask again.
+            let handler = BitbucketMcp::new(
+                Toolkit::new(backend.client.clone()),
+                ServerOptions {
+                    destructive: DestructivePolicy::Allow,
+                    ..ServerOptions::default()
+                },
+            )?;
+            let key = random_key();
+            let server = bitbucket_mcp::http::serve(
+                handler,
+                HttpOptions::new(std::net::SocketAddr::from(([127, 0, 0, 1], 0)))
+                    .with_api_key(SecretString::from(key.clone())),
+            )
+            .await
+            .context("cannot start the embedded MCP server")?;
+            let config = McpConfig::http("bitbucket", server.url().to_owned())
+                .with_header("x-api-key", SecretString::from(key));
+            let label = backend.description.clone();
+            (config, label, Some((server, backend)))
+        }
+    };
+    let toolset = McpToolset::connect(config)
+        .await
+        .context("cannot reach the Bitbucket MCP server")?;
+    let agent = Agent::new(model)
+        .with_instructions(instructions(args))
+        .with_toolset(Arc::new(toolset))
+        .with_approver(approver);
+    Ok(Session {
+        agent,
+        model_label,
+        bitbucket_label,
+        embedded,
+    })
+}
+
+fn random_key() -> String {
+    use rand::Rng as _;
+    let bytes: [u8; 24] = rand::rng().random();
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
