@@ -1,6 +1,7 @@
 //! Subcommands, each resolved from flags and environment into settings before it runs.
 
 mod ask;
+mod chat;
 mod mcp;
 mod sandbox;
 mod tools;
@@ -27,6 +28,8 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Talk to Bitbucket in plain English (the REPL).
+    Chat(chat::ChatArgs),
     /// Run one request through the agent and exit (for scripts; `--json` for events).
     Ask(ask::AskArgs),
     /// Serve the Bitbucket tools over MCP (stdio, or Streamable HTTP with `--http`).
@@ -40,6 +43,7 @@ pub enum Command {
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Ask(args) => ask::run(args).await,
+        Command::Chat(args) => chat::run(args).await,
         Command::Mcp(args) => mcp::run(args).await,
         Command::Tools(args) => tools::run(args).await,
         Command::Sandbox(args) => sandbox::run(args).await,

@@ -8,6 +8,7 @@ fn help_texts() {
     for args in [
         &["--help"][..],
         &["ask", "--help"],
+        &["chat", "--help"],
         &["mcp", "--help"],
         &["tools", "--help"],
         &["tools", "call", "--help"],

@@ -1,0 +1,351 @@
+//! `bbagent chat`: the REPL. Each line is a request to the agent; the conversation carries
+//! over; slash commands manage it.
+
+use std::io::{IsTerminal as _, Write as _};
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use agent::{AgentEvent, ApprovalDecision, CancellationToken, History, Usage, approver_fn};
+use anyhow::Context as _;
+use futures::StreamExt as _;
+use tokio::sync::{mpsc, oneshot};
+
+use crate::session::{self, AgentArgs, Session};
+
+/// Talk to Bitbucket in plain English: each line is a request, the conversation carries over.
+#[derive(Debug, clap::Args)]
+pub struct ChatArgs {
+    /// Load the conversation from this file (if it exists) and save it after every turn.
+    #[arg(long, value_name = "FILE")]
+    pub history: Option<PathBuf>,
+
+    /// Plain text output, no progress indicator (automatic when not on a terminal).
+    #[arg(long)]
+    pub plain: bool,
+
+    #[command(flatten)]
+    pub agent: AgentArgs,
+}
+
+/// What the input thread read.
+enum Input {
+    Line(String),
+    /// Ctrl-C at the prompt.
+    Interrupted,
+    /// Ctrl-D or the end of input.
+    Closed,
+}
+
+/// The line editor runs on its own thread (it blocks); requests carry the prompt to show.
+#[derive(Clone)]
+struct Terminal {
+    requests: mpsc::UnboundedSender<(String, oneshot::Sender<Input>)>,
+}
+
+impl Terminal {
+    fn spawn(history_file: Option<PathBuf>) -> anyhow::Result<Self> {
+        let mut editor = rustyline::DefaultEditor::new().context("cannot open the terminal")?;
+        if let Some(file) = &history_file {
+            // A missing file is the first run; anything else is worth a warning only.
+            let _ = editor.load_history(file);
+        }
+        let (requests, mut rx) = mpsc::unbounded_channel::<(String, oneshot::Sender<Input>)>();
+        std::thread::spawn(move || {
+            while let Some((prompt, reply)) = rx.blocking_recv() {
+                let input = match editor.readline(&prompt) {
+                    Ok(line) => {
+                        if !line.trim().is_empty() {
+                            let _ = editor.add_history_entry(line.as_str());
+                            if let Some(file) = &history_file {
+                                if let Some(dir) = file.parent() {
+                                    let _ = std::fs::create_dir_all(dir);
+                                }
+                                let _ = editor.save_history(file);
+                            }
+                        }
+                        Input::Line(line)
+                    }
+                    Err(rustyline::error::ReadlineError::Interrupted) => Input::Interrupted,
+                    Err(_) => Input::Closed,
+                };
+                let _ = reply.send(input);
+            }
+        });
+        Ok(Self { requests })
+    }
+
+    async fn read(&self, prompt: &str) -> Input {
+        let (tx, rx) = oneshot::channel();
+        if self.requests.send((prompt.to_owned(), tx)).is_err() {
+            return Input::Closed;
+        }
+        rx.await.unwrap_or(Input::Closed)
+    }
+}
+
+const HELP: &str = "Type a request, e.g. \"create a branch off main for the login fix\". Commands:
+  /help          this help
+  /tools         the tools the agent can use
+  /history       the conversation so far
+  /save FILE     save the conversation
+  /load FILE     continue a saved conversation
+  /clear         start a new conversation
+  /usage         requests and tokens used in this session
+  /model NAME    switch model, e.g. /model anthropic:claude-sonnet-4-5
+  exit, quit, bye or Ctrl-D to leave; Ctrl-C cancels the current turn";
+
+pub async fn run(args: ChatArgs) -> anyhow::Result<()> {
+    let input_history = dirs::data_dir().map(|d| d.join("bbagent").join("input-history"));
+    let terminal = Terminal::spawn(input_history)?;
+    let approver = {
+        let terminal = terminal.clone();
+        let approver: Arc<dyn agent::Approver> =
+            Arc::new(approver_fn(move |request: agent::ApprovalRequest| {
+                let terminal = terminal.clone();
+                let question = format!("Allow {}? {} [y/N] ", request.name, request.reason);
+                async move {
+                    match terminal.read(&question).await {
+                        Input::Line(answer)
+                            if matches!(
+                                answer.trim().to_ascii_lowercase().as_str(),
+                                "y" | "yes"
+                            ) =>
+                        {
+                            ApprovalDecision::Approve
+                        }
+                        _ => ApprovalDecision::Deny {
+                            reason: Some("the user said no".into()),
+                        },
+                    }
+                }
+            }));
+        approver
+    };
+    let mut agent_args = args.agent.clone();
+    let mut session = session::start(&agent_args, approver.clone()).await?;
+    let mut history = match &args.history {
+        Some(path) => History::open(path).context("cannot use the history file")?,
+        None => History::new(),
+    };
+    let fancy = !args.plain && std::io::stdout().is_terminal();
+    let mut usage = Usage::default();
+    println!("Chat started! Type 'exit' or 'quit' to end.");
+    println!(
+        "Using {} on {}. /help lists commands.",
+        session.model_label, session.bitbucket_label
+    );
+
+    loop {
+        let line = match terminal.read("> ").await {
+            Input::Line(line) => line,
+            Input::Interrupted => continue,
+            Input::Closed => break,
+        };
+        let line = line.trim();
+        if line.is_empty() {
+            continue;
+        }
+        if matches!(line.to_ascii_lowercase().as_str(), "exit" | "quit" | "bye") {
+            break;
+        }
+        if let Some(command) = line.strip_prefix('/') {
+            match slash(
+                command,
+                &mut session,
+                &mut history,
+                &usage,
+                &mut agent_args,
+                &approver,
+            )
+            .await
+            {
+                Ok(()) => {}
+                Err(e) => eprintln!("error: {e:#}"),
+            }
+            continue;
+        }
+        turn(&session, line, &mut history, &mut usage, fancy).await;
+    }
+    session.shutdown().await;
+    println!("Bye.");
+    Ok(())
+}
+
+async fn turn(
+    session: &Session,
+    prompt: &str,
+    history: &mut History,
+    usage: &mut Usage,
+    fancy: bool,
+) {
+    let cancel = CancellationToken::new();
+    let ctrl_c = {
+        let cancel = cancel.clone();
+        tokio::spawn(async move {
+            if tokio::signal::ctrl_c().await.is_ok() {
+                cancel.cancel();
+            }
+        })
+    };
+    let mut out = std::io::stdout();
+    if fancy {
+        eprint!("thinking…");
+    }
+    let mut waiting = fancy;
+    let mut text_open = false;
+    let events = session
+        .agent
+        .run_stream_with_cancel(prompt.to_owned(), history, cancel);
+    futures::pin_mut!(events);
+    while let Some(event) = events.next().await {
+        if waiting {
+            eprint!("\r\x1b[K");
+            waiting = false;
+        }
+        let event = match event {
+            Ok(event) => event,
+            Err(agent::AgentError::Cancelled) => {
+                if text_open {
+                    println!();
+                }
+                eprintln!("(cancelled)");
+                break;
+            }
+            Err(e) => {
+                if text_open {
+                    println!();
+                }
+                eprintln!("error: {e}");
+                break;
+            }
+        };
+        match event {
+            AgentEvent::TextDelta { text } => {
+                print!("{text}");
+                let _ = out.flush();
+                text_open = true;
+            }
+            AgentEvent::ToolCallStarted {
+                name, arguments, ..
+            } => {
+                if text_open {
+                    println!();
+                    text_open = false;
+                }
+                eprintln!("→ {name} {}", short(&arguments.to_string(), 120));
+            }
+            AgentEvent::ApprovalRequired { .. } => {}
+            AgentEvent::ToolResult {
+                name,
+                is_error,
+                content,
+                ..
+            } => {
+                let mark = if is_error { "✗" } else { "✓" };
+                eprintln!(
+                    "{mark} {name}: {}",
+                    short(content.lines().next().unwrap_or(""), 120)
+                );
+            }
+            AgentEvent::Retrying { attempt, error, .. } => {
+                eprintln!("… retrying (attempt {attempt}): {error}")
+            }
+            AgentEvent::Usage(_) => {}
+            AgentEvent::Done { usage: used, .. } => {
+                if text_open {
+                    println!();
+                }
+                usage.requests += used.requests;
+                usage.input_tokens += used.input_tokens;
+                usage.output_tokens += used.output_tokens;
+                usage.total_tokens += used.total_tokens;
+            }
+        }
+    }
+    ctrl_c.abort();
+}
+
+async fn slash(
+    command: &str,
+    session: &mut Session,
+    history: &mut History,
+    usage: &Usage,
+    agent_args: &mut AgentArgs,
+    approver: &Arc<dyn agent::Approver>,
+) -> anyhow::Result<()> {
+    let (name, arg) = command
+        .split_once(' ')
+        .map_or((command, ""), |(n, a)| (n, a.trim()));
+    match name {
+        "help" => println!("{HELP}"),
+        "tools" => {
+            for tool in session.agent.tools().await? {
+                let description = tool.description.unwrap_or_default();
+                let summary = description
+                    .split(". ")
+                    .next()
+                    .unwrap_or_default()
+                    .to_owned();
+                println!("{:<42} {}", tool.name, summary.trim_end_matches('.'));
+            }
+        }
+        "history" => {
+            if history.is_empty() {
+                println!("(the conversation is empty)");
+            }
+            for message in history.messages() {
+                let json = serde_json::to_value(message)?;
+                let role = json["role"].as_str().unwrap_or("?").to_owned();
+                let text = json["content"]
+                    .as_str()
+                    .map(str::to_owned)
+                    .unwrap_or_else(|| json.to_string());
+                println!("{role:>9}: {}", short(&text.replace('\n', " "), 160));
+            }
+        }
+        "save" => {
+            anyhow::ensure!(!arg.is_empty(), "usage: /save FILE");
+            history
+                .save_to(std::path::Path::new(arg))
+                .context("cannot save the conversation")?;
+            println!("Saved {} messages to {arg}.", history.len());
+        }
+        "load" => {
+            anyhow::ensure!(!arg.is_empty(), "usage: /load FILE");
+            *history = History::load(arg).context("cannot load the conversation")?;
+            println!("Loaded {} messages from {arg}.", history.len());
+        }
+        "clear" => {
+            *history = History::new();
+            println!("Started a new conversation.");
+        }
+        "usage" => println!(
+            "{} model requests, {} input + {} output = {} tokens",
+            usage.requests, usage.input_tokens, usage.output_tokens, usage.total_tokens
+        ),
+        "model" => {
+            anyhow::ensure!(
+                !arg.is_empty(),
+                "usage: /model PROVIDER:MODEL (now {})",
+                session.model_label
+            );
+            let mut next = agent_args.clone();
+            next.model = Some(arg.to_owned());
+            let fresh = session::start(&next, approver.clone()).await?;
+            let old = std::mem::replace(session, fresh);
+            old.shutdown().await;
+            *agent_args = next;
+            println!("Using {} now.", session.model_label);
+        }
+        other => anyhow::bail!("unknown command `/{other}`; /help lists them"),
+    }
+    Ok(())
+}
+
+fn short(text: &str, max: usize) -> String {
+    if text.chars().count() <= max {
+        return text.to_owned();
+    }
+    let cut: String = text.chars().take(max).collect();
+    format!("{cut}…")
+}
