@@ -3,6 +3,7 @@
 
 mod backend;
 mod cmd;
+mod render;
 mod session;
 
 use std::io::{IsTerminal as _, Write as _};

@@ -120,38 +120,19 @@ async fn drive(
                 out.flush()?;
                 text_open = true;
             }
-            AgentEvent::ToolCallStarted {
-                name, arguments, ..
-            } => {
-                if text_open {
-                    writeln!(out)?;
-                    text_open = false;
-                }
-                writeln!(err, "→ {name} {}", short(&arguments.to_string(), 160))?;
-            }
             AgentEvent::ApprovalRequired { name, reason, .. } => {
                 writeln!(err, "? {name} needs approval: {reason}")?;
             }
-            AgentEvent::ToolResult {
-                name,
-                is_error,
-                content,
-                ..
-            } => {
-                let first = content.lines().next().unwrap_or("");
-                let mark = if is_error { "✗" } else { "✓" };
-                writeln!(err, "{mark} {name}: {}", short(first, 160))?;
-            }
-            AgentEvent::Retrying {
-                attempt,
-                delay,
-                error,
-            } => {
-                writeln!(
-                    err,
-                    "… retrying the model (attempt {attempt}) in {} ms: {error}",
-                    delay.as_millis()
-                )?;
+            ref other @ (AgentEvent::ToolCallStarted { .. }
+            | AgentEvent::ToolResult { .. }
+            | AgentEvent::Retrying { .. }) => {
+                if text_open && matches!(other, AgentEvent::ToolCallStarted { .. }) {
+                    writeln!(out)?;
+                    text_open = false;
+                }
+                if let Some(line) = crate::render::progress_line(other) {
+                    writeln!(err, "{line}")?;
+                }
             }
             AgentEvent::Usage(_) => {}
             AgentEvent::Done { .. } => {
@@ -204,12 +185,4 @@ fn json_line(event: &AgentEvent) -> Option<serde_json::Value> {
         }
         AgentEvent::Usage(_) => return None,
     })
-}
-
-fn short(text: &str, max: usize) -> String {
-    if text.chars().count() <= max {
-        return text.to_owned();
-    }
-    let cut: String = text.chars().take(max).collect();
-    format!("{cut}…")
 }

@@ -225,30 +225,18 @@ async fn turn(
                 let _ = out.flush();
                 text_open = true;
             }
-            AgentEvent::ToolCallStarted {
-                name, arguments, ..
-            } => {
-                if text_open {
+            // The approver asks the question itself, on the prompt line.
+            AgentEvent::ApprovalRequired { .. } => {}
+            ref other @ (AgentEvent::ToolCallStarted { .. }
+            | AgentEvent::ToolResult { .. }
+            | AgentEvent::Retrying { .. }) => {
+                if text_open && matches!(other, AgentEvent::ToolCallStarted { .. }) {
                     println!();
                     text_open = false;
                 }
-                eprintln!("→ {name} {}", short(&arguments.to_string(), 120));
-            }
-            AgentEvent::ApprovalRequired { .. } => {}
-            AgentEvent::ToolResult {
-                name,
-                is_error,
-                content,
-                ..
-            } => {
-                let mark = if is_error { "✗" } else { "✓" };
-                eprintln!(
-                    "{mark} {name}: {}",
-                    short(content.lines().next().unwrap_or(""), 120)
-                );
-            }
-            AgentEvent::Retrying { attempt, error, .. } => {
-                eprintln!("… retrying (attempt {attempt}): {error}")
+                if let Some(line) = crate::render::progress_line(other) {
+                    eprintln!("{line}");
+                }
             }
             AgentEvent::Usage(_) => {}
             AgentEvent::Done { usage: used, .. } => {
@@ -300,7 +288,10 @@ async fn slash(
                     .as_str()
                     .map(str::to_owned)
                     .unwrap_or_else(|| json.to_string());
-                println!("{role:>9}: {}", short(&text.replace('\n', " "), 160));
+                println!(
+                    "{role:>9}: {}",
+                    crate::render::short(&text.replace('\n', " "), 160)
+                );
             }
         }
         "save" => {
@@ -340,12 +331,4 @@ async fn slash(
         other => anyhow::bail!("unknown command `/{other}`; /help lists them"),
     }
     Ok(())
-}
-
-fn short(text: &str, max: usize) -> String {
-    if text.chars().count() <= max {
-        return text.to_owned();
-    }
-    let cut: String = text.chars().take(max).collect();
-    format!("{cut}…")
 }
