@@ -9,6 +9,7 @@ use anyhow::Context as _;
 use futures::StreamExt as _;
 use serde_json::json;
 
+use crate::render::AnswerText;
 use crate::session::{self, AgentArgs};
 
 /// Run one request through the agent and exit: 0 when it finished, 1 when it failed.
@@ -21,6 +22,11 @@ pub struct AskArgs {
     /// approval_required, done) instead of text.
     #[arg(long)]
     pub json: bool,
+
+    /// Plain text: the answer exactly as the model wrote it, without Markdown styles
+    /// (automatic when not on a terminal; `NO_COLOR` also turns styles off).
+    #[arg(long, conflicts_with = "json")]
+    pub plain: bool,
 
     /// Approve destructive tools (deleting a repository or an issue). Without it they are
     /// refused and the model is told so.
@@ -89,13 +95,14 @@ async fn drive(
     futures::pin_mut!(events);
     let mut out = std::io::stdout().lock();
     let mut err = std::io::stderr().lock();
-    let mut text_open = false;
+    let mut answer = AnswerText::new(!args.json && crate::render::markdown_on_stdout(args.plain));
     while let Some(event) = events.next().await {
         let event = match event {
             Ok(event) => event,
             Err(e) => {
-                if text_open && !args.json {
-                    writeln!(out)?;
+                if !args.json {
+                    write!(out, "{}", answer.end())?;
+                    out.flush()?;
                 }
                 if args.json {
                     writeln!(
@@ -116,29 +123,27 @@ async fn drive(
         }
         match event {
             AgentEvent::TextDelta { text } => {
-                write!(out, "{text}")?;
+                write!(out, "{}", answer.push(&text))?;
                 out.flush()?;
-                text_open = true;
             }
             AgentEvent::ApprovalRequired { name, reason, .. } => {
+                write!(out, "{}", answer.end())?;
+                out.flush()?;
                 writeln!(err, "? {name} needs approval: {reason}")?;
             }
             ref other @ (AgentEvent::ToolCallStarted { .. }
             | AgentEvent::ToolResult { .. }
             | AgentEvent::Retrying { .. }) => {
-                if text_open && matches!(other, AgentEvent::ToolCallStarted { .. }) {
-                    writeln!(out)?;
-                    text_open = false;
-                }
+                write!(out, "{}", answer.end())?;
+                out.flush()?;
                 if let Some(line) = crate::render::progress_line(other) {
                     writeln!(err, "{line}")?;
                 }
             }
             AgentEvent::Usage(_) => {}
             AgentEvent::Done { .. } => {
-                if text_open {
-                    writeln!(out)?;
-                }
+                write!(out, "{}", answer.end())?;
+                out.flush()?;
                 return Ok(());
             }
         }

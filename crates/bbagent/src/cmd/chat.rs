@@ -10,6 +10,7 @@ use anyhow::Context as _;
 use futures::StreamExt as _;
 use tokio::sync::{mpsc, oneshot};
 
+use crate::render::AnswerText;
 use crate::session::{self, AgentArgs, Session};
 
 /// Talk to Bitbucket in plain English: each line is a request, the conversation carries over.
@@ -19,7 +20,8 @@ pub struct ChatArgs {
     #[arg(long, value_name = "FILE")]
     pub history: Option<PathBuf>,
 
-    /// Plain text output, no progress indicator (automatic when not on a terminal).
+    /// Plain text: the answer exactly as the model wrote it, no Markdown styles and no
+    /// progress indicator (automatic when not on a terminal; `NO_COLOR` also turns styles off).
     #[arg(long)]
     pub plain: bool,
 
@@ -127,7 +129,12 @@ pub async fn run(args: ChatArgs) -> anyhow::Result<()> {
         Some(path) => History::open(path).context("cannot use the history file")?,
         None => History::new(),
     };
-    let fancy = !args.plain && std::io::stdout().is_terminal();
+    let looks = Looks {
+        markdown: crate::render::markdown_on_stdout(args.plain),
+        status: !args.plain
+            && std::io::stderr().is_terminal()
+            && std::env::var_os("TERM").is_none_or(|t| t != "dumb"),
+    };
     let mut usage = Usage::default();
     println!("Chat started! Type 'exit' or 'quit' to end.");
     println!(
@@ -164,11 +171,49 @@ pub async fn run(args: ChatArgs) -> anyhow::Result<()> {
             }
             continue;
         }
-        turn(&session, line, &mut history, &mut usage, fancy).await;
+        turn(&session, line, &mut history, &mut usage, looks).await;
     }
     session.shutdown().await;
     println!("Bye.");
     Ok(())
+}
+
+/// The one-line status on stderr ("thinking…") while nothing else shows that work goes on.
+struct Status {
+    enabled: bool,
+    shown: Option<&'static str>,
+}
+
+impl Status {
+    fn new(enabled: bool) -> Self {
+        Self {
+            enabled,
+            shown: None,
+        }
+    }
+
+    /// Shows `label`, replacing the one shown; output must be at the start of a line.
+    fn show(&mut self, label: &'static str) {
+        if self.enabled && self.shown != Some(label) {
+            eprint!("\r\x1b[K{label}");
+            self.shown = Some(label);
+        }
+    }
+
+    fn clear(&mut self) {
+        if self.shown.take().is_some() {
+            eprint!("\r\x1b[K");
+        }
+    }
+}
+
+/// How a turn is shown.
+#[derive(Debug, Clone, Copy)]
+struct Looks {
+    /// The answer as styled Markdown.
+    markdown: bool,
+    /// A status line on stderr while waiting.
+    status: bool,
 }
 
 async fn turn(
@@ -176,7 +221,7 @@ async fn turn(
     prompt: &str,
     history: &mut History,
     usage: &mut Usage,
-    fancy: bool,
+    looks: Looks,
 ) {
     let cancel = CancellationToken::new();
     let ctrl_c = {
@@ -188,61 +233,65 @@ async fn turn(
         })
     };
     let mut out = std::io::stdout();
-    if fancy {
-        eprint!("thinking…");
-    }
-    let mut waiting = fancy;
-    let mut text_open = false;
+    let mut print = |text: &str| {
+        if !text.is_empty() {
+            let _ = out.write_all(text.as_bytes());
+            let _ = out.flush();
+        }
+    };
+    let mut status = Status::new(looks.status);
+    status.show("thinking…");
+    let mut answer = AnswerText::new(looks.markdown);
     let events = session
         .agent
         .run_stream_with_cancel(prompt.to_owned(), history, cancel);
     futures::pin_mut!(events);
     while let Some(event) = events.next().await {
-        if waiting {
-            eprint!("\r\x1b[K");
-            waiting = false;
-        }
         let event = match event {
             Ok(event) => event,
-            Err(agent::AgentError::Cancelled) => {
-                if text_open {
-                    println!();
-                }
-                eprintln!("(cancelled)");
-                break;
-            }
             Err(e) => {
-                if text_open {
-                    println!();
+                status.clear();
+                print(&answer.end());
+                match e {
+                    agent::AgentError::Cancelled => eprintln!("(cancelled)"),
+                    e => eprintln!("error: {e}"),
                 }
-                eprintln!("error: {e}");
                 break;
             }
         };
         match event {
             AgentEvent::TextDelta { text } => {
-                print!("{text}");
-                let _ = out.flush();
-                text_open = true;
+                let shown = answer.push(&text);
+                if !shown.is_empty() {
+                    status.clear();
+                    print(&shown);
+                }
+                if answer.is_pending() {
+                    status.show("writing…");
+                }
             }
             // The approver asks the question itself, on the prompt line.
-            AgentEvent::ApprovalRequired { .. } => {}
+            AgentEvent::ApprovalRequired { .. } => {
+                status.clear();
+                print(&answer.end());
+            }
             ref other @ (AgentEvent::ToolCallStarted { .. }
             | AgentEvent::ToolResult { .. }
             | AgentEvent::Retrying { .. }) => {
-                if text_open && matches!(other, AgentEvent::ToolCallStarted { .. }) {
-                    println!();
-                    text_open = false;
-                }
+                status.clear();
+                print(&answer.end());
                 if let Some(line) = crate::render::progress_line(other) {
                     eprintln!("{line}");
                 }
+                status.show(match other {
+                    AgentEvent::ToolCallStarted { .. } => "working…",
+                    _ => "thinking…",
+                });
             }
             AgentEvent::Usage(_) => {}
             AgentEvent::Done { usage: used, .. } => {
-                if text_open {
-                    println!();
-                }
+                status.clear();
+                print(&answer.end());
                 usage.requests += used.requests;
                 usage.input_tokens += used.input_tokens;
                 usage.output_tokens += used.output_tokens;
@@ -250,6 +299,7 @@ async fn turn(
             }
         }
     }
+    status.clear();
     ctrl_c.abort();
 }
 
