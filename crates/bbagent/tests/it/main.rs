@@ -5,4 +5,7 @@ mod chat;
 mod cli;
 mod help;
 mod mcp;
+mod pty;
+mod pty_ask;
+mod pty_chat;
 mod support;
