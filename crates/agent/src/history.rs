@@ -47,6 +47,9 @@ pub enum Message {
         content: String,
         #[serde(default, skip_serializing_if = "std::ops::Not::not")]
         is_error: bool,
+        /// The result as data, when the tool gave one (see `ToolOutput::structured`).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        structured: Option<Value>,
     },
 }
 
@@ -334,6 +337,7 @@ mod tests {
                 name: "CREATE_BRANCH".into(),
                 content: "created".into(),
                 is_error: false,
+                structured: None,
             },
             Message::assistant("done"),
         ])
@@ -442,6 +446,7 @@ mod tests {
             name: "t".into(),
             content: "r".into(),
             is_error: false,
+            structured: None,
         };
         let asks = |ids: &[&str]| Message::Assistant {
             content: String::new(),

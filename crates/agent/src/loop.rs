@@ -245,6 +245,7 @@ impl RunLoop {
                 name: call.name,
                 content: output.content,
                 is_error: output.is_error,
+                structured: output.structured,
             });
         }
     }
@@ -340,6 +341,7 @@ mod tests {
             name: name.into(),
             content: content.into(),
             is_error,
+            structured: None,
         }
     }
 

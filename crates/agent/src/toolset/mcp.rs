@@ -572,6 +572,7 @@ fn output(result: CallToolResult) -> ToolOutput {
     ToolOutput {
         content: parts.join("\n"),
         is_error: result.is_error == Some(true),
+        structured: result.structured_content,
     }
 }
 

@@ -82,11 +82,16 @@ impl ToolDefinition {
 }
 
 /// What a tool call produced, as the model will read it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ToolOutput {
     pub content: String,
     /// The tool ran and failed (or did not run); the model should react, not trust `content`.
     pub is_error: bool,
+    /// The result as data (MCP `structuredContent`), when the tool gives one. Kept in the
+    /// history next to `content`, so a model that reads data rather than prose (the offline
+    /// one) finds ids and links there.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub structured: Option<Value>,
 }
 
 impl ToolOutput {
@@ -94,6 +99,7 @@ impl ToolOutput {
         Self {
             content: content.into(),
             is_error: false,
+            structured: None,
         }
     }
 
@@ -101,7 +107,13 @@ impl ToolOutput {
         Self {
             content: content.into(),
             is_error: true,
+            structured: None,
         }
+    }
+
+    pub fn with_structured(mut self, value: Value) -> Self {
+        self.structured = Some(value);
+        self
     }
 }
 

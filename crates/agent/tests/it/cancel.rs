@@ -121,12 +121,14 @@ async fn cancelling_mid_tool_answers_unfinished_calls() {
                     name: "hang".into(),
                     content: "cancelled by the user before it finished".into(),
                     is_error: true,
+                    structured: None,
                 },
                 Message::Tool {
                     call_id: "q1".into(),
                     name: "quick".into(),
                     content: "quick result".into(),
                     is_error: false,
+                    structured: None,
                 },
             ];
             assert_eq!(history.messages(), expected, "{provider} {how:?}");
