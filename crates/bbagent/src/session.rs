@@ -23,9 +23,10 @@ pub const ANTHROPIC_DEFAULT: &str = "anthropic:claude-sonnet-4-5";
 
 #[derive(Debug, Clone, clap::Args)]
 pub struct AgentArgs {
-    /// The model, as `provider:model`: `openai:gpt-5`, `anthropic:claude-sonnet-4-5`, or any
-    /// OpenAI-compatible server's model with `--base-url` (e.g. `openai:llama3.1`).
-    /// Default: OpenAI if `OPENAI_API_KEY` is set, else Anthropic if `ANTHROPIC_API_KEY` is.
+    /// The model, as `provider:model`: `openai:gpt-5`, `anthropic:claude-sonnet-4-5`, any
+    /// OpenAI-compatible server's model with `--base-url` (e.g. `openai:llama3.1`), or `local`
+    /// (offline: common Bitbucket requests, no key). Default: OpenAI if `OPENAI_API_KEY` is
+    /// set, else Anthropic if `ANTHROPIC_API_KEY` is, else `local`.
     #[arg(long, env = "BBAGENT_MODEL", value_name = "PROVIDER:MODEL")]
     pub model: Option<String>,
 
@@ -78,26 +79,42 @@ fn env_set(name: &str) -> bool {
     std::env::var(name).is_ok_and(|v| !v.trim().is_empty())
 }
 
-/// The model string: the flag or `BBAGENT_MODEL`, else a default for the key that is set.
-pub fn choose_model(args: &AgentArgs) -> anyhow::Result<String> {
+/// The model string: the flag or `BBAGENT_MODEL`, else a default for the key that is set,
+/// else the offline model.
+pub fn choose_model(args: &AgentArgs) -> String {
     if let Some(model) = &args.model {
-        return Ok(model.clone());
+        return model.clone();
     }
     if env_set("OPENAI_API_KEY") {
-        return Ok(OPENAI_DEFAULT.to_owned());
+        return OPENAI_DEFAULT.to_owned();
     }
     if env_set("ANTHROPIC_API_KEY") {
-        return Ok(ANTHROPIC_DEFAULT.to_owned());
+        return ANTHROPIC_DEFAULT.to_owned();
     }
-    anyhow::bail!(NoModel)
+    local_model::NAME.to_owned()
 }
 
-/// No model could be chosen.
-#[derive(Debug, thiserror::Error)]
-#[error("no model is configured")]
-pub struct NoModel;
+/// How the offline model introduces itself, so nobody mistakes it for a language model.
+pub const LOCAL_MODEL_LABEL: &str = "local (the offline model: it understands common Bitbucket requests; set `OPENAI_API_KEY` or `ANTHROPIC_API_KEY`, or pass `--model`, for full language)";
 
-pub const HOW_TO_CONFIGURE_A_MODEL: &str = "set `OPENAI_API_KEY` (uses `openai:gpt-5`) or `ANTHROPIC_API_KEY` in the environment or `.env`, or name a model with `--model provider:model` (for a local OpenAI-compatible server add `--base-url`, e.g. `--model openai:llama3.1 --base-url http://localhost:11434/v1`)";
+fn is_local(model: &str) -> bool {
+    let model = model.trim();
+    model.eq_ignore_ascii_case(local_model::NAME)
+        || model.to_ascii_lowercase().starts_with("local:")
+}
+
+/// Builds the model a `--model` string names.
+pub fn build_model(name: &str, base_url: Option<&str>) -> anyhow::Result<Arc<dyn agent::Model>> {
+    if is_local(name) {
+        return Ok(Arc::new(local_model::LocalModel::new()));
+    }
+    let spec = ModelSpec::parse(name).context("invalid `--model`")?;
+    let mut options = ModelOptions::default();
+    if let Some(url) = base_url {
+        options = options.with_base_url(url.to_owned());
+    }
+    agent::build_model(&spec, options.with_env(spec.provider)).context("cannot set up the model")
+}
 
 fn parse_header(raw: &str) -> anyhow::Result<(String, SecretString)> {
     let (name, value) = raw.split_once(':').with_context(|| {
@@ -153,14 +170,13 @@ Never invent workspaces, repositories, branches or ids: list or look them up. If
 
 /// Builds the model, connects the tools and assembles the agent.
 pub async fn start(args: &AgentArgs, approver: Arc<dyn Approver>) -> anyhow::Result<Session> {
-    let model_label = choose_model(args)?;
-    let spec = ModelSpec::parse(&model_label).context("invalid `--model`")?;
-    let mut options = ModelOptions::default();
-    if let Some(url) = &args.base_url {
-        options = options.with_base_url(url.clone());
-    }
-    let model = agent::build_model(&spec, options.with_env(spec.provider))
-        .context("cannot set up the model")?;
+    let model_name = choose_model(args);
+    let model = build_model(&model_name, args.base_url.as_deref())?;
+    let model_label = if is_local(&model_name) {
+        LOCAL_MODEL_LABEL.to_owned()
+    } else {
+        model_name
+    };
 
     let (config, bitbucket_label, embedded) = match &args.mcp_url {
         Some(url) => {

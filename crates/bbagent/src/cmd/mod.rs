@@ -2,6 +2,7 @@
 
 mod ask;
 mod chat;
+mod eval;
 mod mcp;
 mod sandbox;
 mod tools;
@@ -38,6 +39,8 @@ pub enum Command {
     Tools(tools::ToolsArgs),
     /// Run a local Bitbucket Cloud sandbox (REST 2.0 over HTTP, real git, SQLite).
     Sandbox(sandbox::SandboxArgs),
+    /// Measure a model on recorded conversations against fresh sandboxes.
+    Eval(eval::EvalArgs),
 }
 
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
@@ -47,6 +50,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Mcp(args) => mcp::run(args).await,
         Command::Tools(args) => tools::run(args).await,
         Command::Sandbox(args) => sandbox::run(args).await,
+        Command::Eval(args) => eval::run(args).await,
     }
 }
 
@@ -60,9 +64,6 @@ pub fn default_sandbox_dir() -> anyhow::Result<PathBuf> {
 /// A `hint:` line for errors whose cure is known.
 pub fn hint_for(err: &anyhow::Error) -> Option<String> {
     for cause in err.chain() {
-        if cause.downcast_ref::<crate::session::NoModel>().is_some() {
-            return Some(crate::session::HOW_TO_CONFIGURE_A_MODEL.to_owned());
-        }
         if let Some(e) = cause.downcast_ref::<bitbucket_mcp::http::HttpError>() {
             return match e {
                 bitbucket_mcp::http::HttpError::PublicWithoutKey { .. } => Some(

@@ -13,6 +13,7 @@ fn help_texts() {
         &["tools", "--help"],
         &["tools", "call", "--help"],
         &["sandbox", "--help"],
+        &["eval", "intents", "--help"],
     ] {
         let out = run(dir.path(), args);
         assert!(out.status.success(), "{args:?}");

@@ -1,0 +1,710 @@
+//! The planner: one request becomes a few tool calls, worked out again from the history on
+//! every model request. Calls already made in this turn are replayed with their results, so
+//! the plan is plain sequential code that stops at the first call it has no result for.
+
+use serde_json::{Map, Value, json};
+
+use crate::catalogue::{Catalogue, Kind, RefRole, Tool};
+use crate::focus::{Focus, Outcome};
+use crate::lexicon;
+use crate::text::{Utterance, humanize, slug};
+use crate::understand::{Found, choose_tool_with, extract};
+
+/// What the model does next.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Action {
+    Call { name: String, arguments: Value },
+    Reply(String),
+}
+
+/// Why a plan stopped before its end.
+enum Halt {
+    /// It needs this call's result.
+    Call(String, Value),
+    /// It has nothing more to do but say this.
+    Say(String),
+}
+
+/// The marker of a question, so the next turn knows what it answers:
+/// "To create a branch called x, I need the repository (`repo_slug`). Which ...?"
+const NEED: &str = ", I need ";
+
+pub struct Planner<'a> {
+    catalogue: &'a Catalogue,
+    focus: Focus,
+    done: &'a [(String, Value, Outcome)],
+    next: usize,
+    lines: Vec<String>,
+}
+
+impl<'a> Planner<'a> {
+    pub fn new(
+        catalogue: &'a Catalogue,
+        focus: Focus,
+        done: &'a [(String, Value, Outcome)],
+    ) -> Self {
+        Planner {
+            catalogue,
+            focus,
+            done,
+            next: 0,
+            lines: Vec::new(),
+        }
+    }
+
+    /// Plans `request`; `pending` is the question the previous turn asked, if any.
+    pub fn run(mut self, request: &str, pending: Option<&str>) -> Action {
+        let result = self.request(request, pending);
+        let mut lines = std::mem::take(&mut self.lines);
+        match result {
+            Ok(()) => {}
+            Err(Halt::Call(name, arguments)) => return Action::Call { name, arguments },
+            Err(Halt::Say(text)) if text.is_empty() => {}
+            Err(Halt::Say(text)) => lines.push(text),
+        }
+        if lines.is_empty() {
+            lines.push("Done.".to_owned());
+        }
+        Action::Reply(lines.join("\n\n"))
+    }
+
+    fn request(&mut self, request: &str, pending: Option<&str>) -> Result<(), Halt> {
+        if let Some(question) = pending
+            && let Some((clause, param)) = parse_question(question)
+            && !has_action(&Utterance::parse(request), self.catalogue)
+        {
+            return self.answer(&clause, &param, request);
+        }
+        let clauses = split_clauses(request, self.catalogue);
+        let several = clauses.len() > 1;
+        for clause in &clauses {
+            let u = Utterance::parse(clause);
+            match choose_tool_with(&u, self.catalogue, self.focus.topic.as_deref()) {
+                Some(tool) => self.clause(clause, &u, tool, Map::new())?,
+                None if several => self.lines.push(format!(
+                    "I did not understand “{}”, so I skipped it.",
+                    clause.trim()
+                )),
+                None => return Err(Halt::Say(help(self.catalogue))),
+            }
+        }
+        Ok(())
+    }
+
+    /// The user answered our question about `param` of `clause`.
+    fn answer(&mut self, clause: &str, param: &str, answer: &str) -> Result<(), Halt> {
+        let u = Utterance::parse(clause);
+        let Some(tool) = choose_tool_with(&u, self.catalogue, self.focus.topic.as_deref()) else {
+            return Err(Halt::Say(help(self.catalogue)));
+        };
+        let kind = tool
+            .named(param)
+            .map(|p| p.kind.clone())
+            .unwrap_or(Kind::Other);
+        let reply = Utterance::parse(answer);
+        let mut preset = Map::new();
+        let text = match kind {
+            Kind::Workspace | Kind::Repo => {
+                let joined = if matches!(reply.at(0), "in" | "from" | "of" | "at" | "for") {
+                    format!("{clause} {answer}")
+                } else {
+                    format!("{clause} in {answer}")
+                };
+                let u = Utterance::parse(&joined);
+                return self.clause(&joined, &u, tool, preset);
+            }
+            Kind::Number(_) => reply
+                .words
+                .iter()
+                .find_map(|w| w.lower.trim_start_matches('#').parse::<u64>().ok())
+                .map(|n| json!(n)),
+            Kind::NewName | Kind::Key(_) | Kind::Ref(_) | Kind::Path => reply
+                .words
+                .iter()
+                .rev()
+                .find(|w| w.quote.is_some() || !lexicon::is_stopword(&w.lower))
+                .map(|w| json!(w.raw)),
+            _ => {
+                let text = match reply.quotes.first() {
+                    Some(quoted) => quoted.clone(),
+                    None => answer.trim().trim_end_matches(['.', '!']).to_owned(),
+                };
+                (!text.is_empty()).then(|| json!(text))
+            }
+        };
+        if let Some(value) = text {
+            preset.insert(param.to_owned(), value);
+        }
+        self.clause(clause, &u, tool, preset)
+    }
+
+    /// Replays or requests one call.
+    fn call(&mut self, tool: &Tool, arguments: Map<String, Value>) -> Result<Outcome, Halt> {
+        let arguments = Value::Object(arguments);
+        match self.done.get(self.next) {
+            Some((name, _, outcome)) if name == &tool.name => {
+                self.next += 1;
+                Ok(outcome.clone())
+            }
+            Some(_) => Err(Halt::Say(
+                "I lost track of this request (the tool calls in the conversation are not the ones I planned); please ask again.".to_owned(),
+            )),
+            None => Err(Halt::Call(tool.name.clone(), arguments)),
+        }
+    }
+
+    fn clause(
+        &mut self,
+        clause: &str,
+        u: &Utterance,
+        tool: &Tool,
+        preset: Map<String, Value>,
+    ) -> Result<(), Halt> {
+        let mut found = extract(u, tool, &self.focus.known);
+        for (name, value) in preset {
+            found.args.insert(name, value);
+        }
+        self.fill_places(clause, tool, &mut found)?;
+        self.fill_numbers(clause, tool, &mut found)?;
+        self.fill_names(clause, tool, &mut found)?;
+        if let Some(param) = tool
+            .params
+            .iter()
+            .find(|p| p.required && !found.args.contains_key(&p.name))
+        {
+            return Err(Halt::Say(question(clause, tool, &param.name, &param.kind)));
+        }
+        let mut args = found.args.clone();
+        let outcome = if found.readme {
+            self.read_readme(tool, &mut args)?
+        } else {
+            self.call(tool, args.clone())?
+        };
+        let arguments = Value::Object(args);
+        self.focus.note_call(tool, &arguments, &outcome);
+        self.lines.push(report(tool, &outcome));
+        if outcome.is_error && !tool.read_only {
+            // A failed change ends the request: later steps may depend on it.
+            return Err(Halt::Say(String::new()));
+        }
+        Ok(())
+    }
+
+    /// Workspace and repository: said, else in focus, else looked up from the repository name.
+    fn fill_places(&mut self, clause: &str, tool: &Tool, found: &mut Found) -> Result<(), Halt> {
+        let ws = tool.param(&Kind::Workspace).map(|p| p.name.clone());
+        let repo = tool.param(&Kind::Repo).map(|p| p.name.clone());
+        if let Some(repo) = &repo
+            && !found.args.contains_key(repo)
+        {
+            // A repository from focus belongs with the focused workspace, not a named one.
+            let named_ws = ws
+                .as_ref()
+                .and_then(|w| found.args.get(w))
+                .and_then(Value::as_str);
+            if (named_ws.is_none() || named_ws == self.focus.workspace.as_deref())
+                && let Some(value) = &self.focus.repo
+            {
+                found.args.insert(repo.clone(), json!(value));
+            }
+        }
+        let Some(ws) = ws else { return Ok(()) };
+        if found.args.contains_key(&ws) {
+            return Ok(());
+        }
+        let repo_value = repo
+            .as_ref()
+            .and_then(|r| found.args.get(r))
+            .and_then(Value::as_str)
+            .map(str::to_owned);
+        let from_focus = repo_value.is_none() || repo_value == self.focus.repo;
+        if let Some(value) = self.focus.workspace.clone().filter(|_| from_focus) {
+            found.args.insert(ws, json!(value));
+            return Ok(());
+        }
+        let Some(repo_slug) = repo_value else {
+            return Ok(());
+        };
+        // Which workspace holds this repository?
+        let (Some(list_ws), Some(list_repos)) = (
+            self.catalogue.find("list", "workspace").cloned(),
+            self.catalogue.find("list", "repository").cloned(),
+        ) else {
+            return Ok(());
+        };
+        let listed = self.call(&list_ws, Map::new())?;
+        let slugs: Vec<String> = items(&listed)
+            .iter()
+            .filter_map(|i| i.get("slug").and_then(Value::as_str).map(str::to_owned))
+            .take(10)
+            .collect();
+        let mut holders = Vec::new();
+        for slug in slugs {
+            let mut args = Map::new();
+            args.insert(ws.clone(), json!(slug));
+            let repos = self.call(&list_repos, args)?;
+            let has = items(&repos).iter().any(|r| {
+                r.get("name").and_then(Value::as_str) == Some(repo_slug.as_str())
+                    || r.get("full_name").and_then(Value::as_str)
+                        == Some(format!("{slug}/{repo_slug}").as_str())
+            });
+            if has {
+                holders.push(slug);
+            }
+        }
+        match holders.as_slice() {
+            [one] => {
+                found.args.insert(ws, json!(one));
+                Ok(())
+            }
+            [] => Err(Halt::Say(format!(
+                "I could not find a repository called `{repo_slug}` in your workspaces. Which workspace is it in?"
+            ))),
+            many => Err(Halt::Say(format!(
+                "To {clause}{NEED}the workspace (`{ws}`). `{repo_slug}` is in several: {}. Which one do you mean?",
+                many.join(", ")
+            ))),
+        }
+    }
+
+    /// Numbers: said, else "latest" looked up, else in focus.
+    fn fill_numbers(&mut self, clause: &str, tool: &Tool, found: &mut Found) -> Result<(), Halt> {
+        for param in &tool.params {
+            let Kind::Number(thing) = &param.kind else {
+                continue;
+            };
+            if found.args.contains_key(&param.name) || !param.required {
+                continue;
+            }
+            let from_list = found.ordinal.and_then(|position| {
+                let ids = self.focus.listed.get(thing)?;
+                if position == usize::MAX {
+                    ids.last()
+                } else {
+                    ids.get(position)
+                }
+                .copied()
+            });
+            if let Some(id) = from_list {
+                found.args.insert(param.name.clone(), json!(id));
+            } else if found.latest
+                && let Some(list) = self.catalogue.find("list", thing).cloned()
+            {
+                let args = lookup_args(&list, found, clause, &self.focus.known);
+                let listed = self.call(&list, args)?;
+                let first = items(&listed)
+                    .first()
+                    .and_then(|i| i.get("id"))
+                    .and_then(Value::as_u64);
+                match first {
+                    Some(id) => {
+                        found.args.insert(param.name.clone(), json!(id));
+                    }
+                    None => {
+                        return Err(Halt::Say(format!(
+                            "There is no {} matching that, so I did nothing. {}",
+                            thing.replace('_', " "),
+                            listed.content.lines().next().unwrap_or("")
+                        )));
+                    }
+                }
+            } else if let Some(n) = self.focus.numbers.get(thing) {
+                found.args.insert(param.name.clone(), json!(n));
+            }
+        }
+        Ok(())
+    }
+
+    /// New names, sources and titles that can be made from what is known.
+    fn fill_names(&mut self, clause: &str, tool: &Tool, found: &mut Found) -> Result<(), Halt> {
+        let _ = clause;
+        if let Some(param) = tool.param(&Kind::NewName).cloned()
+            && tool.primary == "branch"
+            && !found.args.contains_key(&param.name)
+        {
+            if let Some((thing, n)) = found.for_number.clone()
+                && let Some(list) = self.catalogue.find("list", &thing).cloned()
+                && list.has(&Kind::Query)
+            {
+                let mut args = place_args(&list, found);
+                if let Some(q) = list.param(&Kind::Query) {
+                    args.insert(q.name.clone(), json!(format!("id = {n}")));
+                }
+                let listed = self.call(&list, args)?;
+                if let Some(title) = items(&listed)
+                    .first()
+                    .and_then(|i| i.get("title"))
+                    .and_then(Value::as_str)
+                {
+                    let name = format!("{}-{n}-{}", thing.replace('_', "-"), slug(title, 6));
+                    found.args.insert(param.name.clone(), json!(name));
+                }
+            } else if let Some(purpose) = &found.purpose {
+                let name = slug(purpose, 5);
+                if !name.is_empty() {
+                    found.args.insert(param.name.clone(), json!(name));
+                }
+            }
+        }
+        if let Some(param) = tool.param(&Kind::Ref(RefRole::Source)).cloned()
+            && !found.args.contains_key(&param.name)
+        {
+            let here = place_of(tool, found);
+            match &self.focus.created_branch {
+                Some((branch, place)) if Some(place) == here.as_ref() => {
+                    found.args.insert(param.name.clone(), json!(branch));
+                }
+                _ => {
+                    if let Some(branch) = self.my_feature(tool, found)? {
+                        found.args.insert(param.name.clone(), json!(branch));
+                    }
+                }
+            }
+        }
+        if let Some(param) = tool.param(&Kind::Title).cloned()
+            && param.required
+            && !found.args.contains_key(&param.name)
+            && let Some(source) = tool
+                .param(&Kind::Ref(RefRole::Source))
+                .and_then(|p| found.args.get(&p.name))
+                .and_then(Value::as_str)
+        {
+            found
+                .args
+                .insert(param.name.clone(), json!(humanize(source)));
+        }
+        Ok(())
+    }
+
+    /// "My feature": the most recently updated branch that is not a main line and has no
+    /// open pull request yet.
+    fn my_feature(&mut self, tool: &Tool, found: &Found) -> Result<Option<String>, Halt> {
+        let Some(list) = self.catalogue.find("list", "branch").cloned() else {
+            return Ok(None);
+        };
+        let mut args = place_args(&list, found);
+        if args.len() < 2 {
+            return Ok(None);
+        }
+        if let Some(sort) = list.param(&Kind::Sort) {
+            args.insert(sort.name.clone(), json!("-target.date"));
+        }
+        let branches = self.call(&list, args)?;
+        let mut reviewed: Vec<String> = Vec::new();
+        if let Some(prs) = self.catalogue.find("list", &tool.primary).cloned() {
+            let listed = self.call(&prs, place_args(&prs, found))?;
+            reviewed = items(&listed)
+                .iter()
+                .filter_map(|pr| {
+                    pr.get("source_branch")
+                        .or_else(|| pr.get("source"))
+                        .and_then(Value::as_str)
+                        .map(str::to_owned)
+                })
+                .collect();
+        }
+        let destination = tool
+            .param(&Kind::Ref(RefRole::Destination))
+            .and_then(|p| found.args.get(&p.name))
+            .and_then(Value::as_str);
+        let pick = items(&branches)
+            .iter()
+            .filter_map(|b| b.get("name").and_then(Value::as_str))
+            .find(|name| {
+                !matches!(*name, "main" | "master" | "develop" | "trunk")
+                    && Some(*name) != destination
+                    && !reviewed.iter().any(|r| r == name)
+            })
+            .map(str::to_owned);
+        Ok(pick)
+    }
+
+    /// Reads the README: `README.md` first, else whatever the root calls its README.
+    fn read_readme(&mut self, tool: &Tool, args: &mut Map<String, Value>) -> Result<Outcome, Halt> {
+        let first = self.call(tool, args.clone())?;
+        if !first.is_error {
+            return Ok(first);
+        }
+        let Some(browse) = self
+            .catalogue
+            .tools
+            .iter()
+            .find(|t| t.primary == "path" && t.read_only)
+            .cloned()
+        else {
+            return Ok(first);
+        };
+        let mut browse_args = Map::new();
+        for param in &browse.params {
+            if matches!(param.kind, Kind::Workspace | Kind::Repo | Kind::Ref(_))
+                && let Some(value) = tool
+                    .params
+                    .iter()
+                    .find(|p| p.kind == param.kind)
+                    .and_then(|p| args.get(&p.name))
+            {
+                browse_args.insert(param.name.clone(), value.clone());
+            }
+        }
+        let listing = self.call(&browse, browse_args)?;
+        let readme = items(&listing)
+            .iter()
+            .filter_map(|i| i.get("path").and_then(Value::as_str))
+            .find(|p| {
+                p.rsplit('/')
+                    .next()
+                    .is_some_and(|n| n.to_lowercase().starts_with("readme"))
+            })
+            .map(str::to_owned);
+        let Some(path) = readme else {
+            return Ok(first);
+        };
+        if let Some(param) = tool.param(&Kind::Path) {
+            args.insert(param.name.clone(), json!(path));
+        }
+        self.call(tool, args.clone())
+    }
+}
+
+fn items(outcome: &Outcome) -> Vec<Value> {
+    outcome
+        .structured
+        .as_ref()
+        .and_then(|s| s.get("items"))
+        .and_then(Value::as_array)
+        .cloned()
+        .unwrap_or_default()
+}
+
+/// The workspace and repository arguments of `tool`, taken from what `found` has.
+fn place_args(tool: &Tool, found: &Found) -> Map<String, Value> {
+    let mut args = Map::new();
+    for param in &tool.params {
+        if matches!(param.kind, Kind::Workspace | Kind::Repo)
+            && let Some(value) = found.args.iter().find_map(|(name, value)| {
+                (name == &param.name || (param.kind == Kind::Repo && name == "repo_slug"))
+                    .then_some(value)
+            })
+        {
+            args.insert(param.name.clone(), value.clone());
+        }
+    }
+    args
+}
+
+/// `acme/widgets` for a tool's place arguments.
+fn place_of(tool: &Tool, found: &Found) -> Option<String> {
+    let get = |kind: Kind| {
+        tool.param(&kind)
+            .and_then(|p| found.args.get(&p.name))
+            .and_then(Value::as_str)
+    };
+    Some(format!("{}/{}", get(Kind::Workspace)?, get(Kind::Repo)?))
+}
+
+/// Arguments for listing the newest matching items: the place, the states the request
+/// names (`open`), and newest first.
+fn lookup_args(
+    list: &Tool,
+    found: &Found,
+    clause: &str,
+    known: &crate::understand::Known,
+) -> Map<String, Value> {
+    let mut args = place_args(list, found);
+    let u = Utterance::parse(clause);
+    let listed = extract(&u, list, known);
+    for param in &list.params {
+        if matches!(param.kind, Kind::Enum { .. })
+            && let Some(value) = listed.args.get(&param.name)
+        {
+            args.insert(param.name.clone(), value.clone());
+        }
+    }
+    if let Some(sort) = list.param(&Kind::Sort) {
+        args.insert(sort.name.clone(), json!("-created_on"));
+    }
+    args
+}
+
+/// The line a finished call adds to the answer.
+fn report(tool: &Tool, outcome: &Outcome) -> String {
+    let content = outcome.content.trim();
+    if !outcome.is_error {
+        return content.to_owned();
+    }
+    if content.starts_with("the user denied") {
+        return format!("Not done: you declined “{}”.", tool.title);
+    }
+    format!("“{}” failed: {content}", tool.title)
+}
+
+/// One question naming what is missing, in the form the next turn reads back.
+fn question(clause: &str, tool: &Tool, param: &str, kind: &Kind) -> String {
+    let clause = clause.trim().trim_end_matches(['.', '?', '!']);
+    let (what, ask) = match kind {
+        Kind::Repo => (
+            "the repository".to_owned(),
+            "Which repository do you mean (as `workspace/repository`)?".to_owned(),
+        ),
+        Kind::Workspace => (
+            "the workspace".to_owned(),
+            "Which workspace do you mean?".to_owned(),
+        ),
+        Kind::NewName => (
+            format!("a name for the new {}", tool.primary.replace('_', " ")),
+            format!(
+                "What should the new {} be called?",
+                tool.primary.replace('_', " ")
+            ),
+        ),
+        Kind::Number(thing) => (
+            format!("the {} number", thing.replace('_', " ")),
+            format!("Which {} (its number)?", thing.replace('_', " ")),
+        ),
+        Kind::Key(thing) => (
+            format!("the {thing}'s id"),
+            format!("Which {thing} (its id)?"),
+        ),
+        Kind::Title => ("a title".to_owned(), "What should the title be?".to_owned()),
+        Kind::Body => (
+            format!("the {} text", tool.primary.replace('_', " ")),
+            format!("What should the {} say?", tool.primary.replace('_', " ")),
+        ),
+        Kind::Path => (
+            "the file".to_owned(),
+            "Which file (its path in the repository)?".to_owned(),
+        ),
+        Kind::Ref(_) => ("the branch".to_owned(), "Which branch?".to_owned()),
+        _ => (format!("`{param}`"), format!("What should `{param}` be?")),
+    };
+    let mut clause = clause.to_owned();
+    if let Some(first) = clause.get(0..1) {
+        clause.replace_range(0..1, &first.to_lowercase());
+    }
+    format!("To {clause}{NEED}{what} (`{param}`). {ask}")
+}
+
+/// Reads back a question this model asked: the request and the argument it lacked.
+fn parse_question(text: &str) -> Option<(String, String)> {
+    let line = text
+        .lines()
+        .rev()
+        .find(|l| l.starts_with("To ") && l.contains(NEED))?;
+    let (clause, rest) = line["To ".len()..].split_once(NEED)?;
+    let start = rest.find("(`")? + 2;
+    let end = rest[start..].find("`)")? + start;
+    Some((clause.to_owned(), rest[start..end].to_owned()))
+}
+
+/// Whether a message asks for something itself, rather than answering a question.
+fn has_action(u: &Utterance, catalogue: &Catalogue) -> bool {
+    (0..u.len()).any(|i| {
+        let word = u.at(i as isize);
+        let verbs = lexicon::verbs(word, u.at(i as isize + 1));
+        (!verbs.is_empty() && !matches!(word, "what" | "what's" | "which" | "all" | "new" | "find"))
+            || catalogue.tools.iter().any(|t| t.verb == word)
+    }) || lexicon::VERB_PHRASES.iter().any(|(p, _)| u.has(p))
+}
+
+/// Splits "create a branch, open a PR for it and comment on issue 2" into its requests: a
+/// new request starts after `and`, `then` or a comma when an action word follows.
+pub fn split_clauses(request: &str, catalogue: &Catalogue) -> Vec<String> {
+    let u = Utterance::parse(request);
+    let starts = |j: usize| {
+        let word = u.at(j as isize);
+        let acts = !lexicon::verbs(word, u.at(j as isize + 1)).is_empty()
+            && !matches!(
+                word,
+                "what" | "what's" | "which" | "all" | "new" | "find" | "see" | "note" | "log"
+            );
+        acts || catalogue.tools.iter().any(|t| t.verb == word)
+    };
+    let mut cuts = Vec::new();
+    let mut i = 1;
+    while i < u.len() {
+        let mut next = i;
+        while matches!(u.at(next as isize), "and" | "then" | "also") {
+            next += 1;
+        }
+        let joined = next > i || u.words[i - 1].comma;
+        if joined && starts(next) {
+            cuts.push((i, next));
+            i = next + 1;
+            continue;
+        }
+        i += 1;
+    }
+    if cuts.is_empty() {
+        return vec![request.to_owned()];
+    }
+    let mut clauses = Vec::new();
+    let mut start = 0;
+    for (cut, next) in cuts {
+        clauses.push(clause_text(&u, start, cut));
+        start = next;
+    }
+    clauses.push(clause_text(&u, start, u.len()));
+    clauses.retain(|c| !c.trim().is_empty());
+    clauses
+}
+
+fn clause_text(u: &Utterance, from: usize, to: usize) -> String {
+    u.words[from..to]
+        .iter()
+        .map(|w| match w.quote {
+            Some(q) => format!("\"{}\"", u.quotes[q]),
+            None if w.colon => format!("{}:", w.raw),
+            None => w.raw.clone(),
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
+        .trim_end_matches(',')
+        .to_owned()
+}
+
+/// What to say to a request no tool fits: what this model is, and examples that work.
+pub fn help(catalogue: &Catalogue) -> String {
+    let examples: &[(&str, &str, &str)] = &[
+        (
+            "create",
+            "branch",
+            "create a branch feature/login-fix off main in acme/widgets",
+        ),
+        (
+            "create",
+            "pull_request",
+            "open a pull request from feature/login-fix into main",
+        ),
+        (
+            "list",
+            "pull_request",
+            "list open pull requests in acme/widgets",
+        ),
+        (
+            "create",
+            "comment",
+            "comment \"looks good\" on the latest open issue",
+        ),
+        ("get", "file", "fetch the readme from acme/widgets"),
+        ("update", "issue", "close issue 3"),
+        ("list", "repository", "list the repositories in acme"),
+        ("get", "user", "who am I?"),
+    ];
+    let mut text = String::from(
+        "I'm the offline model: I understand common Bitbucket requests, but I couldn't map that one to a Bitbucket action, so I did nothing. For example, you can say:",
+    );
+    for (verb, noun, example) in examples {
+        if catalogue
+            .tools
+            .iter()
+            .any(|t| &t.verb == verb && &t.primary == noun)
+        {
+            text.push_str(&format!("\n- {example}"));
+        }
+    }
+    text.push_str(&format!(
+        "\n\n{} tools are available (`/tools` lists them). For full language, set `OPENAI_API_KEY` or `ANTHROPIC_API_KEY`.",
+        catalogue.tools.len()
+    ));
+    text
+}

@@ -1,0 +1,1054 @@
+//! From a request to a tool and its arguments: which tool the words point at, and the values
+//! the words give for its arguments. What the words leave out is the planner's business.
+
+use std::collections::HashMap;
+
+use serde_json::{Map, Value, json};
+
+use crate::catalogue::{Catalogue, Kind, RefRole, Tool};
+use crate::lexicon;
+use crate::text::Utterance;
+
+/// Names already seen in the conversation, which tell a workspace from a branch.
+#[derive(Debug, Clone, Default)]
+pub struct Known {
+    pub workspaces: Vec<String>,
+    pub branches: Vec<String>,
+}
+
+impl Known {
+    fn is_workspace(&self, word: &str) -> bool {
+        self.workspaces.iter().any(|w| w.eq_ignore_ascii_case(word))
+    }
+
+    fn is_branch(&self, word: &str) -> bool {
+        lexicon::is_common_branch(word)
+            || self.branches.iter().any(|b| b.eq_ignore_ascii_case(word))
+    }
+}
+
+/// A thing named in a request.
+#[derive(Debug, Clone)]
+struct NounMention {
+    noun: String,
+    plural: bool,
+}
+
+/// Picks the tool a request asks for; `None` when no tool fits.
+pub fn choose_tool<'c>(u: &Utterance, catalogue: &'c Catalogue) -> Option<&'c Tool> {
+    choose_tool_with(u, catalogue, None)
+}
+
+/// Like [`choose_tool`]; `topic` is the thing the conversation is about, which "it", "that"
+/// and "the first one" refer to when the request names no thing itself.
+pub fn choose_tool_with<'c>(
+    u: &Utterance,
+    catalogue: &'c Catalogue,
+    topic: Option<&str>,
+) -> Option<&'c Tool> {
+    let known_nouns: Vec<&str> = catalogue
+        .tools
+        .iter()
+        .flat_map(|t| t.nouns.iter().map(String::as_str))
+        .collect();
+    let mut verbs: HashMap<String, f32> = HashMap::new();
+    let mut nouns: Vec<NounMention> = Vec::new();
+    let mut identified = false;
+    let mut i = 0;
+    'words: while i < u.len() {
+        if u.words[i].quote.is_some() {
+            i += 1;
+            continue;
+        }
+        // After a colon comes a title or a body, not the request.
+        if i > 0 && u.words[i - 1].colon {
+            break;
+        }
+        for (phrase, verb) in lexicon::VERB_PHRASES {
+            if u.phrase_at(i, phrase) {
+                *verbs.entry((*verb).to_owned()).or_default() += 1.2;
+                i += phrase.split(' ').count();
+                continue 'words;
+            }
+        }
+        for (phrase, noun) in lexicon::NOUN_PHRASES {
+            if u.phrase_at(i, phrase) {
+                if *noun == "user" || *noun == "member" {
+                    *verbs.entry("get".to_owned()).or_default() += 0.5;
+                    *verbs.entry("list".to_owned()).or_default() += 0.5;
+                }
+                nouns.push(NounMention {
+                    noun: (*noun).to_owned(),
+                    plural: phrase.ends_with('s') || *noun == "member",
+                });
+                i += phrase.split(' ').count();
+                continue 'words;
+            }
+        }
+        let word = u.at(i as isize);
+        let next = u.at(i as isize + 1);
+        let mut word_verbs = lexicon::verbs(word, next);
+        if word == "open" {
+            word_verbs = if open_is_verb(u, i) {
+                &[("create", 1.0)]
+            } else {
+                &[]
+            };
+        }
+        // "make issue 2 a blocker", "set PR 3 to draft": changing a thing that exists.
+        let identified_next = lexicon::noun(next).is_some()
+            && u.at(i as isize + 2)
+                .trim_start_matches('#')
+                .parse::<u64>()
+                .is_ok();
+        if matches!(word, "make" | "turn" | "put") && identified_next {
+            word_verbs = &[("update", 1.0)];
+        }
+        for (verb, weight) in word_verbs {
+            // An action with its own tool counts as that tool's verb ("merge" → MERGE_...).
+            let verb = if *verb == "other" && catalogue.tools.iter().any(|t| t.verb == word) {
+                word
+            } else {
+                verb
+            };
+            *verbs.entry(verb.to_owned()).or_default() += weight;
+        }
+        // A word equal to a tool's own action asks for it.
+        if word_verbs.is_empty() && catalogue.tools.iter().any(|t| t.verb == word) {
+            *verbs.entry(word.to_owned()).or_default() += 1.0;
+        }
+        let verb_use = matches!(word, "file" | "log" | "report") && !word_verbs.is_empty();
+        let commenting = word_verbs.iter().any(|(v, _)| *v == "comment");
+        let noun = lexicon::noun(word).map(str::to_owned).or_else(|| {
+            if commenting {
+                return Some("comment".to_owned());
+            }
+            let one = lexicon::singular(word);
+            known_nouns.contains(&one.as_str()).then_some(one)
+        });
+        if let Some(noun) = noun.filter(|_| !verb_use) {
+            nouns.push(NounMention {
+                plural: lexicon::is_plural(word),
+                noun,
+            });
+        } else if looks_like_file(&u.words[i].raw) {
+            nouns.push(NounMention {
+                noun: "file".to_owned(),
+                plural: false,
+            });
+        } else if let Some((owner, _)) = word.split_once('/')
+            && !lexicon::is_branch_prefix(owner)
+        {
+            // `acme/widgets` names a repository.
+            nouns.push(NounMention {
+                noun: "repository".to_owned(),
+                plural: false,
+            });
+        }
+        if word.starts_with('#') || (word.parse::<u64>().is_ok() && i > 0) {
+            identified = true;
+            // A bare `#3` is an issue, as in Bitbucket's own text.
+            if word.starts_with('#') && lexicon::noun(u.at(i as isize - 1)).is_none() {
+                nouns.push(NounMention {
+                    noun: "issue".to_owned(),
+                    plural: false,
+                });
+            }
+        }
+        i += 1;
+    }
+    let refers = (0..u.len()).any(|i| {
+        matches!(
+            u.at(i as isize),
+            "it" | "that" | "this" | "one" | "them" | "those"
+        )
+    });
+    if nouns.is_empty()
+        && refers
+        && let Some(topic) = topic
+    {
+        nouns.push(NounMention {
+            noun: topic.to_owned(),
+            plural: false,
+        });
+    }
+    let head = nouns.first()?;
+    let mut best: Option<(&Tool, f32)> = None;
+    for tool in &catalogue.tools {
+        let primary_mentions: Vec<&NounMention> =
+            nouns.iter().filter(|n| n.noun == tool.primary).collect();
+        if primary_mentions.is_empty() {
+            continue;
+        }
+        // Listing a directory is browsing it.
+        let browse_as_list = (tool.verb == "browse")
+            .then(|| verbs.get("list").map(|w| w * 0.8))
+            .flatten();
+        let mut score = match verbs.get(&tool.verb).copied().or(browse_as_list) {
+            Some(weight) => weight,
+            // Asked to do something, but not this.
+            None if verbs.values().any(|w| *w >= 1.0) => -2.0,
+            None => 0.0,
+        };
+        score += if head.noun == tool.primary { 3.0 } else { 1.5 };
+        for other in tool.nouns.iter().filter(|n| **n != tool.primary) {
+            score += if nouns.iter().any(|n| &n.noun == other) {
+                1.0
+            } else {
+                -0.4
+            };
+        }
+        if !tool.nouns.contains(&head.noun) {
+            score -= 1.0;
+        }
+        let plural = primary_mentions.iter().any(|m| m.plural);
+        match tool.verb.as_str() {
+            "list" if plural => score += 1.0,
+            "get" if !plural => score += if identified { 1.0 } else { 0.5 },
+            _ => {}
+        }
+        if best.is_none_or(|(_, s)| score > s) {
+            best = Some((tool, score));
+        }
+    }
+    best.filter(|(_, score)| *score >= 2.5)
+        .map(|(tool, _)| tool)
+}
+
+/// Whether `open` at `i` asks to open something ("open a PR", "please open PR") rather than
+/// describing a state ("the latest open issue", "open PRs").
+pub fn open_is_verb(u: &Utterance, i: usize) -> bool {
+    let next = u.at(i as isize + 1);
+    let object = matches!(
+        next,
+        "a" | "an" | "new" | "up" | "pr" | "ticket" | "issue" | "bug" | "mr"
+    ) || (next == "pull" && u.at(i as isize + 2) == "request");
+    let prev = u.at(i as isize - 1);
+    let starts = i == 0
+        || matches!(
+            prev,
+            "please"
+                | "pls"
+                | "you"
+                | "to"
+                | "and"
+                | "then"
+                | "also"
+                | "i"
+                | "we"
+                | "let's"
+                | "lets"
+                | "now"
+                | "just"
+                | "go"
+                | "can"
+                | "could"
+        )
+        || u.words.get(i.wrapping_sub(1)).is_some_and(|w| w.comma);
+    object && starts
+}
+
+/// `src/main.rs`, `README.md`, `Makefile`: a word that names a file.
+pub fn looks_like_file(raw: &str) -> bool {
+    let lower = raw.to_lowercase();
+    if lexicon::is_known_file(&lower) {
+        return true;
+    }
+    let last = lower.rsplit('/').next().unwrap_or(&lower);
+    match last.rsplit_once('.') {
+        Some((stem, ext)) => {
+            (!stem.is_empty() || last.starts_with('.'))
+                && (1..=8).contains(&ext.len())
+                && ext.chars().all(|c| c.is_ascii_alphanumeric())
+                && ext.chars().any(|c| c.is_ascii_alphabetic())
+        }
+        None => false,
+    }
+}
+
+fn slug_like(word: &str) -> bool {
+    !word.is_empty()
+        && !lexicon::is_stopword(word)
+        && word
+            .chars()
+            .all(|c| c.is_alphanumeric() || matches!(c, '-' | '_' | '.' | '/' | '@'))
+        && word.chars().next().is_some_and(char::is_alphanumeric)
+}
+
+/// What a request says about a tool's arguments.
+#[derive(Debug, Clone, Default)]
+pub struct Found {
+    pub args: Map<String, Value>,
+    /// "latest", "last", "newest": the newest item of a list stands for a missing number.
+    pub latest: bool,
+    /// The README was asked for by that name, so its exact name may differ.
+    pub readme: bool,
+    /// "for issue 2": a thing the new name should come from.
+    pub for_number: Option<(String, u64)>,
+    /// "for the login fix": words a new name can be made of.
+    pub purpose: Option<String>,
+    /// Numbers the request gives that no argument took.
+    pub numbers: Vec<(Option<String>, u64)>,
+    /// "the first one", "the second issue": a position in the last list shown (0-based;
+    /// `usize::MAX` for the last).
+    pub ordinal: Option<usize>,
+}
+
+struct Scan<'a> {
+    u: &'a Utterance,
+    used: Vec<bool>,
+    tool: &'a Tool,
+    known: &'a Known,
+    found: Found,
+}
+
+impl Scan<'_> {
+    fn word(&self, i: usize) -> &str {
+        self.u.at(i as isize)
+    }
+
+    fn raw(&self, i: usize) -> &str {
+        self.u.words.get(i).map_or("", |w| w.raw.as_str())
+    }
+
+    fn free(&self, i: usize) -> bool {
+        i < self.u.len() && !self.used[i] && self.u.words[i].quote.is_none()
+    }
+
+    fn set(&mut self, name: &str, value: Value) {
+        self.found.args.entry(name.to_owned()).or_insert(value);
+    }
+
+    fn param_name(&self, kind: &Kind) -> Option<String> {
+        self.tool.param(kind).map(|p| p.name.clone())
+    }
+
+    fn is_set(&self, kind: &Kind) -> bool {
+        self.param_name(kind)
+            .is_some_and(|name| self.found.args.contains_key(&name))
+    }
+
+    fn wants(&self, kind: &Kind) -> Option<String> {
+        self.param_name(kind)
+            .filter(|name| !self.found.args.contains_key(name))
+    }
+
+    /// The name after `i`, skipping `the`: `off the develop branch` → `develop`.
+    fn name_after(&self, i: usize) -> Option<usize> {
+        let mut j = i + 1;
+        while matches!(self.word(j), "the" | "of" | "branch" | "a") && j < i + 3 {
+            j += 1;
+        }
+        let word = self.word(j);
+        let verb = !lexicon::verbs(word, self.word(j + 1)).is_empty()
+            || matches!(word, "merge" | "approve" | "decline");
+        (self.free(j) && slug_like(word) && !verb).then_some(j)
+    }
+}
+
+/// Reads the values a request gives for `tool`'s arguments.
+pub fn extract(u: &Utterance, tool: &Tool, known: &Known) -> Found {
+    let mut s = Scan {
+        u,
+        used: vec![false; u.len()],
+        tool,
+        known,
+        found: Found::default(),
+    };
+    numbers(&mut s);
+    quotes(&mut s);
+    colon_text(&mut s);
+    paths(&mut s);
+    keys(&mut s);
+    repo_pairs(&mut s);
+    explicit_places(&mut s);
+    new_names(&mut s);
+    refs(&mut s);
+    bare_places(&mut s);
+    unquoted_text(&mut s);
+    enums(&mut s);
+    booleans(&mut s);
+    people(&mut s);
+    leftover_workspace(&mut s);
+    s.found.latest = (0..u.len()).any(|i| lexicon::is_latest(s.word(i)));
+    s.found.ordinal = (0..u.len()).find_map(|i| {
+        let position = match s.word(i) {
+            "first" | "1st" | "top" => 0,
+            "second" | "2nd" => 1,
+            "third" | "3rd" => 2,
+            "fourth" | "4th" => 3,
+            "fifth" | "5th" => 4,
+            "last" => usize::MAX,
+            _ => return None,
+        };
+        // "the first one", "the second issue": not "first" as in "first, do this".
+        let next = s.word(i + 1);
+        (next == "one" || lexicon::noun(next).is_some()).then_some(position)
+    });
+    purpose(&mut s);
+    s.found
+}
+
+fn numbers(s: &mut Scan) {
+    let mut found = Vec::new();
+    for i in 0..s.u.len() {
+        let word = s.word(i);
+        let digits = word.strip_prefix('#').unwrap_or(word);
+        let Ok(value) = digits.parse::<u64>() else {
+            continue;
+        };
+        let mut back = i;
+        if matches!(s.word(i.wrapping_sub(1)), "number" | "no" | "num" | "#") {
+            back -= 1;
+        }
+        let before = s.word(back.wrapping_sub(1));
+        let entity = if before == "request" && s.word(back.wrapping_sub(2)) == "pull" {
+            Some("pull_request".to_owned())
+        } else {
+            lexicon::noun(before).map(str::to_owned)
+        };
+        if entity.is_none() && !word.starts_with('#') && back == i {
+            continue;
+        }
+        s.used[i] = true;
+        found.push((entity, value, i));
+    }
+    for param in s.tool.params.clone() {
+        let Kind::Number(entity) = &param.kind else {
+            continue;
+        };
+        let pick = found
+            .iter()
+            .position(|(e, _, _)| e.as_deref() == Some(entity.as_str()))
+            .or_else(|| found.iter().position(|(e, _, _)| e.is_none()));
+        if let Some(k) = pick {
+            let (_, value, _) = found.remove(k);
+            s.set(&param.name, json!(value));
+        }
+    }
+    for (entity, value, i) in found {
+        if s.word(i.wrapping_sub(2)) == "for" || s.word(i.wrapping_sub(3)) == "for" {
+            s.found.for_number = entity.clone().map(|e| (e, value));
+        }
+        s.found.numbers.push((entity, value));
+    }
+}
+
+const BODY_WORDS: &[&str] = &[
+    "saying",
+    "says",
+    "say",
+    "body",
+    "description",
+    "content",
+    "text",
+    "message",
+    "comment",
+    "reply",
+    "note",
+    "with",
+    "that",
+];
+const TITLE_WORDS: &[&str] = &["titled", "title", "called", "named", "to", "about", "re"];
+
+fn quotes(s: &mut Scan) {
+    for i in 0..s.u.len() {
+        let Some(q) = s.u.words[i].quote else {
+            continue;
+        };
+        let text = Value::String(s.u.quotes[q].clone());
+        let before: Vec<&str> = (1..=3).map(|k| s.word(i.wrapping_sub(k))).collect();
+        let said = |words: &[&str]| before.iter().any(|w| words.contains(w));
+        let name_word = matches!(before[0], "called" | "named" | "branch" | "it");
+        if name_word && let Some(name) = s.wants(&Kind::NewName) {
+            s.set(&name, text);
+        } else if said(&["titled", "title"])
+            && let Some(name) = s.wants(&Kind::Title)
+        {
+            s.set(&name, text);
+        } else if said(BODY_WORDS)
+            && let Some(name) = s.wants(&Kind::Body)
+        {
+            s.set(&name, text);
+        } else if let Some(name) = s.wants(&Kind::Title) {
+            let _ = TITLE_WORDS;
+            s.set(&name, text);
+        } else if let Some(name) = s.wants(&Kind::Body) {
+            s.set(&name, text);
+        } else if let Some(name) = s.wants(&Kind::NewName) {
+            s.set(&name, text);
+        } else {
+            continue;
+        }
+        s.used[i] = true;
+    }
+}
+
+/// `file a bug in acme/widgets: Login fails` → the title is what follows the colon.
+fn colon_text(s: &mut Scan) {
+    let Some(colon) = (0..s.u.len()).find(|&i| s.u.words[i].colon && s.u.words[i].quote.is_none())
+    else {
+        return;
+    };
+    if colon + 1 >= s.u.len() || s.u.words[colon + 1..].iter().any(|w| w.quote.is_some()) {
+        return;
+    }
+    let text = s.u.rest_from(colon + 1);
+    let target = s.wants(&Kind::Title).or_else(|| s.wants(&Kind::Body));
+    if let Some(name) = target {
+        s.set(&name, Value::String(text));
+        for used in &mut s.used[colon + 1..] {
+            *used = true;
+        }
+    }
+}
+
+fn paths(s: &mut Scan) {
+    let Some(name) = s.param_name(&Kind::Path) else {
+        return;
+    };
+    for i in 0..s.u.len() {
+        if !s.free(i) {
+            continue;
+        }
+        let raw = s.raw(i).to_owned();
+        if looks_like_file(&raw) && !raw.contains("://") {
+            s.used[i] = true;
+            if raw.eq_ignore_ascii_case("readme") {
+                s.found.readme = true;
+                s.set(&name, json!("README.md"));
+            } else {
+                if raw.to_lowercase().starts_with("readme") {
+                    s.found.readme = true;
+                }
+                s.set(&name, Value::String(raw.trim_start_matches('/').to_owned()));
+            }
+            return;
+        }
+    }
+    // "the docs folder", "folder src/api", "directory docs".
+    for i in 0..s.u.len() {
+        let word = s.word(i);
+        if !matches!(word, "folder" | "directory" | "dir" | "path") {
+            continue;
+        }
+        let candidate = if s.free(i + 1) && slug_like(s.word(i + 1)) {
+            Some(i + 1)
+        } else if i > 0 && s.free(i - 1) && slug_like(s.word(i - 1)) {
+            Some(i - 1)
+        } else {
+            None
+        };
+        if let Some(j) = candidate {
+            s.used[j] = true;
+            s.used[i] = true;
+            let raw = s.raw(j).trim_matches('/').to_owned();
+            s.set(&name, Value::String(raw));
+            return;
+        }
+    }
+}
+
+/// `snippet kypj`, `the kypj snippet`: short ids named next to their thing.
+fn keys(s: &mut Scan) {
+    let params: Vec<(String, String)> = s
+        .tool
+        .params
+        .iter()
+        .filter_map(|p| match &p.kind {
+            Kind::Key(thing) => Some((p.name.clone(), thing.clone())),
+            _ => None,
+        })
+        .collect();
+    for (name, thing) in params {
+        for i in 0..s.u.len() {
+            if lexicon::noun(s.word(i)).is_none_or(|n| n != thing)
+                && lexicon::singular(s.word(i)) != thing
+            {
+                continue;
+            }
+            let pick = if s.free(i + 1) && slug_like(s.word(i + 1)) {
+                Some(i + 1)
+            } else if i > 0 && s.free(i - 1) && slug_like(s.word(i - 1)) {
+                Some(i - 1)
+            } else {
+                None
+            };
+            if let Some(j) = pick {
+                s.used[j] = true;
+                let value = s.raw(j).to_owned();
+                s.set(&name, Value::String(value));
+                break;
+            }
+        }
+    }
+}
+
+const PLACE_WORDS: &[&str] = &[
+    "in",
+    "of",
+    "at",
+    "inside",
+    "within",
+    "for",
+    "about",
+    "repo",
+    "repository",
+    "to",
+    "on",
+];
+
+fn repo_pairs(s: &mut Scan) {
+    let ws = s.param_name(&Kind::Workspace);
+    let repo = s.param_name(&Kind::Repo);
+    if ws.is_none() && repo.is_none() {
+        return;
+    }
+    for i in 0..s.u.len() {
+        if !s.free(i) {
+            continue;
+        }
+        let raw = s.raw(i).to_owned();
+        let Some((owner, name)) = raw.split_once('/') else {
+            continue;
+        };
+        if name.contains('/')
+            || !slug_like(&owner.to_lowercase())
+            || !slug_like(&name.to_lowercase())
+        {
+            continue;
+        }
+        let owner_lower = owner.to_lowercase();
+        let before = s.word(i.wrapping_sub(1));
+        let after = s.word(i + 1);
+        let takes_from = s.tool.params.iter().any(|p| {
+            matches!(
+                p.kind,
+                Kind::Ref(RefRole::Source) | Kind::Ref(RefRole::Start)
+            )
+        });
+        let placed = PLACE_WORDS.contains(&before)
+            || (before == "from" && !takes_from)
+            || matches!(after, "repo" | "repository")
+            || (before == "the" && matches!(after, "repo" | "repository" | ""));
+        let is_pair = s.known.is_workspace(&owner_lower)
+            || (!lexicon::is_branch_prefix(&owner_lower) && placed);
+        if !is_pair {
+            continue;
+        }
+        s.used[i] = true;
+        if let Some(ws) = &ws {
+            s.set(ws, Value::String(owner.to_owned()));
+        }
+        if let Some(repo) = &repo {
+            s.set(repo, Value::String(name.to_owned()));
+        }
+        return;
+    }
+}
+
+/// `workspace acme`, `the acme workspace`, `the website repo`, `repository widgets`.
+fn explicit_places(s: &mut Scan) {
+    for i in 0..s.u.len() {
+        let word = s.word(i).to_owned();
+        let kind = match word.as_str() {
+            "workspace" => Kind::Workspace,
+            "repo" | "repository" => Kind::Repo,
+            _ => continue,
+        };
+        let Some(name) = s.wants(&kind) else {
+            continue;
+        };
+        let after = i + 1;
+        let before = i.wrapping_sub(1);
+        let pick = if s.free(after)
+            && slug_like(s.word(after))
+            && !matches!(s.word(after), "called" | "named")
+        {
+            Some(after)
+        } else if i > 0 && s.free(before) && slug_like(s.word(before)) {
+            Some(before)
+        } else {
+            None
+        };
+        if let Some(j) = pick {
+            s.used[j] = true;
+            s.used[i] = true;
+            let value = s.raw(j).to_owned();
+            s.set(&name, Value::String(value));
+        }
+    }
+}
+
+fn new_names(s: &mut Scan) {
+    let Some(name) = s.wants(&Kind::NewName) else {
+        return;
+    };
+    let thing_words: Vec<&str> = match s.tool.primary.as_str() {
+        "branch" => vec!["branch"],
+        "repository" => vec!["repo", "repository"],
+        "tag" => vec!["tag"],
+        other => vec![other],
+    };
+    for i in 0..s.u.len() {
+        let word = s.word(i);
+        let j = if matches!(word, "called" | "named") {
+            i + 1
+        } else if matches!(word, "call" | "name") && s.word(i + 1) == "it" {
+            i + 2
+        } else if thing_words.contains(&word) && !matches!(s.word(i + 1), "called" | "named") {
+            i + 1
+        } else {
+            continue;
+        };
+        if s.free(j) && slug_like(s.word(j)) && !s.known.is_workspace(s.word(j)) {
+            s.used[j] = true;
+            let value = s.raw(j).to_owned();
+            s.set(&name, Value::String(value));
+            return;
+        }
+    }
+}
+
+fn refs(s: &mut Scan) {
+    let roles: Vec<(RefRole, String)> = s
+        .tool
+        .params
+        .iter()
+        .filter_map(|p| match p.kind {
+            Kind::Ref(role) => Some((role, p.name.clone())),
+            _ => None,
+        })
+        .collect();
+    for (role, name) in roles {
+        let mut picked = None;
+        for i in 0..s.u.len() {
+            let word = s.word(i);
+            let next = s.word(i + 1);
+            let candidate = match role {
+                RefRole::Start => match word {
+                    "off" | "from" => s.name_after(i),
+                    "on" if matches!(next, "top") => s.name_after(i + 2),
+                    "based" if next == "on" => s.name_after(i + 1),
+                    "at" => s.name_after(i),
+                    _ => None,
+                },
+                RefRole::Source => match word {
+                    "from" => s.name_after(i),
+                    "merge" => s.name_after(i),
+                    // "feature/x into main": the name before `into`.
+                    "into" | "onto" | "to"
+                        if i > 0
+                            && s.free(i - 1)
+                            && slug_like(s.word(i - 1))
+                            && (s.word(i - 1).contains('/')
+                                || s.known.is_branch(s.word(i - 1))) =>
+                    {
+                        Some(i - 1)
+                    }
+                    _ => None,
+                },
+                RefRole::Destination => match word {
+                    "into" | "to" | "onto" | "against" | "targeting" => s.name_after(i),
+                    _ => None,
+                },
+                RefRole::At => match word {
+                    "on" | "at" => s.name_after(i),
+                    "branch" if s.free(i + 1) && slug_like(next) => Some(i + 1),
+                    "branch" if i > 0 && s.free(i - 1) && slug_like(s.word(i - 1)) => Some(i - 1),
+                    "from" | "in" | "of" => s
+                        .name_after(i)
+                        .filter(|&j| s.known.is_branch(s.word(j)) || s.word(j + 1) == "branch"),
+                    _ => None,
+                },
+            };
+            let Some(j) = candidate else {
+                continue;
+            };
+            let value = s.word(j);
+            // In "from acme/widgets" or "in acme" the name is a place, not a branch.
+            let pairish = value.split_once('/').is_some_and(|(owner, _)| {
+                s.known.is_workspace(owner)
+                    || (!lexicon::is_branch_prefix(owner) && !s.known.is_branch(value))
+            });
+            let place = s.known.is_workspace(value) && !s.known.is_branch(value);
+            let numberish = value.parse::<u64>().is_ok();
+            if pairish || place || numberish || looks_like_file(s.raw(j)) {
+                continue;
+            }
+            // For a source, a word only known as a branch or written like one counts.
+            if role == RefRole::Source
+                && !(s.known.is_branch(value) || value.contains('/') || s.word(j + 1) == "branch")
+                && s.tool.has(&Kind::Repo)
+                && !s.is_set(&Kind::Repo)
+            {
+                continue;
+            }
+            picked = Some(j);
+            break;
+        }
+        if let Some(j) = picked {
+            s.used[j] = true;
+            let value = s.raw(j).to_owned();
+            s.set(&name, Value::String(value));
+        }
+    }
+}
+
+/// `in widgets`, `from widgets in acme`, `of acme`: places named without saying what they are.
+fn bare_places(s: &mut Scan) {
+    for i in 0..s.u.len() {
+        let word = s.word(i);
+        if !matches!(
+            word,
+            "in" | "from" | "of" | "for" | "at" | "inside" | "within"
+        ) {
+            continue;
+        }
+        let Some(j) = s.name_after(i) else {
+            continue;
+        };
+        let value = s.word(j).to_owned();
+        if value.contains('/') || looks_like_file(s.raw(j)) || value.parse::<u64>().is_ok() {
+            continue;
+        }
+        if s.known.is_branch(&value) && !s.known.is_workspace(&value) {
+            continue;
+        }
+        let as_workspace = s.known.is_workspace(&value)
+            || s.is_set(&Kind::Repo)
+            || (!s.tool.has(&Kind::Repo) && word != "for");
+        let target = if as_workspace {
+            s.wants(&Kind::Workspace)
+        } else if word == "for" {
+            None
+        } else {
+            s.wants(&Kind::Repo)
+        };
+        if let Some(name) = target {
+            s.used[j] = true;
+            let raw = s.raw(j).to_owned();
+            s.set(&name, Value::String(raw));
+        }
+    }
+}
+
+fn enums(s: &mut Scan) {
+    let params: Vec<(String, Vec<String>, bool)> = s
+        .tool
+        .params
+        .iter()
+        .filter_map(|p| match &p.kind {
+            Kind::Enum { values, array } => Some((p.name.clone(), values.clone(), *array)),
+            _ => None,
+        })
+        .collect();
+    for (name, values, array) in params {
+        let mut chosen: Vec<String> = Vec::new();
+        for i in 0..s.u.len() {
+            if !s.free(i) {
+                continue;
+            }
+            let word = s.word(i);
+            if word == "open" && open_is_verb(s.u, i) {
+                continue;
+            }
+            let two = format!("{word} {}", s.word(i + 1));
+            let mut candidates: Vec<&str> = vec![word, two.as_str()];
+            candidates.extend(lexicon::enum_synonyms(word));
+            let hit = values.iter().find(|value| {
+                candidates.iter().any(|c| {
+                    value.eq_ignore_ascii_case(c)
+                        || value.eq_ignore_ascii_case(&lexicon::singular(c))
+                })
+            });
+            if let Some(value) = hit
+                && !chosen.contains(value)
+            {
+                chosen.push(value.clone());
+                s.used[i] = true;
+            }
+        }
+        if chosen.is_empty() {
+            continue;
+        }
+        let value = if array {
+            json!(chosen)
+        } else {
+            json!(chosen[0])
+        };
+        s.set(&name, value);
+    }
+}
+
+fn booleans(s: &mut Scan) {
+    let params: Vec<String> = s
+        .tool
+        .params
+        .iter()
+        .filter(|p| p.kind == Kind::Bool)
+        .map(|p| p.name.clone())
+        .collect();
+    for name in params {
+        let key = name
+            .trim_start_matches("is_")
+            .trim_start_matches("has_")
+            .replace('_', " ");
+        if s.u.has(&key) {
+            s.set(&name, json!(true));
+        } else if let Some(opposite) = lexicon::antonym(&key)
+            && s.u.has(opposite)
+        {
+            s.set(&name, json!(false));
+        }
+    }
+}
+
+fn people(s: &mut Scan) {
+    let params: Vec<(String, bool)> = s
+        .tool
+        .params
+        .iter()
+        .filter_map(|p| match p.kind {
+            Kind::People { array } => Some((p.name.clone(), array)),
+            _ => None,
+        })
+        .collect();
+    for (name, array) in params {
+        let reviewers = name.starts_with("review");
+        let mut who = Vec::new();
+        for i in 0..s.u.len() {
+            let word = s.word(i);
+            let start = if !reviewers && matches!(word, "assign" | "reassign") {
+                (i + 1..(i + 5).min(s.u.len()))
+                    .find(|&j| s.word(j) == "to")
+                    .map(|j| j + 1)
+            } else if reviewers && matches!(word, "reviewer" | "reviewers" | "reviewed") {
+                Some(if s.word(i + 1) == "by" { i + 2 } else { i + 1 })
+            } else {
+                None
+            };
+            let Some(mut j) = start else {
+                continue;
+            };
+            while s.free(j) {
+                let person = s.raw(j).trim_start_matches('@').to_owned();
+                if !slug_like(&person.to_lowercase()) {
+                    break;
+                }
+                s.used[j] = true;
+                who.push(person);
+                if !matches!(s.word(j + 1), "and" | "&") {
+                    break;
+                }
+                j += 2;
+            }
+        }
+        if who.is_empty() {
+            continue;
+        }
+        let value = if array { json!(who) } else { json!(who[0]) };
+        s.set(&name, value);
+    }
+}
+
+/// `what repos does acme have`: a workspace-only tool takes the one word nothing explains.
+fn leftover_workspace(s: &mut Scan) {
+    if s.tool.has(&Kind::Repo) {
+        return;
+    }
+    let Some(name) = s.wants(&Kind::Workspace) else {
+        return;
+    };
+    let leftovers: Vec<usize> = (0..s.u.len())
+        .filter(|&i| {
+            let word = s.word(i);
+            s.free(i)
+                && slug_like(word)
+                && !word.contains('/')
+                && lexicon::noun(word).is_none()
+                && lexicon::verbs(word, "").is_empty()
+                && !matches!(
+                    word,
+                    "have"
+                        | "has"
+                        | "had"
+                        | "does"
+                        | "did"
+                        | "am"
+                        | "was"
+                        | "were"
+                        | "logged"
+                        | "access"
+                        | "see"
+                        | "show"
+                        | "me"
+                        | "there"
+                        | "any"
+                )
+                && lexicon::singular(word) != s.tool.primary
+        })
+        .collect();
+    if let [i] = leftovers[..] {
+        s.used[i] = true;
+        let value = s.raw(i).to_owned();
+        s.set(&name, Value::String(value));
+    }
+}
+
+/// `saying that a fix is coming`, `titled Login broken`: text without quotes runs to the end.
+fn unquoted_text(s: &mut Scan) {
+    for i in 0..s.u.len() {
+        let word = s.word(i);
+        let kind = match word {
+            "saying" | "says" => Kind::Body,
+            "titled" => Kind::Title,
+            _ => continue,
+        };
+        let target = s.wants(&kind);
+        let mut start = i + 1;
+        if s.word(start) == "that" {
+            start += 1;
+        }
+        let end = (start..s.u.len())
+            .find(|&j| !s.free(j))
+            .unwrap_or(s.u.len());
+        if start >= end {
+            continue;
+        }
+        let text = (start..end).map(|j| s.raw(j)).collect::<Vec<_>>().join(" ");
+        // Words of a text are not arguments, whether or not this tool takes the text.
+        for used in &mut s.used[start..end] {
+            *used = true;
+        }
+        if let Some(name) = target {
+            s.set(&name, Value::String(text));
+        }
+    }
+}
+
+/// `for the login fix` → `login fix`, the words a branch name can be made from.
+fn purpose(s: &mut Scan) {
+    if s.found.for_number.is_some() {
+        return;
+    }
+    let Some(i) = (0..s.u.len()).find(|&i| s.word(i) == "for" && s.free(i + 1)) else {
+        return;
+    };
+    let words: Vec<&str> = (i + 1..s.u.len())
+        .take_while(|&j| s.free(j) && !matches!(s.word(j), "in" | "off" | "from" | "on" | "and"))
+        .map(|j| s.word(j))
+        .filter(|w| {
+            !matches!(
+                *w,
+                "the" | "a" | "an" | "my" | "our" | "it" | "this" | "that"
+            )
+        })
+        .collect();
+    if !words.is_empty() && words.len() <= 6 {
+        s.found.purpose = Some(words.join(" "));
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,346 @@
+//! Extraction tables, one per kind of argument, over the real Bitbucket tool catalogue.
+
+use serde_json::{Value, json};
+
+use super::*;
+use crate::testing::catalogue;
+use crate::text::Utterance;
+
+/// The tool chosen for `request` and the arguments read from it.
+fn read(request: &str, known: &Known) -> (String, Map<String, Value>) {
+    let catalogue = catalogue();
+    let u = Utterance::parse(request);
+    let tool = choose_tool(&u, &catalogue).unwrap_or_else(|| panic!("no tool for {request:?}"));
+    (tool.name.clone(), extract(&u, tool, known).args)
+}
+
+fn known() -> Known {
+    Known {
+        workspaces: vec!["acme".into()],
+        branches: vec![],
+    }
+}
+
+/// Checks that each listed argument has the expected value (others are free).
+fn check(table: &[(&str, Value)], known: &Known) {
+    for (request, expected) in table {
+        let (_, args) = read(request, known);
+        for (name, value) in expected.as_object().into_iter().flatten() {
+            assert_eq!(
+                args.get(name),
+                Some(value),
+                "{request:?}: `{name}` in {args:?}"
+            );
+        }
+        if expected.as_object().is_some_and(|o| o.is_empty()) {
+            assert!(args.is_empty(), "{request:?}: {args:?}");
+        }
+    }
+}
+
+#[test]
+fn tools_are_chosen_by_action_and_thing() {
+    let table = [
+        ("create a new branch off main", "BITBUCKET_CREATE_BRANCH"),
+        (
+            "could you branch off develop and call it x?",
+            "BITBUCKET_CREATE_BRANCH",
+        ),
+        (
+            "open a pull request for my feature",
+            "BITBUCKET_CREATE_PULL_REQUEST",
+        ),
+        ("list open PRs in widgets", "BITBUCKET_LIST_PULL_REQUESTS"),
+        ("show me PR #1", "BITBUCKET_GET_PULL_REQUEST"),
+        (
+            "comment 'looks good' on the latest open issue",
+            "BITBUCKET_CREATE_ISSUE_COMMENT",
+        ),
+        (
+            "fetch the readme from the repository",
+            "BITBUCKET_GET_FILE_FROM_REPOSITORY",
+        ),
+        ("who am I", "BITBUCKET_GET_CURRENT_USER"),
+        ("close issue 3", "BITBUCKET_UPDATE_ISSUE"),
+        ("delete the website repo", "BITBUCKET_DELETE_REPOSITORY"),
+        ("which workspaces can I use?", "BITBUCKET_LIST_WORKSPACES"),
+        (
+            "who is in workspace acme",
+            "BITBUCKET_LIST_WORKSPACE_MEMBERS",
+        ),
+        (
+            "what's in the src folder",
+            "BITBUCKET_BROWSE_REPOSITORY_PATH",
+        ),
+        ("show the history of develop", "BITBUCKET_LIST_COMMITS"),
+        ("file a bug: login fails", "BITBUCKET_CREATE_ISSUE"),
+        ("tell me about acme/widgets", "BITBUCKET_GET_REPOSITORY"),
+        (
+            "reply 'thanks' on snippet kypj",
+            "BITBUCKET_CREATE_SNIPPET_COMMENT",
+        ),
+    ];
+    for (request, tool) in table {
+        assert_eq!(read(request, &known()).0, tool, "{request:?}");
+    }
+    let catalogue = catalogue();
+    for request in ["what's the weather in Paris?", "hello", "tell me a joke"] {
+        assert!(
+            choose_tool(&Utterance::parse(request), &catalogue).is_none(),
+            "{request:?}"
+        );
+    }
+}
+
+#[test]
+fn places() {
+    check(
+        &[
+            (
+                "list open PRs in acme/widgets",
+                json!({"workspace": "acme", "repo_slug": "widgets"}),
+            ),
+            (
+                "grab the Cargo.toml from widgets in acme",
+                json!({"workspace": "acme", "repo_slug": "widgets"}),
+            ),
+            (
+                "delete the website repo in acme",
+                json!({"workspace": "acme", "repo_slug": "website"}),
+            ),
+            (
+                "list the repositories in demo",
+                json!({"workspace": "demo"}),
+            ),
+            (
+                "show me repositories in the demo workspace",
+                json!({"workspace": "demo"}),
+            ),
+            (
+                "tell me about the acme/widgets repository",
+                json!({"workspace": "acme", "repo_slug": "widgets"}),
+            ),
+            (
+                "list branches of repository widgets",
+                json!({"repo_slug": "widgets"}),
+            ),
+            ("list open PRs in widgets", json!({"repo_slug": "widgets"})),
+        ],
+        &Known::default(),
+    );
+}
+
+#[test]
+fn branch_names_and_where_they_start() {
+    check(
+        &[
+            (
+                "create a new branch feature/dark-mode off main",
+                json!({"name": "feature/dark-mode", "target": "main"}),
+            ),
+            (
+                "make a branch called hotfix/nav from develop in acme/widgets",
+                json!({"name": "hotfix/nav", "target": "develop", "workspace": "acme"}),
+            ),
+            ("create branch release-1.2", json!({"name": "release-1.2"})),
+            (
+                "could you branch off develop and call it feature/export?",
+                json!({"name": "feature/export", "target": "develop"}),
+            ),
+            (
+                "I need a new branch named bugfix/crash based on main",
+                json!({"name": "bugfix/crash", "target": "main"}),
+            ),
+            (
+                "create a branch 'spike' at v1.0",
+                json!({"name": "spike", "target": "v1.0"}),
+            ),
+        ],
+        &known(),
+    );
+}
+
+#[test]
+fn pull_request_branches() {
+    check(
+        &[
+            (
+                "open a PR from feature/login to develop",
+                json!({"source_branch": "feature/login", "destination_branch": "develop"}),
+            ),
+            (
+                "open a pull request from develop into main",
+                json!({"source_branch": "develop", "destination_branch": "main"}),
+            ),
+            (
+                "open a draft PR from feature/x",
+                json!({"source_branch": "feature/x", "draft": true}),
+            ),
+            (
+                "open a PR from feature/x with reviewers alice and bob",
+                json!({"reviewers": ["alice", "bob"]}),
+            ),
+        ],
+        &known(),
+    );
+}
+
+#[test]
+fn titles_and_bodies() {
+    check(
+        &[
+            (
+                r#"open a PR from develop into main titled "Release 1.0""#,
+                json!({"title": "Release 1.0"}),
+            ),
+            (
+                r#"comment "I can reproduce this" on issue 2"#,
+                json!({"content": "I can reproduce this"}),
+            ),
+            (
+                "comment on the latest open issue saying that a fix is coming",
+                json!({"content": "a fix is coming"}),
+            ),
+            (
+                "file a bug in acme/widgets: Login fails with SSO",
+                json!({"title": "Login fails with SSO", "kind": "bug"}),
+            ),
+            (
+                r#"rename issue 2 to "Support dark mode""#,
+                json!({"title": "Support dark mode"}),
+            ),
+            (
+                r#"create an issue titled "Crash" saying "It crashes""#,
+                json!({"title": "Crash", "content": "It crashes"}),
+            ),
+            (
+                "create an issue titled Export is slow",
+                json!({"title": "Export is slow"}),
+            ),
+        ],
+        &known(),
+    );
+}
+
+#[test]
+fn numbers() {
+    check(
+        &[
+            ("close issue #2", json!({"issue_id": 2})),
+            ("show me PR 12", json!({"pull_request_id": 12})),
+            (
+                "what's the status of pull request 1?",
+                json!({"pull_request_id": 1}),
+            ),
+            (
+                "add a comment 'ok' to issue number 7",
+                json!({"issue_id": 7}),
+            ),
+            ("delete #3 issue", json!({"issue_id": 3})),
+        ],
+        &known(),
+    );
+}
+
+#[test]
+fn states_and_other_fixed_values() {
+    check(
+        &[
+            ("mark issue 1 as resolved", json!({"state": "resolved"})),
+            ("close issue #2", json!({"state": "closed"})),
+            ("reopen issue 3", json!({"state": "open"})),
+            ("put issue 4 on hold", json!({"state": "on hold"})),
+            (
+                "set the priority of issue 1 to critical",
+                json!({"priority": "critical"}),
+            ),
+            ("show merged PRs", json!({"state": ["MERGED"]})),
+            (
+                "list declined and merged pull requests",
+                json!({"state": ["DECLINED", "MERGED"]}),
+            ),
+            ("list open issues", json!({"state": ["open"]})),
+            (
+                "create a new private repository called mobile-app in acme",
+                json!({"is_private": true, "repo_slug": "mobile-app"}),
+            ),
+            (
+                "create a public repo named blog in workspace demo",
+                json!({"is_private": false, "repo_slug": "blog", "workspace": "demo"}),
+            ),
+        ],
+        &known(),
+    );
+}
+
+#[test]
+fn paths_and_refs_to_read_at() {
+    check(
+        &[
+            (
+                "get src/main.rs from the develop branch of acme/widgets",
+                json!({"path": "src/main.rs", "commit": "develop", "repo_slug": "widgets"}),
+            ),
+            (
+                "show me README.md in acme/website",
+                json!({"path": "README.md", "repo_slug": "website"}),
+            ),
+            ("fetch the readme", json!({"path": "README.md"})),
+            ("what's in the docs folder?", json!({"path": "docs"})),
+            (
+                "show recent commits on develop",
+                json!({"branch": "develop"}),
+            ),
+            (
+                "read docs/guide.md on feature/login",
+                json!({"path": "docs/guide.md", "commit": "feature/login"}),
+            ),
+        ],
+        &known(),
+    );
+}
+
+#[test]
+fn snippet_ids_and_people() {
+    check(
+        &[
+            (
+                "show snippet kypj in acme",
+                json!({"encoded_id": "kypj", "workspace": "acme"}),
+            ),
+            (
+                r#"comment "Done" on snippet kypj"#,
+                json!({"encoded_id": "kypj", "content": "Done"}),
+            ),
+            (
+                "assign issue 2 to alice",
+                json!({"assignee": "alice", "issue_id": 2}),
+            ),
+        ],
+        &known(),
+    );
+}
+
+#[test]
+fn latest_and_what_a_new_name_comes_from() {
+    let catalogue = catalogue();
+    let read = |request: &str| {
+        let u = Utterance::parse(request);
+        let tool = choose_tool(&u, &catalogue).expect("a tool");
+        extract(&u, tool, &known())
+    };
+    assert!(read("comment 'x' on the latest open issue").latest);
+    assert!(read("close the newest issue").latest);
+    assert!(!read("close issue 2").latest);
+    assert_eq!(
+        read("create a branch for issue 2").for_number,
+        Some(("issue".into(), 2))
+    );
+    assert_eq!(
+        read("create a branch off main for the login fix")
+            .purpose
+            .as_deref(),
+        Some("login fix")
+    );
+    assert!(read("fetch the readme").readme);
+}
