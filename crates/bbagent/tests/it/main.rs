@@ -8,4 +8,5 @@ mod mcp;
 mod pty;
 mod pty_ask;
 mod pty_chat;
+mod pty_local;
 mod support;

@@ -44,7 +44,7 @@ async fn start_chat(world: &World, llm: &ScriptedLlm, extra: &[&str]) -> Pty {
     start(&chat_command(world, llm, extra)).await
 }
 
-async fn start(cmd: &Command) -> Pty {
+pub(crate) async fn start(cmd: &Command) -> Pty {
     let mut chat = Pty::spawn(cmd);
     chat.expect("Chat started! Type 'exit' or 'quit' to end.")
         .await;
@@ -52,7 +52,7 @@ async fn start(cmd: &Command) -> Pty {
     chat
 }
 
-async fn leave(mut chat: Pty) {
+pub(crate) async fn leave(mut chat: Pty) {
     chat.send_line("exit").await;
     chat.expect("Bye.").await;
     let status = chat.wait_exit().await;
@@ -75,7 +75,7 @@ fn results_seen(llm: &ScriptedLlm) -> String {
     )
 }
 
-async fn issue_comments(world: &World, issue: u64) -> Vec<String> {
+pub(crate) async fn issue_comments(world: &World, issue: u64) -> Vec<String> {
     let url = format!(
         "{}/repositories/acme/widgets/issues/{issue}/comments",
         world.sandbox.base_url()

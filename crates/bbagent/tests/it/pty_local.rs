@@ -1,0 +1,117 @@
+//! `bbagent chat` with no API key, in a pseudo-terminal: the offline `local` model runs the
+//! reference design's four requests against the sandbox, asking when something is missing,
+//! and each effect is checked through the client.
+
+use std::path::Path;
+use std::process::Command;
+
+use crate::pty_chat::{issue_comments, leave, start};
+use crate::support::{World, command};
+
+/// A developer's push to `branch`: a commit on top of it in the sandbox's git repository, so
+/// the branch has changes to pull (as on Bitbucket, a branch with none cannot be proposed).
+fn push_commit(repo: &Path, branch: &str) {
+    let work = tempfile::tempdir().expect("dir");
+    let git = |dir: &Path, args: &[&str]| {
+        let out = Command::new("git")
+            .current_dir(dir)
+            .args(["-c", "user.name=Dev", "-c", "user.email=dev@example.com"])
+            .args(args)
+            .output()
+            .expect("git runs");
+        assert!(
+            out.status.success(),
+            "git {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    };
+    let repo = repo.to_str().expect("utf-8 path");
+    git(work.path(), &["clone", "-q", "--branch", branch, repo, "."]);
+    std::fs::write(work.path().join("LOGIN.md"), "The login fix.\n").expect("write");
+    git(work.path(), &["add", "LOGIN.md"]);
+    git(work.path(), &["commit", "-q", "-m", "Fix the login"]);
+    git(work.path(), &["push", "-q", "origin", branch]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_offline_model_runs_the_four_reference_requests() {
+    let world = World::start().await;
+    let mut cmd = command(world.dir.path());
+    world.env(&mut cmd);
+    cmd.env("XDG_DATA_HOME", world.dir.path().join("data"))
+        .env("BBAGENT_WORKSPACE", "acme")
+        .env("BBAGENT_REPO", "widgets")
+        .arg("chat");
+    let mut chat = start(&cmd).await;
+    assert!(
+        chat.text()
+            .contains("the offline model: it understands common Bitbucket requests"),
+        "the start-up line is honest about the model: {}",
+        chat.text()
+    );
+
+    // "create a new branch off main": it asks for the name, then the branch is at main's head.
+    chat.send_line("create a new branch off main").await;
+    chat.expect("What should the new branch be called?").await;
+    chat.prompt().await;
+    chat.send_line("feature/login-fix").await;
+    chat.expect("✓ BITBUCKET_CREATE_BRANCH").await;
+    chat.prompt().await;
+    let main = world
+        .bitbucket
+        .get_branch("acme", "widgets", "main")
+        .await
+        .expect("main");
+    let made = world
+        .bitbucket
+        .get_branch("acme", "widgets", "feature/login-fix")
+        .await
+        .expect("the branch exists");
+    assert_eq!(
+        made.target.map(|c| c.hash),
+        main.target.map(|c| c.hash),
+        "at main's head"
+    );
+
+    // The developer pushes work; "open a pull request for my feature" proposes that branch.
+    push_commit(
+        &world.dir.path().join("sandbox/repos/acme/widgets.git"),
+        "feature/login-fix",
+    );
+    chat.send_line("open a pull request for my feature").await;
+    chat.expect("✓ BITBUCKET_CREATE_PULL_REQUEST").await;
+    chat.prompt().await;
+    let pr = world
+        .bitbucket
+        .get_pull_request("acme", "widgets", 2)
+        .await
+        .expect("the pull request exists");
+    let source = pr.source.and_then(|e| e.branch_name().map(str::to_owned));
+    assert_eq!(source.as_deref(), Some("feature/login-fix"));
+    assert_eq!(pr.title, "Login fix");
+
+    // "comment on the latest open issue": it asks what to say; the comment lands on #2.
+    chat.send_line("comment on the latest open issue").await;
+    chat.expect("What should the comment say?").await;
+    chat.prompt().await;
+    chat.send_line("Picked up from the terminal.").await;
+    chat.expect("✓ BITBUCKET_CREATE_ISSUE_COMMENT").await;
+    chat.prompt().await;
+    assert_eq!(
+        issue_comments(&world, 2).await,
+        ["Picked up from the terminal"]
+    );
+
+    // "fetch the readme file from the repository": its text is shown.
+    chat.send_line("fetch the readme file from the repository")
+        .await;
+    chat.expect("Widgets is Acme's small Rust service").await;
+    chat.prompt().await;
+
+    // Something it cannot map gets examples, not an action.
+    chat.send_line("what's the weather in Paris?").await;
+    chat.expect("couldn't map that one to a Bitbucket action")
+        .await;
+    chat.prompt().await;
+    leave(chat).await;
+}
