@@ -93,8 +93,8 @@ pub fn verbs(word: &str, next: &str) -> &'static [(&'static str, f32)] {
         "get" | "fetch" | "grab" | "read" | "view" | "print" | "cat" | "describe" | "tell"
         | "check" | "status" | "details" | "info" | "pull" | "load" | "who" => &[("get", 1.0)],
         "update" | "change" | "set" | "edit" | "modify" | "rename" | "retitle" | "close"
-        | "reopen" | "resolve" | "mark" | "assign" | "reassign" | "unassign" | "move"
-        | "prioritize" | "reprioritize" | "put" | "flag" | "label" => &[("update", 1.0)],
+        | "reopen" | "re-open" | "resolve" | "mark" | "assign" | "reassign" | "unassign"
+        | "move" | "prioritize" | "reprioritize" | "put" | "flag" | "label" => &[("update", 1.0)],
         "delete" | "remove" | "drop" | "destroy" | "erase" | "trash" | "purge" | "nuke" => {
             &[("delete", 1.0)]
         }
@@ -278,7 +278,7 @@ pub fn is_common_branch(word: &str) -> bool {
 pub fn enum_synonyms(word: &str) -> &'static [&'static str] {
     match word {
         "close" | "closed" | "closing" => &["closed"],
-        "reopen" | "reopened" | "reopening" => &["open"],
+        "reopen" | "re-open" | "reopened" | "re-opened" | "reopening" => &["open"],
         "resolve" | "resolved" | "fixed" | "done" => &["resolved"],
         "hold" => &["on hold"],
         "wontfix" | "won't" => &["wontfix"],

@@ -146,3 +146,112 @@ impl Model for LocalModel {
         stream::iter(events).boxed()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use agent::{ModelSettings, ToolAnnotations, ToolDefinition};
+    use serde_json::{Value, json};
+
+    use super::*;
+
+    fn request(tools: Vec<ToolDefinition>, messages: Vec<Message>) -> ModelRequest {
+        ModelRequest {
+            instructions: Some("use workspace `acme` and repository `widgets`".into()),
+            messages,
+            tools,
+            settings: ModelSettings::default(),
+        }
+    }
+
+    fn call(action: Action) -> (String, Value) {
+        match action {
+            Action::Call { name, arguments } => (name, arguments),
+            Action::Reply(text) => panic!("expected a call, got {text:?}"),
+        }
+    }
+
+    #[test]
+    fn a_new_tool_is_usable_from_its_catalogue_entry_alone() {
+        let mut tools = testing::definitions();
+        tools.push(
+            ToolDefinition::new(
+                "BITBUCKET_LIST_PIPELINES",
+                "Lists a repository's pipeline runs, newest first, with their state.",
+                json!({"type": "object", "required": ["workspace", "repo_slug"], "properties": {
+                    "workspace": {"type": "string"},
+                    "repo_slug": {"type": "string"},
+                    "status": {"type": "string", "enum": ["PENDING", "FAILED", "SUCCESSFUL"]},
+                }}),
+            )
+            .with_annotations(ToolAnnotations::default().read_only(true)),
+        );
+        let (name, args) = call(LocalModel.decide(&request(
+            tools,
+            vec![Message::user("show failed pipelines in acme/website")],
+        )));
+        assert_eq!(name, "BITBUCKET_LIST_PIPELINES");
+        assert_eq!(
+            args,
+            json!({"workspace": "acme", "repo_slug": "website", "status": "FAILED"})
+        );
+    }
+
+    #[test]
+    fn a_plan_resumes_from_the_results_in_the_history() {
+        let tools = testing::definitions();
+        let mut messages = vec![Message::user("comment 'on it' on the latest open issue")];
+        let (name, args) = call(LocalModel.decide(&request(tools.clone(), messages.clone())));
+        assert_eq!(name, "BITBUCKET_LIST_ISSUES");
+        messages.push(Message::Assistant {
+            content: String::new(),
+            tool_calls: vec![ToolCall {
+                id: "a".into(),
+                name,
+                arguments: args,
+            }],
+        });
+        messages.push(Message::Tool {
+            call_id: "a".into(),
+            name: "BITBUCKET_LIST_ISSUES".into(),
+            content: "Issues ...".into(),
+            is_error: false,
+            structured: Some(json!({"items": [{"id": 7}, {"id": 5}]})),
+        });
+        let (name, args) = call(LocalModel.decide(&request(tools, messages)));
+        assert_eq!(name, "BITBUCKET_CREATE_ISSUE_COMMENT");
+        assert_eq!(args["issue_id"], json!(7));
+        assert_eq!(args["content"], json!("on it"));
+    }
+
+    #[test]
+    fn a_question_names_what_is_missing_and_the_answer_completes_it() {
+        let tools = testing::definitions();
+        let ask = LocalModel.decide(&ModelRequest {
+            instructions: None,
+            ..request(tools.clone(), vec![Message::user("delete issue 3")])
+        });
+        let Action::Reply(question) = ask else {
+            panic!("expected a question")
+        };
+        assert!(
+            question.contains("Which repository") && question.ends_with('?'),
+            "{question}"
+        );
+        let (name, args) = call(LocalModel.decide(&ModelRequest {
+            instructions: None,
+            ..request(
+                tools,
+                vec![
+                    Message::user("delete issue 3"),
+                    Message::assistant(question),
+                    Message::user("it's in acme/widgets"),
+                ],
+            )
+        }));
+        assert_eq!(name, "BITBUCKET_DELETE_ISSUE");
+        assert_eq!(
+            args,
+            json!({"issue_id": 3, "workspace": "acme", "repo_slug": "widgets"})
+        );
+    }
+}

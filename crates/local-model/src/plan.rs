@@ -167,11 +167,16 @@ impl<'a> Planner<'a> {
         self.fill_places(clause, tool, &mut found)?;
         self.fill_numbers(clause, tool, &mut found)?;
         self.fill_names(clause, tool, &mut found)?;
-        if let Some(param) = tool
+        // Ask for the repository before its workspace: `workspace/repository` answers both.
+        let missing =
+            |p: &&crate::catalogue::Param| p.required && !found.args.contains_key(&p.name);
+        let first_missing = tool
             .params
             .iter()
-            .find(|p| p.required && !found.args.contains_key(&p.name))
-        {
+            .filter(missing)
+            .find(|p| p.kind == Kind::Repo)
+            .or_else(|| tool.params.iter().find(missing));
+        if let Some(param) = first_missing {
             return Err(Halt::Say(question(clause, tool, &param.name, &param.kind)));
         }
         let mut args = found.args.clone();

@@ -95,6 +95,10 @@ pub fn choose_tool_with<'c>(
                 &[]
             };
         }
+        // "write 'on it' on issue 2" comments; "write me a poem" does not.
+        if matches!(word, "write" | "say") && u.quotes.is_empty() {
+            word_verbs = &[];
+        }
         // "make issue 2 a blocker", "set PR 3 to draft": changing a thing that exists.
         let identified_next = lexicon::noun(next).is_some()
             && u.at(i as isize + 2)

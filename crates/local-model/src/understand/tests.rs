@@ -84,7 +84,12 @@ fn tools_are_chosen_by_action_and_thing() {
         assert_eq!(read(request, &known()).0, tool, "{request:?}");
     }
     let catalogue = catalogue();
-    for request in ["what's the weather in Paris?", "hello", "tell me a joke"] {
+    for request in [
+        "what's the weather in Paris?",
+        "hello",
+        "tell me a joke",
+        "write me a poem about git",
+    ] {
         assert!(
             choose_tool(&Utterance::parse(request), &catalogue).is_none(),
             "{request:?}"
