@@ -7,9 +7,9 @@
 //! that is matched ([`Pty::raw`] keeps them). The process is killed when the [`Pty`] drops,
 //! so a failing test leaves nothing behind.
 //!
-//! ```ignore
+//! ```text
 //! let mut cmd = support::command(dir);
-//! cmd.args(["chat", "--model", "local:..."]);
+//! cmd.args(["chat", "--model", "local"]);
 //! let mut chat = Pty::spawn(&cmd);
 //! chat.prompt().await;
 //! chat.send_line("fetch the readme").await;
