@@ -8,7 +8,7 @@ use std::sync::Arc;
 use agent::{AgentEvent, ApprovalDecision, CancellationToken, History, Usage, approver_fn};
 use anyhow::Context as _;
 use futures::StreamExt as _;
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::{mpsc, oneshot, watch};
 
 use crate::render::AnswerText;
 use crate::session::{self, AgentArgs, Session};
@@ -123,8 +123,12 @@ pub async fn run(args: ChatArgs) -> anyhow::Result<()> {
             }));
         approver
     };
+    let mut interrupts = interrupts();
     let mut agent_args = args.agent.clone();
-    let mut session = session::start(&agent_args, approver.clone()).await?;
+    let mut session = tokio::select! {
+        session = session::start(&agent_args, approver.clone()) => session?,
+        Ok(()) = interrupts.changed() => anyhow::bail!("interrupted while starting"),
+    };
     let mut history = match &args.history {
         Some(path) => History::open(path).context("cannot use the history file")?,
         None => History::new(),
@@ -171,7 +175,7 @@ pub async fn run(args: ChatArgs) -> anyhow::Result<()> {
             }
             continue;
         }
-        turn(&session, line, &mut history, &mut usage, looks).await;
+        turn(&session, line, &mut history, &mut usage, looks, &interrupts).await;
     }
     session.shutdown().await;
     println!("Bye.");
@@ -216,18 +220,35 @@ struct Looks {
     status: bool,
 }
 
+/// Counts Ctrl-C presses (SIGINT) from now on. Caught from the start, so one pressed early in
+/// the first turn cancels that turn rather than ending the chat; at the prompt the line editor
+/// reads Ctrl-C as a key instead.
+fn interrupts() -> watch::Receiver<u64> {
+    let (count, interrupts) = watch::channel(0);
+    tokio::spawn(async move {
+        while tokio::signal::ctrl_c().await.is_ok() {
+            count.send_modify(|n| *n += 1);
+        }
+    });
+    interrupts
+}
+
 async fn turn(
     session: &Session,
     prompt: &str,
     history: &mut History,
     usage: &mut Usage,
     looks: Looks,
+    interrupts: &watch::Receiver<u64>,
 ) {
     let cancel = CancellationToken::new();
     let ctrl_c = {
         let cancel = cancel.clone();
+        let mut interrupts = interrupts.clone();
+        // Only a Ctrl-C pressed during this turn cancels it.
+        interrupts.mark_unchanged();
         tokio::spawn(async move {
-            if tokio::signal::ctrl_c().await.is_ok() {
+            if interrupts.changed().await.is_ok() {
                 cancel.cancel();
             }
         })

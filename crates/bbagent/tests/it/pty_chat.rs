@@ -580,3 +580,23 @@ async fn ctrl_c_during_a_tool_call_leaves_no_dangling_call() {
     let told = results_seen(&llm);
     assert!(told.contains("cancel"), "the model is told: {told}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ctrl_c_while_starting_ends_the_chat() {
+    let world = World::start().await;
+    let llm = ScriptedLlm::start(Provider::OpenAi).await.expect("llm");
+    // An MCP server that takes the connection and never answers.
+    let silent = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("listener");
+    let url = format!("http://{}/mcp", silent.local_addr().expect("addr"));
+    let mut chat = Pty::spawn(&chat_command(&world, &llm, &["--mcp-url", &url]));
+    let (_held, _) = tokio::time::timeout(crate::pty::TIMEOUT, silent.accept())
+        .await
+        .expect("the chat connects")
+        .expect("accept");
+    chat.ctrl_c();
+    chat.expect("error: interrupted while starting").await;
+    let status = chat.wait_exit().await;
+    assert_eq!(status.exit_code(), 1, "{}", chat.text());
+}
