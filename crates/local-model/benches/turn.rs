@@ -106,6 +106,11 @@ fn turn(model: &LocalModel, tools: &[ToolDefinition], prompt: &str) -> (Duration
 fn main() {
     let tools = catalogue();
     let model = LocalModel::new();
+    let rounds = if std::env::args().any(|a| a == "--quick") {
+        20
+    } else {
+        400
+    };
     let prompts = [
         "create a new branch feature/dark-mode off main",
         "comment \"I can reproduce this\" on the latest open issue",
@@ -120,7 +125,7 @@ fn main() {
     for prompt in prompts {
         let mut samples: Vec<Duration> = Vec::new();
         let mut requests = 0;
-        for _ in 0..400 {
+        for _ in 0..rounds {
             let (spent, steps) = turn(&model, &tools, prompt);
             samples.push(spent);
             requests = steps;
