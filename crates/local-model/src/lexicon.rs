@@ -11,13 +11,15 @@ pub fn noun(word: &str) -> Option<&'static str> {
         "repo" | "repos" | "repository" | "repositories" => "repository",
         "workspace" | "workspaces" => "workspace",
         "member" | "members" | "people" | "teammates" | "collaborators" => "member",
-        "file" | "files" | "readme" => "file",
+        "file" | "readme" => "file",
+        // A listing of files is a directory's contents.
+        "files" | "contents" => "path",
         "folder" | "folders" | "directory" | "directories" | "dir" | "path" => "path",
         "commit" | "commits" | "history" | "log" => "commit",
         "tag" | "tags" => "tag",
         "snippet" | "snippets" | "gist" | "gists" => "snippet",
         "comment" | "comments" => "comment",
-        "profile" | "account" | "whoami" | "user" => "user",
+        "profile" | "account" | "whoami" | "user" | "username" | "handle" | "identity" => "user",
         _ => return None,
     })
 }
@@ -33,6 +35,8 @@ pub const NOUN_PHRASES: &[(&str, &str)] = &[
     ("who is in", "member"),
     ("who's in", "member"),
     ("who belongs to", "member"),
+    ("who has access", "member"),
+    ("who can access", "member"),
     ("main branch of", "repository"),
     ("default branch", "repository"),
     // A listing of files is a directory's contents.
@@ -66,8 +70,14 @@ pub fn singular(word: &str) -> String {
 /// The actions a word asks for, with a weight: `fetch` → get; `show` → get or list.
 pub fn verbs(word: &str, next: &str) -> &'static [(&'static str, f32)] {
     match word {
-        "create" | "make" | "add" | "start" | "raise" | "submit" | "init" | "setup" => {
+        "create" | "make" | "add" | "start" | "submit" | "init" | "setup" | "cut" => {
             &[("create", 1.0)]
+        }
+        "spin" if next == "up" => &[("create", 1.0)],
+        // "raise a bug" creates; "raise the priority" changes.
+        "raise" if matches!(next, "a" | "an" | "new") => &[("create", 1.0)],
+        "raise" | "lower" | "bump" | "increase" | "decrease" | "escalate" | "downgrade" => {
+            &[("update", 1.0)]
         }
         "new" => &[("create", 0.6)],
         // "open a PR" creates one; "open PRs" are a state.

@@ -8,7 +8,7 @@ use crate::catalogue::{Catalogue, Kind, RefRole, Tool};
 use crate::focus::{Focus, Outcome};
 use crate::lexicon;
 use crate::text::{Utterance, humanize, slug};
-use crate::understand::{Found, choose_tool_with, extract};
+use crate::understand::{Found, choose_tool_with, extract, is_action_word};
 
 /// What the model does next.
 #[derive(Debug, Clone, PartialEq)]
@@ -603,27 +603,15 @@ fn parse_question(text: &str) -> Option<(String, String)> {
 
 /// Whether a message asks for something itself, rather than answering a question.
 fn has_action(u: &Utterance, catalogue: &Catalogue) -> bool {
-    (0..u.len()).any(|i| {
-        let word = u.at(i as isize);
-        let verbs = lexicon::verbs(word, u.at(i as isize + 1));
-        (!verbs.is_empty() && !matches!(word, "what" | "what's" | "which" | "all" | "new" | "find"))
-            || catalogue.tools.iter().any(|t| t.verb == word)
-    }) || lexicon::VERB_PHRASES.iter().any(|(p, _)| u.has(p))
+    (0..u.len()).any(|i| is_action_word(u, i, catalogue))
+        || lexicon::VERB_PHRASES.iter().any(|(p, _)| u.has(p))
 }
 
 /// Splits "create a branch, open a PR for it and comment on issue 2" into its requests: a
 /// new request starts after `and`, `then` or a comma when an action word follows.
 pub fn split_clauses(request: &str, catalogue: &Catalogue) -> Vec<String> {
     let u = Utterance::parse(request);
-    let starts = |j: usize| {
-        let word = u.at(j as isize);
-        let acts = !lexicon::verbs(word, u.at(j as isize + 1)).is_empty()
-            && !matches!(
-                word,
-                "what" | "what's" | "which" | "all" | "new" | "find" | "see" | "note" | "log"
-            );
-        acts || catalogue.tools.iter().any(|t| t.verb == word)
-    };
+    let starts = |j: usize| is_action_word(&u, j, catalogue);
     let mut cuts = Vec::new();
     let mut i = 1;
     while i < u.len() {
@@ -632,7 +620,10 @@ pub fn split_clauses(request: &str, catalogue: &Catalogue) -> Vec<String> {
             next += 1;
         }
         let joined = next > i || u.words[i - 1].comma;
-        if joined && starts(next) {
+        // Only a part that asks for something itself ends before a new request.
+        let last_cut = cuts.last().map_or(0, |&(_, from)| from);
+        let asks = (last_cut..i).any(|j| is_action_word(&u, j, catalogue));
+        if joined && asks && starts(next) {
             cuts.push((i, next));
             i = next + 1;
             continue;

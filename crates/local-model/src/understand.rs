@@ -32,6 +32,8 @@ impl Known {
 struct NounMention {
     noun: String,
     plural: bool,
+    /// Named only as where something is (`in acme/widgets`), never what the request is about.
+    context: bool,
 }
 
 /// Picks the tool a request asks for; `None` when no tool fits.
@@ -80,6 +82,7 @@ pub fn choose_tool_with<'c>(
                 nouns.push(NounMention {
                     noun: (*noun).to_owned(),
                     plural: phrase.ends_with('s') || *noun == "member",
+                    context: false,
                 });
                 i += phrase.split(' ').count();
                 continue 'words;
@@ -94,6 +97,10 @@ pub fn choose_tool_with<'c>(
             } else {
                 &[]
             };
+        }
+        // Naming something ("a branch called x") is making it.
+        if matches!(word, "called" | "named") {
+            *verbs.entry("create".to_owned()).or_default() += 0.8;
         }
         // "write 'on it' on issue 2" comments; "write me a poem" does not.
         if matches!(word, "write" | "say") && u.quotes.is_empty() {
@@ -134,19 +141,22 @@ pub fn choose_tool_with<'c>(
             nouns.push(NounMention {
                 plural: lexicon::is_plural(word),
                 noun,
+                context: false,
             });
         } else if looks_like_file(&u.words[i].raw) {
             nouns.push(NounMention {
                 noun: "file".to_owned(),
                 plural: false,
+                context: false,
             });
         } else if let Some((owner, _)) = word.split_once('/')
             && !lexicon::is_branch_prefix(owner)
         {
-            // `acme/widgets` names a repository.
+            // `acme/widgets` names a repository, usually as the place of something else.
             nouns.push(NounMention {
                 noun: "repository".to_owned(),
                 plural: false,
+                context: true,
             });
         }
         if word.starts_with('#') || (word.parse::<u64>().is_ok() && i > 0) {
@@ -156,6 +166,7 @@ pub fn choose_tool_with<'c>(
                 nouns.push(NounMention {
                     noun: "issue".to_owned(),
                     plural: false,
+                    context: false,
                 });
             }
         }
@@ -174,9 +185,10 @@ pub fn choose_tool_with<'c>(
         nouns.push(NounMention {
             noun: topic.to_owned(),
             plural: false,
+            context: false,
         });
     }
-    let head = nouns.first()?;
+    let head = nouns.iter().find(|n| !n.context).or(nouns.first())?;
     let mut best: Option<(&Tool, f32)> = None;
     for tool in &catalogue.tools {
         let primary_mentions: Vec<&NounMention> =
@@ -205,6 +217,10 @@ pub fn choose_tool_with<'c>(
         if !tool.nouns.contains(&head.noun) {
             score -= 1.0;
         }
+        // "comment 'x' on the issue": the action says what is made, wherever it stands.
+        if verbs.contains_key("comment") && tool.primary == "comment" {
+            score += 1.5;
+        }
         let plural = primary_mentions.iter().any(|m| m.plural);
         match tool.verb.as_str() {
             "list" if plural => score += 1.0,
@@ -217,6 +233,23 @@ pub fn choose_tool_with<'c>(
     }
     best.filter(|(_, score)| *score >= 2.5)
         .map(|(tool, _)| tool)
+}
+
+/// Whether the word at `i` asks for an action ("create", "open a", "comment"), as opposed to
+/// a question word or an adjective ("what", "the open issues").
+pub fn is_action_word(u: &Utterance, i: usize, catalogue: &Catalogue) -> bool {
+    let word = u.at(i as isize);
+    match word {
+        "open" => open_is_verb(u, i),
+        "write" | "say" => !u.quotes.is_empty(),
+        "what" | "what's" | "which" | "all" | "new" | "find" | "see" | "note" | "log" | "who" => {
+            false
+        }
+        _ => {
+            !lexicon::verbs(word, u.at(i as isize + 1)).is_empty()
+                || catalogue.tools.iter().any(|t| t.verb == word)
+        }
+    }
 }
 
 /// Whether `open` at `i` asks to open something ("open a PR", "please open PR") rather than
@@ -738,7 +771,7 @@ fn refs(s: &mut Scan) {
                     _ => None,
                 },
                 RefRole::Source => match word {
-                    "from" => s.name_after(i),
+                    "from" | "source" => s.name_after(i),
                     "merge" => s.name_after(i),
                     // "feature/x into main": the name before `into`.
                     "into" | "onto" | "to"
@@ -753,14 +786,16 @@ fn refs(s: &mut Scan) {
                     _ => None,
                 },
                 RefRole::Destination => match word {
-                    "into" | "to" | "onto" | "against" | "targeting" => s.name_after(i),
+                    "into" | "to" | "onto" | "against" | "targeting" | "destination" | "target" => {
+                        s.name_after(i)
+                    }
                     _ => None,
                 },
                 RefRole::At => match word {
                     "on" | "at" => s.name_after(i),
                     "branch" if s.free(i + 1) && slug_like(next) => Some(i + 1),
                     "branch" if i > 0 && s.free(i - 1) && slug_like(s.word(i - 1)) => Some(i - 1),
-                    "from" | "in" | "of" => s
+                    "from" | "in" | "of" | "for" => s
                         .name_after(i)
                         .filter(|&j| s.known.is_branch(s.word(j)) || s.word(j + 1) == "branch"),
                     _ => None,
