@@ -86,7 +86,7 @@ def server(tmp_path: Path) -> Iterator[Server]:
             [
                 str(BBAGENT_BIN), "mcp", "--http", "127.0.0.1:0",
                 "--sandbox", "--sandbox-dir", str(sandbox_dir),
-                "--api-key", api_key,
+                f"--api-key={api_key}",  # a random key may start with `-`
             ],
             stdin=subprocess.DEVNULL,
             stdout=subprocess.PIPE,

@@ -33,7 +33,8 @@ pub struct McpArgs {
         long,
         env = "BBAGENT_API_KEY",
         hide_env_values = true,
-        value_name = "KEY"
+        value_name = "KEY",
+        allow_hyphen_values = true
     )]
     pub api_key: Option<String>,
 

@@ -47,12 +47,13 @@ fn spawn_http(world: &World, extra: &[&str]) -> (std::process::Child, String) {
 #[tokio::test]
 async fn every_tool_over_http_with_an_api_key() {
     let world = World::start().await;
-    let (mut child, url) = spawn_http(&world, &["--api-key", "k3y", "--destructive", "allow"]);
+    // A key may start with `-` (random keys do, one in 32).
+    let (mut child, url) = spawn_http(&world, &["--api-key", "-k3y", "--destructive", "allow"]);
     assert!(
         url.starts_with("http://127.0.0.1:") && url.ends_with("/mcp"),
         "{url}"
     );
-    let (session, _) = connect_http(&url, Some("k3y"), Era::Stateless, None).await;
+    let (session, _) = connect_http(&url, Some("-k3y"), Era::Stateless, None).await;
     exercise_every_tool(&session, &world.bitbucket).await;
     session.cancel().await.expect("close");
     child.kill().expect("kill");
