@@ -57,7 +57,6 @@ pub struct Param {
     pub name: String,
     pub kind: Kind,
     pub required: bool,
-    pub integer: bool,
 }
 
 /// One tool as the model understands it.
@@ -73,7 +72,6 @@ pub struct Tool {
     pub title: String,
     pub params: Vec<Param>,
     pub read_only: bool,
-    pub destructive: bool,
 }
 
 impl Tool {
@@ -179,7 +177,6 @@ fn read_tool(definition: &ToolDefinition) -> Tool {
                 .map(|(name, prop)| Param {
                     kind: kind_of(name, prop, &verb, &primary),
                     required: required.contains(&name.as_str()),
-                    integer: prop.get("type").and_then(Value::as_str) == Some("integer"),
                     name: name.clone(),
                 })
                 .collect()
@@ -197,7 +194,6 @@ fn read_tool(definition: &ToolDefinition) -> Tool {
         primary,
         params,
         read_only: definition.annotations.read_only == Some(true),
-        destructive: definition.annotations.destructive == Some(true),
     }
 }
 
@@ -387,7 +383,7 @@ mod tests {
                 ("source_branch", &Kind::Ref(RefRole::Source)),
             ]
         );
-        assert!(t.params[0].required && !t.params[1].required && t.params[2].integer);
+        assert!(t.params[0].required && !t.params[1].required);
         let create = tool(
             "BITBUCKET_CREATE_REPOSITORY",
             json!({"type": "object", "properties": {"repo_slug": {"type": "string"}}}),

@@ -23,6 +23,8 @@ enum Halt {
     Call(String, Value),
     /// It has nothing more to do but say this.
     Say(String),
+    /// A change failed (its report is already said); later steps may depend on it.
+    Stop,
 }
 
 /// The marker of a question, so the next turn knows what it answers:
@@ -59,8 +61,8 @@ impl<'a> Planner<'a> {
         match result {
             Ok(()) => {}
             Err(Halt::Call(name, arguments)) => return Action::Call { name, arguments },
-            Err(Halt::Say(text)) if text.is_empty() => {}
             Err(Halt::Say(text)) => lines.push(text),
+            Err(Halt::Stop) => {}
         }
         if lines.is_empty() {
             lines.push("Done.".to_owned());
@@ -166,7 +168,7 @@ impl<'a> Planner<'a> {
         }
         self.fill_places(clause, tool, &mut found)?;
         self.fill_numbers(clause, tool, &mut found)?;
-        self.fill_names(clause, tool, &mut found)?;
+        self.fill_names(tool, &mut found)?;
         // Ask for the repository before its workspace: `workspace/repository` answers both.
         let missing =
             |p: &&crate::catalogue::Param| p.required && !found.args.contains_key(&p.name);
@@ -189,8 +191,7 @@ impl<'a> Planner<'a> {
         self.focus.note_call(tool, &arguments, &outcome);
         self.lines.push(report(tool, &outcome));
         if outcome.is_error && !tool.read_only {
-            // A failed change ends the request: later steps may depend on it.
-            return Err(Halt::Say(String::new()));
+            return Err(Halt::Stop);
         }
         Ok(())
     }
@@ -321,8 +322,7 @@ impl<'a> Planner<'a> {
     }
 
     /// New names, sources and titles that can be made from what is known.
-    fn fill_names(&mut self, clause: &str, tool: &Tool, found: &mut Found) -> Result<(), Halt> {
-        let _ = clause;
+    fn fill_names(&mut self, tool: &Tool, found: &mut Found) -> Result<(), Halt> {
         if let Some(param) = tool.param(&Kind::NewName).cloned()
             && tool.primary == "branch"
             && !found.args.contains_key(&param.name)

@@ -35,7 +35,11 @@ const OPENING: &[(char, char)] = &[
 impl Utterance {
     pub fn parse(text: &str) -> Self {
         // `feature/x -> main` reads as "feature/x into main".
-        let text = &text.replace("->", " into ").replace('\u{2192}', " into ");
+        // `\u{1}` marks quoted spans below, so the request's own control characters go.
+        let text = &text
+            .replace(|c: char| c.is_control(), " ")
+            .replace("->", " into ")
+            .replace('\u{2192}', " into ");
         let mut quotes = Vec::new();
         let mut plain = String::new();
         let chars: Vec<char> = text.chars().collect();
@@ -61,14 +65,15 @@ impl Utterance {
         let words = plain
             .split_whitespace()
             .filter_map(|token| {
-                if let Some(index) = token
+                if let Some((index, quoted)) = token
                     .strip_prefix('\u{1}')
                     .and_then(|t| t.strip_suffix('\u{1}'))
                     .and_then(|n| n.parse::<usize>().ok())
+                    .and_then(|index| Some((index, quotes.get(index)?)))
                 {
                     return Some(Word {
-                        raw: quotes[index].clone(),
-                        lower: quotes[index].to_lowercase(),
+                        raw: quoted.clone(),
+                        lower: quoted.to_lowercase(),
                         quote: Some(index),
                         colon: false,
                         comma: false,
@@ -218,6 +223,8 @@ mod tests {
             ("what's the status of bob's PR?", &[]),
             ("comment 'it's fixed' on issue 1", &["it's fixed"]),
             (r#"an "unclosed quote"#, &[]),
+            // Control characters are not taken for the quote markers used inside.
+            ("comment \u{1}9\u{1} on issue 2", &[]),
         ];
         for (text, expected) in cases {
             assert_eq!(Utterance::parse(text).quotes, *expected, "{text}");

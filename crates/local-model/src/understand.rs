@@ -324,8 +324,6 @@ pub struct Found {
     pub for_number: Option<(String, u64)>,
     /// "for the login fix": words a new name can be made of.
     pub purpose: Option<String>,
-    /// Numbers the request gives that no argument took.
-    pub numbers: Vec<(Option<String>, u64)>,
     /// "the first one", "the second issue": a position in the last list shown (0-based;
     /// `usize::MAX` for the last).
     pub ordinal: Option<usize>,
@@ -368,6 +366,25 @@ impl Scan<'_> {
     fn wants(&self, kind: &Kind) -> Option<String> {
         self.param_name(kind)
             .filter(|name| !self.found.args.contains_key(name))
+    }
+
+    /// The name right after the word at `i`, else right before it: `snippet kypj`, `the
+    /// website repo`.
+    fn beside(&self, i: usize) -> Option<usize> {
+        if self.free(i + 1) && slug_like(self.word(i + 1)) {
+            Some(i + 1)
+        } else if i > 0 && self.free(i - 1) && slug_like(self.word(i - 1)) {
+            Some(i - 1)
+        } else {
+            None
+        }
+    }
+
+    /// Sets `name` to the word at `j`, as typed, and marks it used.
+    fn take(&mut self, name: &str, j: usize) {
+        self.used[j] = true;
+        let value = self.raw(j).to_owned();
+        self.set(name, Value::String(value));
     }
 
     /// The name after `i`, skipping `the`: `off the develop branch` → `develop`.
@@ -465,9 +482,8 @@ fn numbers(s: &mut Scan) {
     }
     for (entity, value, i) in found {
         if s.word(i.wrapping_sub(2)) == "for" || s.word(i.wrapping_sub(3)) == "for" {
-            s.found.for_number = entity.clone().map(|e| (e, value));
+            s.found.for_number = entity.map(|e| (e, value));
         }
-        s.found.numbers.push((entity, value));
     }
 }
 
@@ -486,7 +502,6 @@ const BODY_WORDS: &[&str] = &[
     "with",
     "that",
 ];
-const TITLE_WORDS: &[&str] = &["titled", "title", "called", "named", "to", "about", "re"];
 
 fn quotes(s: &mut Scan) {
     for i in 0..s.u.len() {
@@ -508,7 +523,6 @@ fn quotes(s: &mut Scan) {
         {
             s.set(&name, text);
         } else if let Some(name) = s.wants(&Kind::Title) {
-            let _ = TITLE_WORDS;
             s.set(&name, text);
         } else if let Some(name) = s.wants(&Kind::Body) {
             s.set(&name, text);
@@ -604,17 +618,8 @@ fn keys(s: &mut Scan) {
             {
                 continue;
             }
-            let pick = if s.free(i + 1) && slug_like(s.word(i + 1)) {
-                Some(i + 1)
-            } else if i > 0 && s.free(i - 1) && slug_like(s.word(i - 1)) {
-                Some(i - 1)
-            } else {
-                None
-            };
-            if let Some(j) = pick {
-                s.used[j] = true;
-                let value = s.raw(j).to_owned();
-                s.set(&name, Value::String(value));
+            if let Some(j) = s.beside(i) {
+                s.take(&name, j);
                 break;
             }
         }
@@ -696,23 +701,10 @@ fn explicit_places(s: &mut Scan) {
         let Some(name) = s.wants(&kind) else {
             continue;
         };
-        let after = i + 1;
-        let before = i.wrapping_sub(1);
-        let pick = if s.free(after)
-            && slug_like(s.word(after))
-            && !matches!(s.word(after), "called" | "named")
-        {
-            Some(after)
-        } else if i > 0 && s.free(before) && slug_like(s.word(before)) {
-            Some(before)
-        } else {
-            None
-        };
-        if let Some(j) = pick {
-            s.used[j] = true;
+        // `called`/`named` are stopwords, so "repository called x" names a new one, not this.
+        if let Some(j) = s.beside(i) {
             s.used[i] = true;
-            let value = s.raw(j).to_owned();
-            s.set(&name, Value::String(value));
+            s.take(&name, j);
         }
     }
 }
@@ -739,9 +731,7 @@ fn new_names(s: &mut Scan) {
             continue;
         };
         if s.free(j) && slug_like(s.word(j)) && !s.known.is_workspace(s.word(j)) {
-            s.used[j] = true;
-            let value = s.raw(j).to_owned();
-            s.set(&name, Value::String(value));
+            s.take(&name, j);
             return;
         }
     }
@@ -827,9 +817,7 @@ fn refs(s: &mut Scan) {
             break;
         }
         if let Some(j) = picked {
-            s.used[j] = true;
-            let value = s.raw(j).to_owned();
-            s.set(&name, Value::String(value));
+            s.take(&name, j);
         }
     }
 }
@@ -865,9 +853,7 @@ fn bare_places(s: &mut Scan) {
             s.wants(&Kind::Repo)
         };
         if let Some(name) = target {
-            s.used[j] = true;
-            let raw = s.raw(j).to_owned();
-            s.set(&name, Value::String(raw));
+            s.take(&name, j);
         }
     }
 }
