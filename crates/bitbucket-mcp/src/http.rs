@@ -305,7 +305,15 @@ async fn check(State(guard): State<Guard>, request: Request, next: Next) -> Resp
         )
         .await;
     }
-    next.run(request).await
+    let is_delete = request.method() == axum::http::Method::DELETE;
+    let mut response = next.run(request).await;
+    // rmcp answers a session DELETE with 202; the official Python client (under Pydantic AI)
+    // warns "Session termination failed" on anything but 200 or 204. The session is closed
+    // by then, so 204 is the truthful answer.
+    if is_delete && response.status() == StatusCode::ACCEPTED {
+        *response.status_mut() = StatusCode::NO_CONTENT;
+    }
+    response
 }
 
 fn presented_key(headers: &HeaderMap) -> Option<&str> {

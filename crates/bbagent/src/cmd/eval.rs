@@ -1,7 +1,7 @@
 //! `bbagent eval intents FILE`: runs recorded conversations through the agent, each against a
 //! freshly seeded sandbox, and checks the tool calls each turn made.
 //!
-//! The file format and the rules are those of `../shared/eval/README.md`: JSON Lines of
+//! The file format and the rules are those of `reference/eval/README.md`: JSON Lines of
 //! `{"id", "defaults"?, "turns": [{"user", "expect_calls" | "expect_clarification"}]}`.
 
 use std::path::{Path, PathBuf};
@@ -32,7 +32,7 @@ pub enum EvalCommand {
 
 #[derive(Debug, clap::Args)]
 pub struct IntentsArgs {
-    /// The conversations, e.g. `../shared/eval/intents.jsonl`.
+    /// The conversations, e.g. `reference/eval/intents.jsonl`.
     pub file: PathBuf,
 
     /// The model to measure, as for `chat` (`local`, `openai:gpt-5`, ...).

@@ -203,3 +203,48 @@ async fn extra_hosts_and_origins_can_be_allowed() {
     );
     server.shutdown().await;
 }
+
+/// The official Python MCP client warns "Session termination failed" unless a session
+/// `DELETE` answers 200 or 204; rmcp's own answer is 202.
+#[tokio::test]
+async fn ending_a_session_answers_no_content() {
+    let env = start(ServerOptions::default()).await;
+    let url = env.server.url().to_owned();
+    let http = reqwest::Client::new();
+    let opened = http
+        .post(&url)
+        .header("x-api-key", KEY)
+        .header("content-type", "application/json")
+        .header("accept", "application/json, text/event-stream")
+        .body(initialize().to_string())
+        .send()
+        .await
+        .expect("initialize");
+    assert_eq!(opened.status(), StatusCode::OK);
+    let session = opened
+        .headers()
+        .get("mcp-session-id")
+        .and_then(|v| v.to_str().ok())
+        .expect("a 2025-11-25 initialize opens a session")
+        .to_owned();
+    drop(opened);
+
+    let delete = |session: String| {
+        http.delete(&url)
+            .header("x-api-key", KEY)
+            .header("mcp-session-id", session)
+            .header("mcp-protocol-version", "2025-11-25")
+            .send()
+    };
+    let ended = delete(session.clone()).await.expect("delete");
+    assert_eq!(ended.status(), StatusCode::NO_CONTENT);
+    assert!(ended.bytes().await.expect("body").is_empty());
+
+    // The session is really gone: ending it again is not a success.
+    let again = delete(session).await.expect("delete again");
+    assert!(
+        !again.status().is_success(),
+        "a closed session was ended twice: {}",
+        again.status()
+    );
+}

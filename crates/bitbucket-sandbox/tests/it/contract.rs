@@ -1,5 +1,5 @@
 //! Contract: each operation's JSON response validates against its response schema in the
-//! official OpenAPI spec (`shared/bitbucket/openapi-cloud.json`).
+//! official OpenAPI spec (`reference/bitbucket/openapi-cloud.json`).
 
 use std::sync::OnceLock;
 
@@ -13,7 +13,7 @@ fn spec() -> &'static Value {
     SPEC.get_or_init(|| {
         let path = concat!(
             env!("CARGO_MANIFEST_DIR"),
-            "/../../../shared/bitbucket/openapi-cloud.json"
+            "/../../reference/bitbucket/openapi-cloud.json"
         );
         let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("read {path}: {e}"));
         serde_json::from_str(&text).expect("spec is JSON")

@@ -9,7 +9,7 @@ use crate::support::start;
 
 const COMPOSIO_CATALOGUE: &str = include_str!(concat!(
     env!("CARGO_MANIFEST_DIR"),
-    "/../../../shared/bitbucket/composio-catalog-20260429.txt"
+    "/../../reference/bitbucket/composio-catalog-20260429.txt"
 ));
 
 /// Names we keep although Composio spells them differently: Composio only has
