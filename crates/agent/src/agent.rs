@@ -88,9 +88,7 @@ impl Agent {
             settings: ModelSettings::default(),
             limits: Limits::default(),
             retry: RetryPolicy::default(),
-            approver: Arc::new(DenyAll::because(
-                "no one was asked: this agent has no approver",
-            )),
+            approver: Arc::new(DenyAll::because("this agent has no approver")),
         }
     }
 
@@ -378,6 +376,13 @@ impl Agent {
                         let why = reason.map(|r| format!(" ({r})")).unwrap_or_default();
                         let output = ToolOutput::error(format!(
                             "the user denied running `{}`{why}; it was not run",
+                            call.name
+                        ));
+                        return (call, output);
+                    }
+                    ApprovalDecision::Refuse { reason } => {
+                        let output = ToolOutput::error(format!(
+                            "`{}` was not run: no one was asked to approve it ({reason})",
                             call.name
                         ));
                         return (call, output);

@@ -26,9 +26,14 @@ pub struct ApprovalRequest {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ApprovalDecision {
     Approve,
-    /// Refuse; the model is told, with the reason when there is one.
+    /// The user said no; the model is told, with the reason when there is one.
     Deny {
         reason: Option<String>,
+    },
+    /// Refused by policy without asking anyone (`ask` without `--yes`, or no approver); the
+    /// model is told why, and the caller can tell its user that nobody declined anything.
+    Refuse {
+        reason: String,
     },
 }
 
@@ -48,7 +53,8 @@ impl Approver for ApproveAll {
     }
 }
 
-/// Refuses everything, with a reason the model reads (e.g. "rerun with `--yes` to allow it").
+/// Refuses everything without asking anyone, with a reason the model reads (e.g. "rerun with
+/// `--yes` to allow it").
 #[derive(Debug, Clone, Default)]
 pub struct DenyAll {
     reason: Option<String>,
@@ -68,8 +74,11 @@ impl DenyAll {
 
 impl Approver for DenyAll {
     fn decide<'a>(&'a self, _request: &'a ApprovalRequest) -> BoxFuture<'a, ApprovalDecision> {
-        Box::pin(std::future::ready(ApprovalDecision::Deny {
-            reason: self.reason.clone(),
+        Box::pin(std::future::ready(ApprovalDecision::Refuse {
+            reason: self
+                .reason
+                .clone()
+                .unwrap_or_else(|| "nothing may run that needs approval".to_owned()),
         }))
     }
 }

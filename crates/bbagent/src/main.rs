@@ -19,7 +19,7 @@ fn main() -> ExitCode {
     // `.env` fills in settings, as in the reference design; the real environment wins.
     let dotenv = dotenvy::dotenv();
     let cli = cmd::Cli::parse();
-    init_tracing(cli.verbose);
+    init_tracing(cli.verbose, cli.command.is_conversation());
     if let Err(e) = dotenv
         && !e.not_found()
     {
@@ -61,15 +61,21 @@ fn report(err: &anyhow::Error) -> ExitCode {
     ExitCode::from(EXIT_FAILURE)
 }
 
-fn init_tracing(verbose: u8) {
+fn init_tracing(verbose: u8, conversation: bool) {
     use tracing_subscriber::EnvFilter;
-    // genai logs each failed request as an error; the run reports it once, better worded.
-    let default = match verbose {
-        0 => "warn,genai=off",
-        1 => "info,bbagent=debug,genai=warn",
+    let default = match (verbose, conversation) {
+        // A conversation reports failures itself, in its own words; library lines (rmcp's
+        // "channel closed" when a turn is cancelled, genai's failed requests) would land
+        // over the prompt.
+        (0, true) => "off,bbagent=warn",
+        // genai logs each failed request as an error; the run reports it once, better worded.
+        (0, false) => "warn,genai=off",
+        (1, _) => "info,bbagent=debug,genai=warn",
         _ => "debug",
     };
-    let filter = EnvFilter::try_from_env("BBAGENT_LOG").unwrap_or_else(|_| EnvFilter::new(default));
+    let filter = EnvFilter::try_from_env("BBAGENT_LOG")
+        .or_else(|_| EnvFilter::try_from_env("RUST_LOG"))
+        .unwrap_or_else(|_| EnvFilter::new(default));
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)

@@ -76,6 +76,8 @@ pub(crate) struct Context {
     pub is_repository: bool,
     /// The message when Bitbucket says the thing to create already exists.
     pub conflict: Option<String>,
+    /// A known refusal (words in Bitbucket's message) and the next step to take.
+    pub refusal: Option<(&'static str, &'static str)>,
 }
 
 impl Context {
@@ -87,7 +89,15 @@ impl Context {
             issues: false,
             is_repository: false,
             conflict: None,
+            refusal: None,
         }
+    }
+
+    /// When Bitbucket's refusal says `words` (case-insensitively), the message ends with
+    /// `next`, the step that gets past it.
+    pub fn refusal(mut self, words: &'static str, next: &'static str) -> Self {
+        self.refusal = Some((words, next));
+        self
     }
 
     pub fn item(mut self, label: impl Into<String>, list_tool: &'static str) -> Self {
@@ -159,11 +169,18 @@ impl Context {
                 let conflict = self.conflict.as_deref().unwrap_or_default();
                 format!("{conflict}; bitbucket said: {said}")
             }
-            400 | 409 | 422 => format!(
-                "bitbucket refused to {} in {}: {said}",
-                self.action,
-                self.scope.label()
-            ),
+            400 | 409 | 422 => {
+                let next = self
+                    .refusal
+                    .filter(|(words, _)| said.to_lowercase().contains(&words.to_lowercase()))
+                    .map(|(_, next)| format!("; next step: {next}"))
+                    .unwrap_or_default();
+                format!(
+                    "bitbucket refused to {} in {}: {said}{next}",
+                    self.action,
+                    self.scope.label()
+                )
+            }
             401 => format!("bitbucket rejected the credentials: {said}{hint}"),
             403 => format!(
                 "not allowed to {} in {}: {said}{hint}",

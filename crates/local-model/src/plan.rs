@@ -540,6 +540,15 @@ fn report(tool: &Tool, outcome: &Outcome) -> String {
     if content.starts_with("the user denied") {
         return format!("Not done: you declined “{}”.", tool.title);
     }
+    // Refused by policy: nobody declined anything, so say why instead.
+    if let Some((_, why)) = content.split_once("no one was asked to approve it") {
+        let why = why.trim().trim_start_matches('(');
+        let why = why.rsplit_once(')').map_or(why, |(inside, _)| inside);
+        return format!(
+            "Not done: “{}” needs approval, and no one was asked ({why}).",
+            tool.title
+        );
+    }
     format!("“{}” failed: {content}", tool.title)
 }
 

@@ -634,7 +634,9 @@ impl Shared {
                 tracing::warn!(server = %self.server, "declined a form that needs more than a yes");
                 ElicitResult::new(ElicitationAction::Decline)
             }
-            (ApprovalDecision::Deny { .. }, _) => ElicitResult::new(ElicitationAction::Decline),
+            (ApprovalDecision::Deny { .. } | ApprovalDecision::Refuse { .. }, _) => {
+                ElicitResult::new(ElicitationAction::Decline)
+            }
         }
     }
 }

@@ -94,11 +94,11 @@ async fn a_denial_reaches_the_model_and_the_tool_does_not_run() {
             Some(Arc::new(agent::DenyAll::because(
                 "`ask` runs without `--yes`",
             ))),
-            "the user denied running `delete_branch` (`ask` runs without `--yes`); it was not run",
+            "`delete_branch` was not run: no one was asked to approve it (`ask` runs without `--yes`)",
         ),
         (
             None,
-            "the user denied running `delete_branch` (no one was asked: this agent has no approver); it was not run",
+            "`delete_branch` was not run: no one was asked to approve it (this agent has no approver)",
         ),
     ];
     for provider in PROVIDERS {

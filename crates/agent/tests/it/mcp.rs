@@ -327,7 +327,7 @@ async fn the_servers_confirmation_question_goes_to_the_approver() {
                     assert!(!output.is_error, "{output:?}");
                     assert!(!env.repo_exists(&slug).await, "{protocol:?}: deleted");
                 }
-                ApprovalDecision::Deny { .. } => {
+                ApprovalDecision::Deny { .. } | ApprovalDecision::Refuse { .. } => {
                     assert!(output.is_error, "{output:?}");
                     assert_eq!(
                         output.content,

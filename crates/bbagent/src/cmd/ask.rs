@@ -1,6 +1,6 @@
 //! `bbagent ask "PROMPT"`: one turn of the agent, then exit.
 
-use std::io::Write as _;
+use std::io::{IsTerminal as _, Write as _};
 use std::path::PathBuf;
 use std::sync::Arc;
 
@@ -12,7 +12,8 @@ use serde_json::json;
 use crate::render::AnswerText;
 use crate::session::{self, AgentArgs};
 
-/// Run one request through the agent and exit: 0 when it finished, 1 when it failed.
+/// Run one request through the agent and exit: 0 when it finished, 1 when it failed or when a
+/// destructive step was refused for want of `--yes`.
 #[derive(Debug, clap::Args)]
 pub struct AskArgs {
     /// What to do, in plain English, e.g. "create a branch off main for the login fix".
@@ -41,6 +42,9 @@ pub struct AskArgs {
     pub agent: AgentArgs,
 }
 
+/// Why destructive steps are refused without `--yes`; the model reads it too.
+const WITHOUT_YES: &str = "`bbagent ask` runs without `--yes`; rerun with `--yes` to allow it";
+
 /// The run ended without an answer; what happened was already reported.
 #[derive(Debug, thiserror::Error)]
 #[error("{0}")]
@@ -59,7 +63,7 @@ pub async fn run(args: AskArgs) -> anyhow::Result<()> {
     let approver: Arc<dyn Approver> = if args.yes {
         Arc::new(ApproveAll)
     } else {
-        Arc::new(DenyAll::because("`bbagent ask` runs without `--yes`"))
+        Arc::new(DenyAll::because(WITHOUT_YES))
     };
     let session = session::start(&args.agent, approver).await?;
     if !args.json {
@@ -96,11 +100,23 @@ async fn drive(
     let mut out = std::io::stdout().lock();
     let mut err = std::io::stderr().lock();
     let mut answer = AnswerText::new(!args.json && crate::render::markdown_on_stdout(args.plain));
+    let mut tools = crate::render::ToolLines::new(
+        !args.json
+            && crate::render::markdown_wanted(
+                args.plain,
+                std::io::stderr().is_terminal(),
+                std::env::var_os("NO_COLOR").as_deref(),
+                std::env::var_os("TERM").as_deref(),
+            ),
+    );
+    // Without `--yes` every approval request is refused unasked; the run then fails.
+    let mut refused: Vec<String> = Vec::new();
     while let Some(event) = events.next().await {
         let event = match event {
             Ok(event) => event,
             Err(e) => {
                 if !args.json {
+                    write!(err, "{}", tools.flush())?;
                     write!(out, "{}", answer.end())?;
                     out.flush()?;
                 }
@@ -114,6 +130,12 @@ async fn drive(
                 return Err(RunFailed(e.to_string()).into());
             }
         };
+        if let AgentEvent::ApprovalRequired { name, .. } = &event
+            && !args.yes
+            && !refused.contains(name)
+        {
+            refused.push(name.clone());
+        }
         if args.json {
             if let Some(line) = json_line(&event) {
                 writeln!(out, "{line}")?;
@@ -123,32 +145,53 @@ async fn drive(
         }
         match event {
             AgentEvent::TextDelta { text } => {
-                write!(out, "{}", answer.push(&text))?;
+                let shown = answer.push(&text);
+                if !shown.is_empty() {
+                    write!(err, "{}", tools.flush())?;
+                }
+                write!(out, "{shown}")?;
                 out.flush()?;
             }
-            AgentEvent::ApprovalRequired { name, reason, .. } => {
+            // Approved by `--yes`, or refused: the tool's line says which.
+            AgentEvent::ApprovalRequired { .. } => {
+                write!(err, "{}", tools.flush())?;
                 write!(out, "{}", answer.end())?;
                 out.flush()?;
-                writeln!(err, "? {name} needs approval: {reason}")?;
             }
             ref other @ (AgentEvent::ToolCallStarted { .. }
             | AgentEvent::ToolResult { .. }
             | AgentEvent::Retrying { .. }) => {
-                write!(out, "{}", answer.end())?;
-                out.flush()?;
-                if let Some(line) = crate::render::progress_line(other) {
-                    writeln!(err, "{line}")?;
+                // Text the model wrote before this call goes after the lines held back.
+                let rest = answer.end();
+                if !rest.is_empty() {
+                    write!(err, "{}", tools.flush())?;
                 }
+                write!(out, "{rest}")?;
+                out.flush()?;
+                write!(err, "{}", tools.event(other))?;
             }
             AgentEvent::Usage(_) => {}
             AgentEvent::Done { .. } => {
+                write!(err, "{}", tools.flush())?;
                 write!(out, "{}", answer.end())?;
                 out.flush()?;
-                return Ok(());
+                break;
             }
         }
     }
-    Ok(())
+    write!(err, "{}", tools.flush())?;
+    if refused.is_empty() {
+        return Ok(());
+    }
+    Err(RunFailed(format!(
+        "not done: {} needs approval, and `bbagent ask` asks no one; rerun with `--yes` to allow it",
+        refused
+            .iter()
+            .map(|n| format!("`{n}`"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    ))
+    .into())
 }
 
 /// The JSON Lines form of an event, as documented in `--help`.

@@ -10,7 +10,7 @@ use anyhow::Context as _;
 use futures::StreamExt as _;
 use tokio::sync::{mpsc, oneshot, watch};
 
-use crate::render::AnswerText;
+use crate::render::{AnswerText, ToolLines};
 use crate::session::{self, AgentArgs, Session};
 
 /// Talk to Bitbucket in plain English: each line is a request, the conversation carries over.
@@ -104,7 +104,15 @@ pub async fn run(args: ChatArgs) -> anyhow::Result<()> {
         let approver: Arc<dyn agent::Approver> =
             Arc::new(approver_fn(move |request: agent::ApprovalRequest| {
                 let terminal = terminal.clone();
-                let question = format!("Allow {}? {} [y/N] ", request.name, request.reason);
+                // "`BITBUCKET_DELETE_REPOSITORY` is marked destructive" reads as "It is ...".
+                let reason = request
+                    .reason
+                    .strip_prefix(&format!("`{}`", request.name))
+                    .map_or_else(|| request.reason.clone(), |rest| format!("It{rest}"));
+                let question = format!(
+                    "Allow {}? {reason} [y/N] ",
+                    crate::render::call_words(&request.name, &request.arguments),
+                );
                 async move {
                     match terminal.read(&question).await {
                         Input::Line(answer)
@@ -138,6 +146,12 @@ pub async fn run(args: ChatArgs) -> anyhow::Result<()> {
         status: !args.plain
             && std::io::stderr().is_terminal()
             && std::env::var_os("TERM").is_none_or(|t| t != "dumb"),
+        dim: crate::render::markdown_wanted(
+            args.plain,
+            std::io::stderr().is_terminal(),
+            std::env::var_os("NO_COLOR").as_deref(),
+            std::env::var_os("TERM").as_deref(),
+        ),
     };
     let mut usage = Usage::default();
     println!("Chat started! Type 'exit' or 'quit' to end.");
@@ -185,7 +199,7 @@ pub async fn run(args: ChatArgs) -> anyhow::Result<()> {
 /// The one-line status on stderr ("thinking…") while nothing else shows that work goes on.
 struct Status {
     enabled: bool,
-    shown: Option<&'static str>,
+    shown: Option<String>,
 }
 
 impl Status {
@@ -197,10 +211,10 @@ impl Status {
     }
 
     /// Shows `label`, replacing the one shown; output must be at the start of a line.
-    fn show(&mut self, label: &'static str) {
-        if self.enabled && self.shown != Some(label) {
+    fn show(&mut self, label: &str) {
+        if self.enabled && self.shown.as_deref() != Some(label) {
             eprint!("\r\x1b[K{label}");
-            self.shown = Some(label);
+            self.shown = Some(label.to_owned());
         }
     }
 
@@ -218,6 +232,8 @@ struct Looks {
     markdown: bool,
     /// A status line on stderr while waiting.
     status: bool,
+    /// Tool lines in a faint style (stderr is a terminal that takes colours).
+    dim: bool,
 }
 
 /// Counts Ctrl-C presses (SIGINT) from now on. Caught from the start, so one pressed early in
@@ -263,6 +279,7 @@ async fn turn(
     let mut status = Status::new(looks.status);
     status.show("thinking…");
     let mut answer = AnswerText::new(looks.markdown);
+    let mut tools = ToolLines::new(looks.dim);
     let events = session
         .agent
         .run_stream_with_cancel(prompt.to_owned(), history, cancel);
@@ -272,6 +289,7 @@ async fn turn(
             Ok(event) => event,
             Err(e) => {
                 status.clear();
+                eprint!("{}", tools.flush());
                 print(&answer.end());
                 match e {
                     agent::AgentError::Cancelled => eprintln!("(cancelled)"),
@@ -285,6 +303,7 @@ async fn turn(
                 let shown = answer.push(&text);
                 if !shown.is_empty() {
                     status.clear();
+                    eprint!("{}", tools.flush());
                     print(&shown);
                 }
                 if answer.is_pending() {
@@ -294,24 +313,29 @@ async fn turn(
             // The approver asks the question itself, on the prompt line.
             AgentEvent::ApprovalRequired { .. } => {
                 status.clear();
+                eprint!("{}", tools.flush());
                 print(&answer.end());
             }
             ref other @ (AgentEvent::ToolCallStarted { .. }
             | AgentEvent::ToolResult { .. }
             | AgentEvent::Retrying { .. }) => {
                 status.clear();
-                print(&answer.end());
-                if let Some(line) = crate::render::progress_line(other) {
-                    eprintln!("{line}");
+                // Text the model wrote before this call goes after the lines held back.
+                let rest = answer.end();
+                if !rest.is_empty() {
+                    eprint!("{}", tools.flush());
                 }
-                status.show(match other {
-                    AgentEvent::ToolCallStarted { .. } => "working…",
-                    _ => "thinking…",
-                });
+                print(&rest);
+                eprint!("{}", tools.event(other));
+                match tools.running() {
+                    Some(running) => status.show(&format!("{running}…")),
+                    None => status.show("thinking…"),
+                }
             }
             AgentEvent::Usage(_) => {}
             AgentEvent::Done { usage: used, .. } => {
                 status.clear();
+                eprint!("{}", tools.flush());
                 print(&answer.end());
                 usage.requests += used.requests;
                 usage.input_tokens += used.input_tokens;
@@ -321,6 +345,7 @@ async fn turn(
         }
     }
     status.clear();
+    eprint!("{}", tools.flush());
     ctrl_c.abort();
 }
 
@@ -348,23 +373,7 @@ async fn slash(
                 println!("{:<42} {}", tool.name, summary.trim_end_matches('.'));
             }
         }
-        "history" => {
-            if history.is_empty() {
-                println!("(the conversation is empty)");
-            }
-            for message in history.messages() {
-                let json = serde_json::to_value(message)?;
-                let role = json["role"].as_str().unwrap_or("?").to_owned();
-                let text = json["content"]
-                    .as_str()
-                    .map(str::to_owned)
-                    .unwrap_or_else(|| json.to_string());
-                println!(
-                    "{role:>9}: {}",
-                    crate::render::short(&text.replace('\n', " "), 160)
-                );
-            }
-        }
+        "history" => print!("{}", crate::render::transcript(history.messages())),
         "save" => {
             anyhow::ensure!(!arg.is_empty(), "usage: /save FILE");
             history

@@ -43,6 +43,14 @@ pub enum Command {
     Eval(eval::EvalArgs),
 }
 
+impl Command {
+    /// Commands a person reads as they run (a prompt, an answer): library log lines would
+    /// print over them, so only bbagent's own warnings show unless `-v` asks for more.
+    pub fn is_conversation(&self) -> bool {
+        matches!(self, Self::Chat(_) | Self::Ask(_) | Self::Eval(_))
+    }
+}
+
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Ask(args) => ask::run(args).await,

@@ -60,7 +60,7 @@ async fn a_branch_is_created_through_both_providers() {
             stdout(&out)
         );
         assert!(
-            stderr(&out).contains("→ BITBUCKET_CREATE_BRANCH"),
+            stderr(&out).contains("✓ create branch · acme/widgets · feature/ask · main"),
             "{}",
             stderr(&out)
         );
@@ -168,7 +168,16 @@ async fn destructive_calls_need_yes() {
         &["--json", "delete the website repo"],
     )
     .await;
-    assert!(out.status.success(), "{}", stderr(&out));
+    // Nobody was asked, so nobody declined: the run fails and says how to allow it.
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains(
+            "not done: `BITBUCKET_DELETE_REPOSITORY` needs approval, and `bbagent ask` asks no one; rerun with `--yes` to allow it"
+        ),
+        "{}",
+        stderr(&out)
+    );
+    assert!(!stderr(&out).contains("declined"), "{}", stderr(&out));
     let events = events(&out);
     assert!(
         events.iter().any(|e| e["type"] == "approval_required"),
@@ -182,7 +191,7 @@ async fn destructive_calls_need_yes() {
     assert!(
         refused["content"]
             .as_str()
-            .is_some_and(|c| c.contains("denied") && c.contains("--yes")),
+            .is_some_and(|c| c.contains("no one was asked") && c.contains("--yes")),
         "{refused}"
     );
     world
@@ -191,7 +200,7 @@ async fn destructive_calls_need_yes() {
         .await
         .expect("still there");
     let told = format!("{:?}", llm.requests()[1].tool_results());
-    assert!(told.contains("denied"), "the model is told: {told}");
+    assert!(told.contains("not run"), "the model is told: {told}");
 
     llm.push_turn(Turn::tool_call("BITBUCKET_DELETE_REPOSITORY", delete));
     llm.push_turn(Turn::text("Deleted."));

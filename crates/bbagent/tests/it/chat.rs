@@ -46,7 +46,7 @@ async fn turns_carry_over_and_the_conversation_can_be_resumed() {
     llm.push_turn(Turn::text("It points at main's head."));
     let saved = world.dir.path().join("conversation.json");
     let input = format!(
-        "create a new branch feature/chat off main\n\nwhere does it point?\n/usage\n/save {}\nexit\n",
+        "create a new branch feature/chat off main\n\nwhere does it point?\n/usage\n/history\n/save {}\nexit\n",
         saved.display()
     );
     let out = chat(&world, &llm, &input).await;
@@ -65,11 +65,25 @@ async fn turns_carry_over_and_the_conversation_can_be_resumed() {
         "{text}"
     );
     assert!(text.contains("3 model requests"), "{text}");
+    // Tool activity: one line for the call, in words, on stderr; the answer once, on stdout.
     assert!(
-        stderr(&out).contains("→ BITBUCKET_CREATE_BRANCH"),
+        stderr(&out).contains("✓ create branch · acme/widgets · feature/chat · main\n"),
         "{}",
         stderr(&out)
     );
+    assert!(!stderr(&out).contains("BITBUCKET_"), "{}", stderr(&out));
+    // /history is a transcript, not JSON.
+    assert!(
+        text.contains(
+            "you: create a new branch feature/chat off main\n  \
+             ✓ create branch · acme/widgets · feature/chat · main\n\
+             bbagent: Created feature/chat.\n\
+             you: where does it point?\n\
+             bbagent: It points at main's head.\n"
+        ),
+        "{text}"
+    );
+    assert!(!text.contains("\"role\""), "{text}");
     world
         .bitbucket
         .get_branch("acme", "widgets", "feature/chat")

@@ -143,8 +143,8 @@ async fn reference_requests(provider: Provider) {
 
     // "create a new branch off main": the branch exists at main's head.
     chat.send_line("create a new branch off main").await;
-    chat.expect("→ BITBUCKET_CREATE_BRANCH").await;
-    chat.expect("✓ BITBUCKET_CREATE_BRANCH").await;
+    chat.expect("✓ create branch · acme/widgets · feature/pty · main")
+        .await;
     chat.expect("Created feature/pty off main.").await;
     chat.prompt().await;
     let main = world
@@ -170,7 +170,7 @@ async fn reference_requests(provider: Provider) {
 
     // "open a pull request for my feature": the PR exists.
     chat.send_line("open a pull request for my feature").await;
-    chat.expect("✓ BITBUCKET_CREATE_PULL_REQUEST").await;
+    chat.expect("✓ create pull request").await;
     chat.expect("Opened pull request #2").await;
     chat.prompt().await;
     let pr = world
@@ -187,8 +187,8 @@ async fn reference_requests(provider: Provider) {
 
     // "comment on the latest open issue": the comment is on issue #2.
     chat.send_line("comment on the latest open issue").await;
-    chat.expect("✓ BITBUCKET_LIST_ISSUES").await;
-    chat.expect("✓ BITBUCKET_CREATE_ISSUE_COMMENT").await;
+    chat.expect("✓ list issues").await;
+    chat.expect("✓ create issue comment").await;
     chat.expect("Commented on issue #2, Add dark mode.").await;
     chat.prompt().await;
     let seen = results_seen(&llm);
@@ -204,7 +204,7 @@ async fn reference_requests(provider: Provider) {
     // "fetch the readme file from the repository": its text is shown, as Markdown.
     chat.send_line("fetch the readme file from the repository")
         .await;
-    chat.expect("✓ BITBUCKET_GET_FILE_FROM_REPOSITORY").await;
+    chat.expect("✓ get file from repository").await;
     let shown = chat.expect("Getting started").await;
     chat.expect("cargo run -- --config widgets.toml").await;
     chat.prompt().await;
@@ -315,7 +315,7 @@ async fn tools_from_a_separate_mcp_server_with_an_api_key() {
     .await;
     chat.prompt().await;
     chat.send_line("is PR 1 in acme/widgets still open?").await;
-    chat.expect("✓ BITBUCKET_GET_PULL_REQUEST").await;
+    chat.expect("✓ get pull request").await;
     chat.expect("PR #1, Add login form, is open.").await;
     chat.prompt().await;
     assert!(
@@ -403,7 +403,7 @@ async fn a_destructive_call_waits_for_a_yes() {
     let mut chat = start_chat(&world, &llm, &["--plain"]).await;
 
     chat.send_line("delete the website repository").await;
-    chat.expect("Allow BITBUCKET_DELETE_REPOSITORY?").await;
+    chat.expect("Allow delete repository · acme/website?").await;
     chat.expect("[y/N] ").await;
     // Blocked: a while later, nothing has reached Bitbucket or gone back to the model.
     tokio::time::sleep(Duration::from_millis(500)).await;
@@ -414,7 +414,8 @@ async fn a_destructive_call_waits_for_a_yes() {
         .expect("still there while the question waits");
     assert_eq!(llm.requests().len(), 1);
     chat.send_line("n").await;
-    chat.expect("✗ BITBUCKET_DELETE_REPOSITORY").await;
+    chat.expect("✗ delete repository · acme/website: the user denied")
+        .await;
     chat.expect("Kept **acme/website**.").await;
     chat.prompt().await;
     world
@@ -431,7 +432,7 @@ async fn a_destructive_call_waits_for_a_yes() {
     chat.send_line("delete it after all").await;
     chat.expect("[y/N] ").await;
     chat.send_line("y").await;
-    chat.expect("✓ BITBUCKET_DELETE_REPOSITORY").await;
+    chat.expect("✓ delete repository · acme/website").await;
     chat.expect("Deleted acme/website.").await;
     chat.prompt().await;
     let gone = world
@@ -508,7 +509,7 @@ async fn ctrl_c_cancels_a_streaming_turn_and_the_chat_goes_on() {
 
     chat.send_line("which issue in acme/widgets is the latest?")
         .await;
-    chat.expect("✓ BITBUCKET_LIST_ISSUES").await;
+    chat.expect("✓ list issues").await;
     chat.expect("Issue #2 is the latest open one.").await;
     chat.ctrl_c();
     chat.expect("(cancelled)").await;
@@ -556,16 +557,13 @@ async fn ctrl_c_during_a_tool_call_leaves_no_dangling_call() {
         ..FaultConfig::default()
     });
     chat.send_line("list the branches of acme/widgets").await;
-    chat.expect("→ BITBUCKET_LIST_BRANCHES").await;
+    // The status line names the call that runs.
+    chat.expect("list branches · acme/widgets…").await;
     chat.ctrl_c();
     chat.expect("(cancelled)").await;
     chat.prompt().await;
     world.sandbox.set_faults(FaultConfig::default());
-    assert!(
-        !chat.text().contains("✓ BITBUCKET_LIST_BRANCHES"),
-        "{}",
-        chat.text()
-    );
+    assert!(!chat.text().contains("✓ list branches"), "{}", chat.text());
 
     chat.send_line("never mind").await;
     chat.expect("Fine, I stopped.").await;

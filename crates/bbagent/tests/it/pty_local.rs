@@ -55,7 +55,7 @@ async fn the_offline_model_runs_the_four_reference_requests() {
     chat.expect("What should the new branch be called?").await;
     chat.prompt().await;
     chat.send_line("feature/login-fix").await;
-    chat.expect("✓ BITBUCKET_CREATE_BRANCH").await;
+    chat.expect("✓ create branch").await;
     chat.prompt().await;
     let main = world
         .bitbucket
@@ -79,7 +79,7 @@ async fn the_offline_model_runs_the_four_reference_requests() {
         "feature/login-fix",
     );
     chat.send_line("open a pull request for my feature").await;
-    chat.expect("✓ BITBUCKET_CREATE_PULL_REQUEST").await;
+    chat.expect("✓ create pull request").await;
     chat.prompt().await;
     let pr = world
         .bitbucket
@@ -95,7 +95,7 @@ async fn the_offline_model_runs_the_four_reference_requests() {
     chat.expect("What should the comment say?").await;
     chat.prompt().await;
     chat.send_line("Picked up from the terminal.").await;
-    chat.expect("✓ BITBUCKET_CREATE_ISSUE_COMMENT").await;
+    chat.expect("✓ create issue comment").await;
     chat.prompt().await;
     assert_eq!(
         issue_comments(&world, 2).await,

@@ -411,6 +411,11 @@ Reviewers may be given by nickname.";
                 let context = Context::new(
                     format!("create a pull request from `{}`", args.source_branch),
                     Scope::repository(&workspace, &slug),
+                )
+                .refusal(
+                    "no changes to be pulled",
+                    "a pull request needs commits on the source branch that the destination lacks: \
+                     commit a change to the branch first, or pick a branch with changes",
                 );
                 Err(context.explain(client, err).await)
             }

@@ -231,6 +231,39 @@ async fn bitbucket_failures_are_explained() {
         "{file}"
     );
     assert_house_style(&file);
+
+    // A known refusal ends with the step that gets past it.
+    let no_changes = env
+        .err(
+            "BITBUCKET_CREATE_PULL_REQUEST",
+            json!({"workspace": "acme", "repo_slug": "widgets", "title": "T", "source_branch": "main", "destination_branch": "main"}),
+        )
+        .await;
+    let fresh = env
+        .call(
+            "BITBUCKET_CREATE_BRANCH",
+            json!({"workspace": "acme", "repo_slug": "widgets", "name": "feature/empty", "target": "main"}),
+        )
+        .await;
+    assert!(!fresh.is_error, "{}", fresh.text);
+    let empty = env
+        .err(
+            "BITBUCKET_CREATE_PULL_REQUEST",
+            json!({"workspace": "acme", "repo_slug": "widgets", "title": "T", "source_branch": "feature/empty"}),
+        )
+        .await;
+    assert!(
+        empty.contains("There are no changes to be pulled")
+            && empty.ends_with(
+                "; next step: a pull request needs commits on the source branch that the destination lacks: \
+                 commit a change to the branch first, or pick a branch with changes"
+            ),
+        "{empty}"
+    );
+    assert!(
+        !no_changes.contains("next step"),
+        "another refusal gets no such step: {no_changes}"
+    );
 }
 
 #[tokio::test]
