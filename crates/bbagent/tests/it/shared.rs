@@ -40,6 +40,13 @@ fn running(pid: u32) -> bool {
     })
 }
 
+/// The process group of `pid`.
+fn process_group(pid: u32) -> Option<u32> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    let (_, rest) = stat.rsplit_once(") ")?;
+    rest.split(' ').nth(2)?.parse().ok()
+}
+
 async fn wait_until_stopped(dir: &Path, pid: u32) {
     let deadline = Instant::now() + WAIT;
     while running(pid) || dir.join("sandbox.sock").exists() {
@@ -145,6 +152,13 @@ async fn chats_ask_and_mcp_share_one_sandbox() {
         .await
         .expect("a sandbox serves the folder");
     assert_ne!(first.child.id(), Some(pid), "the sandbox is not the chat");
+    let chat_group = first.child.id().and_then(process_group);
+    assert!(chat_group.is_some());
+    assert_ne!(
+        process_group(pid),
+        chat_group,
+        "Ctrl-C in the chat's terminal does not reach the sandbox"
+    );
     assert!(
         first
             .seen
@@ -455,4 +469,48 @@ async fn a_foreground_sandbox_serves_commands_and_refuses_a_second() {
     );
     first.kill().expect("kill");
     let _ = first.wait();
+}
+
+/// A command that dies without a word still lets go of the sandbox.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_killed_command_lets_go_of_the_sandbox() {
+    let home = tempfile::tempdir().expect("dir");
+    let sandbox = home.path().join("sandbox");
+    let llm = ScriptedLlm::start(Provider::OpenAi).await.expect("llm");
+    let mut chat = Chat::start(home.path(), &sandbox, &llm, "chat").await;
+    let (pid, _) = serving(&sandbox)
+        .await
+        .expect("a sandbox serves the folder");
+    chat.child.start_kill().expect("kill");
+    let _ = chat.child.wait().await;
+    wait_until_stopped(&sandbox, pid).await;
+}
+
+/// When the sandbox cannot start, the command says why, from the sandbox's own log.
+#[test]
+fn a_sandbox_that_cannot_start_is_explained() {
+    let dir = tempfile::tempdir().expect("dir");
+    let sandbox = dir.path().join("sandbox");
+    std::fs::create_dir_all(&sandbox).expect("dir");
+    std::fs::write(sandbox.join("sandbox.db"), "not a database").expect("write");
+    let out = run(
+        dir.path(),
+        &[
+            "tools",
+            "call",
+            "BITBUCKET_GET_CURRENT_USER",
+            "--sandbox",
+            "--sandbox-dir",
+            "sandbox",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(1));
+    let err = stderr(&out);
+    assert!(
+        err.contains("did not start")
+            && err.contains("sandbox.log")
+            && err.contains("not a database"),
+        "{err}"
+    );
+    assert!(!err.contains("panicked"), "{err}");
 }
