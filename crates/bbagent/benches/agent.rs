@@ -11,7 +11,8 @@
 //! the scripted LLM server with that MCP toolset.
 //!
 //! Memory: `bbagent chat` (the `bench` build) is started with a scripted model, left idle, and
-//! its resident set read from `/proc/PID/status`; then again after one turn with a tool call.
+//! its resident set read from `/proc/PID/status` (with the shared sandbox's process added when
+//! it uses one); then again after one turn with a tool call.
 //!
 //! Run with `./scripts/bench` (or `cargo bench -p bbagent --bench agent`); add `-- --quick`
 //! for a smoke run. Everything talks to loopback, and every loop is bounded in count and time.
@@ -308,7 +309,7 @@ async fn run(
     mcp.close().await;
 
     let mut memory = Vec::new();
-    for backend in [MemoryBackend::EmbeddedSandbox, MemoryBackend::External] {
+    for backend in [MemoryBackend::SharedSandbox, MemoryBackend::External] {
         step(&format!(
             "`bbagent chat` at rest ({}): {} runs",
             backend.label(),
@@ -575,8 +576,9 @@ struct Listing {
 
 #[derive(Debug, Clone, Copy)]
 enum MemoryBackend {
-    /// No `BITBUCKET_*`: the chat runs its own sandbox, as on a machine without credentials.
-    EmbeddedSandbox,
+    /// No `BITBUCKET_*`: the chat leases the shared sandbox, as on a machine without
+    /// credentials; measured together with the sandbox's process.
+    SharedSandbox,
     /// `BITBUCKET_*` point at the bench's sandbox, as they would at Bitbucket Cloud.
     External,
 }
@@ -584,7 +586,9 @@ enum MemoryBackend {
 impl MemoryBackend {
     fn label(self) -> &'static str {
         match self {
-            MemoryBackend::EmbeddedSandbox => "embedded sandbox (no `BITBUCKET_*`)",
+            MemoryBackend::SharedSandbox => {
+                "the shared sandbox (no `BITBUCKET_*`): chat + sandbox processes"
+            }
             MemoryBackend::External => "Bitbucket elsewhere (`BITBUCKET_*` set)",
         }
     }
@@ -655,8 +659,10 @@ async fn chat_memory(
             .stderr(Stdio::null())
             .kill_on_drop(true);
         match backend {
-            MemoryBackend::EmbeddedSandbox => {
-                cmd.arg("--sandbox-dir").arg(home.join("sandbox"));
+            MemoryBackend::SharedSandbox => {
+                cmd.arg("--sandbox-dir")
+                    .arg(home.join("sandbox"))
+                    .env("BBAGENT_SANDBOX_IDLE", "1s");
             }
             MemoryBackend::External => {
                 cmd.env("BITBUCKET_BASE_URL", servers.sandbox.base_url())
@@ -684,8 +690,25 @@ async fn chat_memory(
             Ok(())
         };
         wait_for("/help lists commands").await?;
+        let sandbox = match backend {
+            MemoryBackend::SharedSandbox => Some(sandbox_pid(&home.join("sandbox")).await?),
+            MemoryBackend::External => None,
+        };
+        let rss = || -> anyhow::Result<Rss> {
+            let chat = read_rss(pid)?;
+            Ok(match sandbox {
+                Some(sandbox) => {
+                    let sandbox = read_rss(sandbox)?;
+                    Rss {
+                        now: chat.now + sandbox.now,
+                        peak: chat.peak + sandbox.peak,
+                    }
+                }
+                None => chat,
+            })
+        };
         tokio::time::sleep(counts.idle).await;
-        memory.started.push(read_rss(pid)?);
+        memory.started.push(rss()?);
 
         llm.push_turns([
             Turn::tool_call(
@@ -697,7 +720,7 @@ async fn chat_memory(
         stdin.write_all(b"is PR 1 in acme/widgets open?\n").await?;
         wait_for("PR #1 is open.").await?;
         tokio::time::sleep(counts.idle).await;
-        memory.after_turn.push(read_rss(pid)?);
+        memory.after_turn.push(rss()?);
 
         stdin.write_all(b"exit\n").await?;
         wait_for("Bye.").await?;
@@ -707,6 +730,21 @@ async fn chat_memory(
         ensure!(status.success(), "`bbagent chat` failed: {status}");
     }
     Ok(memory)
+}
+
+/// The pid of the sandbox serving `dir`, from the greeting on its socket.
+async fn sandbox_pid(dir: &Path) -> anyhow::Result<u32> {
+    let socket = dir.join("sandbox.sock");
+    let stream = tokio::net::UnixStream::connect(&socket)
+        .await
+        .with_context(|| format!("no sandbox at {}", socket.display()))?;
+    let mut line = String::new();
+    tokio::io::BufReader::new(stream)
+        .read_line(&mut line)
+        .await?;
+    let greeting: serde_json::Value = serde_json::from_str(&line)?;
+    let pid = greeting["pid"].as_u64().context("no pid in the greeting")?;
+    Ok(u32::try_from(pid)?)
 }
 
 // --- the report ---

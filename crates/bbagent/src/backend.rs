@@ -1,5 +1,6 @@
-//! Which Bitbucket a command talks to: the real one, from `BITBUCKET_*` settings, or an
-//! embedded sandbox.
+//! Which Bitbucket a command talks to, made ready: the one the `BITBUCKET_*` settings name, the
+//! sandbox shared by every command on a data folder (leased, started when nobody runs it), or,
+//! for `eval` only, a private sandbox in this process.
 
 use std::path::PathBuf;
 
@@ -7,96 +8,105 @@ use anyhow::Context as _;
 use bitbucket_client::{Auth, Client, ClientConfig};
 use bitbucket_sandbox::{Sandbox, SandboxConfig};
 
+use crate::settings::Bitbucket;
+use crate::shared_sandbox::{self, Lease};
+
 /// Flags shared by every command that reaches Bitbucket.
 #[derive(Debug, Clone, clap::Args)]
 pub struct BackendArgs {
-    /// Use an embedded local sandbox instead of Bitbucket Cloud.
+    /// Use the local sandbox instead of Bitbucket Cloud (the one already running for the
+    /// folder, or a new one that stays while any command uses it).
     #[arg(long)]
     pub sandbox: bool,
 
-    /// Data folder of the embedded sandbox [default: the platform data folder].
+    /// Data folder of the local sandbox [default: the platform data folder].
     #[arg(long, value_name = "DIR", env = "BBAGENT_SANDBOX_DIR")]
     pub sandbox_dir: Option<PathBuf>,
 }
 
-/// A ready client, and the sandbox it talks to when embedded (kept alive with it).
+/// A ready client, and what keeps its Bitbucket up while the command runs.
 pub struct Backend {
     pub client: Client,
     /// One line for people: which Bitbucket this is.
     pub description: String,
-    pub sandbox: Option<Sandbox>,
+    keep: Keep,
 }
 
-/// True when the environment names a real Bitbucket (a base URL or credentials).
-pub fn bitbucket_configured() -> bool {
-    [
-        "BITBUCKET_BASE_URL",
-        "BITBUCKET_ACCESS_TOKEN",
-        "BITBUCKET_API_TOKEN",
-        "BITBUCKET_EMAIL",
-    ]
-    .iter()
-    .any(|k| std::env::var(k).is_ok_and(|v| !v.trim().is_empty()))
+enum Keep {
+    Nothing,
+    /// Held for its connection: the sandbox stays up while it is open.
+    Lease {
+        _lease: Box<Lease>,
+    },
+    Sandbox(Box<Sandbox>),
 }
-
-pub const HOW_TO_CONFIGURE: &str = "set `BITBUCKET_EMAIL` and `BITBUCKET_API_TOKEN` (an Atlassian API token), or `BITBUCKET_ACCESS_TOKEN`, in the environment or a `.env` file; or pass `--sandbox` to use a local sandbox";
 
 impl Backend {
-    /// The real Bitbucket from the environment.
-    pub fn from_env() -> anyhow::Result<Self> {
-        let config = ClientConfig::from_env().context("invalid Bitbucket settings")?;
-        let description = format!(
-            "Bitbucket at {} ({})",
-            config.base_url,
-            auth_label(&config.auth)
-        );
-        let client = Client::new(config).context("cannot set up the Bitbucket client")?;
-        Ok(Self {
-            client,
-            description,
-            sandbox: None,
-        })
-    }
-
-    /// An embedded sandbox on a free loopback port, with its persistent data folder.
-    pub async fn sandbox(dir: Option<PathBuf>) -> anyhow::Result<Self> {
-        let dir = match dir {
-            Some(dir) => dir,
-            None => crate::cmd::default_sandbox_dir()?,
-        };
-        let sandbox = Sandbox::start(SandboxConfig::new(&dir))
-            .await
-            .context("cannot start the embedded sandbox")?;
-        let config = ClientConfig::new(sandbox.base_url()).with_auth(Auth::api_token(
-            bitbucket_sandbox::DEMO_EMAIL,
-            bitbucket_sandbox::DEMO_TOKEN,
-        ));
-        let client = Client::new(config).context("cannot set up the sandbox client")?;
-        Ok(Self {
-            client,
-            description: format!(
-                "the local sandbox at {} (data in {}), as demo",
-                sandbox.base_url(),
-                dir.display()
-            ),
-            sandbox: Some(sandbox),
-        })
-    }
-
-    /// `--sandbox` wins; otherwise the environment must name a Bitbucket.
-    pub async fn explicit(args: &BackendArgs) -> anyhow::Result<Self> {
-        if args.sandbox {
-            return Self::sandbox(args.sandbox_dir.clone()).await;
+    pub async fn connect(bitbucket: &Bitbucket) -> anyhow::Result<Self> {
+        match bitbucket {
+            Bitbucket::Remote(config) => {
+                let description = format!(
+                    "Bitbucket at {} ({})",
+                    config.base_url,
+                    auth_label(&config.auth)
+                );
+                let client =
+                    Client::new(config.clone()).context("cannot set up the Bitbucket client")?;
+                Ok(Self {
+                    client,
+                    description,
+                    keep: Keep::Nothing,
+                })
+            }
+            Bitbucket::Shared { dir } => {
+                let lease = shared_sandbox::lease(dir)
+                    .await
+                    .context("cannot reach the local sandbox")?;
+                let greeting = &lease.greeting;
+                let config = ClientConfig::new(greeting.url.as_str()).with_auth(Auth::ApiToken {
+                    email: greeting.email.clone(),
+                    token: greeting.token.clone(),
+                });
+                let client = Client::new(config).context("cannot set up the sandbox client")?;
+                Ok(Self {
+                    client,
+                    description: format!(
+                        "the local sandbox at {} (data in {}), as demo",
+                        greeting.url,
+                        lease.dir.display()
+                    ),
+                    keep: Keep::Lease {
+                        _lease: Box::new(lease),
+                    },
+                })
+            }
+            Bitbucket::Embedded { dir } => {
+                let sandbox = Sandbox::start(SandboxConfig::new(dir))
+                    .await
+                    .context("cannot start the embedded sandbox")?;
+                let config = ClientConfig::new(sandbox.base_url()).with_auth(Auth::api_token(
+                    bitbucket_sandbox::DEMO_EMAIL,
+                    bitbucket_sandbox::DEMO_TOKEN,
+                ));
+                let client = Client::new(config).context("cannot set up the sandbox client")?;
+                Ok(Self {
+                    client,
+                    description: format!(
+                        "a sandbox of this process at {} (data in {})",
+                        sandbox.base_url(),
+                        dir.display()
+                    ),
+                    keep: Keep::Sandbox(Box::new(sandbox)),
+                })
+            }
         }
-        if !bitbucket_configured() {
-            anyhow::bail!("no Bitbucket to talk to: {HOW_TO_CONFIGURE}");
-        }
-        Self::from_env()
     }
 
+    /// Lets go of the Bitbucket: stops an embedded sandbox cleanly, ends a lease.
     pub async fn shutdown(self) {
-        if let Some(sandbox) = self.sandbox {
-            sandbox.shutdown().await;
+        match self.keep {
+            Keep::Sandbox(sandbox) => sandbox.shutdown().await,
+            Keep::Lease { .. } | Keep::Nothing => {}
         }
     }
 }

@@ -5,6 +5,8 @@ mod backend;
 mod cmd;
 mod render;
 mod session;
+mod settings;
+mod shared_sandbox;
 
 use std::io::{IsTerminal as _, Write as _};
 use std::process::ExitCode;

@@ -3,7 +3,9 @@
 //!
 //! Without `--mcp-url`, the tools come from an embedded Bitbucket MCP server that this process
 //! starts on loopback with a random API key and reaches through the real MCP protocol, backed
-//! by Bitbucket Cloud when `BITBUCKET_*` settings exist and by the embedded sandbox otherwise.
+//! by Bitbucket Cloud when `BITBUCKET_*` settings exist and by the shared sandbox otherwise.
+//! The model is the only part that can change during a session (`/model` in the chat): the
+//! tools, the MCP server and Bitbucket stay as they were started.
 
 use std::sync::Arc;
 
@@ -14,12 +16,8 @@ use bitbucket_mcp::{BitbucketMcp, DestructivePolicy, ServerOptions};
 use bitbucket_toolkit::Toolkit;
 use secrecy::SecretString;
 
-use crate::backend::{Backend, BackendArgs, bitbucket_configured};
-
-/// The model used when `OPENAI_API_KEY` is set and no model is named.
-pub const OPENAI_DEFAULT: &str = "openai:gpt-5";
-/// The model used when only `ANTHROPIC_API_KEY` is set.
-pub const ANTHROPIC_DEFAULT: &str = "anthropic:claude-sonnet-4-5";
+use crate::backend::{Backend, BackendArgs};
+use crate::settings::{AgentSettings, ModelEnv, Tools};
 
 #[derive(Debug, Clone, clap::Args)]
 pub struct AgentArgs {
@@ -63,10 +61,32 @@ pub struct Session {
     pub model_label: String,
     /// E.g. `the local sandbox at http://127.0.0.1:41234/2.0 (...)`.
     pub bitbucket_label: String,
+    settings: AgentSettings,
+    toolset: Arc<McpToolset>,
+    approver: Arc<dyn Approver>,
     embedded: Option<(HttpServer, Backend)>,
 }
 
 impl Session {
+    /// Switches to the model `name` names (with the session's `--base-url` and keys); the
+    /// tools, the MCP server and Bitbucket are kept.
+    pub fn switch_model(&mut self, name: &str) -> anyhow::Result<()> {
+        let model = build_model(
+            name,
+            self.settings.base_url.as_deref(),
+            &self.settings.model_env,
+        )?;
+        self.settings.model = name.to_owned();
+        self.agent = assemble(
+            model,
+            &self.settings,
+            self.toolset.clone(),
+            self.approver.clone(),
+        );
+        self.model_label = model_label(name);
+        Ok(())
+    }
+
     pub async fn shutdown(self) {
         if let Some((server, backend)) = self.embedded {
             server.shutdown().await;
@@ -75,36 +95,29 @@ impl Session {
     }
 }
 
-fn env_set(name: &str) -> bool {
-    std::env::var(name).is_ok_and(|v| !v.trim().is_empty())
-}
-
-/// The model string: the flag or `BBAGENT_MODEL`, else a default for the key that is set,
-/// else the offline model.
-pub fn choose_model(args: &AgentArgs) -> String {
-    if let Some(model) = &args.model {
-        return model.clone();
-    }
-    if env_set("OPENAI_API_KEY") {
-        return OPENAI_DEFAULT.to_owned();
-    }
-    if env_set("ANTHROPIC_API_KEY") {
-        return ANTHROPIC_DEFAULT.to_owned();
-    }
-    local_model::NAME.to_owned()
-}
-
 /// How the offline model introduces itself, so nobody mistakes it for a language model.
 pub const LOCAL_MODEL_LABEL: &str = "local (the offline model: it understands common Bitbucket requests; set `OPENAI_API_KEY` or `ANTHROPIC_API_KEY`, or pass `--model`, for full language)";
 
-fn is_local(model: &str) -> bool {
+pub fn is_local(model: &str) -> bool {
     let model = model.trim();
     model.eq_ignore_ascii_case(local_model::NAME)
         || model.to_ascii_lowercase().starts_with("local:")
 }
 
+fn model_label(name: &str) -> String {
+    if is_local(name) {
+        LOCAL_MODEL_LABEL.to_owned()
+    } else {
+        name.to_owned()
+    }
+}
+
 /// Builds the model a `--model` string names.
-pub fn build_model(name: &str, base_url: Option<&str>) -> anyhow::Result<Arc<dyn agent::Model>> {
+fn build_model(
+    name: &str,
+    base_url: Option<&str>,
+    env: &ModelEnv,
+) -> anyhow::Result<Arc<dyn agent::Model>> {
     if is_local(name) {
         return Ok(Arc::new(local_model::LocalModel::new()));
     }
@@ -113,47 +126,16 @@ pub fn build_model(name: &str, base_url: Option<&str>) -> anyhow::Result<Arc<dyn
     if let Some(url) = base_url {
         options = options.with_base_url(url.to_owned());
     }
-    agent::build_model(&spec, options.with_env(spec.provider)).context("cannot set up the model")
+    agent::build_model(&spec, env.fill(options, spec.provider)).context("cannot set up the model")
 }
 
-fn parse_header(raw: &str) -> anyhow::Result<(String, SecretString)> {
-    let (name, value) = raw.split_once(':').with_context(|| {
-        format!(
-            "invalid MCP header `{}`: expected `Name: value`",
-            raw.split(':').next().unwrap_or("")
-        )
-    })?;
-    let name = name.trim();
-    if name.is_empty()
-        || !name
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
-    {
-        anyhow::bail!("invalid MCP header name `{name}`: expected letters, digits and `-`");
-    }
-    Ok((name.to_owned(), SecretString::from(value.trim().to_owned())))
-}
-
-fn headers(args: &AgentArgs) -> anyhow::Result<Vec<(String, SecretString)>> {
-    let mut raw: Vec<String> = args.mcp_headers.clone();
-    if let Ok(env) = std::env::var("BBAGENT_MCP_HEADERS") {
-        raw.extend(
-            env.split(['\n', ';'])
-                .map(str::trim)
-                .filter(|h| !h.is_empty())
-                .map(str::to_owned),
-        );
-    }
-    raw.iter().map(|h| parse_header(h)).collect()
-}
-
-fn instructions(args: &AgentArgs) -> String {
+fn instructions(settings: &AgentSettings) -> String {
     let mut text = String::from(
         "You are bbagent, an assistant that works on Bitbucket for an engineering team through the Bitbucket tools. \
 Use the tools to act, then answer briefly and factually: say what was done, and include the `html` links the tool results carry. \
 Never invent workspaces, repositories, branches or ids: list or look them up. If something required is missing and cannot be found, ask one short question.",
     );
-    match (&args.workspace, &args.repo) {
+    match (&settings.workspace, &settings.repo) {
         (Some(w), Some(r)) => text.push_str(&format!(
             "\nUnless the user names others, use workspace `{w}` and repository `{r}` (repo_slug)."
         )),
@@ -168,30 +150,38 @@ Never invent workspaces, repositories, branches or ids: list or look them up. If
     text
 }
 
-/// Builds the model, connects the tools and assembles the agent.
-pub async fn start(args: &AgentArgs, approver: Arc<dyn Approver>) -> anyhow::Result<Session> {
-    let model_name = choose_model(args);
-    let model = build_model(&model_name, args.base_url.as_deref())?;
-    let model_label = if is_local(&model_name) {
-        LOCAL_MODEL_LABEL.to_owned()
-    } else {
-        model_name
-    };
+fn assemble(
+    model: Arc<dyn agent::Model>,
+    settings: &AgentSettings,
+    toolset: Arc<McpToolset>,
+    approver: Arc<dyn Approver>,
+) -> Agent {
+    Agent::new(model)
+        .with_instructions(instructions(settings))
+        .with_toolset(toolset)
+        .with_approver(approver)
+}
 
-    let (config, bitbucket_label, embedded) = match &args.mcp_url {
-        Some(url) => {
+/// Builds the model, connects the tools and assembles the agent.
+pub async fn start(
+    settings: AgentSettings,
+    approver: Arc<dyn Approver>,
+) -> anyhow::Result<Session> {
+    let model = build_model(
+        &settings.model,
+        settings.base_url.as_deref(),
+        &settings.model_env,
+    )?;
+    let (config, bitbucket_label, embedded) = match &settings.tools {
+        Tools::Remote { url, headers } => {
             let mut config = McpConfig::http("bitbucket", url.clone());
-            for (name, value) in headers(args)? {
-                config = config.with_header(name, value);
+            for (name, value) in headers {
+                config = config.with_header(name.clone(), value.clone());
             }
             (config, format!("the MCP server at {url}"), None)
         }
-        None => {
-            let backend = if args.backend.sandbox || !bitbucket_configured() {
-                Backend::sandbox(args.backend.sandbox_dir.clone()).await?
-            } else {
-                Backend::from_env()?
-            };
+        Tools::Embedded(bitbucket) => {
+            let backend = Backend::connect(bitbucket).await?;
             // The agent asks before destructive calls itself; the server need not ask again.
             let handler = BitbucketMcp::new(
                 Toolkit::new(backend.client.clone()),
@@ -214,17 +204,19 @@ pub async fn start(args: &AgentArgs, approver: Arc<dyn Approver>) -> anyhow::Res
             (config, label, Some((server, backend)))
         }
     };
-    let toolset = McpToolset::connect(config)
-        .await
-        .context("cannot reach the Bitbucket MCP server")?;
-    let agent = Agent::new(model)
-        .with_instructions(instructions(args))
-        .with_toolset(Arc::new(toolset))
-        .with_approver(approver);
+    let toolset = Arc::new(
+        McpToolset::connect(config)
+            .await
+            .context("cannot reach the Bitbucket MCP server")?,
+    );
+    let agent = assemble(model, &settings, toolset.clone(), approver.clone());
     Ok(Session {
         agent,
-        model_label,
+        model_label: model_label(&settings.model),
         bitbucket_label,
+        settings,
+        toolset,
+        approver,
         embedded,
     })
 }

@@ -56,6 +56,7 @@ pub async fn run(args: AskArgs) -> anyhow::Result<()> {
             "the prompt is empty: say what to do, e.g. `bbagent ask \"list open pull requests\"`"
         );
     }
+    let settings = args.agent.resolve()?;
     let mut history = match &args.history {
         Some(path) => History::open(path).context("cannot use the history file")?,
         None => History::new(),
@@ -65,7 +66,7 @@ pub async fn run(args: AskArgs) -> anyhow::Result<()> {
     } else {
         Arc::new(DenyAll::because(WITHOUT_YES))
     };
-    let session = session::start(&args.agent, approver).await?;
+    let session = session::start(settings, approver).await?;
     if !args.json {
         eprintln!(
             "model {} · {}",

@@ -97,6 +97,7 @@ const HELP: &str = "Type a request, e.g. \"create a branch off main for the logi
   exit, quit, bye or Ctrl-D to leave; Ctrl-C cancels the current turn";
 
 pub async fn run(args: ChatArgs) -> anyhow::Result<()> {
+    let settings = args.agent.resolve()?;
     let input_history = dirs::data_dir().map(|d| d.join("bbagent").join("input-history"));
     let terminal = Terminal::spawn(input_history)?;
     let approver = {
@@ -132,9 +133,8 @@ pub async fn run(args: ChatArgs) -> anyhow::Result<()> {
         approver
     };
     let mut interrupts = interrupts();
-    let mut agent_args = args.agent.clone();
     let mut session = tokio::select! {
-        session = session::start(&agent_args, approver.clone()) => session?,
+        session = session::start(settings, approver.clone()) => session?,
         Ok(()) = interrupts.changed() => anyhow::bail!("interrupted while starting"),
     };
     let mut history = match &args.history {
@@ -174,16 +174,7 @@ pub async fn run(args: ChatArgs) -> anyhow::Result<()> {
             break;
         }
         if let Some(command) = line.strip_prefix('/') {
-            match slash(
-                command,
-                &mut session,
-                &mut history,
-                &usage,
-                &mut agent_args,
-                &approver,
-            )
-            .await
-            {
+            match slash(command, &mut session, &mut history, &usage).await {
                 Ok(()) => {}
                 Err(e) => eprintln!("error: {e:#}"),
             }
@@ -354,8 +345,6 @@ async fn slash(
     session: &mut Session,
     history: &mut History,
     usage: &Usage,
-    agent_args: &mut AgentArgs,
-    approver: &Arc<dyn agent::Approver>,
 ) -> anyhow::Result<()> {
     let (name, arg) = command
         .split_once(' ')
@@ -400,12 +389,8 @@ async fn slash(
                 "usage: /model PROVIDER:MODEL (now {})",
                 session.model_label
             );
-            let mut next = agent_args.clone();
-            next.model = Some(arg.to_owned());
-            let fresh = session::start(&next, approver.clone()).await?;
-            let old = std::mem::replace(session, fresh);
-            old.shutdown().await;
-            *agent_args = next;
+            // Only the model changes: the tools and Bitbucket stay as they are.
+            session.switch_model(arg)?;
             println!("Using {} now.", session.model_label);
         }
         other => anyhow::bail!("unknown command `/{other}`; /help lists them"),

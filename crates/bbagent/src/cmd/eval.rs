@@ -13,8 +13,8 @@ use bitbucket_toolkit::Toolkit;
 use serde::Deserialize;
 use serde_json::Value;
 
-use crate::backend::BackendArgs;
-use crate::session::{self, AgentArgs};
+use crate::session;
+use crate::settings::{AgentSettings, Bitbucket, ModelEnv, Tools};
 
 /// Measure the agent on recorded conversations.
 #[derive(Debug, clap::Args)]
@@ -113,6 +113,7 @@ async fn intents(args: IntentsArgs) -> anyhow::Result<()> {
         "`--min-pass-rate` is a percentage between 0 and 100, not {}",
         args.min_pass_rate
     );
+    let model_env = ModelEnv::from_env();
     let conversations = read_file(&args.file)?;
     let conversations: Vec<&Conversation> = conversations
         .iter()
@@ -129,7 +130,7 @@ async fn intents(args: IntentsArgs) -> anyhow::Result<()> {
     );
     let (mut passed, mut failed) = (0usize, 0usize);
     for conversation in &conversations {
-        match run_conversation(conversation, &args).await {
+        match run_conversation(conversation, &args, &model_env).await {
             Ok(None) => passed += 1,
             Ok(Some(failure)) => {
                 failed += 1;
@@ -183,23 +184,24 @@ fn read_file(path: &Path) -> anyhow::Result<Vec<Conversation>> {
 async fn run_conversation(
     conversation: &Conversation,
     args: &IntentsArgs,
+    model_env: &ModelEnv,
 ) -> anyhow::Result<Option<String>> {
     let dir = tempfile::tempdir().context("cannot make a folder for the sandbox")?;
     let defaults = conversation.defaults.as_ref();
-    let agent_args = AgentArgs {
-        model: Some(args.model.clone()),
+    // A sandbox of this process alone: nobody else needs this folder, and no other process
+    // should outlive the conversation.
+    let settings = AgentSettings {
+        model: args.model.clone(),
         base_url: args.base_url.clone(),
-        mcp_url: None,
-        mcp_headers: Vec::new(),
+        model_env: model_env.clone(),
+        tools: Tools::Embedded(Bitbucket::Embedded {
+            dir: dir.path().to_owned(),
+        }),
         workspace: defaults.and_then(|d| d.workspace.clone()),
         repo: defaults.and_then(|d| d.repo_slug.clone()),
-        backend: BackendArgs {
-            sandbox: true,
-            sandbox_dir: Some(dir.path().to_owned()),
-        },
     };
     // Destructive calls are approved during evaluation, as with `bbagent ask --yes`.
-    let session = session::start(&agent_args, Arc::new(ApproveAll)).await?;
+    let session = session::start(settings, Arc::new(ApproveAll)).await?;
     let mut saved = History::new().to_json();
     let mut verdict = None;
     for (index, turn) in conversation.turns.iter().enumerate() {

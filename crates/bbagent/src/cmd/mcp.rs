@@ -9,12 +9,14 @@ use bitbucket_toolkit::{Toolkit, Toolset};
 use secrecy::SecretString;
 
 use crate::backend::{Backend, BackendArgs};
+use crate::settings::WhenUnset;
 
 /// Serve the Bitbucket tools over MCP.
 ///
 /// Over stdio by default (for Claude Desktop, Cursor and other clients that launch the
 /// server), or over Streamable HTTP at `/mcp` with `--http`. The tools reach Bitbucket Cloud
-/// with the `BITBUCKET_*` settings, or an embedded sandbox with `--sandbox`.
+/// with the `BITBUCKET_*` settings, or the local sandbox with `--sandbox` (shared with the
+/// other bbagent commands on the same folder).
 #[derive(Debug, clap::Args)]
 pub struct McpArgs {
     /// Serve Streamable HTTP on this address (e.g. `127.0.0.1:8000`) instead of stdio.
@@ -95,7 +97,8 @@ impl ScopeArgs {
 }
 
 pub async fn run(args: McpArgs) -> anyhow::Result<()> {
-    let backend = Backend::explicit(&args.backend).await?;
+    let bitbucket = args.backend.resolve(WhenUnset::Refuse)?;
+    let backend = Backend::connect(&bitbucket).await?;
     let handler = BitbucketMcp::new(Toolkit::new(backend.client.clone()), args.scope.options())?;
     match args.http {
         None => {

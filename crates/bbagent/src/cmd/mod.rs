@@ -66,7 +66,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
 pub fn default_sandbox_dir() -> anyhow::Result<PathBuf> {
     dirs::data_dir()
         .map(|d| d.join("bbagent").join("sandbox"))
-        .context("cannot find a data folder for this platform; pass `--sandbox-dir`")
+        .context("cannot find a data folder for this platform; pass `--sandbox-dir` (`--data-dir` for `bbagent sandbox`)")
 }
 
 /// A `hint:` line for errors whose cure is known.
@@ -87,8 +87,9 @@ pub fn hint_for(err: &anyhow::Error) -> Option<String> {
 
         if let Some(e) = cause.downcast_ref::<bitbucket_sandbox::SandboxError>() {
             return match e {
+                // Only `bbagent sandbox` meets it: other commands share the running sandbox.
                 bitbucket_sandbox::SandboxError::Locked { .. } => Some(
-                    "stop the other sandbox, or give this one its own folder with `--data-dir`".into(),
+                    "bbagent commands on this folder use the sandbox that runs; to start this one instead, stop that one (a sandbox started by a command stops by itself once no command uses it), or give this one its own folder with `--data-dir`".into(),
                 ),
                 bitbucket_sandbox::SandboxError::Bind { .. } => Some(
                     "another program uses that port: pick another with `--listen 127.0.0.1:PORT` (port 0 picks a free one)".into(),

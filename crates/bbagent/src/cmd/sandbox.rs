@@ -1,11 +1,18 @@
-//! `bbagent sandbox`: serve the local Bitbucket sandbox until Ctrl-C.
+//! `bbagent sandbox`: serve the local Bitbucket sandbox, in the foreground until Ctrl-C, or
+//! (`--shared`, started by other commands) for as long as some command leases it.
 
 use std::io::Write as _;
 use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::time::{Duration, Instant};
 
-use anyhow::Context as _;
-use bitbucket_sandbox::{FaultConfig, Sandbox, SandboxConfig};
+use bitbucket_sandbox::{FaultConfig, Sandbox, SandboxConfig, SandboxError};
+use secrecy::SecretString;
+
+use crate::shared_sandbox::{self, Ended, Greeting, LeaseServer};
+
+/// How long a shared sandbox waits for the data folder's lock held by one that is stopping.
+const LOCK_WAIT: Duration = Duration::from_secs(15);
 
 #[derive(Debug, clap::Args)]
 pub struct SandboxArgs {
@@ -15,7 +22,7 @@ pub struct SandboxArgs {
 
     /// Folder for the database and git repositories [default: the platform data folder,
     /// e.g. ~/.local/share/bbagent/sandbox].
-    #[arg(long, env = "BBAGENT_SANDBOX_DIR")]
+    #[arg(long, env = "BBAGENT_SANDBOX_DIR", alias = "sandbox-dir")]
     data_dir: Option<PathBuf>,
 
     /// Token for the demo user, replacing `sandbox-token`.
@@ -30,11 +37,40 @@ pub struct SandboxArgs {
     /// (fractions of requests).
     #[arg(long, value_parser = parse_faults)]
     faults: Option<FaultConfig>,
+
+    /// Started by another command for the commands that share this folder: stays while any
+    /// of them runs, then `--idle-exit` longer, and leaves quietly if a sandbox already serves
+    /// the folder.
+    #[arg(long, hide = true)]
+    shared: bool,
+
+    /// With `--shared`: how long to stay once no command uses the sandbox (`5s`, `300ms`).
+    #[arg(
+        long,
+        hide = true,
+        env = "BBAGENT_SANDBOX_IDLE",
+        default_value = "5s",
+        value_parser = parse_duration
+    )]
+    idle_exit: Duration,
 }
 
 fn parse_faults(s: &str) -> Result<FaultConfig, String> {
     s.parse()
         .map_err(|e: bitbucket_sandbox::faults::FaultSpecError| e.to_string())
+}
+
+fn parse_duration(s: &str) -> Result<Duration, String> {
+    let bad = || format!("invalid duration `{s}`: expected e.g. `5s` or `300ms`");
+    let (number, unit) = match s.strip_suffix("ms") {
+        Some(ms) => (ms, 1e-3),
+        None => (s.strip_suffix('s').unwrap_or(s), 1.0),
+    };
+    let value: f64 = number.trim().parse().map_err(|_| bad())?;
+    if !value.is_finite() || value < 0.0 || value * unit > 86_400.0 {
+        return Err(bad());
+    }
+    Ok(Duration::from_secs_f64(value * unit))
 }
 
 pub async fn run(args: SandboxArgs) -> anyhow::Result<()> {
@@ -51,34 +87,138 @@ pub async fn run(args: SandboxArgs) -> anyhow::Result<()> {
     if let Some(faults) = args.faults {
         config = config.with_faults(faults);
     }
-    let sandbox = Sandbox::start(config)
-        .await
-        .context("cannot start the sandbox")?;
+    let sandbox = if args.shared {
+        match start_shared(config).await? {
+            Some(sandbox) => sandbox,
+            None => return Ok(()),
+        }
+    } else {
+        start_foreground(config).await?
+    };
     let base = sandbox.base_url().to_owned();
     let token = args
         .token
         .as_deref()
         .unwrap_or(bitbucket_sandbox::DEMO_TOKEN);
     let email = bitbucket_sandbox::DEMO_EMAIL;
+    let greeting = Greeting {
+        url: base.clone(),
+        email: email.to_owned(),
+        token: SecretString::from(token.to_owned()),
+        pid: std::process::id(),
+    };
+    let leases = match LeaseServer::bind(&data_dir, &greeting) {
+        Ok(leases) => Some(leases),
+        Err(e) if !args.shared => {
+            // Still a working sandbox for any client; only bbagent commands cannot share it.
+            eprintln!("warning: other bbagent commands cannot use this sandbox: {e:#}");
+            None
+        }
+        Err(e) => return Err(e),
+    };
+    // The first line says "ready": the socket is bound by now.
     let mut out = std::io::stdout().lock();
     writeln!(out, "{base}")?;
     out.flush()?;
     drop(out);
-    eprintln!(
-        "Bitbucket sandbox listening at {base}\n  data:  {} ({})\n  login: {email} / {token} (HTTP Basic), or Bearer {token}\n  also:  alice@example.com / {alice}, bob@example.com / {bob}\n  try:   curl -u {email}:{token} {base}/user\n  use:   BITBUCKET_BASE_URL={base} BITBUCKET_EMAIL={email} BITBUCKET_API_TOKEN={token}\nPress Ctrl-C to stop.",
-        data_dir.display(),
-        if sandbox.was_seeded() {
-            "freshly seeded"
-        } else {
-            "existing data"
-        },
-        alice = bitbucket_sandbox::ALICE_TOKEN,
-        bob = bitbucket_sandbox::BOB_TOKEN,
-    );
-    tokio::signal::ctrl_c()
-        .await
-        .context("cannot listen for Ctrl-C")?;
-    eprintln!("stopping the sandbox");
+    let seeded = if sandbox.was_seeded() {
+        "freshly seeded"
+    } else {
+        "existing data"
+    };
+    if args.shared {
+        eprintln!(
+            "shared sandbox (pid {}) at {base}, data in {} ({seeded}); it stops {}s after the last command leaves",
+            std::process::id(),
+            data_dir.display(),
+            args.idle_exit.as_secs_f64()
+        );
+        let ended = match leases {
+            Some(leases) => leases.serve(Some(args.idle_exit), terminated()).await,
+            None => Ended::Stopped,
+        };
+        if ended == Ended::Idle {
+            eprintln!("no command uses the sandbox any more; stopping");
+        }
+    } else {
+        eprintln!(
+            "Bitbucket sandbox listening at {base}\n  data:  {} ({seeded})\n  login: {email} / {token} (HTTP Basic), or Bearer {token}\n  also:  alice@example.com / {alice}, bob@example.com / {bob}\n  try:   curl -u {email}:{token} {base}/user\n  use:   BITBUCKET_BASE_URL={base} BITBUCKET_EMAIL={email} BITBUCKET_API_TOKEN={token}\nbbagent commands that use the sandbox of this folder use this one.\nPress Ctrl-C to stop.",
+            data_dir.display(),
+            alice = bitbucket_sandbox::ALICE_TOKEN,
+            bob = bitbucket_sandbox::BOB_TOKEN,
+        );
+        match leases {
+            Some(leases) => {
+                leases.serve(None, terminated()).await;
+            }
+            None => terminated().await,
+        }
+        eprintln!("stopping the sandbox");
+    }
     sandbox.shutdown().await;
     Ok(())
+}
+
+async fn start_foreground(config: SandboxConfig) -> anyhow::Result<Sandbox> {
+    let dir = config.data_dir.clone();
+    match Sandbox::start(config).await {
+        Ok(sandbox) => Ok(sandbox),
+        Err(SandboxError::Locked { path }) => {
+            // Say which sandbox holds it, when it answers.
+            let serving = match shared_sandbox::socket_path(&dir) {
+                Ok(socket) => shared_sandbox::connect(&socket).await.ok().flatten(),
+                Err(_) => None,
+            };
+            let err = anyhow::Error::new(SandboxError::Locked { path });
+            Err(match serving {
+                Some((greeting, _)) => err.context(format!(
+                    "a sandbox (pid {}) already serves this folder at {}",
+                    greeting.pid, greeting.url
+                )),
+                None => err.context("cannot start the sandbox"),
+            })
+        }
+        Err(e) => Err(anyhow::Error::new(e).context("cannot start the sandbox")),
+    }
+}
+
+/// Starts the sandbox for commands that share the folder; `None` when another one serves it.
+async fn start_shared(config: SandboxConfig) -> anyhow::Result<Option<Sandbox>> {
+    let socket = shared_sandbox::socket_path(&config.data_dir)?;
+    let deadline = Instant::now() + LOCK_WAIT;
+    loop {
+        match Sandbox::start(config.clone()).await {
+            Ok(sandbox) => return Ok(Some(sandbox)),
+            Err(SandboxError::Locked { path }) => {
+                // The holder is a sandbox that serves (then the command leases that one), is
+                // starting, or is stopping (then the lock is free in a moment).
+                if shared_sandbox::connect(&socket).await?.is_some() {
+                    tracing::info!("a sandbox already serves `{}`", path.display());
+                    return Ok(None);
+                }
+                if Instant::now() >= deadline {
+                    return Err(anyhow::Error::new(SandboxError::Locked { path })
+                        .context("cannot start the shared sandbox"));
+                }
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+            Err(e) => return Err(anyhow::Error::new(e).context("cannot start the shared sandbox")),
+        }
+    }
+}
+
+/// Ctrl-C, or a polite `kill`.
+async fn terminated() {
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending().await,
+        }
+    };
+    tokio::select! {
+        Ok(()) = tokio::signal::ctrl_c() => {}
+        () = term => {}
+    }
 }

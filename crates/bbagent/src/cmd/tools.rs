@@ -6,6 +6,7 @@ use anyhow::Context as _;
 use bitbucket_toolkit::Toolkit;
 
 use crate::backend::{Backend, BackendArgs};
+use crate::settings::WhenUnset;
 
 /// List and call the Bitbucket tools without a model, for scripts and debugging.
 #[derive(Debug, clap::Args)]
@@ -17,10 +18,16 @@ pub struct ToolsArgs {
 #[derive(Debug, clap::Subcommand)]
 pub enum ToolsCommand {
     /// List the tools: name, annotations and what each does.
+    ///
+    /// The list is the same for every Bitbucket: the backend flags are accepted, as by
+    /// `tools call`, and reach nothing.
     List {
         /// Print the whole catalogue as JSON (names, descriptions, arguments, annotations).
         #[arg(long)]
         json: bool,
+
+        #[command(flatten)]
+        backend: BackendArgs,
     },
     /// Call one tool and print its result.
     Call {
@@ -42,7 +49,8 @@ pub enum ToolsCommand {
 
 pub async fn run(args: ToolsArgs) -> anyhow::Result<()> {
     match args.command {
-        ToolsCommand::List { json } => list(json),
+        // Nothing to reach: the catalogue does not depend on which Bitbucket.
+        ToolsCommand::List { json, backend: _ } => list(json),
         ToolsCommand::Call {
             name,
             args,
@@ -101,7 +109,8 @@ async fn call(name: &str, raw_args: &str, json: bool, backend: &BackendArgs) -> 
         // Resolve the name before starting a backend, so a typo fails fast.
         return Err(bitbucket_toolkit::UnknownTool::new(name).into());
     }
-    let backend = Backend::explicit(backend).await?;
+    let bitbucket = backend.resolve(WhenUnset::Refuse)?;
+    let backend = Backend::connect(&bitbucket).await?;
     let toolkit = Toolkit::new(backend.client.clone());
     let outcome = toolkit.call(name, arguments).await?;
     backend.shutdown().await;

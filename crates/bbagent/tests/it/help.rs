@@ -11,6 +11,7 @@ fn help_texts() {
         &["chat", "--help"],
         &["mcp", "--help"],
         &["tools", "--help"],
+        &["tools", "list", "--help"],
         &["tools", "call", "--help"],
         &["sandbox", "--help"],
         &["eval", "intents", "--help"],

@@ -9,4 +9,5 @@ mod pty;
 mod pty_ask;
 mod pty_chat;
 mod pty_local;
+mod shared;
 mod support;

@@ -19,6 +19,7 @@ const INHERITED: &[&str] = &[
     "BBAGENT_SANDBOX_DIR",
     "BBAGENT_SANDBOX_TOKEN",
     "BBAGENT_SANDBOX_LISTEN",
+    "BBAGENT_SANDBOX_IDLE",
     "BBAGENT_LOG",
     "BBAGENT_MODEL",
     "BBAGENT_MCP_URL",
@@ -38,7 +39,9 @@ pub fn command(cwd: &Path) -> Command {
     for var in INHERITED {
         cmd.env_remove(var);
     }
+    // A sandbox a command starts stops soon after its last user, so tests leave none behind.
     cmd.current_dir(cwd)
+        .env("BBAGENT_SANDBOX_IDLE", "500ms")
         .env("NO_COLOR", "1")
         .stdin(Stdio::null());
     cmd
