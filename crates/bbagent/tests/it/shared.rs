@@ -361,7 +361,7 @@ async fn switching_the_model_keeps_bitbucket() {
     assert!(!err.contains("in use"), "{err}");
     // Three requests reached Bitbucket: before, after the switch, and after a failed one.
     assert_eq!(
-        err.matches("✓ BITBUCKET_GET_CURRENT_USER").count(),
+        err.matches("✓ get current user").count(),
         3,
         "stdout:\n{out}\nstderr:\n{err}"
     );
