@@ -9,5 +9,6 @@ mod pty;
 mod pty_ask;
 mod pty_chat;
 mod pty_local;
+mod pty_terminal;
 mod shared;
 mod support;

@@ -518,6 +518,7 @@ async fn ctrl_c_cancels_a_streaming_turn_and_the_chat_goes_on() {
         llm.abandoned_streams() == 1
     })
     .await;
+    assert!(!chat.text().contains("ERROR"), "{}", chat.text());
 
     chat.send_line("thanks").await;
     chat.expect("You're welcome.").await;
@@ -564,6 +565,12 @@ async fn ctrl_c_during_a_tool_call_leaves_no_dangling_call() {
     chat.prompt().await;
     world.sandbox.set_faults(FaultConfig::default());
     assert!(!chat.text().contains("✓ list branches"), "{}", chat.text());
+    // The MCP client's "channel closed" log line does not land over the prompt.
+    assert!(
+        !chat.text().contains("ERROR") && !chat.text().contains("rmcp"),
+        "{}",
+        chat.text()
+    );
 
     chat.send_line("never mind").await;
     chat.expect("Fine, I stopped.").await;
