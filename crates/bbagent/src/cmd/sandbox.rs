@@ -141,8 +141,16 @@ pub async fn run(args: SandboxArgs) -> anyhow::Result<()> {
             eprintln!("no command uses the sandbox any more; stopping");
         }
     } else {
+        // The demo token is public; a token of the user's own is a secret and never printed.
+        let (token, whose) = match args.token {
+            Some(_) => (
+                "$TOKEN",
+                "\n  TOKEN: the demo token you set (`--token` or `BBAGENT_SANDBOX_TOKEN`)",
+            ),
+            None => (token, ""),
+        };
         eprintln!(
-            "Bitbucket sandbox listening at {base}\n  data:  {} ({seeded})\n  login: {email} / {token} (HTTP Basic), or Bearer {token}\n  also:  alice@example.com / {alice}, bob@example.com / {bob}\n  try:   curl -u {email}:{token} {base}/user\n  use:   BITBUCKET_BASE_URL={base} BITBUCKET_EMAIL={email} BITBUCKET_API_TOKEN={token}\nbbagent commands that use the sandbox of this folder use this one.\nPress Ctrl-C to stop.",
+            "Bitbucket sandbox listening at {base}\n  data:  {} ({seeded})\n  login: {email} / {token} (HTTP Basic), or Bearer {token}{whose}\n  also:  alice@example.com / {alice}, bob@example.com / {bob}\n  try:   curl -u {email}:{token} {base}/user\n  use:   BITBUCKET_BASE_URL={base} BITBUCKET_EMAIL={email} BITBUCKET_API_TOKEN={token}\nbbagent commands that use the sandbox of this folder use this one.\nPress Ctrl-C to stop.",
             data_dir.display(),
             alice = bitbucket_sandbox::ALICE_TOKEN,
             bob = bitbucket_sandbox::BOB_TOKEN,

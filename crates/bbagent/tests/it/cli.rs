@@ -18,6 +18,53 @@ fn tools_list_names_every_tool() {
     assert_eq!(catalogue.as_array().map(Vec::len), Some(24));
 }
 
+/// The demo token is public and shown; a token of the user's own is never printed.
+#[test]
+fn sandbox_banner_shows_no_token_of_the_users_own() {
+    use std::io::{BufRead as _, BufReader};
+    let dir = tempfile::tempdir().expect("dir");
+    let banner = |token: Option<&str>| {
+        let mut cmd = command(dir.path());
+        cmd.args(["sandbox", "--listen", "127.0.0.1:0", "--data-dir", "data"]);
+        if let Some(token) = token {
+            cmd.env("BBAGENT_SANDBOX_TOKEN", token);
+        }
+        let mut child = cmd
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .expect("spawn");
+        let mut url = String::new();
+        BufReader::new(child.stdout.take().expect("stdout"))
+            .read_line(&mut url)
+            .expect("line");
+        // The banner ends with "Press Ctrl-C to stop."; stop once it is all there.
+        let mut text = String::new();
+        let mut stderr = BufReader::new(child.stderr.take().expect("stderr"));
+        while !text.contains("Press Ctrl-C to stop.") {
+            if stderr.read_line(&mut text).expect("stderr") == 0 {
+                break;
+            }
+        }
+        child.kill().expect("kill");
+        let _ = child.wait();
+        (url.trim().to_owned(), text)
+    };
+    let (_, public) = banner(None);
+    assert!(
+        public.contains("login: demo@example.com / sandbox-token"),
+        "{public}"
+    );
+    let secret = "s3cret-of-mine";
+    let (url, own) = banner(Some(secret));
+    assert!(!own.contains(secret), "{own}");
+    assert!(
+        own.contains("login: demo@example.com / $TOKEN") && own.contains("BBAGENT_SANDBOX_TOKEN"),
+        "{own}"
+    );
+    assert!(url.starts_with("http://127.0.0.1:"), "{url}");
+}
+
 // Multi-threaded: the test blocks on the child while the in-process sandbox must answer it.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn tools_call_runs_one_tool() {
