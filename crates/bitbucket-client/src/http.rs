@@ -67,8 +67,10 @@ pub(crate) enum Accept {
 pub(crate) struct ApiRequest {
     pub method: Method,
     pub url: Url,
-    /// Serialized JSON body; kept as bytes so retries resend it without reserializing.
+    /// Serialized body; kept as bytes so retries resend it without reserializing.
     pub body: Option<Bytes>,
+    /// The body's media type (JSON unless a form is sent).
+    pub body_type: &'static str,
     pub accept: Accept,
 }
 
@@ -78,8 +80,20 @@ impl ApiRequest {
             method,
             url,
             body: None,
+            body_type: "application/json",
             accept: Accept::Json,
         }
+    }
+
+    /// An `application/x-www-form-urlencoded` body of `fields`, in order (a name may repeat).
+    pub(crate) fn form_body(mut self, fields: &[(String, String)]) -> Self {
+        let mut form = url::form_urlencoded::Serializer::new(String::new());
+        for (name, value) in fields {
+            form.append_pair(name, value);
+        }
+        self.body = Some(Bytes::from(form.finish()));
+        self.body_type = "application/x-www-form-urlencoded";
+        self
     }
 
     pub(crate) fn json_body<B: Serialize + ?Sized>(mut self, body: &B) -> Result<Self, Error> {
@@ -538,7 +552,7 @@ impl Client {
         );
         if let Some(body) = &request.body {
             builder = builder
-                .header(CONTENT_TYPE, "application/json")
+                .header(CONTENT_TYPE, request.body_type)
                 .body(body.clone());
         }
         let response = builder.send().await.map_err(|error| Failure {

@@ -37,16 +37,19 @@ pub use config::{
 pub use error::{ApiError, Error};
 pub use http::Client;
 pub use models::{
-    Account, Branch, Commit, CommitAuthor, Content, FileContent, Issue, IssueComment, IssueKind,
+    Account, Branch, Comment, CommentRef, CommentResolution, Commit, CommitAuthor, CommitStatus,
+    Content, DiffStat, DiffStatFile, FileContent, InlineAnchor, Issue, IssueComment, IssueKind,
     IssuePriority, IssueState, Link, Links, Participant, Project, PullRequest, PullRequestEndpoint,
     PullRequestState, Repository, RepositoryRole, Snippet, SnippetComment, SnippetFile, Source,
-    Tag, TreeEntry, User, Workspace, WorkspaceAccess, WorkspaceMembership,
+    Tag, Task, TreeEntry, User, Workspace, WorkspaceAccess, WorkspaceMembership,
 };
 pub use ops::AccountRef;
+pub use ops::changes::{CommitFiles, DiffParams, NewCommitStatus};
 pub use ops::issues::{IssueUpdate, NewIssue};
 pub use ops::pullrequests::{ListPullRequestsParams, NewPullRequest};
 pub use ops::refs::NewBranch;
 pub use ops::repositories::{ListRepositoriesParams, NewRepository};
+pub use ops::review::{MergeOptions, MergeStrategy, NewComment, PullRequestUpdate};
 pub use ops::source::DirectoryParams;
 pub use ops::workspaces::ListWorkspacesParams;
 pub use page::{ItemStream, ListParams, Page, PageParams};

@@ -86,6 +86,7 @@ mod issue;
 mod pullrequest;
 mod refs;
 mod repository;
+mod review;
 mod snippet;
 mod source;
 mod workspace;
@@ -95,6 +96,10 @@ pub use issue::{Issue, IssueComment, IssueKind, IssuePriority, IssueState};
 pub use pullrequest::{Participant, PullRequest, PullRequestEndpoint, PullRequestState};
 pub use refs::{Branch, Tag};
 pub use repository::{Repository, RepositoryRole};
+pub use review::{
+    Comment, CommentRef, CommentResolution, CommitStatus, DiffStat, DiffStatFile, InlineAnchor,
+    Task,
+};
 pub use snippet::{Snippet, SnippetComment, SnippetFile};
 pub use source::{FileContent, Source, TreeEntry};
 pub use workspace::{Project, Workspace, WorkspaceAccess, WorkspaceMembership};

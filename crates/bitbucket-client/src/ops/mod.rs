@@ -7,11 +7,13 @@ use crate::http::Query;
 use crate::page::{ListParams, PageParams};
 use crate::path::segment;
 
+pub(crate) mod changes;
 pub(crate) mod commits;
 pub(crate) mod issues;
 pub(crate) mod pullrequests;
 pub(crate) mod refs;
 pub(crate) mod repositories;
+pub(crate) mod review;
 pub(crate) mod snippets;
 pub(crate) mod source;
 pub(crate) mod users;
