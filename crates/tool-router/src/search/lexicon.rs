@@ -160,6 +160,13 @@ pub(crate) const PHRASES: &[(&[&str], Concepts, Option<Action>)] = &[
     ),
     (&["bug", "report"], &[("issue", 1.0)], None),
     (&["get", "rid", "of"], &[], Some(Action::Delete)),
+    (&["ask", "for"], &[], Some(Action::Create)),
+    (&["feature", "request"], &[("issue", 1.0)], None),
+    (&["enhancement"], &[("issue", 1.0)], None),
+    (&["proposal"], &[("issue", 0.8)], None),
+    // "who can I assign this to": people are asked for.
+    (&["who", "can"], &[("member", 1.0)], Some(Action::List)),
+    (&["who", "should"], &[("member", 1.0)], Some(Action::List)),
     (&["set", "up"], &[], Some(Action::Create)),
     (&["spin", "up"], &[], Some(Action::Create)),
     (&["look", "up"], &[], Some(Action::Get)),
@@ -172,11 +179,9 @@ pub(crate) const PHRASES: &[(&[&str], Concepts, Option<Action>)] = &[
     ),
     (&["git", "log"], &[("commit", 1.0)], Some(Action::List)),
     (&["commit", "log"], &[("commit", 1.0)], Some(Action::List)),
-    (
-        &["default", "branch"],
-        &[("main", 1.0), ("branch", 0.5)],
-        None,
-    ),
+    // A repository's main branch is one of its properties, not a branch to act on.
+    (&["default", "branch"], &[("mainbranch", 1.0)], None),
+    (&["main", "branch"], &[("mainbranch", 1.0)], None),
 ];
 
 /// How strongly a word asks for an action, and in which position it must stand.
@@ -186,6 +191,9 @@ pub(crate) struct Verb {
     /// Only counts as the request's verb at the start of a clause ("open a PR", not "the open
     /// PRs"); other words are verbs wherever they stand.
     pub clause_start: bool,
+    /// The thing the verb itself makes, when nothing else is named as its object ("tell the
+    /// reporter" makes a comment).
+    pub thing: Option<&'static str>,
 }
 
 fn verb(action: Action, strength: f32, clause_start: bool) -> Option<Verb> {
@@ -193,6 +201,7 @@ fn verb(action: Action, strength: f32, clause_start: bool) -> Option<Verb> {
         action,
         strength,
         clause_start,
+        thing: None,
     })
 }
 
@@ -206,6 +215,17 @@ pub(crate) fn verb_of(word: &str, next: Option<&str>) -> Option<Verb> {
         }
         "comment" | "reply" | "respond" | "answer" => verb(Action::Create, 0.9, true),
         "new" => verb(Action::Create, 0.5, false),
+        // "I need a hotfix branch", "track a feature request".
+        "need" | "want" | "track" if article_next => verb(Action::Create, 0.8, false),
+        // Telling someone else is writing to them; "tell me" is a question.
+        "tell" | "notify" | "inform" | "ping" if !matches!(next, Some("me" | "us" | "about")) => {
+            Some(Verb {
+                action: Action::Create,
+                strength: 1.0,
+                clause_start: false,
+                thing: Some("comment"),
+            })
+        }
         "open" if article_next => verb(Action::Create, 1.0, true),
         "open" if matches!(next, Some("the" | "this" | "that" | "my" | "our" | "file")) => {
             verb(Action::Get, 1.0, true)
@@ -217,7 +237,6 @@ pub(crate) fn verb_of(word: &str, next: Option<&str>) -> Option<Verb> {
         "raise" if article_next => verb(Action::Create, 1.0, false),
         "branch" if matches!(next, Some("off" | "from" | "out")) => verb(Action::Create, 1.0, true),
         "list" | "enumerate" | "browse" | "ls" => verb(Action::List, 1.0, false),
-        "all" | "every" => verb(Action::List, 0.7, false),
         "which" | "any" => verb(Action::List, 0.6, false),
         "find" | "locate" => verb(Action::List, 0.8, false),
         "search" | "grep" => verb(Action::Search, 1.0, false),

@@ -482,3 +482,5 @@ fn without_tool_names(text: &str) -> (String, Vec<String>) {
     (kept.join(" "), mentions)
 }
 
+#[cfg(test)]
+mod tests;

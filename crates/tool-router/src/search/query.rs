@@ -87,17 +87,28 @@ pub(crate) fn analyze(text: &str, is_object: &dyn Fn(&str) -> bool) -> Analysis 
 
     // The action: the strongest verb, the earliest among equals.
     let mut action: Option<(usize, Action, f32)> = None;
-    let mut state_word = false;
+    let mut question = false;
+    let mut action_thing: Option<&'static str> = None;
+    // "every repo", "all tickets": many, whatever the verb.
+    let mut state_word = tokens
+        .iter()
+        .any(|t| matches!(t.word.raw.as_str(), "all" | "every" | "each"));
     for (i, token) in tokens.iter().enumerate() {
         let verb = if let Some(act) = &token.phrase_action {
             Some(lexicon::Verb {
                 action: act.clone(),
                 strength: 1.0,
                 clause_start: false,
+                thing: None,
             })
         } else if token.word.past {
-            // "merged pull requests", "who reviewed": a state or a question, not an order.
-            state_word = true;
+            // "merged pull requests": a state, not an order; "when was it updated" neither.
+            let next_names_thing = tokens.get(i + 1).is_some_and(|t| {
+                t.concepts
+                    .first()
+                    .is_some_and(|(c, w)| *w >= 0.5 && is_object(c))
+            });
+            state_word |= next_names_thing;
             None
         } else {
             let next = tokens.get(i + 1).map(|t| {
@@ -110,9 +121,7 @@ pub(crate) fn analyze(text: &str, is_object: &dyn Fn(&str) -> bool) -> Analysis 
             lexicon::verb_of(&token.word.raw, next)
         };
         let Some(verb) = verb else {
-            if token.word.raw == "open" {
-                state_word = true;
-            }
+            state_word |= token.word.raw == "open";
             continue;
         };
         if verb.clause_start && i > 0 && !raw(i - 1).is_some_and(lexicon::opens_clause) {
@@ -121,17 +130,31 @@ pub(crate) fn analyze(text: &str, is_object: &dyn Fn(&str) -> bool) -> Analysis 
             }
             continue;
         }
-        if action
-            .as_ref()
-            .is_none_or(|(_, _, strength)| verb.strength > *strength)
-        {
-            action = Some((i, verb.action, verb.strength));
+        // "find a name to add as reviewer": a verb after `to` says what for, when a verb came
+        // before it.
+        // In a question ("who can I assign this to"), later verbs are not orders.
+        let strength = if action.is_some() && i > 0 && raw(i - 1) == Some("to") || question {
+            verb.strength * 0.6
+        } else {
+            verb.strength
+        };
+        if i == 0 && is_question_word(&token.word.raw) {
+            question = true;
+        }
+        if action.as_ref().is_none_or(|(_, _, best)| strength > *best) {
+            action = Some((i, verb.action, strength));
+            action_thing = verb.thing;
         }
     }
 
     // A token names a thing when its first concept is a kind of thing; a verb that is also a
     // thing ("comment", "reply") names one too.
-    let names_thing = |t: &Token| t.concepts.first().is_some_and(|(c, _)| is_object(c));
+    // A weak synonym ("my" for the current user) does not name a thing.
+    let names_thing = |t: &Token| {
+        t.concepts
+            .first()
+            .is_some_and(|(c, w)| *w >= 0.5 && is_object(c))
+    };
     let action_at = action.as_ref().map(|(i, _, _)| *i);
     let nounish = |i: usize, t: &Token| {
         let w = t.word.raw.as_str();
@@ -174,13 +197,37 @@ pub(crate) fn analyze(text: &str, is_object: &dyn Fn(&str) -> bool) -> Analysis 
         });
     }
     // The thing after the verb; else the verb itself when it names one ("comment on issue 4",
-    // "reply to the bug"); else the first thing not named as context; else any thing.
+    // "reply to the bug"); else the first thing not named as context; else any thing. What is
+    // created is new: "submit my branch for review" creates a review, not "my branch".
     let from = action_at.unwrap_or(0);
-    let target = runs
-        .iter()
-        .find(|r| r.head.is_some() && !r.after_preposition && r.start >= from)
-        .and_then(|r| r.head)
+    let creates = matches!(action, Some((_, Action::Create, _)));
+    let existing = |r: &Run| {
+        let possessive = |i: usize| {
+            matches!(
+                tokens[i].word.raw.as_str(),
+                "my" | "our" | "your" | "their" | "existing"
+            )
+        };
+        creates && (possessive(r.start) || (r.start > 0 && possessive(r.start - 1)))
+    };
+    let phrase_thing =
+        action_at.filter(|i| tokens[*i].phrase_action.is_some() && names_thing(&tokens[*i]));
+    let target = phrase_thing
+        .or_else(|| {
+            runs.iter()
+                .find(|r| {
+                    r.head.is_some() && !r.after_preposition && r.start >= from && !existing(r)
+                })
+                .and_then(|r| r.head)
+        })
         .or_else(|| action_at.filter(|i| names_thing(&tokens[*i])))
+        // The verb's own thing, marked as lying past the tokens.
+        .or_else(|| action_thing.map(|_| usize::MAX))
+        .or_else(|| {
+            runs.iter()
+                .find(|r| creates && r.head.is_some() && r.start >= from && !existing(r))
+                .and_then(|r| r.head)
+        })
         .or_else(|| {
             runs.iter()
                 .find(|r| r.head.is_some() && !r.after_preposition)
@@ -214,7 +261,11 @@ pub(crate) fn analyze(text: &str, is_object: &dyn Fn(&str) -> bool) -> Analysis 
             }
         }
     }
-    let target_token = target.map(|i| &tokens[i]);
+    if let (Some(thing), Some(usize::MAX)) = (action_thing, target) {
+        add(&mut analysis.target, thing, 1.0);
+        add(&mut analysis.terms, thing, 1.0);
+    }
+    let target_token = target.and_then(|i| tokens.get(i));
     let numbered = target_token.is_some_and(|t| t.word.numbered);
     let plural = target_token.is_some_and(|t| t.word.plural);
     let explicit_list =
@@ -226,6 +277,10 @@ pub(crate) fn analyze(text: &str, is_object: &dyn Fn(&str) -> bool) -> Analysis 
     analysis.wants_many = !numbered && (plural || explicit_list || state_word);
     if analysis.wants_many {
         analysis.wants_one = false;
+        // "show the open PRs": showing many is listing.
+        if analysis.action == Some(Action::Get) {
+            analysis.action = Some(Action::List);
+        }
     }
     analysis
 }
@@ -239,6 +294,22 @@ fn phrase_stems() -> &'static [Vec<String>] {
             .map(|(words, _, _)| words.iter().map(|w| stem(w)).collect())
             .collect()
     })
+}
+
+fn is_question_word(word: &str) -> bool {
+    matches!(
+        word,
+        "who"
+            | "what"
+            | "which"
+            | "whose"
+            | "when"
+            | "where"
+            | "how"
+            | "why"
+            | "who can"
+            | "who should"
+    )
 }
 
 fn add(list: &mut Vec<(String, f32)>, concept: &str, weight: f32) {
