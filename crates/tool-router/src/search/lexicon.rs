@@ -75,6 +75,9 @@ const CONCEPTS: &[(&[&str], Concepts)] = &[
         &[("comment", 1.0)],
     ),
     (&["feedback"], &[("comment", 0.7)]),
+    (&["reminder", "followup", "message"], &[("comment", 0.8)]),
+    // Pushing makes commits.
+    (&["push", "pushed"], &[("commit", 0.8)]),
     (&["approve", "approval", "lgtm"], &[("approve", 1.0)]),
     (
         &["file", "readme", "changelog", "dockerfile", "makefile"],
@@ -161,6 +164,9 @@ pub(crate) const PHRASES: &[(&[&str], Concepts, Option<Action>)] = &[
     (&["bug", "report"], &[("issue", 1.0)], None),
     (&["get", "rid", "of"], &[], Some(Action::Delete)),
     (&["ask", "for"], &[], Some(Action::Create)),
+    (&["commit", "message"], &[("commit", 1.0)], None),
+    (&["an", "update"], &[("comment", 0.9)], None),
+    (&["status", "update"], &[("comment", 0.9)], None),
     (&["feature", "request"], &[("issue", 1.0)], None),
     (&["enhancement"], &[("issue", 1.0)], None),
     (&["proposal"], &[("issue", 0.8)], None),
@@ -218,7 +224,9 @@ pub(crate) fn verb_of(word: &str, next: Option<&str>) -> Option<Verb> {
         // "I need a hotfix branch", "track a feature request".
         "need" | "want" | "track" if article_next => verb(Action::Create, 0.8, false),
         // Telling someone else is writing to them; "tell me" is a question.
-        "tell" | "notify" | "inform" | "ping" if !matches!(next, Some("me" | "us" | "about")) => {
+        "tell" | "notify" | "inform" | "ping" | "ask" | "remind"
+            if !matches!(next, Some("me" | "us" | "about" | "for")) =>
+        {
             Some(Verb {
                 action: Action::Create,
                 strength: 1.0,
