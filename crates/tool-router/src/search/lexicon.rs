@@ -106,7 +106,7 @@ const CONCEPTS: &[(&[&str], Concepts)] = &[
     ),
     (&["hash", "sha"], &[("hash", 1.0), ("commit", 0.5)]),
     (&["tag"], &[("tag", 1.0)]),
-    (&["release", "version"], &[("tag", 0.6), ("version", 1.0)]),
+    (&["release", "version"], &[("version", 1.0), ("tag", 0.6)]),
     (&["snippet", "gist", "paste"], &[("snippet", 1.0)]),
     (&["workspace", "organization", "org"], &[("workspace", 1.0)]),
     (&["team"], &[("workspace", 0.6), ("member", 0.5)]),
@@ -143,8 +143,8 @@ const CONCEPTS: &[(&[&str], Concepts)] = &[
     (&["rename", "retitle"], &[("title", 1.0)]),
 ];
 
-/// Multi-word names, matched on stems before single words.
-pub(crate) const PHRASES: &[(&[&str], Concepts, Option<Action>)] = &[
+/// Multi-word names, matched on stems before single words, with the verb a phrase stands for.
+pub(crate) const PHRASES: &[(&[&str], Concepts, Option<&str>)] = &[
     (&["pull", "request"], &[("pr", 1.0)], None),
     (&["merge", "request"], &[("pr", 1.0)], None),
     (&["change", "request"], &[("pr", 1.0)], None),
@@ -152,7 +152,7 @@ pub(crate) const PHRASES: &[(&[&str], Concepts, Option<Action>)] = &[
     (
         &["who", "am", "i"],
         &[("user", 1.0), ("me", 1.0)],
-        Some(Action::Get),
+        Some("get"),
     ),
     (&["logged", "in"], &[("user", 0.6), ("me", 1.0)], None),
     (&["sign", "in"], &[("user", 0.6), ("me", 1.0)], None),
@@ -162,29 +162,30 @@ pub(crate) const PHRASES: &[(&[&str], Concepts, Option<Action>)] = &[
         None,
     ),
     (&["bug", "report"], &[("issue", 1.0)], None),
-    (&["get", "rid", "of"], &[], Some(Action::Delete)),
-    (&["ask", "for"], &[], Some(Action::Create)),
+    (&["get", "rid", "of"], &[], Some("delete")),
+    (&["ask", "for"], &[], Some("create")),
     (&["commit", "message"], &[("commit", 1.0)], None),
+    (&["source", "code"], &[("file", 1.0), ("code", 0.5)], None),
     (&["an", "update"], &[("comment", 0.9)], None),
     (&["status", "update"], &[("comment", 0.9)], None),
     (&["feature", "request"], &[("issue", 1.0)], None),
     (&["enhancement"], &[("issue", 1.0)], None),
     (&["proposal"], &[("issue", 0.8)], None),
     // "who can I assign this to": people are asked for.
-    (&["who", "can"], &[("member", 1.0)], Some(Action::List)),
-    (&["who", "should"], &[("member", 1.0)], Some(Action::List)),
-    (&["set", "up"], &[], Some(Action::Create)),
-    (&["spin", "up"], &[], Some(Action::Create)),
-    (&["look", "up"], &[], Some(Action::Get)),
-    (&["sign", "off"], &[("approve", 1.0)], None),
-    (&["thumbs", "up"], &[("approve", 1.0)], None),
+    (&["who", "can"], &[("member", 1.0)], Some("list")),
+    (&["who", "should"], &[("member", 1.0)], Some("list")),
+    (&["set", "up"], &[], Some("create")),
+    (&["spin", "up"], &[], Some("create")),
+    (&["look", "up"], &[], Some("get")),
+    (&["sign", "off"], &[("approve", 1.0)], Some("approve")),
+    (&["thumbs", "up"], &[("approve", 1.0)], Some("approve")),
     (
         &["what", "changed"],
         &[("commit", 0.8), ("change", 1.0)],
-        Some(Action::List),
+        Some("list"),
     ),
-    (&["git", "log"], &[("commit", 1.0)], Some(Action::List)),
-    (&["commit", "log"], &[("commit", 1.0)], Some(Action::List)),
+    (&["git", "log"], &[("commit", 1.0)], Some("list")),
+    (&["commit", "log"], &[("commit", 1.0)], Some("list")),
     // A repository's main branch is one of its properties, not a branch to act on.
     (&["default", "branch"], &[("mainbranch", 1.0)], None),
     (&["main", "branch"], &[("mainbranch", 1.0)], None),
@@ -249,9 +250,11 @@ pub(crate) fn verb_of(word: &str, next: Option<&str>) -> Option<Verb> {
         "find" | "locate" => verb(Action::List, 0.8, false),
         "search" | "grep" => verb(Action::Search, 1.0, false),
         "get" | "show" | "display" | "view" | "read" | "fetch" | "see" | "inspect" | "describe"
-        | "tell" | "print" | "cat" | "retrieve" | "lookup" | "check" | "look" | "give" => {
+        | "tell" | "print" | "cat" | "retrieve" | "lookup" | "check" | "look" => {
             verb(Action::Get, 1.0, false)
         }
+        // "give my LGTM": a light verb; the noun says what is done.
+        "give" => verb(Action::Get, 0.6, false),
         "what" | "who" | "whose" | "when" | "how" => verb(Action::Get, 0.6, false),
         "is" | "are" | "does" | "do" | "has" | "have" | "was" | "were" | "can" => {
             verb(Action::Get, 0.5, true)
@@ -402,6 +405,7 @@ pub(crate) fn is_preposition(word: &str) -> bool {
             | "between"
             | "per"
             | "without"
+            | "including"
     )
 }
 

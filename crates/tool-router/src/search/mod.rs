@@ -209,7 +209,22 @@ impl Index {
     }
 
     fn analyze(&self, use_case: &str) -> Analysis {
-        query::analyze(use_case, &|concept| self.objects.contains(concept))
+        let mut analysis = query::analyze(use_case, &|concept| self.objects.contains(concept));
+        // "add a reviewer to PR 7": when no tool creates the thing named, adding it changes
+        // something that exists.
+        if analysis.action == Some(Action::Create)
+            && !analysis.target.is_empty()
+            && !self.tools.iter().any(|t| {
+                t.action == Action::Create
+                    && t.head
+                        .as_ref()
+                        .is_some_and(|h| analysis.target.iter().any(|(c, _)| c == h))
+            })
+        {
+            analysis.action = Some(Action::Update);
+            analysis.action_strength *= 0.7;
+        }
+        analysis
     }
 
     fn idf(&self, concept: &str) -> f32 {
@@ -385,6 +400,7 @@ impl Entry {
                 head_at = Some(i);
             }
         }
+        // The main concept of a name word: the first of its synonym group.
         let primary = |t: &query::Token| t.concepts.first().map(|(c, _)| c.clone());
         let head = head_at.and_then(|i| primary(&nouns[i]));
         let head_plural = head_at.is_some_and(|i| nouns[i].word.plural);

@@ -61,7 +61,9 @@ pub(crate) fn from_words(words: Vec<Word>) -> Vec<Token> {
                         .iter()
                         .map(|(c, w)| ((*c).to_owned(), *w))
                         .collect(),
-                    phrase_action: action.clone(),
+                    phrase_action: action
+                        .and_then(|verb| lexicon::verb_of(verb, None))
+                        .map(|verb| verb.action),
                 });
                 i += n;
                 continue 'outer;
@@ -150,10 +152,12 @@ pub(crate) fn analyze(text: &str, is_object: &dyn Fn(&str) -> bool) -> Analysis 
     // A token names a thing when its first concept is a kind of thing; a verb that is also a
     // thing ("comment", "reply") names one too.
     // A weak synonym ("my" for the current user) does not name a thing.
+    // A past participle ("merged", "reported") is a state or a verb, unless the vocabulary
+    // says it names a thing ("pushed": commits).
     let names_thing = |t: &Token| {
         t.concepts
             .first()
-            .is_some_and(|(c, w)| *w >= 0.5 && is_object(c))
+            .is_some_and(|(c, w)| *w >= 0.5 && is_object(c) && (!t.word.past || *c != t.word.stem))
     };
     let action_at = action.as_ref().map(|(i, _, _)| *i);
     let nounish = |i: usize, t: &Token| {

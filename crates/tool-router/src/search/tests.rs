@@ -269,6 +269,18 @@ fn tools_added_later_are_found_by_the_same_rules() {
                 "BITBUCKET_CREATE_PULL_REQUEST",
             ),
             ("who approved PR 3", "BITBUCKET_GET_PULL_REQUEST"),
+            ("show merge request 5", "BITBUCKET_GET_PULL_REQUEST"),
+            ("merge feature/x into main", "BITBUCKET_MERGE_PULL_REQUEST"),
+            (
+                "sign off on the pull request",
+                "BITBUCKET_APPROVE_PULL_REQUEST",
+            ),
+            ("did the pipeline for main pass", "BITBUCKET_LIST_PIPELINES"),
+            ("add a reviewer to PR 7", "BITBUCKET_UPDATE_PULL_REQUEST"),
+            (
+                "leave a review comment on PR 2",
+                "BITBUCKET_CREATE_PULL_REQUEST_COMMENT",
+            ),
         ],
     );
 }

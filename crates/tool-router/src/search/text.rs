@@ -128,6 +128,11 @@ fn has_file_extension(chunk: &str) -> bool {
 }
 
 fn is_plural(word: &str) -> bool {
+    // Collective nouns: a history is many commits.
+    matches!(word, "history" | "log" | "people") || has_plural_ending(word)
+}
+
+fn has_plural_ending(word: &str) -> bool {
     word.len() > 3
         && word.ends_with('s')
         && !word.ends_with("ss")
@@ -160,7 +165,7 @@ pub(crate) fn stem(word: &str) -> String {
         || w.ends_with("xes")
     {
         w.truncate(w.len() - 2);
-    } else if is_plural(&w) {
+    } else if has_plural_ending(&w) {
         w.truncate(w.len() - 1);
     } else {
         let cut = if w.ends_with("ing") && w.len() >= 6 {
