@@ -124,8 +124,14 @@ const CONCEPTS: &[(&[&str], Concepts)] = &[
         &[("member", 1.0)],
     ),
     (
-        &["user", "account", "profile", "credential", "identity"],
+        &["user", "profile", "credential", "identity"],
         &[("user", 1.0)],
+    ),
+    // Members have accounts too.
+    (&["account"], &[("user", 0.6)]),
+    (
+        &["everyone", "everybody", "anyone", "anybody"],
+        &[("member", 1.0)],
     ),
     (&["whoami"], &[("user", 1.0), ("me", 1.0)]),
     (&["current", "myself"], &[("me", 1.0)]),
@@ -164,6 +170,9 @@ pub(crate) const PHRASES: &[(&[&str], Concepts, Option<&str>)] = &[
     (&["bug", "report"], &[("issue", 1.0)], None),
     (&["get", "rid", "of"], &[], Some("delete")),
     (&["ask", "for"], &[], Some("create")),
+    (&["follow", "up"], &[("comment", 1.0)], Some("create")),
+    (&["tear", "down"], &[], Some("delete")),
+    (&["shut", "down"], &[], Some("delete")),
     (&["commit", "message"], &[("commit", 1.0)], None),
     (&["source", "code"], &[("file", 1.0), ("code", 0.5)], None),
     (&["an", "update"], &[("comment", 0.9)], None),
@@ -217,8 +226,17 @@ pub(crate) fn verb_of(word: &str, next: Option<&str>) -> Option<Verb> {
     let article_next = matches!(next, Some("a" | "an" | "new" | "up" | "another"));
     match word {
         "create" | "add" | "make" | "submit" | "init" | "initialize" | "cut" | "propose"
-        | "draft" | "generate" | "start" | "leave" | "post" | "write" | "begin" => {
-            verb(Action::Create, 1.0, false)
+        | "draft" | "generate" | "start" | "begin" => verb(Action::Create, 1.0, false),
+        // "write on issue 15 that ...": with nothing else named, what is written is a comment.
+        "leave" | "post" | "write" | "say" => Some(Verb {
+            action: Action::Create,
+            strength: 1.0,
+            clause_start: false,
+            thing: Some("comment"),
+        }),
+        // "I found a bug: ...": a report.
+        "found" | "noticed" | "spotted" | "hit" | "encountered" if article_next => {
+            verb(Action::Create, 0.8, false)
         }
         "comment" | "reply" | "respond" | "answer" => verb(Action::Create, 0.9, true),
         "new" => verb(Action::Create, 0.5, false),
@@ -266,7 +284,7 @@ pub(crate) fn verb_of(word: &str, next: Option<&str>) -> Option<Verb> {
             verb(Action::Update, 1.0, false)
         }
         "delete" | "remove" | "drop" | "destroy" | "erase" | "purge" | "trash" | "nuke"
-        | "wipe" => verb(Action::Delete, 1.0, false),
+        | "wipe" | "decommission" => verb(Action::Delete, 1.0, false),
         "approve" | "lgtm" => verb(Action::Other(stem("approve")), 1.0, false),
         "merge" | "land" => verb(Action::Other(stem("merge")), 1.0, false),
         "decline" | "reject" => verb(Action::Other(stem("decline")), 1.0, false),

@@ -92,9 +92,12 @@ pub(crate) fn analyze(text: &str, is_object: &dyn Fn(&str) -> bool) -> Analysis 
     let mut question = false;
     let mut action_thing: Option<&'static str> = None;
     // "every repo", "all tickets": many, whatever the verb.
-    let mut state_word = tokens
-        .iter()
-        .any(|t| matches!(t.word.raw.as_str(), "all" | "every" | "each"));
+    let mut state_word = tokens.iter().any(|t| {
+        matches!(
+            t.word.raw.as_str(),
+            "all" | "every" | "each" | "everyone" | "everybody"
+        )
+    });
     for (i, token) in tokens.iter().enumerate() {
         let verb = if let Some(act) = &token.phrase_action {
             Some(lexicon::Verb {
@@ -103,6 +106,13 @@ pub(crate) fn analyze(text: &str, is_object: &dyn Fn(&str) -> bool) -> Analysis 
                 clause_start: false,
                 thing: None,
             })
+        } else if let Some(verb) = token
+            .word
+            .past
+            .then(|| lexicon::verb_of(&token.word.raw, raw(i + 1)))
+            .flatten()
+        {
+            Some(verb)
         } else if token.word.past {
             // "merged pull requests": a state, not an order; "when was it updated" neither.
             let next_names_thing = tokens.get(i + 1).is_some_and(|t| {
@@ -214,9 +224,13 @@ pub(crate) fn analyze(text: &str, is_object: &dyn Fn(&str) -> bool) -> Analysis 
         };
         creates && (possessive(r.start) || (r.start > 0 && possessive(r.start - 1)))
     };
+    // "which branch does PR 9 merge into": PR 9 is looked at; the branch is what is asked of it.
+    let starts: Vec<(usize, Option<usize>)> = runs.iter().map(|r| (r.start, r.head)).collect();
+    let subject = question_subject(&tokens, &starts);
     let phrase_thing =
         action_at.filter(|i| tokens[*i].phrase_action.is_some() && names_thing(&tokens[*i]));
-    let target = phrase_thing
+    let target = subject
+        .or(phrase_thing)
         .or_else(|| {
             runs.iter()
                 .find(|r| {
@@ -298,6 +312,51 @@ fn phrase_stems() -> &'static [Vec<String>] {
             .map(|(words, _, _)| words.iter().map(|w| stem(w)).collect())
             .collect()
     })
+}
+
+/// In "which X does Y ...", the head of Y, when Y names a thing.
+fn question_subject(tokens: &[Token], runs: &[(usize, Option<usize>)]) -> Option<usize> {
+    let first = tokens.first()?;
+    if !matches!(first.word.raw.as_str(), "which" | "what") {
+        return None;
+    }
+    let (asked_start, _) = runs.first().filter(|(start, _)| *start == 1)?;
+    let aux = tokens
+        .iter()
+        .enumerate()
+        .skip(asked_start + 1)
+        .find(|(_, t)| {
+            matches!(
+                t.word.raw.as_str(),
+                "does" | "do" | "did" | "is" | "are" | "was" | "were" | "has" | "have"
+            )
+        })
+        .map(|(i, _)| i)?;
+    let (start, head) = runs
+        .iter()
+        .find(|(start, _)| *start > aux)
+        .filter(|(start, _)| {
+            tokens[aux + 1..*start]
+                .iter()
+                .all(|t| is_determiner(&t.word.raw))
+        })?;
+    // "which repos does the team have": what Y has is listed, so X stays the target.
+    let owns = tokens[*start..].iter().any(|t| {
+        matches!(
+            t.word.raw.as_str(),
+            "have"
+                | "has"
+                | "own"
+                | "owns"
+                | "contain"
+                | "contains"
+                | "hold"
+                | "holds"
+                | "include"
+                | "includes"
+        )
+    });
+    if owns { None } else { *head }
 }
 
 fn is_question_word(word: &str) -> bool {

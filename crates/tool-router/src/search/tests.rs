@@ -102,6 +102,32 @@ fn synonyms_intent_and_number_decide() {
                 "BITBUCKET_CREATE_ISSUE_COMMENT",
             ),
             ("who am I", "BITBUCKET_GET_CURRENT_USER"),
+            // Asked of a thing: "which X does Y ..." looks at Y, unless Y has the Xs.
+            (
+                "which branch does PR 9 merge into",
+                "BITBUCKET_GET_PULL_REQUEST",
+            ),
+            (
+                "which repos does the acme team have",
+                "BITBUCKET_LIST_REPOSITORIES_IN_WORKSPACE",
+            ),
+            // Writing to someone, or on something, is a comment.
+            (
+                "follow up on ticket 2 with the logs",
+                "BITBUCKET_CREATE_ISSUE_COMMENT",
+            ),
+            (
+                "write on issue 15 that QA verified it",
+                "BITBUCKET_CREATE_ISSUE_COMMENT",
+            ),
+            (
+                "I found a bug in the export button",
+                "BITBUCKET_CREATE_ISSUE",
+            ),
+            (
+                "tear down the demo repository",
+                "BITBUCKET_DELETE_REPOSITORY",
+            ),
         ],
     );
 }
