@@ -194,6 +194,7 @@ pub(crate) const PHRASES: &[(&[&str], Concepts, Option<&str>)] = &[
         Some("list"),
     ),
     (&["git", "log"], &[("commit", 1.0)], Some("list")),
+    (&["who", "changed"], &[("commit", 1.0)], Some("list")),
     (&["commit", "log"], &[("commit", 1.0)], Some("list")),
     // A repository's main branch is one of its properties, not a branch to act on.
     (&["default", "branch"], &[("mainbranch", 1.0)], None),
@@ -505,6 +506,22 @@ pub(crate) fn concepts(raw: &str, stemmed: &str) -> Vec<(String, f32)> {
         return found.iter().map(|(c, w)| ((*c).to_owned(), *w)).collect();
     }
     vec![(stemmed.to_owned(), 1.0)]
+}
+
+/// Whether the vocabulary knows a word (written or stemmed).
+pub(crate) fn is_known(word: &str) -> bool {
+    table().contains_key(word) || table().contains_key(&stem(word))
+}
+
+/// A compound of two known words, split (`filehistory` → `file`, `history`); `None` for a
+/// known word or anything else.
+pub(crate) fn split_compound(word: &str) -> Option<(&str, &str)> {
+    if word.len() < 6 || is_known(word) || !word.is_ascii() {
+        return None;
+    }
+    (3..=word.len() - 3)
+        .map(|i| word.split_at(i))
+        .find(|(a, b)| is_known(a) && is_known(b))
 }
 
 fn table() -> &'static HashMap<String, Concepts> {

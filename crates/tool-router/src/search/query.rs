@@ -199,11 +199,15 @@ pub(crate) fn analyze(text: &str, is_object: &dyn Fn(&str) -> bool) -> Analysis 
             }
             i += 1;
         }
-        let after_preposition = tokens[..start]
-            .iter()
-            .rev()
-            .find(|t| !is_determiner(&t.word.raw))
-            .is_some_and(|t| lexicon::is_preposition(&t.word.raw));
+        // After a preposition ("from my branch"), or a possessive pointing back ("its
+        // status"), a noun is context, not the thing acted on.
+        let after_preposition = start > 0
+            && matches!(tokens[start - 1].word.raw.as_str(), "its" | "their")
+            || tokens[..start]
+                .iter()
+                .rev()
+                .find(|t| !is_determiner(&t.word.raw))
+                .is_some_and(|t| lexicon::is_preposition(&t.word.raw));
         runs.push(Run {
             start,
             head,

@@ -54,12 +54,25 @@ pub(crate) fn words(text: &str) -> Vec<Word> {
 }
 
 /// The words of an UPPER_SNAKE tool name, without trailing version digits (`PIPELINES2`).
+/// Compounds of known words are split (`FILEHISTORY` → `file`, `history`).
 pub(crate) fn name_words(name: &str) -> Vec<Word> {
-    name.split('_')
-        .map(|part| part.trim_end_matches(|c: char| c.is_ascii_digit()))
-        .filter(|part| !part.is_empty())
-        .map(|part| word(&part.to_lowercase()))
-        .collect()
+    let mut out = Vec::new();
+    for part in name.split('_') {
+        let part = part
+            .trim_end_matches(|c: char| c.is_ascii_digit())
+            .to_lowercase();
+        if part.is_empty() {
+            continue;
+        }
+        match super::lexicon::split_compound(&part) {
+            Some((a, b)) => {
+                out.push(word(a));
+                out.push(word(b));
+            }
+            None => out.push(word(&part)),
+        }
+    }
+    out
 }
 
 fn word(raw: &str) -> Word {
@@ -239,10 +252,16 @@ mod tests {
 
     #[test]
     fn tool_names_split_into_words() {
-        let raws: Vec<String> = name_words("BITBUCKET_GET_REPOSITORIES_PIPELINES2")
-            .into_iter()
-            .map(|w| w.raw)
-            .collect();
-        assert_eq!(raws, ["bitbucket", "get", "repositories", "pipelines"]);
+        let raws =
+            |name: &str| -> Vec<String> { name_words(name).into_iter().map(|w| w.raw).collect() };
+        assert_eq!(
+            raws("BITBUCKET_GET_REPOSITORIES_PIPELINES2"),
+            ["bitbucket", "get", "repositories", "pipelines"]
+        );
+        assert_eq!(
+            raws("BITBUCKET_GET_REPOSITORIES_FILEHISTORY"),
+            ["bitbucket", "get", "repositories", "file", "history"]
+        );
+        assert_eq!(raws("BITBUCKET_GET_PULL_REQUEST_DIFFSTAT")[4], "diffstat");
     }
 }
