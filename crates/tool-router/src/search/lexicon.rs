@@ -171,6 +171,31 @@ pub(crate) const PHRASES: &[(&[&str], Concepts, Option<&str>)] = &[
     (&["get", "rid", "of"], &[], Some("delete")),
     (&["ask", "for"], &[], Some("create")),
     (&["follow", "up"], &[("comment", 1.0)], Some("create")),
+    (
+        &["remove", "my", "approval"],
+        &[("approve", 1.0)],
+        Some("unapprove"),
+    ),
+    (
+        &["remove", "approval"],
+        &[("approve", 1.0)],
+        Some("unapprove"),
+    ),
+    (
+        &["withdraw", "my", "approval"],
+        &[("approve", 1.0)],
+        Some("unapprove"),
+    ),
+    (
+        &["withdraw", "approval"],
+        &[("approve", 1.0)],
+        Some("unapprove"),
+    ),
+    (
+        &["revoke", "approval"],
+        &[("approve", 1.0)],
+        Some("unapprove"),
+    ),
     (&["tear", "down"], &[], Some("delete")),
     (&["shut", "down"], &[], Some("delete")),
     (&["commit", "message"], &[("commit", 1.0)], None),
@@ -287,6 +312,15 @@ pub(crate) fn verb_of(word: &str, next: Option<&str>) -> Option<Verb> {
         "delete" | "remove" | "drop" | "destroy" | "erase" | "purge" | "trash" | "nuke"
         | "wipe" | "decommission" => verb(Action::Delete, 1.0, false),
         "approve" | "lgtm" => verb(Action::Other(stem("approve")), 1.0, false),
+        // "commit a fix"; "commit history" is a thing.
+        "commit"
+            if matches!(
+                next,
+                Some("a" | "an" | "the" | "my" | "this" | "these" | "those" | "changes" | "all")
+            ) =>
+        {
+            verb(Action::Other(stem("commit")), 1.0, false)
+        }
         "merge" | "land" => verb(Action::Other(stem("merge")), 1.0, false),
         "decline" | "reject" => verb(Action::Other(stem("decline")), 1.0, false),
         "unapprove" | "fork" | "watch" | "unwatch" | "vote" | "revert" | "rerun" | "trigger"
@@ -306,7 +340,7 @@ pub(crate) fn tool_verb(word: &str) -> Option<Action> {
             Action::Update
         }
         "delete" | "remove" => Action::Delete,
-        "approve" | "unapprove" | "merge" | "decline" | "request" | "fork" | "watch"
+        "approve" | "unapprove" | "merge" | "decline" | "request" | "fork" | "watch" | "commit"
         | "unwatch" | "vote" | "revert" | "run" | "trigger" | "stop" | "cancel" => {
             Action::Other(stem(word))
         }

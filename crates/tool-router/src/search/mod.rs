@@ -95,6 +95,8 @@ struct Entry {
     many: bool,
     /// The thing acted on: the last noun of the name before `from`/`in`.
     head: Option<String>,
+    /// All concepts of the head noun (`files`: a path, and files), with their weights.
+    head_concepts: Vec<(String, f32)>,
     /// Other nouns of the name (`issue` in `CREATE_ISSUE_COMMENT`).
     qualifiers: Vec<String>,
     /// Nouns after `from`/`in`/`on` (`repository` in `GET_FILE_FROM_REPOSITORY`): never
@@ -252,8 +254,15 @@ impl Index {
 
         // The thing acted on.
         if let Some(head) = &entry.head {
-            let as_target = weight_in(&q.target, head);
-            let as_context = weight_in(&q.context, head).max(weight_in(&q.terms, head));
+            let best = |list: &[(String, f32)]| {
+                entry
+                    .head_concepts
+                    .iter()
+                    .map(|(c, w)| w * weight_in(list, c))
+                    .fold(0.0, f32::max)
+            };
+            let as_target = best(&q.target);
+            let as_context = best(&q.context).max(best(&q.terms));
             if as_target > 0.0 {
                 add(
                     &|| format!("thing: {head} is the target"),
@@ -403,6 +412,17 @@ impl Entry {
         // The main concept of a name word: the first of its synonym group.
         let primary = |t: &query::Token| t.concepts.first().map(|(c, _)| c.clone());
         let head = head_at.and_then(|i| primary(&nouns[i]));
+        // Related concepts of the head count half: `versions` are tags only a little.
+        let head_concepts: Vec<(String, f32)> = head_at
+            .map(|i| {
+                nouns[i]
+                    .concepts
+                    .iter()
+                    .enumerate()
+                    .map(|(k, (c, w))| (c.clone(), if k == 0 { *w } else { w * 0.5 }))
+                    .collect()
+            })
+            .unwrap_or_default();
         let head_plural = head_at.is_some_and(|i| nouns[i].word.plural);
         let mut qualifiers = Vec::new();
         let mut containers = Vec::new();
@@ -468,6 +488,7 @@ impl Entry {
             action,
             many,
             head,
+            head_concepts,
             qualifiers,
             containers,
             fields,

@@ -50,7 +50,7 @@ pub(crate) fn from_words(words: Vec<Word>) -> Vec<Token> {
                     .iter()
                     .zip(stems)
                     .zip(&words[i..i + n])
-                    .all(|((p, s), w)| w.raw == *p || w.stem == *s)
+                    .all(|((p, s), w)| w.raw == *p || (w.stem == *s && !w.past))
             {
                 let last = &words[i + n - 1];
                 let mut word = last.clone();
@@ -242,7 +242,12 @@ pub(crate) fn analyze(text: &str, is_object: &dyn Fn(&str) -> bool) -> Analysis 
                 })
                 .and_then(|r| r.head)
         })
-        .or_else(|| action_at.filter(|i| names_thing(&tokens[*i])))
+        // ... but "commit the changes" does not act on a commit.
+        .or_else(|| {
+            action_at.filter(|i| {
+                names_thing(&tokens[*i]) && !matches!(action, Some((_, Action::Other(_), _)))
+            })
+        })
         // The verb's own thing, marked as lying past the tokens.
         .or_else(|| action_thing.map(|_| usize::MAX))
         .or_else(|| {

@@ -250,6 +250,20 @@ fn grown() -> Index {
             &PR_ARGS[..2],
         ),
         tool(
+            "BITBUCKET_UNAPPROVE_PULL_REQUEST",
+            "Unapprove pull request",
+            "Withdraws the current user's approval of a pull request.",
+            WRITE,
+            PR_ARGS,
+        ),
+        tool(
+            "BITBUCKET_COMMIT_FILES",
+            "Commit files",
+            "Commits new or changed files to a branch.",
+            WRITE,
+            &PR_ARGS[..2],
+        ),
+        tool(
             "BITBUCKET_UPDATE_PULL_REQUEST",
             "Update pull request",
             "Changes a pull request's title, description, reviewers or destination branch.",
@@ -295,6 +309,12 @@ fn tools_added_later_are_found_by_the_same_rules() {
                 "BITBUCKET_CREATE_PULL_REQUEST",
             ),
             ("who approved PR 3", "BITBUCKET_GET_PULL_REQUEST"),
+            (
+                "remove my approval from PR 3",
+                "BITBUCKET_UNAPPROVE_PULL_REQUEST",
+            ),
+            ("commit the changes to develop", "BITBUCKET_COMMIT_FILES"),
+            ("read the commit history", "BITBUCKET_LIST_COMMITS"),
             ("show merge request 5", "BITBUCKET_GET_PULL_REQUEST"),
             ("merge feature/x into main", "BITBUCKET_MERGE_PULL_REQUEST"),
             (
