@@ -143,6 +143,33 @@ fn searches_are_deterministic_and_limited() {
 }
 
 #[test]
+fn odd_text_is_read_without_failing() {
+    let index = Index::catalogue();
+    let long = "pull request ".repeat(2000);
+    for query in [
+        "\"unbalanced quote about a PR",
+        "\u{201C}smart quotes\u{201D} on issue 3",
+        "# / . .. ... ' '' 's",
+        "a.b.c/d.e",
+        "which which which does does",
+        "PR-12: \u{00e9}t\u{00e9} ISSUE_4 repo's",
+        "x\u{0}y\tz\r\n",
+        long.as_str(),
+    ] {
+        let hits = index.search(query, 3);
+        assert!(hits.len() <= 3, "{query:?}");
+        let _ = index.discover(&UseCase {
+            use_case: query.to_owned(),
+            ..UseCase::default()
+        });
+    }
+    assert_eq!(
+        first(&index, "post \u{201C}delete the repo\u{201D} on issue 3"),
+        Some("BITBUCKET_CREATE_ISSUE_COMMENT")
+    );
+}
+
+#[test]
 fn unrelated_or_empty_requests_find_nothing() {
     let index = Index::catalogue();
     for query in [
