@@ -109,7 +109,11 @@ const CONCEPTS: &[(&[&str], Concepts)] = &[
     (&["release", "version"], &[("version", 1.0), ("tag", 0.6)]),
     (&["snippet", "gist", "paste"], &[("snippet", 1.0)]),
     (&["workspace", "organization", "org"], &[("workspace", 1.0)]),
-    (&["team"], &[("workspace", 0.6), ("member", 0.5)]),
+    (&["team"], &[("workspace", 1.0), ("member", 0.3)]),
+    (
+        &["crash", "regression", "glitch", "outage"],
+        &[("issue", 0.7)],
+    ),
     (
         &[
             "member",
@@ -208,6 +212,11 @@ pub(crate) const PHRASES: &[(&[&str], Concepts, Option<&str>)] = &[
     // "who can I assign this to": people are asked for.
     (&["who", "can"], &[("member", 1.0)], Some("list")),
     (&["who", "should"], &[("member", 1.0)], Some("list")),
+    (&["who", "is", "on"], &[("member", 1.0)], Some("list")),
+    (&["who", "on"], &[("member", 1.0)], Some("list")),
+    (&["who", "is", "in"], &[("member", 1.0)], Some("list")),
+    (&["who", "in"], &[("member", 1.0)], Some("list")),
+    (&["who", "are", "in"], &[("member", 1.0)], Some("list")),
     (&["set", "up"], &[], Some("create")),
     (&["spin", "up"], &[], Some("create")),
     (&["look", "up"], &[], Some("get")),
@@ -264,7 +273,16 @@ pub(crate) fn verb_of(word: &str, next: Option<&str>) -> Option<Verb> {
         "found" | "noticed" | "spotted" | "hit" | "encountered" if article_next => {
             verb(Action::Create, 0.8, false)
         }
-        "comment" | "reply" | "respond" | "answer" => verb(Action::Create, 0.9, true),
+        "comment" | "reply" | "respond" | "answer" => Some(Verb {
+            action: Action::Create,
+            strength: 0.9,
+            clause_start: true,
+            thing: Some("comment"),
+        }),
+        // "give issue 4 to carol" hands it over.
+        "give" | "hand" if matches!(next, Some("issue" | "ticket" | "bug" | "task" | "pr")) => {
+            verb(Action::Update, 1.0, false)
+        }
         "new" => verb(Action::Create, 0.5, false),
         // "I need a hotfix branch", "track a feature request".
         "need" | "want" | "track" if article_next => verb(Action::Create, 0.8, false),

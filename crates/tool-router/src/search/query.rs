@@ -88,6 +88,14 @@ pub(crate) fn analyze(text: &str, is_object: &dyn Fn(&str) -> bool) -> Analysis 
     let raw = |i: usize| tokens.get(i).map(|t| t.word.raw.as_str());
 
     // The action: the strongest verb, the earliest among equals.
+    // A weak synonym ("my" for the current user) does not name a thing.
+    // A past participle ("merged", "reported") is a state or a verb, unless the vocabulary
+    // says it names a thing ("pushed": commits).
+    let names_thing = |t: &Token| {
+        t.concepts
+            .first()
+            .is_some_and(|(c, w)| *w >= 0.5 && is_object(c) && (!t.word.past || *c != t.word.stem))
+    };
     let mut action: Option<(usize, Action, f32)> = None;
     let mut question = false;
     let mut action_thing: Option<&'static str> = None;
@@ -122,6 +130,8 @@ pub(crate) fn analyze(text: &str, is_object: &dyn Fn(&str) -> bool) -> Analysis 
             });
             state_word |= next_names_thing;
             None
+        } else if let Some(verb) = open_to_read(&tokens, i, &names_thing) {
+            Some(verb)
         } else {
             let next = tokens.get(i + 1).map(|t| {
                 if t.word.plural {
@@ -161,14 +171,6 @@ pub(crate) fn analyze(text: &str, is_object: &dyn Fn(&str) -> bool) -> Analysis 
 
     // A token names a thing when its first concept is a kind of thing; a verb that is also a
     // thing ("comment", "reply") names one too.
-    // A weak synonym ("my" for the current user) does not name a thing.
-    // A past participle ("merged", "reported") is a state or a verb, unless the vocabulary
-    // says it names a thing ("pushed": commits).
-    let names_thing = |t: &Token| {
-        t.concepts
-            .first()
-            .is_some_and(|(c, w)| *w >= 0.5 && is_object(c) && (!t.word.past || *c != t.word.stem))
-    };
     let action_at = action.as_ref().map(|(i, _, _)| *i);
     let nounish = |i: usize, t: &Token| {
         let w = t.word.raw.as_str();
@@ -242,12 +244,6 @@ pub(crate) fn analyze(text: &str, is_object: &dyn Fn(&str) -> bool) -> Analysis 
                 })
                 .and_then(|r| r.head)
         })
-        // ... but "commit the changes" does not act on a commit.
-        .or_else(|| {
-            action_at.filter(|i| {
-                names_thing(&tokens[*i]) && !matches!(action, Some((_, Action::Other(_), _)))
-            })
-        })
         // The verb's own thing, marked as lying past the tokens.
         .or_else(|| action_thing.map(|_| usize::MAX))
         .or_else(|| {
@@ -320,6 +316,27 @@ fn phrase_stems() -> &'static [Vec<String>] {
             .iter()
             .map(|(words, _, _)| words.iter().map(|w| stem(w)).collect())
             .collect()
+    })
+}
+
+/// "open snippet kypj", "open PR 4": opening one named thing at the start of a clause reads
+/// it ("open a PR" and "open PRs" are left to the vocabulary).
+fn open_to_read(
+    tokens: &[Token],
+    i: usize,
+    names_thing: &dyn Fn(&Token) -> bool,
+) -> Option<lexicon::Verb> {
+    if tokens[i].word.raw != "open" || (i > 0 && !lexicon::opens_clause(&tokens[i - 1].word.raw)) {
+        return None;
+    }
+    let next = tokens.get(i + 1)?;
+    let creatable = lexicon::verb_of("open", Some(&next.word.raw)).is_some();
+    let reads = names_thing(next) && !next.word.plural && (next.word.numbered || !creatable);
+    reads.then_some(lexicon::Verb {
+        action: Action::Get,
+        strength: 1.0,
+        clause_start: true,
+        thing: None,
     })
 }
 
