@@ -128,6 +128,15 @@ fn synonyms_intent_and_number_decide() {
                 "tear down the demo repository",
                 "BITBUCKET_DELETE_REPOSITORY",
             ),
+            // Opening one named thing reads it.
+            ("open snippet kypj", "BITBUCKET_GET_SNIPPET"),
+            ("open PR 4", "BITBUCKET_GET_PULL_REQUEST"),
+            ("give issue 4 to carol", "BITBUCKET_UPDATE_ISSUE"),
+            ("which teams am I part of", "BITBUCKET_LIST_WORKSPACES"),
+            (
+                "who is on the acme team",
+                "BITBUCKET_LIST_WORKSPACE_MEMBERS",
+            ),
         ],
     );
 }
