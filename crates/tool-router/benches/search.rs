@@ -5,6 +5,7 @@
 use std::hint::black_box;
 use std::time::{Duration, Instant};
 
+use bitbucket_toolkit::{ToolInfo, ToolSpec, Toolkit};
 use tool_router::search::{Index, UseCase};
 
 fn median_and_p99(mut samples: Vec<Duration>) -> (Duration, Duration) {
@@ -25,22 +26,34 @@ fn main() {
     } else {
         2000
     };
-    let builds: Vec<Duration> = (0..rounds.min(500))
-        .map(|_| {
-            let started = Instant::now();
-            black_box(Index::catalogue());
-            started.elapsed()
-        })
-        .collect();
+    let infos: Vec<ToolInfo> = Toolkit::catalogue().iter().map(ToolSpec::info).collect();
+    let time = |label: &str, rounds: usize, f: &dyn Fn()| {
+        let samples: Vec<Duration> = (0..rounds)
+            .map(|_| {
+                let started = Instant::now();
+                f();
+                started.elapsed()
+            })
+            .collect();
+        let (median, p99) = median_and_p99(samples);
+        println!(
+            "  {label:58} median {:>8.1} µs  p99 {:>8.1} µs",
+            micros(median),
+            micros(p99)
+        );
+    };
     let index = Index::catalogue();
-    let (median, p99) = median_and_p99(builds);
     println!("tool router search over {} tools", index.len());
-    println!(
-        "  {:58} median {:>8.1} µs  p99 {:>8.1} µs",
-        "index build",
-        micros(median),
-        micros(p99)
+    time(
+        "index build from the catalogue (with input schemas)",
+        rounds.min(200),
+        &|| {
+            black_box(Index::catalogue());
+        },
     );
+    time("index build from ToolInfo", rounds.min(500), &|| {
+        black_box(Index::new(infos.clone()));
+    });
     let queries = [
         "create a new branch off main in a repository",
         "comment on the latest open issue",
@@ -64,6 +77,15 @@ fn main() {
             micros(p99)
         );
     }
+    // The same catalogue five times over: how search grows with the catalogue.
+    let big = Index::new((0..5).flat_map(|_| infos.clone()));
+    time(
+        &format!("search over {} tools (the catalogue x5)", big.len()),
+        rounds,
+        &|| {
+            black_box(big.search(black_box("comment on the latest open issue"), 10));
+        },
+    );
     let use_case = UseCase {
         use_case: "comment on the latest open issue".to_owned(),
         ..UseCase::default()
