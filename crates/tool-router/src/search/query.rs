@@ -263,6 +263,10 @@ pub(crate) fn analyze(text: &str, is_object: &dyn Fn(&str) -> bool) -> Analysis 
         action: action.map(|(_, a, _)| a),
         ..Analysis::default()
     };
+    // "which commit does the develop branch point at" asks about one branch.
+    if subject.is_some_and(|i| !tokens[i].word.plural) && analysis.action == Some(Action::List) {
+        analysis.action = Some(Action::Get);
+    }
     for (i, token) in tokens.iter().enumerate() {
         let w = token.word.raw.as_str();
         if lexicon::is_stopword(w) || lexicon::is_generic_verb(w) {
