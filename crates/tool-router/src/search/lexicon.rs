@@ -212,6 +212,7 @@ pub(crate) const PHRASES: &[(&[&str], Concepts, Option<&str>)] = &[
     // "who can I assign this to": people are asked for.
     (&["who", "can"], &[("member", 1.0)], Some("list")),
     (&["who", "should"], &[("member", 1.0)], Some("list")),
+    (&["who", "has", "access"], &[("member", 1.0)], Some("list")),
     (&["who", "is", "on"], &[("member", 1.0)], Some("list")),
     (&["who", "on"], &[("member", 1.0)], Some("list")),
     (&["who", "is", "in"], &[("member", 1.0)], Some("list")),

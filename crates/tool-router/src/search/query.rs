@@ -132,6 +132,17 @@ pub(crate) fn analyze(text: &str, is_object: &dyn Fn(&str) -> bool) -> Analysis 
             None
         } else if let Some(verb) = open_to_read(&tokens, i, &names_thing) {
             Some(verb)
+        } else if token.word.raw == "let"
+            && !matches!(raw(i + 1), Some("me" | "us"))
+            && tokens[i..].iter().any(|t| t.word.raw == "know")
+        {
+            // "let the reporter know": tell them.
+            Some(lexicon::Verb {
+                action: Action::Create,
+                strength: 1.0,
+                clause_start: false,
+                thing: Some("comment"),
+            })
         } else {
             let next = tokens.get(i + 1).map(|t| {
                 if t.word.plural {

@@ -132,6 +132,15 @@ fn synonyms_intent_and_number_decide() {
             ("open snippet kypj", "BITBUCKET_GET_SNIPPET"),
             ("open PR 4", "BITBUCKET_GET_PULL_REQUEST"),
             ("give issue 4 to carol", "BITBUCKET_UPDATE_ISSUE"),
+            (
+                "let the reporter of issue 3 know it is fixed",
+                "BITBUCKET_CREATE_ISSUE_COMMENT",
+            ),
+            ("ls src/components", "BITBUCKET_BROWSE_REPOSITORY_PATH"),
+            (
+                "who has access to workspace acme",
+                "BITBUCKET_LIST_WORKSPACE_MEMBERS",
+            ),
             ("which teams am I part of", "BITBUCKET_LIST_WORKSPACES"),
             (
                 "who is on the acme team",

@@ -38,6 +38,12 @@ pub(crate) fn words(text: &str) -> Vec<Word> {
         if lower.contains('/') || lower.contains('.') || lower.contains('`') {
             if has_file_extension(&lower) {
                 out.push(word("file"));
+            } else if out
+                .last()
+                .is_some_and(|w| matches!(w.raw.as_str(), "ls" | "browse" | "under" | "dir"))
+            {
+                // `ls src/components`: a folder.
+                out.push(word("directory"));
             } else if lower.starts_with('`') || lower.ends_with('`') {
                 // A code span in a description (`state`, `resolved`): its words count.
                 for part in split_word(&lower) {
