@@ -127,10 +127,9 @@ const CONCEPTS: &[(&[&str], Concepts)] = &[
         ],
         &[("member", 1.0)],
     ),
-    (
-        &["user", "profile", "credential", "identity"],
-        &[("user", 1.0)],
-    ),
+    (&["profile", "credential", "identity"], &[("user", 1.0)]),
+    // Someone else's user is a member of a workspace.
+    (&["user", "users"], &[("user", 1.0), ("member", 0.4)]),
     // Members have accounts too.
     (&["account"], &[("user", 0.6)]),
     (
@@ -138,7 +137,7 @@ const CONCEPTS: &[(&[&str], Concepts)] = &[
         &[("member", 1.0)],
     ),
     (&["whoami"], &[("user", 1.0), ("me", 1.0)]),
-    (&["current", "myself"], &[("me", 1.0)]),
+    (&["current", "myself", "authenticated"], &[("me", 1.0)]),
     (&["me", "my", "i", "mine"], &[("me", 0.4)]),
     (&["pipeline", "ci", "cd"], &[("pipeline", 1.0)]),
     (&["build"], &[("pipeline", 0.7), ("build", 1.0)]),
