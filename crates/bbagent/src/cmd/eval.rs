@@ -1,5 +1,7 @@
 //! `bbagent eval intents FILE`: runs recorded conversations through the agent, each against a
 //! freshly seeded sandbox, and checks the tool calls each turn made.
+//! `bbagent eval discovery FILE`: runs use cases through the tool router's search over the
+//! whole catalogue and counts top-1 and top-3 hits.
 //!
 //! The file format and the rules are those of `reference/eval/README.md`: JSON Lines of
 //! `{"id", "defaults"?, "turns": [{"user", "expect_calls" | "expect_clarification"}]}`.
@@ -28,6 +30,26 @@ pub enum EvalCommand {
     /// Run a JSON Lines file of conversations, each against a freshly seeded sandbox; print a
     /// line per failing conversation, then `N passed, M failed`.
     Intents(IntentsArgs),
+    /// Run a JSON Lines file of use cases through the tool router's search over the whole
+    /// catalogue; print a line per miss and per case whose tools we do not have, then
+    /// `top-1 A/N, top-3 B/N (K not applicable)`.
+    Discovery(DiscoveryArgs),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct DiscoveryArgs {
+    /// The cases, e.g. `tests/eval/discovery.jsonl`: `{"id", "use_case", "expect": [tools]}`
+    /// per line.
+    pub file: PathBuf,
+
+    /// Fail when fewer applicable cases than this (in percent) have an expected tool first.
+    #[arg(long, value_name = "PERCENT", default_value_t = 0.0)]
+    pub min_top1: f64,
+
+    /// Fail when fewer applicable cases than this (in percent) have an expected tool among the
+    /// first three.
+    #[arg(long, value_name = "PERCENT", default_value_t = 0.0)]
+    pub min_top3: f64,
 }
 
 #[derive(Debug, clap::Args)]
@@ -104,6 +126,7 @@ pub struct BelowPassRate {
 pub async fn run(args: EvalArgs) -> anyhow::Result<()> {
     match args.command {
         EvalCommand::Intents(args) => intents(args).await,
+        EvalCommand::Discovery(args) => discovery(&args),
     }
 }
 
@@ -246,6 +269,123 @@ async fn run_conversation(
     }
     session.shutdown().await;
     Ok(verdict)
+}
+
+/// One line of a discovery set; other fields are allowed and ignored.
+#[derive(Debug, Deserialize)]
+struct DiscoveryCase {
+    id: String,
+    use_case: String,
+    expect: Vec<String>,
+}
+
+/// The search fell below a required share of hits; the misses were printed.
+#[derive(Debug, thiserror::Error)]
+#[error("top-{k} is {hits} of {total} ({rate:.1}%), below the required {min}%")]
+pub struct BelowMinimum {
+    k: usize,
+    hits: usize,
+    total: usize,
+    rate: f64,
+    min: f64,
+}
+
+fn discovery(args: &DiscoveryArgs) -> anyhow::Result<()> {
+    for (flag, value) in [("--min-top1", args.min_top1), ("--min-top3", args.min_top3)] {
+        anyhow::ensure!(
+            (0.0..=100.0).contains(&value),
+            "`{flag}` is a percentage between 0 and 100, not {value}"
+        );
+    }
+    let cases = read_discovery_file(&args.file)?;
+    let index = tool_router::search::Index::catalogue();
+    let (mut top1, mut top3, mut applicable, mut not_applicable) = (0usize, 0usize, 0usize, 0usize);
+    for case in &cases {
+        if !case.expect.iter().any(|name| index.contains(name)) {
+            not_applicable += 1;
+            println!(
+                "N/A {}: {:?}: we have none of {}",
+                case.id,
+                case.use_case,
+                case.expect.join(", ")
+            );
+            continue;
+        }
+        applicable += 1;
+        let hits = index.search(&case.use_case, 3);
+        let rank = hits
+            .iter()
+            .position(|hit| case.expect.iter().any(|name| name == hit.name));
+        match rank {
+            Some(0) => {
+                top1 += 1;
+                top3 += 1;
+            }
+            Some(rank) => {
+                top3 += 1;
+                println!(
+                    "MISS {} (top-3, #{}): {:?}: expected {}, first {}",
+                    case.id,
+                    rank + 1,
+                    case.use_case,
+                    case.expect.join(" or "),
+                    hits[0].name
+                );
+            }
+            None => println!(
+                "MISS {}: {:?}: expected {}, first {}",
+                case.id,
+                case.use_case,
+                case.expect.join(" or "),
+                hits.first().map_or("nothing", |hit| hit.name)
+            ),
+        }
+    }
+    println!(
+        "top-1 {top1}/{applicable}, top-3 {top3}/{applicable} ({not_applicable} not applicable)"
+    );
+    anyhow::ensure!(
+        applicable > 0,
+        "no case of {} applies: the catalogue has none of their tools",
+        args.file.display()
+    );
+    for (k, hits, min) in [(1, top1, args.min_top1), (3, top3, args.min_top3)] {
+        let rate = 100.0 * hits as f64 / applicable as f64;
+        if rate + 1e-9 < min {
+            return Err(BelowMinimum {
+                k,
+                hits,
+                total: applicable,
+                rate,
+                min,
+            }
+            .into());
+        }
+    }
+    Ok(())
+}
+
+fn read_discovery_file(path: &Path) -> anyhow::Result<Vec<DiscoveryCase>> {
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
+    let cases = text
+        .lines()
+        .enumerate()
+        .filter(|(_, line)| !line.trim().is_empty())
+        .map(|(n, line)| {
+            let case: DiscoveryCase = serde_json::from_str(line)
+                .with_context(|| format!("{}:{}: not a discovery case", path.display(), n + 1))?;
+            anyhow::ensure!(
+                !case.expect.is_empty(),
+                "{}:{}: `expect` lists no tool",
+                path.display(),
+                n + 1
+            );
+            Ok(case)
+        })
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    anyhow::ensure!(!cases.is_empty(), "no case in {}", path.display());
+    Ok(cases)
 }
 
 fn is_write(tool: &str) -> bool {

@@ -15,6 +15,7 @@ fn help_texts() {
         &["tools", "call", "--help"],
         &["sandbox", "--help"],
         &["eval", "intents", "--help"],
+        &["eval", "discovery", "--help"],
     ] {
         let out = run(dir.path(), args);
         assert!(out.status.success(), "{args:?}");

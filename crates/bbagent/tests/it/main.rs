@@ -3,6 +3,7 @@
 mod ask;
 mod chat;
 mod cli;
+mod eval;
 mod help;
 mod mcp;
 mod pty;
