@@ -385,6 +385,20 @@ impl Client {
         })
     }
 
+    /// The same client acting with other credentials: same base URL, retry policy and
+    /// connection pool (so a server acting for many users keeps one pool).
+    pub fn with_auth(&self, auth: Auth) -> Client {
+        Client {
+            inner: Arc::new(Inner {
+                http: self.inner.http.clone(),
+                base: self.inner.base.clone(),
+                base_text: self.inner.base_text.clone(),
+                auth,
+                retry: self.inner.retry,
+            }),
+        }
+    }
+
     /// Builds a client from the environment; see [`ClientConfig::from_lookup`].
     pub fn from_env() -> Result<Self, Error> {
         Client::new(ClientConfig::from_env()?)

@@ -17,6 +17,8 @@ use serde_json::Value;
 /// The key of our one input request in the 2026-07-28 round trip.
 const CONFIRM_KEY: &str = "confirm_destructive";
 
+/// What asking the user came to.
+#[derive(Debug)]
 pub enum Confirmation {
     Confirmed,
     Refused(String),
@@ -24,14 +26,14 @@ pub enum Confirmation {
     Ask(InputRequiredResult),
 }
 
-const HOW_TO_ALLOW: &str = "An operator can allow destructive tools without asking by restarting the server with \
-`--destructive allow`, or use a client that supports MCP elicitation.";
-
+/// Asks the user whether `spec` may run with `arguments`, in the way the client's protocol era
+/// allows. `how_to_allow` ends the refusal given to a client that cannot be asked.
 pub async fn confirm(
     request: &CallToolRequestParams,
     context: &RequestContext<RoleServer>,
     spec: &ToolSpec,
     arguments: &Value,
+    how_to_allow: &str,
 ) -> Confirmation {
     let can_ask = context
         .client_capabilities()
@@ -59,7 +61,7 @@ pub async fn confirm(
     if !can_ask {
         return Confirmation::Refused(format!(
             "`{}` is destructive and needs the user's confirmation, but this client cannot ask the user \
-(it declared no MCP elicitation capability). Nothing was changed. {HOW_TO_ALLOW}",
+(it declared no MCP elicitation capability). Nothing was changed. {how_to_allow}",
             spec.name
         ));
     }

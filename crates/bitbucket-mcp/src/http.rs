@@ -1,7 +1,13 @@
 //! Streamable HTTP at `/mcp`, with the safety checks a local server needs: Origin (403),
 //! Host allowlist (403, against DNS rebinding), an optional API key (401), and a body limit
 //! (413). Binding a non-loopback address without an API key is refused.
+//!
+//! The checks are reusable by any axum server: [`Guard`] is the middleware (Origin, optional
+//! Host, key) over a [`KeyCheck`], which decides what a presented key is worth (one fixed key
+//! here, a key store in the tool router), and [`mcp_service`] is rmcp's service for any handler
+//! with the Host allowlist and the body limit.
 
+use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
@@ -11,6 +17,7 @@ use axum::extract::{Request, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
+use rmcp::ServerHandler;
 use rmcp::transport::streamable_http_server::session::local::LocalSessionManager;
 use rmcp::transport::streamable_http_server::{StreamableHttpServerConfig, StreamableHttpService};
 use secrecy::{ExposeSecret as _, SecretString};
@@ -137,10 +144,131 @@ impl Drop for HttpServer {
     }
 }
 
+/// Decides what a presented API key is worth.
+pub trait KeyCheck: Clone + Send + Sync + 'static {
+    /// Who a good key identifies; the guard puts it in the request's extensions.
+    type Identity: Clone + Send + Sync + 'static;
+
+    /// `None` refuses the request (401). `presented` is the key sent as `x-api-key` or
+    /// `Authorization: Bearer`, if any.
+    fn check(&self, presented: Option<&str>)
+    -> impl Future<Output = Option<Self::Identity>> + Send;
+}
+
+/// One fixed key, or none (every request passes).
+#[derive(Clone, Default)]
+pub struct SingleKey(Option<Arc<SecretString>>);
+
+impl SingleKey {
+    pub fn new(key: Option<SecretString>) -> Self {
+        Self(key.map(Arc::new))
+    }
+}
+
+impl KeyCheck for SingleKey {
+    type Identity = ();
+
+    async fn check(&self, presented: Option<&str>) -> Option<()> {
+        match &self.0 {
+            None => Some(()),
+            Some(key) => presented
+                .is_some_and(|k| constant_time_eq(k.as_bytes(), key.expose_secret().as_bytes()))
+                .then_some(()),
+        }
+    }
+}
+
+/// How a refusal is written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RejectStyle {
+    /// A JSON-RPC error echoing the request's id (MCP endpoints).
+    JsonRpc,
+    /// `{"error": {"message", "status"}}` (REST endpoints).
+    Json,
+}
+
+/// The safety middleware's settings: allowed Origins, optional Host allowlist, the key check.
 #[derive(Clone)]
-struct Guard {
-    api_key: Option<Arc<SecretString>>,
+pub struct Guard<K> {
+    keys: K,
     origins: Arc<Vec<OriginRule>>,
+    hosts: Option<Arc<Vec<String>>>,
+    style: RejectStyle,
+}
+
+impl<K: KeyCheck> Guard<K> {
+    /// Loopback Origins plus `allowed_origins` (`scheme://host[:port]`, `:*` for any port).
+    pub fn new(keys: K, allowed_origins: &[String]) -> Result<Self, HttpError> {
+        let mut origins: Vec<OriginRule> = LOOPBACK_HOSTS
+            .iter()
+            .flat_map(|host| {
+                ["http", "https"].map(|scheme| OriginRule {
+                    scheme: scheme.to_owned(),
+                    host: (*host).to_owned(),
+                    port: None,
+                })
+            })
+            .collect();
+        for origin in allowed_origins {
+            let rule = OriginRule::parse(origin).ok_or_else(|| HttpError::BadOrigin {
+                origin: origin.clone(),
+            })?;
+            origins.push(rule);
+        }
+        Ok(Self {
+            keys,
+            origins: Arc::new(origins),
+            hosts: None,
+            style: RejectStyle::JsonRpc,
+        })
+    }
+
+    /// Also refuses (403) a `Host` whose name is not in `hosts` (see [`allowed_hosts`]).
+    pub fn with_hosts(mut self, hosts: Vec<String>) -> Self {
+        self.hosts = Some(Arc::new(hosts));
+        self
+    }
+
+    pub fn with_style(mut self, style: RejectStyle) -> Self {
+        self.style = style;
+        self
+    }
+
+    /// Wraps every route of `router` in the checks.
+    pub fn apply<S: Clone + Send + Sync + 'static>(self, router: Router<S>) -> Router<S> {
+        router.layer(middleware::from_fn_with_state(self, check::<K>))
+    }
+}
+
+/// The Host names a server bound to `addr` answers to: loopback names, the bound address
+/// when it is neither loopback nor unspecified, and `extra`.
+pub fn allowed_hosts(addr: SocketAddr, extra: &[String]) -> Vec<String> {
+    let mut hosts: Vec<String> = LOOPBACK_HOSTS.iter().map(|h| (*h).to_owned()).collect();
+    if !addr.ip().is_unspecified() && !addr.ip().is_loopback() {
+        hosts.push(addr.ip().to_string());
+    }
+    hosts.extend(extra.iter().cloned());
+    hosts
+}
+
+/// rmcp's Streamable HTTP service for any handler, with the Host allowlist, the body limit
+/// and SSE keep-alives; sessions end when `ct` is cancelled.
+pub fn mcp_service<H, F>(
+    factory: F,
+    hosts: Vec<String>,
+    max_body_bytes: usize,
+    ct: CancellationToken,
+) -> StreamableHttpService<H, LocalSessionManager>
+where
+    H: ServerHandler,
+    F: Fn() -> Result<H, std::io::Error> + Send + Sync + 'static,
+{
+    let config = StreamableHttpServerConfig::default()
+        .with_allowed_hosts(hosts)
+        .with_max_request_body_bytes(max_body_bytes)
+        .with_sse_keep_alive(Some(Duration::from_secs(15)))
+        .with_cancellation_token(ct);
+    StreamableHttpService::new(factory, Arc::new(LocalSessionManager::default()), config)
 }
 
 /// One allowed origin: scheme, host, and a port or any port.
@@ -207,22 +335,7 @@ pub async fn serve(handler: BitbucketMcp, options: HttpOptions) -> Result<HttpSe
             addr: options.listen,
         });
     }
-    let mut origins: Vec<OriginRule> = LOOPBACK_HOSTS
-        .iter()
-        .flat_map(|host| {
-            ["http", "https"].map(|scheme| OriginRule {
-                scheme: scheme.to_owned(),
-                host: (*host).to_owned(),
-                port: None,
-            })
-        })
-        .collect();
-    for origin in &options.allowed_origins {
-        let rule = OriginRule::parse(origin).ok_or_else(|| HttpError::BadOrigin {
-            origin: origin.clone(),
-        })?;
-        origins.push(rule);
-    }
+    let guard = Guard::new(SingleKey::new(options.api_key), &options.allowed_origins)?;
 
     let listener = tokio::net::TcpListener::bind(options.listen)
         .await
@@ -235,27 +348,15 @@ pub async fn serve(handler: BitbucketMcp, options: HttpOptions) -> Result<HttpSe
         source,
     })?;
 
-    let mut hosts: Vec<String> = LOOPBACK_HOSTS.iter().map(|h| (*h).to_owned()).collect();
-    if !addr.ip().is_unspecified() && !addr.ip().is_loopback() {
-        hosts.push(addr.ip().to_string());
-    }
-    hosts.extend(options.allowed_hosts.iter().cloned());
-
+    let hosts = allowed_hosts(addr, &options.allowed_hosts);
     let ct = CancellationToken::new();
-    let config = StreamableHttpServerConfig::default()
-        .with_allowed_hosts(hosts)
-        .with_max_request_body_bytes(options.max_body_bytes)
-        .with_sse_keep_alive(Some(Duration::from_secs(15)))
-        .with_cancellation_token(ct.child_token());
-    let sessions = Arc::new(LocalSessionManager::default());
-    let service = StreamableHttpService::new(move || Ok(handler.clone()), sessions, config);
-    let guard = Guard {
-        api_key: options.api_key.map(Arc::new),
-        origins: Arc::new(origins),
-    };
-    let app = Router::new()
-        .route_service("/mcp", service)
-        .layer(middleware::from_fn_with_state(guard, check));
+    let service = mcp_service(
+        move || Ok(handler.clone()),
+        hosts,
+        options.max_body_bytes,
+        ct.child_token(),
+    );
+    let app = guard.apply(Router::new().route_service("/mcp", service));
 
     let shutdown = ct.clone();
     let task = tokio::spawn(async move {
@@ -276,8 +377,12 @@ pub async fn serve(handler: BitbucketMcp, options: HttpOptions) -> Result<HttpSe
     })
 }
 
-/// Origin first (so a hostile page gets 403 whatever it sends), then the API key.
-async fn check(State(guard): State<Guard>, request: Request, next: Next) -> Response {
+/// Origin first (so a hostile page gets 403 whatever it sends), then Host, then the API key.
+async fn check<K: KeyCheck>(
+    State(guard): State<Guard<K>>,
+    mut request: Request,
+    next: Next,
+) -> Response {
     if let Some(origin) = request.headers().get(header::ORIGIN) {
         let allowed = origin
             .to_str()
@@ -288,23 +393,35 @@ async fn check(State(guard): State<Guard>, request: Request, next: Next) -> Resp
             tracing::warn!(origin = ?origin, "refused a request from a foreign origin");
             return reject(
                 request,
+                guard.style,
                 StatusCode::FORBIDDEN,
                 "forbidden: this Origin is not allowed",
             )
             .await;
         }
     }
-    if let Some(key) = &guard.api_key
-        && !presented_key(request.headers())
-            .is_some_and(|k| constant_time_eq(k.as_bytes(), key.expose_secret().as_bytes()))
+    if let Some(hosts) = &guard.hosts
+        && !host_allowed(request.headers(), hosts)
     {
         return reject(
             request,
+            guard.style,
+            StatusCode::FORBIDDEN,
+            "forbidden: this Host is not allowed",
+        )
+        .await;
+    }
+    let presented = presented_key(request.headers()).map(str::to_owned);
+    let Some(identity) = guard.keys.check(presented.as_deref()).await else {
+        return reject(
+            request,
+            guard.style,
             StatusCode::UNAUTHORIZED,
             "unauthorized: send the API key as `x-api-key: KEY` or `Authorization: Bearer KEY`",
         )
         .await;
-    }
+    };
+    request.extensions_mut().insert(identity);
     let is_delete = request.method() == axum::http::Method::DELETE;
     let mut response = next.run(request).await;
     // rmcp answers a session DELETE with 202; the official Python client (under Pydantic AI)
@@ -316,7 +433,24 @@ async fn check(State(guard): State<Guard>, request: Request, next: Next) -> Resp
     response
 }
 
-fn presented_key(headers: &HeaderMap) -> Option<&str> {
+/// The `Host` header's name (without port) is one of `hosts`; a request without one passes
+/// (HTTP/1.0), as rmcp's own check does.
+fn host_allowed(headers: &HeaderMap, hosts: &[String]) -> bool {
+    let Some(host) = headers.get(header::HOST) else {
+        return true;
+    };
+    let Ok(host) = host.to_str() else {
+        return false;
+    };
+    let name = match host.strip_prefix('[') {
+        Some(bracketed) => bracketed.split(']').next().unwrap_or_default(),
+        None => host.rsplit_once(':').map_or(host, |(name, _)| name),
+    };
+    hosts.iter().any(|h| h.eq_ignore_ascii_case(name))
+}
+
+/// The key sent as `x-api-key` or `Authorization: Bearer`.
+pub fn presented_key(headers: &HeaderMap) -> Option<&str> {
     if let Some(key) = headers.get("x-api-key").and_then(|v| v.to_str().ok()) {
         return Some(key.trim());
     }
@@ -326,7 +460,7 @@ fn presented_key(headers: &HeaderMap) -> Option<&str> {
 }
 
 /// Compares without an early exit, so the time taken does not reveal how much matched.
-fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     let mut diff = a.len() ^ b.len();
     for i in 0..a.len().max(b.len()) {
         let x = a.get(i).copied().unwrap_or(0);
@@ -338,7 +472,18 @@ fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
 
 /// A JSON-RPC error answer that echoes the request's `id` when the body has one, as MCP
 /// clients match answers by id.
-async fn reject(request: Request, status: StatusCode, message: &str) -> Response {
+async fn reject(
+    request: Request,
+    style: RejectStyle,
+    status: StatusCode,
+    message: &str,
+) -> Response {
+    if style == RejectStyle::Json {
+        let body = serde_json::json!({
+            "error": { "message": message, "status": status.as_u16() },
+        });
+        return (status, axum::Json(body)).into_response();
+    }
     const PEEK_LIMIT: usize = 64 * 1024;
     let id = axum::body::to_bytes(request.into_body(), PEEK_LIMIT)
         .await
@@ -385,6 +530,22 @@ mod tests {
         ] {
             assert!(OriginRule::parse(bad).is_none(), "{bad}");
         }
+    }
+
+    #[test]
+    fn hosts_match_by_name_without_port() {
+        let hosts = allowed_hosts("127.0.0.1:0".parse().unwrap(), &["mcp.internal".into()]);
+        let with = |h: &str| {
+            let mut headers = HeaderMap::new();
+            headers.insert(header::HOST, h.parse().unwrap());
+            host_allowed(&headers, &hosts)
+        };
+        assert!(with("localhost:8900"));
+        assert!(with("127.0.0.1"));
+        assert!(with("[::1]:80"));
+        assert!(with("MCP.internal:1"));
+        assert!(!with("evil.example.com"));
+        assert!(!with("evil.example.com:8900"));
     }
 
     #[test]

@@ -6,11 +6,12 @@
 //! each protocol era allows. [`http::serve`] adds the HTTP safety layer (Origin and Host
 //! checks, API key, body limit) around rmcp's Streamable HTTP service.
 
-mod confirm;
+pub mod confirm;
 pub mod http;
 mod server;
 
-pub use server::{BitbucketMcp, DestructivePolicy, OptionsError, ServerOptions};
+pub use bitbucket_toolkit::DestructivePolicy;
+pub use server::{BitbucketMcp, OptionsError, ServerOptions, to_mcp_tool};
 
 /// Serves `handler` on this process's stdin and stdout until the client closes them.
 pub async fn serve_stdio(handler: BitbucketMcp) -> Result<(), std::io::Error> {

@@ -2,10 +2,9 @@
 
 use std::collections::HashSet;
 use std::fmt;
-use std::str::FromStr;
 use std::sync::Arc;
 
-use bitbucket_toolkit::{ToolSpec, Toolkit, Toolset};
+use bitbucket_toolkit::{PolicyError, ToolPolicy, ToolSpec, Toolkit};
 use rmcp::model::{
     CallToolRequestParams, CallToolResponse, CallToolResult, ContentBlock, Implementation,
     ListToolsResult, PaginatedRequestParams, ServerCapabilities, ServerConfig, Tool,
@@ -17,62 +16,11 @@ use serde_json::Value;
 
 use crate::confirm::{Confirmation, confirm};
 
-/// What happens when a model calls a destructive tool.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub enum DestructivePolicy {
-    /// Ask the user through MCP elicitation; refuse when the client cannot ask.
-    #[default]
-    Confirm,
-    /// Hide destructive tools and refuse calls to them.
-    Deny,
-    /// Run them without asking (for trusted automation).
-    Allow,
-}
-
-impl FromStr for DestructivePolicy {
-    type Err = String;
-
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        match s.trim().to_ascii_lowercase().as_str() {
-            "confirm" => Ok(Self::Confirm),
-            "deny" => Ok(Self::Deny),
-            "allow" => Ok(Self::Allow),
-            other => Err(format!(
-                "unknown destructive policy `{other}` (expected `confirm`, `deny` or `allow`)"
-            )),
-        }
-    }
-}
-
-impl fmt::Display for DestructivePolicy {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            Self::Confirm => "confirm",
-            Self::Deny => "deny",
-            Self::Allow => "allow",
-        })
-    }
-}
-
-/// Which tools a server offers, and how it treats destructive ones.
-#[derive(Debug, Clone, Default)]
-pub struct ServerOptions {
-    /// Hide every tool that writes.
-    pub read_only: bool,
-    /// Offer only these toolsets (all when `None`).
-    pub toolsets: Option<Vec<Toolset>>,
-    /// Offer only these tools (all when `None`); combined with `toolsets` as an intersection.
-    pub tools: Option<Vec<String>>,
-    pub destructive: DestructivePolicy,
-}
+/// Which tools a server offers, and how it treats destructive ones (the toolkit's policy).
+pub type ServerOptions = ToolPolicy;
 
 /// A tool named in `--tools` that does not exist.
-#[derive(Debug, thiserror::Error)]
-#[error("unknown tool `{name}` in the tool filter; known tools: {known}")]
-pub struct OptionsError {
-    pub name: String,
-    known: String,
-}
+pub type OptionsError = PolicyError;
 
 /// The rmcp handler. Cheap to clone: the HTTP transport makes one per session.
 #[derive(Clone)]
@@ -99,24 +47,8 @@ impl fmt::Debug for BitbucketMcp {
 
 impl BitbucketMcp {
     pub fn new(toolkit: Toolkit, options: ServerOptions) -> Result<Self, OptionsError> {
-        if let Some(names) = &options.tools {
-            for name in names {
-                if Toolkit::find(name).is_none() {
-                    return Err(OptionsError {
-                        name: name.clone(),
-                        known: Toolkit::catalogue()
-                            .iter()
-                            .map(|t| t.name)
-                            .collect::<Vec<_>>()
-                            .join(", "),
-                    });
-                }
-            }
-        }
-        let offered_specs: Vec<&'static ToolSpec> = Toolkit::catalogue()
-            .iter()
-            .filter(|spec| offers(&options, spec))
-            .collect();
+        options.validate()?;
+        let offered_specs: Vec<&'static ToolSpec> = options.offered().collect();
         let tools = offered_specs.iter().map(|spec| to_mcp_tool(spec)).collect();
         let offered = offered_specs.iter().map(|spec| spec.name).collect();
         Ok(Self {
@@ -137,50 +69,10 @@ impl BitbucketMcp {
     pub fn options(&self) -> &ServerOptions {
         &self.inner.options
     }
-
-    /// Why a catalogued tool is not offered, for a call that names it anyway.
-    fn refusal(&self, spec: &ToolSpec) -> String {
-        let options = &self.inner.options;
-        if options.read_only && !spec.annotations.read_only {
-            format!(
-                "`{}` is disabled: this server runs with `--read-only`",
-                spec.name
-            )
-        } else if spec.annotations.destructive && options.destructive == DestructivePolicy::Deny {
-            format!(
-                "`{}` is disabled: this server refuses destructive tools (`--destructive deny`)",
-                spec.name
-            )
-        } else {
-            format!(
-                "`{}` is not offered by this server (narrowed with `--toolsets` or `--tools`)",
-                spec.name
-            )
-        }
-    }
 }
 
-fn offers(options: &ServerOptions, spec: &ToolSpec) -> bool {
-    if options.read_only && !spec.annotations.read_only {
-        return false;
-    }
-    if spec.annotations.destructive && options.destructive == DestructivePolicy::Deny {
-        return false;
-    }
-    if let Some(toolsets) = &options.toolsets
-        && !toolsets.contains(&spec.toolset)
-    {
-        return false;
-    }
-    if let Some(tools) = &options.tools
-        && !tools.iter().any(|t| t == spec.name)
-    {
-        return false;
-    }
-    true
-}
-
-fn to_mcp_tool(spec: &ToolSpec) -> Tool {
+/// The MCP form of a catalogue entry.
+pub fn to_mcp_tool(spec: &ToolSpec) -> Tool {
     let a = spec.annotations;
     Tool::new(spec.name, spec.description, Arc::new(spec.input_schema()))
         .with_title(spec.title)
@@ -198,6 +90,10 @@ fn to_mcp_tool(spec: &ToolSpec) -> Tool {
 pub(crate) fn tool_error(message: impl Into<String>) -> CallToolResult {
     CallToolResult::error(vec![ContentBlock::text(message.into())])
 }
+
+/// How an operator of `bbagent mcp` lets destructive tools run unasked.
+const HOW_TO_ALLOW: &str = "An operator can allow destructive tools without asking by restarting the server with \
+`--destructive allow`, or use a client that supports MCP elicitation.";
 
 const INSTRUCTIONS: &str = "Tools for Bitbucket Cloud: repositories, branches, pull requests, issues, snippets, users and workspaces. \
 Arguments name the workspace and repository (`workspace`, `repo_slug`). List tools page their results; \
@@ -238,13 +134,11 @@ impl ServerHandler for BitbucketMcp {
             ));
         };
         if !self.inner.offered.contains(spec.name) {
-            return Ok(tool_error(self.refusal(spec)).into());
+            return Ok(tool_error(self.inner.options.refusal(spec)).into());
         }
         let arguments = Value::Object(request.arguments.clone().unwrap_or_default());
-        if spec.annotations.destructive
-            && self.inner.options.destructive == DestructivePolicy::Confirm
-        {
-            match confirm(&request, &context, spec, &arguments).await {
+        if self.inner.options.needs_confirmation(spec) {
+            match confirm(&request, &context, spec, &arguments, HOW_TO_ALLOW).await {
                 Confirmation::Confirmed => {}
                 Confirmation::Refused(why) => return Ok(tool_error(why).into()),
                 Confirmation::Ask(input_required) => return Ok(input_required.into()),

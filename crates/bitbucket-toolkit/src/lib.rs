@@ -27,12 +27,17 @@ mod accounts;
 mod args;
 mod error;
 mod output;
+mod policy;
 mod spec;
 mod tools;
 
 use bitbucket_client::Client;
+
+/// Credentials a toolkit acts with (see [`Toolkit::with_auth`]).
+pub use bitbucket_client::Auth;
 use serde_json::Value;
 
+pub use policy::{DestructivePolicy, PolicyError, ToolPolicy};
 pub use spec::{ArgumentInfo, ToolAnnotations, ToolInfo, ToolSpec, Toolset, UnknownToolset};
 
 /// Runs the catalogue's tools with one client.
@@ -45,6 +50,14 @@ impl Toolkit {
     /// A toolkit acting with `client`'s credentials.
     pub fn new(client: Client) -> Self {
         Toolkit { client }
+    }
+
+    /// The same toolkit acting with other credentials, sharing the connection pool: a
+    /// server that acts for many users keeps one toolkit and derives one per call.
+    pub fn with_auth(&self, auth: Auth) -> Toolkit {
+        Toolkit {
+            client: self.client.with_auth(auth),
+        }
     }
 
     pub(crate) fn client(&self) -> &Client {

@@ -1112,3 +1112,21 @@ async fn snippet_and_comments_with_and_without_parent() {
         "{orphan}"
     );
 }
+
+#[tokio::test]
+async fn with_auth_acts_as_another_user_and_leaves_the_original_alone() {
+    let env = crate::support::start().await;
+    let anonymous = env.anonymous();
+    let alice = anonymous.with_auth(bitbucket_client::Auth::bearer(
+        bitbucket_sandbox::ALICE_TOKEN,
+    ));
+    let bob = alice.with_auth(bitbucket_client::Auth::bearer(bitbucket_sandbox::BOB_TOKEN));
+    let alice_name = alice.current_user().await.expect("alice").nickname;
+    let bob_name = bob.current_user().await.expect("bob").nickname;
+    assert!(alice_name.is_some());
+    assert_ne!(alice_name, bob_name);
+    assert_eq!(bob.base_url(), anonymous.base_url());
+    assert_eq!(bob.retry_policy(), anonymous.retry_policy());
+    let err = anonymous.current_user().await.expect_err("still anonymous");
+    assert_eq!(err.api().map(|api| api.status), Some(401));
+}
