@@ -1,0 +1,594 @@
+//! The router's storage: SQLite in the data folder, with numbered migrations. Projects, API
+//! keys (hashed), sessions, connections (credentials sealed by the vault) and auth links
+//! (hashed tokens). WAL and a busy timeout let `bbagent router keys`/`connect` write while the
+//! router runs.
+
+use std::path::Path;
+use std::str::FromStr;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use rand::RngCore as _;
+use sha2::{Digest as _, Sha256};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteRow};
+use sqlx::{Row as _, SqlitePool};
+
+/// The migrations, in order; `PRAGMA user_version` is the number applied.
+const MIGRATIONS: &[&str] = &[include_str!("../migrations/0001_init.sql")];
+
+/// Errors of the store.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("cannot open the router database at `{path}`")]
+    Open {
+        path: String,
+        #[source]
+        source: sqlx::Error,
+    },
+    #[error(
+        "the router database has schema version {found}, newer than this bbagent understands ({known})"
+    )]
+    TooNew { found: i64, known: usize },
+    #[error("the router database failed")]
+    Sql(#[from] sqlx::Error),
+    #[error("no project `{0}` (give a project id or name that `keys list` shows)")]
+    NoProject(String),
+    #[error("a stored value is corrupt: {0}")]
+    Corrupt(String),
+}
+
+/// Seconds since the Unix epoch.
+pub fn now() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
+}
+
+/// A new random id with a prefix, e.g. `trs_3f2a...`.
+pub fn new_id(prefix: &str) -> String {
+    format!("{prefix}_{}", uuid::Uuid::new_v4().simple())
+}
+
+/// A high-entropy secret for keys and link tokens: 32 random bytes, URL-safe base64.
+pub fn new_secret(prefix: &str) -> String {
+    use base64::Engine as _;
+    let mut bytes = [0u8; 32];
+    rand::rng().fill_bytes(&mut bytes);
+    format!(
+        "{prefix}{}",
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+    )
+}
+
+/// SHA-256 of a secret: what the database keeps instead of it.
+pub fn hash_secret(secret: &str) -> Vec<u8> {
+    Sha256::digest(secret.as_bytes()).to_vec()
+}
+
+/// An API key as listed (never the key itself).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct KeyInfo {
+    pub id: String,
+    pub project_id: String,
+    pub project_name: String,
+    pub name: String,
+    pub created_at: i64,
+    pub revoked: bool,
+}
+
+/// A session row.
+#[derive(Debug, Clone)]
+pub struct SessionRow {
+    pub id: String,
+    pub project_id: String,
+    pub user_id: String,
+    pub config: serde_json::Value,
+    pub config_version: i64,
+}
+
+/// A connection row; `credentials` is still sealed.
+#[derive(Debug, Clone)]
+pub struct ConnectionRow {
+    pub id: String,
+    pub project_id: String,
+    pub user_id: String,
+    pub toolkit: String,
+    pub kind: String,
+    pub credentials: Vec<u8>,
+    pub account_name: String,
+    pub account_uuid: String,
+    pub status: String,
+    pub created_at: i64,
+}
+
+/// What redeeming an auth link found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LinkState {
+    Unknown,
+    Used,
+    Expired,
+    Open {
+        session_id: String,
+        toolkit: String,
+        connection_id: String,
+    },
+}
+
+/// The database handle.
+#[derive(Debug, Clone)]
+pub struct Store {
+    pool: SqlitePool,
+}
+
+impl Store {
+    /// Opens (creating) `router.db` in `dir` and applies pending migrations.
+    pub async fn open(dir: &Path) -> Result<Self, StoreError> {
+        let path = dir.join("router.db");
+        let open_err = |source| StoreError::Open {
+            path: path.display().to_string(),
+            source,
+        };
+        let options = SqliteConnectOptions::from_str("sqlite:")
+            .map_err(open_err)?
+            .filename(&path)
+            .create_if_missing(true)
+            .foreign_keys(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .busy_timeout(Duration::from_secs(10));
+        let pool = SqlitePoolOptions::new()
+            .max_connections(8)
+            .connect_with(options)
+            .await
+            .map_err(open_err)?;
+        let store = Store { pool };
+        store.migrate().await?;
+        Ok(store)
+    }
+
+    async fn migrate(&self) -> Result<(), StoreError> {
+        let mut tx = self.pool.begin().await?;
+        // Taking the write lock first makes concurrent openers apply each migration once.
+        sqlx::query("CREATE TABLE IF NOT EXISTS migration_lock (id INTEGER PRIMARY KEY)")
+            .execute(&mut *tx)
+            .await?;
+        let version: i64 = sqlx::query_scalar("PRAGMA user_version")
+            .fetch_one(&mut *tx)
+            .await?;
+        let known = MIGRATIONS.len();
+        let applied = usize::try_from(version).unwrap_or(usize::MAX);
+        if applied > known {
+            return Err(StoreError::TooNew {
+                found: version,
+                known,
+            });
+        }
+        for (index, sql) in MIGRATIONS.iter().enumerate().skip(applied) {
+            // Both are our own text: the embedded migrations and a number.
+            sqlx::raw_sql(sqlx::AssertSqlSafe(*sql))
+                .execute(&mut *tx)
+                .await?;
+            sqlx::query(sqlx::AssertSqlSafe(format!(
+                "PRAGMA user_version = {}",
+                index + 1
+            )))
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+
+    // --- projects and keys -------------------------------------------------------------
+
+    /// Creates a key; in `project` when given (by id or name), else in a new project named
+    /// `name`. Returns the key, shown only now.
+    pub async fn create_key(
+        &self,
+        name: &str,
+        project: Option<&str>,
+    ) -> Result<(String, KeyInfo), StoreError> {
+        let mut tx = self.pool.begin().await?;
+        let project_id = match project {
+            Some(wanted) => {
+                let found: Option<String> =
+                    sqlx::query_scalar("SELECT id FROM projects WHERE id = ?1 OR name = ?1")
+                        .bind(wanted)
+                        .fetch_optional(&mut *tx)
+                        .await?;
+                found.ok_or_else(|| StoreError::NoProject(wanted.to_owned()))?
+            }
+            None => {
+                let id = new_id("proj");
+                sqlx::query("INSERT INTO projects (id, name, created_at) VALUES (?, ?, ?)")
+                    .bind(&id)
+                    .bind(name)
+                    .bind(now())
+                    .execute(&mut *tx)
+                    .await?;
+                id
+            }
+        };
+        let key = new_secret("bbr_");
+        let id = new_id("key");
+        sqlx::query(
+            "INSERT INTO api_keys (id, project_id, name, key_hash, created_at) VALUES (?, ?, ?, ?, ?)",
+        )
+        .bind(&id)
+        .bind(&project_id)
+        .bind(name)
+        .bind(hash_secret(&key))
+        .bind(now())
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        let info = self
+            .list_keys()
+            .await?
+            .into_iter()
+            .find(|k| k.id == id)
+            .ok_or_else(|| StoreError::Corrupt("the new key vanished".into()))?;
+        Ok((key, info))
+    }
+
+    pub async fn list_keys(&self) -> Result<Vec<KeyInfo>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT k.id, k.project_id, p.name AS project_name, k.name, k.created_at, k.revoked_at \
+             FROM api_keys k JOIN projects p ON p.id = k.project_id ORDER BY k.created_at, k.id",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|row| {
+                Ok(KeyInfo {
+                    id: row.try_get("id")?,
+                    project_id: row.try_get("project_id")?,
+                    project_name: row.try_get("project_name")?,
+                    name: row.try_get("name")?,
+                    created_at: row.try_get("created_at")?,
+                    revoked: row.try_get::<Option<i64>, _>("revoked_at")?.is_some(),
+                })
+            })
+            .collect::<Result<_, sqlx::Error>>()
+            .map_err(StoreError::from)
+    }
+
+    /// Revokes a key by id or name; false when no live key matched.
+    pub async fn revoke_key(&self, id_or_name: &str) -> Result<bool, StoreError> {
+        let done = sqlx::query(
+            "UPDATE api_keys SET revoked_at = ?2 WHERE (id = ?1 OR name = ?1) AND revoked_at IS NULL",
+        )
+        .bind(id_or_name)
+        .bind(now())
+        .execute(&self.pool)
+        .await?;
+        Ok(done.rows_affected() > 0)
+    }
+
+    /// The project a live key belongs to.
+    pub async fn project_of_key(&self, key: &str) -> Result<Option<String>, StoreError> {
+        let hash = hash_secret(key);
+        let row: Option<(Vec<u8>, String)> = sqlx::query_as(
+            "SELECT key_hash, project_id FROM api_keys WHERE key_hash = ? AND revoked_at IS NULL",
+        )
+        .bind(&hash)
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(row.and_then(|(stored, project)| {
+            bitbucket_mcp::http::constant_time_eq(&stored, &hash).then_some(project)
+        }))
+    }
+
+    /// The project by id or name.
+    pub async fn find_project(&self, id_or_name: &str) -> Result<Option<String>, StoreError> {
+        Ok(
+            sqlx::query_scalar("SELECT id FROM projects WHERE id = ?1 OR name = ?1 LIMIT 1")
+                .bind(id_or_name)
+                .fetch_optional(&self.pool)
+                .await?,
+        )
+    }
+
+    /// Every project id, oldest first.
+    pub async fn projects(&self) -> Result<Vec<(String, String)>, StoreError> {
+        Ok(
+            sqlx::query_as("SELECT id, name FROM projects ORDER BY created_at, id")
+                .fetch_all(&self.pool)
+                .await?,
+        )
+    }
+
+    // --- sessions ------------------------------------------------------------------------
+
+    pub async fn insert_session(&self, session: &SessionRow) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO sessions (id, project_id, user_id, config, config_version, created_at) \
+             VALUES (?, ?, ?, ?, ?, ?)",
+        )
+        .bind(&session.id)
+        .bind(&session.project_id)
+        .bind(&session.user_id)
+        .bind(session.config.to_string())
+        .bind(session.config_version)
+        .bind(now())
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// The session, only when it belongs to `project_id`.
+    pub async fn session(
+        &self,
+        project_id: &str,
+        id: &str,
+    ) -> Result<Option<SessionRow>, StoreError> {
+        let row = sqlx::query(
+            "SELECT id, project_id, user_id, config, config_version FROM sessions \
+             WHERE id = ? AND project_id = ?",
+        )
+        .bind(id)
+        .bind(project_id)
+        .fetch_optional(&self.pool)
+        .await?;
+        row.map(|row| session_from(&row)).transpose()
+    }
+
+    /// Replaces the config if the version is still `expected`; false when it moved on.
+    pub async fn update_session(
+        &self,
+        session: &SessionRow,
+        expected: i64,
+    ) -> Result<bool, StoreError> {
+        let done = sqlx::query(
+            "UPDATE sessions SET config = ?, config_version = ? \
+             WHERE id = ? AND project_id = ? AND config_version = ?",
+        )
+        .bind(session.config.to_string())
+        .bind(session.config_version)
+        .bind(&session.id)
+        .bind(&session.project_id)
+        .bind(expected)
+        .execute(&self.pool)
+        .await?;
+        Ok(done.rows_affected() > 0)
+    }
+
+    pub async fn delete_session(&self, project_id: &str, id: &str) -> Result<bool, StoreError> {
+        let done = sqlx::query("DELETE FROM sessions WHERE id = ? AND project_id = ?")
+            .bind(id)
+            .bind(project_id)
+            .execute(&self.pool)
+            .await?;
+        Ok(done.rows_affected() > 0)
+    }
+
+    // --- connections ---------------------------------------------------------------------
+
+    /// Inserts or replaces the connection of (project, user, toolkit); returns its id.
+    pub async fn upsert_connection(&self, c: &ConnectionRow) -> Result<String, StoreError> {
+        let id: String = sqlx::query_scalar(
+            "INSERT INTO connections (id, project_id, user_id, toolkit, kind, credentials, \
+             account_name, account_uuid, status, created_at, updated_at) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?10) \
+             ON CONFLICT (project_id, user_id, toolkit) DO UPDATE SET kind = excluded.kind, \
+             credentials = excluded.credentials, account_name = excluded.account_name, \
+             account_uuid = excluded.account_uuid, status = excluded.status, \
+             updated_at = excluded.updated_at RETURNING id",
+        )
+        .bind(&c.id)
+        .bind(&c.project_id)
+        .bind(&c.user_id)
+        .bind(&c.toolkit)
+        .bind(&c.kind)
+        .bind(&c.credentials)
+        .bind(&c.account_name)
+        .bind(&c.account_uuid)
+        .bind(&c.status)
+        .bind(now())
+        .fetch_one(&self.pool)
+        .await?;
+        Ok(id)
+    }
+
+    pub async fn connection(
+        &self,
+        project_id: &str,
+        user_id: &str,
+        toolkit: &str,
+    ) -> Result<Option<ConnectionRow>, StoreError> {
+        let row = sqlx::query(
+            "SELECT id, project_id, user_id, toolkit, kind, credentials, account_name, \
+             account_uuid, status, created_at FROM connections \
+             WHERE project_id = ? AND user_id = ? AND toolkit = ?",
+        )
+        .bind(project_id)
+        .bind(user_id)
+        .bind(toolkit)
+        .fetch_optional(&self.pool)
+        .await?;
+        row.map(|row| connection_from(&row))
+            .transpose()
+            .map_err(StoreError::from)
+    }
+
+    pub async fn delete_connection(
+        &self,
+        project_id: &str,
+        user_id: &str,
+        toolkit: &str,
+    ) -> Result<bool, StoreError> {
+        let done = sqlx::query(
+            "DELETE FROM connections WHERE project_id = ? AND user_id = ? AND toolkit = ?",
+        )
+        .bind(project_id)
+        .bind(user_id)
+        .bind(toolkit)
+        .execute(&self.pool)
+        .await?;
+        Ok(done.rows_affected() > 0)
+    }
+
+    // --- auth links ----------------------------------------------------------------------
+
+    /// A new link token for `session_id`, valid for `ttl`; the connection it makes will have
+    /// the id `connection_id`.
+    pub async fn create_link(
+        &self,
+        session_id: &str,
+        toolkit: &str,
+        connection_id: &str,
+        ttl: Duration,
+    ) -> Result<String, StoreError> {
+        let token = new_secret("ln_");
+        let ttl = i64::try_from(ttl.as_secs()).unwrap_or(i64::MAX);
+        sqlx::query(
+            "INSERT INTO auth_links (token_hash, session_id, toolkit, connection_id, expires_at, created_at) \
+             VALUES (?, ?, ?, ?, ?, ?)",
+        )
+        .bind(hash_secret(&token))
+        .bind(session_id)
+        .bind(toolkit)
+        .bind(connection_id)
+        .bind(now().saturating_add(ttl))
+        .bind(now())
+        .execute(&self.pool)
+        .await?;
+        Ok(token)
+    }
+
+    /// What the link `token` is now, without using it.
+    pub async fn link(&self, token: &str) -> Result<LinkState, StoreError> {
+        let row: Option<(String, String, String, i64, Option<i64>)> = sqlx::query_as(
+            "SELECT session_id, toolkit, connection_id, expires_at, used_at FROM auth_links WHERE token_hash = ?",
+        )
+        .bind(hash_secret(token))
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(match row {
+            None => LinkState::Unknown,
+            Some((_, _, _, _, Some(_))) => LinkState::Used,
+            Some((_, _, _, expires, None)) if expires <= now() => LinkState::Expired,
+            Some((session_id, toolkit, connection_id, _, None)) => LinkState::Open {
+                session_id,
+                toolkit,
+                connection_id,
+            },
+        })
+    }
+
+    /// Marks the link used; false when another request used it first or it expired.
+    pub async fn use_link(&self, token: &str) -> Result<bool, StoreError> {
+        let done = sqlx::query(
+            "UPDATE auth_links SET used_at = ?2 WHERE token_hash = ?1 AND used_at IS NULL AND expires_at > ?2",
+        )
+        .bind(hash_secret(token))
+        .bind(now())
+        .execute(&self.pool)
+        .await?;
+        Ok(done.rows_affected() > 0)
+    }
+
+    /// The project and user of a session, by id alone (for auth links, whose token is the
+    /// authority).
+    pub async fn session_owner(&self, id: &str) -> Result<Option<(String, String)>, StoreError> {
+        Ok(
+            sqlx::query_as("SELECT project_id, user_id FROM sessions WHERE id = ?")
+                .bind(id)
+                .fetch_optional(&self.pool)
+                .await?,
+        )
+    }
+}
+
+fn session_from(row: &SqliteRow) -> Result<SessionRow, StoreError> {
+    let config: String = row.try_get("config")?;
+    Ok(SessionRow {
+        id: row.try_get("id")?,
+        project_id: row.try_get("project_id")?,
+        user_id: row.try_get("user_id")?,
+        config: serde_json::from_str(&config)
+            .map_err(|e| StoreError::Corrupt(format!("session config: {e}")))?,
+        config_version: row.try_get("config_version")?,
+    })
+}
+
+fn connection_from(row: &SqliteRow) -> Result<ConnectionRow, sqlx::Error> {
+    Ok(ConnectionRow {
+        id: row.try_get("id")?,
+        project_id: row.try_get("project_id")?,
+        user_id: row.try_get("user_id")?,
+        toolkit: row.try_get("toolkit")?,
+        kind: row.try_get("kind")?,
+        credentials: row.try_get("credentials")?,
+        account_name: row.try_get("account_name")?,
+        account_uuid: row.try_get("account_uuid")?,
+        status: row.try_get("status")?,
+        created_at: row.try_get("created_at")?,
+    })
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn keys_are_hashed_scoped_and_revocable_across_reopen() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).await.unwrap();
+        let (key, info) = store.create_key("ci", None).await.unwrap();
+        let (other, other_info) = store.create_key("other", None).await.unwrap();
+        assert_ne!(info.project_id, other_info.project_id);
+        assert_eq!(
+            store.project_of_key(&key).await.unwrap(),
+            Some(info.project_id.clone())
+        );
+        assert_eq!(store.project_of_key("bbr_nope").await.unwrap(), None);
+        store.close().await;
+
+        let store = Store::open(dir.path()).await.unwrap();
+        assert!(store.project_of_key(&other).await.unwrap().is_some());
+        assert!(store.revoke_key("ci").await.unwrap());
+        assert!(!store.revoke_key("ci").await.unwrap());
+        assert_eq!(store.project_of_key(&key).await.unwrap(), None);
+        store.close().await;
+        let bytes = std::fs::read(dir.path().join("router.db")).unwrap();
+        let text = String::from_utf8_lossy(&bytes);
+        assert!(!text.contains(&key) && !text.contains(&other));
+    }
+
+    #[tokio::test]
+    async fn a_link_is_used_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).await.unwrap();
+        let (_, info) = store.create_key("ci", None).await.unwrap();
+        let session = SessionRow {
+            id: new_id("trs"),
+            project_id: info.project_id,
+            user_id: "u1".into(),
+            config: serde_json::json!({}),
+            config_version: 1,
+        };
+        store.insert_session(&session).await.unwrap();
+        let token = store
+            .create_link(&session.id, "bitbucket", "ca_1", Duration::from_secs(60))
+            .await
+            .unwrap();
+        assert!(matches!(
+            store.link(&token).await.unwrap(),
+            LinkState::Open { .. }
+        ));
+        assert!(store.use_link(&token).await.unwrap());
+        assert!(!store.use_link(&token).await.unwrap());
+        assert_eq!(store.link(&token).await.unwrap(), LinkState::Used);
+        let expired = store
+            .create_link(&session.id, "bitbucket", "ca_2", Duration::ZERO)
+            .await
+            .unwrap();
+        assert_eq!(store.link(&expired).await.unwrap(), LinkState::Expired);
+        assert!(!store.use_link(&expired).await.unwrap());
+        assert_eq!(store.link("ln_nope").await.unwrap(), LinkState::Unknown);
+    }
+}

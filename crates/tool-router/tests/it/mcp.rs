@@ -1,0 +1,251 @@
+//! A session's MCP endpoint with real rmcp clients of both eras: the reference flow (search,
+//! auth link, wait, execute), approval of destructive tools, and the safety checks.
+
+use std::sync::atomic::Ordering;
+
+use bitbucket_sandbox::{DEMO_EMAIL, DEMO_TOKEN};
+use mcp_testkit::{Answer, ERAS, call, connect_http, ok};
+use serde_json::{Value, json};
+
+use crate::support::start;
+
+fn data(result: &rmcp::model::CallToolResult) -> Value {
+    let structured = result
+        .structured_content
+        .clone()
+        .expect("structured content");
+    let text: Value = serde_json::from_str(&mcp_testkit::text(result)).expect("text is the JSON");
+    assert_eq!(structured, text, "text and structured content agree");
+    structured
+}
+
+#[tokio::test]
+async fn the_reference_flow_connects_the_user_and_creates_a_branch_in_both_eras() {
+    let env = start().await;
+    for era in ERAS {
+        let user = format!("user-{}", era as u8);
+        let id = env.session(&user).await;
+        let url = format!("{}/tool_router/{id}/mcp", env.url());
+        let (s, _) = connect_http(&url, Some(&env.key), era, Some(Answer::Accept)).await;
+        let tools = s.list_all_tools().await.expect("tools/list");
+        let names: Vec<&str> = tools.iter().map(|t| t.name.as_ref()).collect();
+        assert_eq!(
+            names,
+            [
+                "COMPOSIO_SEARCH_TOOLS",
+                "COMPOSIO_GET_TOOL_SCHEMAS",
+                "COMPOSIO_MANAGE_CONNECTIONS",
+                "COMPOSIO_WAIT_FOR_CONNECTIONS",
+                "COMPOSIO_MULTI_EXECUTE_TOOL"
+            ],
+            "{era:?}"
+        );
+
+        let found = data(
+            &call(
+                &s,
+                "COMPOSIO_SEARCH_TOOLS",
+                json!({"queries": [{"use_case": "create a new branch from main", "known_fields": "workspace:acme, repo_slug:widgets"}],
+                       "session": {"generate_id": true}}),
+            )
+            .await,
+        );
+        let first = &found["data"]["results"][0];
+        assert_eq!(
+            first["primary_tool_slugs"][0], "BITBUCKET_CREATE_BRANCH",
+            "{found}"
+        );
+        assert!(
+            found["data"]["tool_schemas"]["BITBUCKET_CREATE_BRANCH"]["input_schema"].is_object()
+        );
+        let status = &found["data"]["toolkit_connection_statuses"][0];
+        assert_eq!(status["has_active_connection"], false, "{found}");
+        assert!(
+            status["status_message"]
+                .as_str()
+                .is_some_and(|m| m.contains("COMPOSIO_MANAGE_CONNECTIONS"))
+        );
+
+        let managed = data(
+            &call(
+                &s,
+                "COMPOSIO_MANAGE_CONNECTIONS",
+                json!({"toolkits": ["bitbucket"]}),
+            )
+            .await,
+        );
+        let result = &managed["data"]["results"]["bitbucket"];
+        assert_eq!(result["status"], "initiated", "{managed}");
+        let link = result["redirect_url"]
+            .as_str()
+            .expect("redirect_url")
+            .to_owned();
+        let (status, page) = env
+            .submit(&link, &[("email", DEMO_EMAIL), ("api_token", DEMO_TOKEN)])
+            .await;
+        assert_eq!(status, reqwest::StatusCode::OK, "{page}");
+
+        let waited = data(
+            &call(
+                &s,
+                "COMPOSIO_WAIT_FOR_CONNECTIONS",
+                json!({"toolkits": ["bitbucket"]}),
+            )
+            .await,
+        );
+        assert_eq!(
+            waited["data"]["results"]["bitbucket"]["status"], "ACTIVE",
+            "{waited}"
+        );
+
+        let schemas = data(
+            &call(
+                &s,
+                "COMPOSIO_GET_TOOL_SCHEMAS",
+                json!({"tool_slugs": ["BITBUCKET_CREATE_BRANCH", "BITBUCKET_NOPE"]}),
+            )
+            .await,
+        );
+        assert!(schemas["data"]["tool_schemas"]["BITBUCKET_CREATE_BRANCH"]["input_schema"]["properties"]["name"].is_object(), "{schemas}");
+        assert_eq!(schemas["data"]["not_found"], json!(["BITBUCKET_NOPE"]));
+
+        let branch = format!("feature/router-{}", era as u8);
+        let executed = call(
+            &s,
+            "COMPOSIO_MULTI_EXECUTE_TOOL",
+            json!({"tools": [
+                {"tool_slug": "BITBUCKET_CREATE_BRANCH", "arguments": {"workspace": "acme", "repo_slug": "widgets", "name": branch, "target": "main"}},
+                {"tool_slug": "BITBUCKET_CREATE_BRANCHES", "arguments": {}},
+            ], "sync_response_to_workbench": false}),
+        )
+        .await;
+        let executed = data(&executed);
+        assert_eq!(executed["data"]["total_count"], 2, "{executed}");
+        assert_eq!(executed["data"]["success_count"], 1, "{executed}");
+        assert_eq!(executed["data"]["results"][1]["index"], 1);
+        assert!(
+            executed["data"]["results"][1]["error"]
+                .as_str()
+                .is_some_and(|e| e.contains("did you mean"))
+        );
+        env.bitbucket
+            .get_branch("acme", "widgets", &branch)
+            .await
+            .expect("the branch exists in the sandbox");
+        s.cancel().await.expect("close");
+    }
+}
+
+#[tokio::test]
+async fn destructive_calls_are_confirmed_in_both_eras() {
+    let env = start().await;
+    let id = env.session("u1").await;
+    let link = env.link(&id).await;
+    env.submit(&link, &[("email", DEMO_EMAIL), ("api_token", DEMO_TOKEN)])
+        .await;
+    let url = format!("{}/tool_router/{id}/mcp", env.url());
+    for era in ERAS {
+        let issue = env
+            .bitbucket
+            .create_issue(
+                "acme",
+                "widgets",
+                &bitbucket_client::NewIssue::new("doomed"),
+            )
+            .await
+            .expect("issue");
+        let batch = json!({"tools": [{"tool_slug": "BITBUCKET_DELETE_ISSUE",
+            "arguments": {"workspace": "acme", "repo_slug": "widgets", "issue_id": issue.id}}]});
+
+        let (s, asked) = connect_http(&url, Some(&env.key), era, Some(Answer::Decline)).await;
+        let declined = data(&call(&s, "COMPOSIO_MULTI_EXECUTE_TOOL", batch.clone()).await);
+        assert_eq!(declined["data"]["error_count"], 1, "{era:?}: {declined}");
+        assert_eq!(asked.load(Ordering::SeqCst), 1);
+        assert!(
+            env.bitbucket
+                .get_issue("acme", "widgets", issue.id)
+                .await
+                .is_ok()
+        );
+        s.cancel().await.expect("close");
+
+        let (s, asked) = connect_http(&url, Some(&env.key), era, None).await;
+        let refused = data(&call(&s, "COMPOSIO_MULTI_EXECUTE_TOOL", batch.clone()).await);
+        assert_eq!(refused["data"]["error_count"], 1, "{era:?}: never silently");
+        assert_eq!(asked.load(Ordering::SeqCst), 0);
+        s.cancel().await.expect("close");
+
+        let (s, asked) = connect_http(&url, Some(&env.key), era, Some(Answer::Accept)).await;
+        let done = call(&s, "COMPOSIO_MULTI_EXECUTE_TOOL", batch).await;
+        let done = ok("accepted", &done);
+        assert_eq!(done["data"]["success_count"], 1, "{era:?}: {done}");
+        assert_eq!(asked.load(Ordering::SeqCst), 1);
+        assert!(
+            env.bitbucket
+                .get_issue("acme", "widgets", issue.id)
+                .await
+                .is_err()
+        );
+        s.cancel().await.expect("close");
+    }
+}
+
+#[tokio::test]
+async fn the_endpoint_checks_key_project_origin_and_host() {
+    let env = start().await;
+    let id = env.session("u1").await;
+    let url = format!("{}/tool_router/{id}/mcp", env.url());
+    let init = json!({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {
+        "protocolVersion": "2025-11-25", "capabilities": {}, "clientInfo": {"name": "t", "version": "0"}}});
+    let post = |key: Option<String>, headers: Vec<(&'static str, &'static str)>| {
+        let mut request = env
+            .http
+            .post(&url)
+            .header("accept", "application/json, text/event-stream")
+            .json(&init);
+        if let Some(key) = key {
+            request = request.header("x-api-key", key);
+        }
+        for (name, value) in headers {
+            request = request.header(name, value);
+        }
+        request.send()
+    };
+    let status = |r: reqwest::Response| r.status().as_u16();
+    assert_eq!(status(post(None, vec![]).await.expect("send")), 401);
+    assert_eq!(
+        status(post(Some("bbr_wrong".into()), vec![]).await.expect("send")),
+        401
+    );
+    assert_eq!(
+        status(
+            post(Some(env.other_key.clone()), vec![])
+                .await
+                .expect("send")
+        ),
+        404
+    );
+    assert_eq!(
+        status(
+            post(
+                Some(env.key.clone()),
+                vec![("origin", "https://evil.example")]
+            )
+            .await
+            .expect("send")
+        ),
+        403
+    );
+    assert_eq!(
+        status(
+            post(Some(env.key.clone()), vec![("host", "evil.example")])
+                .await
+                .expect("send")
+        ),
+        403
+    );
+    assert_eq!(
+        status(post(Some(env.key.clone()), vec![]).await.expect("send")),
+        200
+    );
+}

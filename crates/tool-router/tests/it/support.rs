@@ -1,0 +1,181 @@
+//! A sandbox, the router in front of it, API keys of two projects, and request helpers.
+
+use std::path::PathBuf;
+
+use bitbucket_client::{Auth, Client, ClientConfig};
+use bitbucket_sandbox::{DEMO_EMAIL, DEMO_TOKEN, Sandbox, SandboxConfig};
+use bitbucket_toolkit::Toolkit;
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+use tempfile::TempDir;
+use tool_router::store::Store;
+use tool_router::{RouterConfig, RunningRouter};
+
+pub struct Env {
+    pub router: Option<RunningRouter>,
+    /// Checks effects in the sandbox directly, as the demo user.
+    pub bitbucket: Client,
+    pub sandbox_url: String,
+    /// A key of project A, and one of project B.
+    pub key: String,
+    pub other_key: String,
+    pub http: reqwest::Client,
+    pub data_dir: PathBuf,
+    pub _sandbox: Sandbox,
+    pub _dirs: (TempDir, TempDir),
+}
+
+pub const MASTER_KEY: &str = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
+
+pub async fn start_router(data_dir: &std::path::Path, sandbox_url: &str) -> RunningRouter {
+    let mut config = RouterConfig::new("127.0.0.1:0".parse().expect("addr"), data_dir);
+    config.master_key = Some(MASTER_KEY.into());
+    config.wait_timeout = std::time::Duration::from_secs(2);
+    // The router's own credentials are never used for a user; anonymous makes that visible.
+    let toolkit = Toolkit::new(Client::new(ClientConfig::new(sandbox_url)).expect("client"));
+    tool_router::start(config, toolkit)
+        .await
+        .expect("router starts")
+}
+
+pub async fn start() -> Env {
+    let sandbox_dir = tempfile::tempdir().expect("temp dir");
+    let router_dir = tempfile::tempdir().expect("temp dir");
+    let sandbox = Sandbox::start(SandboxConfig::new(sandbox_dir.path()))
+        .await
+        .expect("sandbox");
+    let sandbox_url = sandbox.base_url().to_owned();
+    let bitbucket = Client::new(
+        ClientConfig::new(&sandbox_url).with_auth(Auth::api_token(DEMO_EMAIL, DEMO_TOKEN)),
+    )
+    .expect("client");
+    let router = start_router(router_dir.path(), &sandbox_url).await;
+    // Keys are made as `bbagent router keys create` makes them: in the same database, while
+    // the router runs.
+    let store = Store::open(router_dir.path()).await.expect("store");
+    let (key, _) = store.create_key("a", None).await.expect("key a");
+    let (other_key, _) = store.create_key("b", None).await.expect("key b");
+    store.close().await;
+    Env {
+        router: Some(router),
+        bitbucket,
+        sandbox_url,
+        key,
+        other_key,
+        http: reqwest::Client::new(),
+        data_dir: router_dir.path().to_owned(),
+        _sandbox: sandbox,
+        _dirs: (sandbox_dir, router_dir),
+    }
+}
+
+impl Env {
+    pub fn url(&self) -> String {
+        self.router.as_ref().expect("running").url().to_owned()
+    }
+
+    /// `METHOD /api/v3.1/tool_router/session{path}` with `key`; the status and JSON body.
+    pub async fn call(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        key: Option<&str>,
+        body: Option<Value>,
+    ) -> (StatusCode, Value) {
+        let mut request = self.http.request(
+            method,
+            format!("{}/api/v3.1/tool_router/session{path}", self.url()),
+        );
+        if let Some(key) = key {
+            request = request.header("x-api-key", key);
+        }
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        let response = request.send().await.expect("request");
+        let status = response.status();
+        let text = response.text().await.expect("body");
+        let value = serde_json::from_str(&text)
+            .unwrap_or_else(|e| panic!("not JSON ({e}): {status} {text}"));
+        (status, value)
+    }
+
+    pub async fn post(&self, path: &str, body: Value) -> (StatusCode, Value) {
+        self.call(reqwest::Method::POST, path, Some(&self.key), Some(body))
+            .await
+    }
+
+    pub async fn get(&self, path: &str) -> (StatusCode, Value) {
+        self.call(reqwest::Method::GET, path, Some(&self.key), None)
+            .await
+    }
+
+    /// A session for `user`, created with the body the SDK sends for
+    /// `composio.create(user_id=user, toolkits=["bitbucket"])`.
+    pub async fn session(&self, user: &str) -> String {
+        let (status, body) = self
+            .post(
+                "",
+                json!({"user_id": user, "toolkits": {"enable": ["bitbucket"]}, "manage_connections": {"enable": true}}),
+            )
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "{body}");
+        body["session_id"].as_str().expect("session_id").to_owned()
+    }
+
+    /// An auth link for the session, from `POST …/link`.
+    pub async fn link(&self, session: &str) -> String {
+        let (status, body) = self
+            .post(&format!("/{session}/link"), json!({"toolkit": "bitbucket"}))
+            .await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        body["redirect_url"]
+            .as_str()
+            .expect("redirect_url")
+            .to_owned()
+    }
+
+    /// Submits the link form as a browser would; the status and page.
+    pub async fn submit(&self, link: &str, fields: &[(&str, &str)]) -> (StatusCode, String) {
+        let body: String = url::form_urlencoded::Serializer::new(String::new())
+            .extend_pairs(fields)
+            .finish();
+        let response = self
+            .http
+            .post(link)
+            .header("content-type", "application/x-www-form-urlencoded")
+            .header("origin", self.url())
+            .body(body)
+            .send()
+            .await
+            .expect("form post");
+        (response.status(), response.text().await.expect("page"))
+    }
+
+    /// Connects the session's user through a fresh link with an access token.
+    pub async fn connect_with(&self, session: &str, access_token: &str) {
+        let link = self.link(session).await;
+        let (status, page) = self.submit(&link, &[("access_token", access_token)]).await;
+        assert_eq!(status, StatusCode::OK, "{page}");
+        assert!(page.contains("Connected as"), "{page}");
+    }
+
+    /// Runs one app tool through `…/execute`.
+    pub async fn execute(&self, session: &str, slug: &str, arguments: Value) -> Value {
+        let (status, body) = self
+            .post(
+                &format!("/{session}/execute"),
+                json!({"tool_slug": slug, "arguments": arguments}),
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        body
+    }
+
+    pub async fn restart(&mut self) {
+        if let Some(router) = self.router.take() {
+            router.shutdown().await;
+        }
+        self.router = Some(start_router(&self.data_dir, &self.sandbox_url).await);
+    }
+}
