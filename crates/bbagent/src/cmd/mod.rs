@@ -4,6 +4,7 @@ mod ask;
 mod chat;
 mod eval;
 mod mcp;
+mod router;
 mod sandbox;
 mod tools;
 
@@ -35,6 +36,9 @@ pub enum Command {
     Ask(ask::AskArgs),
     /// Serve the Bitbucket tools over MCP (stdio, or Streamable HTTP with `--http`).
     Mcp(mcp::McpArgs),
+    /// Serve the tool router: per-user sessions, tool search, auth links, execution (the
+    /// Composio v3.1 API subset the composio SDK uses, and one MCP URL per session).
+    Router(router::RouterArgs),
     /// List and call the Bitbucket tools directly, without a model.
     Tools(tools::ToolsArgs),
     /// Run a local Bitbucket Cloud sandbox (REST 2.0 over HTTP, real git, SQLite).
@@ -56,6 +60,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Ask(args) => ask::run(args).await,
         Command::Chat(args) => chat::run(args).await,
         Command::Mcp(args) => mcp::run(args).await,
+        Command::Router(args) => router::run(args).await,
         Command::Tools(args) => tools::run(args).await,
         Command::Sandbox(args) => sandbox::run(args).await,
         Command::Eval(args) => eval::run(args).await,
@@ -83,6 +88,17 @@ pub fn hint_for(err: &anyhow::Error) -> Option<String> {
                 ),
                 _ => None,
             };
+        }
+
+        if let Some(tool_router::RouterError::Bind { .. }) = cause.downcast_ref() {
+            return Some(
+                "another program uses that port: pick another with `--listen 127.0.0.1:PORT` (port 0 picks a free one)".into(),
+            );
+        }
+        if let Some(tool_router::vault::VaultError::Open) = cause.downcast_ref() {
+            return Some(
+                "set `BBAGENT_MASTER_KEY` to the key the credentials were sealed with, or reconnect the users".into(),
+            );
         }
 
         if let Some(e) = cause.downcast_ref::<bitbucket_sandbox::SandboxError>() {

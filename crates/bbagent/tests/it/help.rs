@@ -14,6 +14,7 @@ fn help_texts() {
         &["tools", "list", "--help"],
         &["tools", "call", "--help"],
         &["sandbox", "--help"],
+        &["router", "--help"],
         &["eval", "intents", "--help"],
         &["eval", "discovery", "--help"],
     ] {

@@ -11,5 +11,6 @@ mod pty_ask;
 mod pty_chat;
 mod pty_local;
 mod pty_terminal;
+mod router;
 mod shared;
 mod support;

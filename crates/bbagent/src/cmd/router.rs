@@ -1,0 +1,261 @@
+//! `bbagent router`: the self-hosted tool router (per-user sessions, tool search, auth
+//! links, execution with each user's own connection), and its admin commands (`keys`,
+//! `connect`), which work on the same data folder while the router runs.
+
+use std::io::Write as _;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use anyhow::Context as _;
+use bitbucket_client::{Client, ClientConfig};
+use bitbucket_toolkit::Toolkit;
+use secrecy::SecretString;
+use tool_router::connections::{Credentials, TOOLKIT};
+use tool_router::{RouterConfig, vault::ENV_MASTER_KEY};
+
+use crate::backend::{Backend, BackendArgs};
+use crate::settings::WhenUnset;
+
+#[derive(Debug, clap::Args)]
+pub struct RouterArgs {
+    /// Address to listen on; port 0 picks a free port.
+    #[arg(long, default_value = "127.0.0.1:8900", env = "BBAGENT_ROUTER_LISTEN")]
+    listen: SocketAddr,
+
+    /// Folder for the router's database and master key [default: the platform data folder,
+    /// e.g. ~/.local/share/bbagent/router].
+    #[arg(long, value_name = "DIR", env = "BBAGENT_ROUTER_DIR", global = true)]
+    data_dir: Option<PathBuf>,
+
+    /// The URL clients reach the router at (e.g. behind a proxy) [default: http://LISTEN].
+    #[arg(long, value_name = "URL", env = "BBAGENT_ROUTER_PUBLIC_URL")]
+    public_url: Option<String>,
+
+    /// Host names (besides loopback and the public URL's) accepted in `Host`.
+    #[arg(long = "allowed-host", value_name = "HOST")]
+    allowed_hosts: Vec<String>,
+
+    #[command(flatten)]
+    backend: BackendArgs,
+
+    #[command(subcommand)]
+    command: Option<RouterCommand>,
+}
+
+#[derive(Debug, clap::Subcommand)]
+enum RouterCommand {
+    /// Manage API keys (each key belongs to a project; projects never see each other).
+    #[command(subcommand)]
+    Keys(KeysCommand),
+    /// Connect a user's Bitbucket account from the command line (checked with Bitbucket first).
+    Connect(ConnectArgs),
+}
+
+#[derive(Debug, clap::Subcommand)]
+enum KeysCommand {
+    /// Create a key and print it (once) on stdout; a new project unless `--project` is given.
+    Create {
+        /// A name for the key (and for its new project).
+        #[arg(long, default_value = "default")]
+        name: String,
+        /// Add the key to this existing project (id or name) instead.
+        #[arg(long)]
+        project: Option<String>,
+    },
+    /// List keys (never the keys themselves).
+    List,
+    /// Revoke a key by id or name.
+    Revoke {
+        /// The key's id or name.
+        key: String,
+    },
+}
+
+#[derive(Debug, clap::Args)]
+struct ConnectArgs {
+    /// The user (as the program creating sessions names them).
+    #[arg(long)]
+    user_id: String,
+    /// The toolkit to connect.
+    #[arg(long, default_value = TOOLKIT)]
+    toolkit: String,
+    /// The project (id or name) the user belongs to [default: the only project].
+    #[arg(long)]
+    project: Option<String>,
+    /// Atlassian account email, with `--api-token`.
+    #[arg(long, requires = "api_token", conflicts_with = "access_token")]
+    email: Option<String>,
+    /// Atlassian API token, with `--email`.
+    #[arg(
+        long,
+        requires = "email",
+        env = "BBAGENT_CONNECT_API_TOKEN",
+        hide_env_values = true
+    )]
+    api_token: Option<String>,
+    /// A Bitbucket access token.
+    #[arg(long, env = "BBAGENT_CONNECT_ACCESS_TOKEN", hide_env_values = true)]
+    access_token: Option<String>,
+    /// The Bitbucket to check the credentials with: the router's (the `BITBUCKET_*`
+    /// settings, else the shared local sandbox).
+    #[command(flatten)]
+    backend: BackendArgs,
+}
+
+fn data_dir(args: &RouterArgs) -> anyhow::Result<PathBuf> {
+    match &args.data_dir {
+        Some(dir) => Ok(dir.clone()),
+        None => dirs::data_dir()
+            .map(|d| d.join("bbagent").join("router"))
+            .context("cannot find a data folder for this platform; pass `--data-dir`"),
+    }
+}
+
+fn master_key() -> Option<String> {
+    std::env::var(ENV_MASTER_KEY)
+        .ok()
+        .filter(|v| !v.trim().is_empty())
+}
+
+pub async fn run(args: RouterArgs) -> anyhow::Result<()> {
+    let dir = data_dir(&args)?;
+    match &args.command {
+        None => serve(&args, dir).await,
+        Some(RouterCommand::Keys(command)) => keys(command, &dir).await,
+        Some(RouterCommand::Connect(connect_args)) => connect(connect_args, &dir).await,
+    }
+}
+
+async fn serve(args: &RouterArgs, dir: PathBuf) -> anyhow::Result<()> {
+    let bitbucket = args.backend.resolve(WhenUnset::UseSandbox)?;
+    let backend = Backend::connect(&bitbucket).await?;
+    let mut config = RouterConfig::new(args.listen, &dir);
+    config.public_url = args.public_url.clone();
+    config.master_key = master_key();
+    config.allowed_hosts = args.allowed_hosts.clone();
+    let toolkit = Toolkit::new(backend.client.clone());
+    let mut router = tool_router::start(config, toolkit)
+        .await
+        .context("cannot start the tool router")?;
+    let mut out = std::io::stdout().lock();
+    writeln!(out, "{}", router.url())?;
+    out.flush()?;
+    drop(out);
+    eprintln!(
+        "Tool router listening at {url} on {bitbucket}\n  data:  {data}\n  keys:  bbagent router keys create --data-dir {data}\n  SDK:   COMPOSIO_BASE_URL={url} COMPOSIO_API_KEY=<key>\nPress Ctrl-C to stop.",
+        url = router.url(),
+        bitbucket = backend.description,
+        data = dir.display(),
+    );
+    let result = tokio::select! {
+        result = tokio::signal::ctrl_c() => {
+            result.context("cannot listen for Ctrl-C")?;
+            eprintln!("stopping the tool router");
+            Ok(())
+        }
+        result = router.stopped() => result.context("the tool router stopped"),
+    };
+    router.shutdown().await;
+    backend.shutdown().await;
+    result
+}
+
+/// A toolkit for admin commands, which never act for a user by themselves.
+fn admin_toolkit() -> anyhow::Result<Toolkit> {
+    let client = Client::new(ClientConfig::new("http://127.0.0.1:9/2.0"))
+        .context("cannot set up the Bitbucket client")?;
+    Ok(Toolkit::new(client))
+}
+
+async fn keys(command: &KeysCommand, dir: &Path) -> anyhow::Result<()> {
+    let (store, _) = tool_router::open(dir, master_key().as_deref(), admin_toolkit()?).await?;
+    let result = keys_in(command, &store).await;
+    store.close().await;
+    result
+}
+
+async fn keys_in(command: &KeysCommand, store: &tool_router::store::Store) -> anyhow::Result<()> {
+    let mut out = std::io::stdout().lock();
+    match command {
+        KeysCommand::Create { name, project } => {
+            let (key, info) = store.create_key(name, project.as_deref()).await?;
+            writeln!(out, "{key}")?;
+            eprintln!(
+                "created key `{}` ({}) in project `{}` ({}); it is shown only now",
+                info.name, info.id, info.project_name, info.project_id
+            );
+        }
+        KeysCommand::List => {
+            let keys = store.list_keys().await?;
+            if keys.is_empty() {
+                eprintln!("no keys yet; create one with `bbagent router keys create`");
+            }
+            for key in keys {
+                writeln!(
+                    out,
+                    "{}\t{}\t{}\t{}\t{}",
+                    key.id,
+                    key.name,
+                    key.project_name,
+                    tool_router::state::iso(key.created_at),
+                    if key.revoked { "revoked" } else { "active" }
+                )?;
+            }
+        }
+        KeysCommand::Revoke { key } => {
+            if !store.revoke_key(key).await? {
+                anyhow::bail!("no active key `{key}`; `bbagent router keys list` shows them");
+            }
+            eprintln!("revoked key `{key}`");
+        }
+    }
+    Ok(())
+}
+
+async fn connect(c: &ConnectArgs, dir: &Path) -> anyhow::Result<()> {
+    let credentials = match (&c.email, &c.api_token, &c.access_token) {
+        (Some(email), Some(token), None) => Credentials::ApiToken {
+            email: email.clone(),
+            token: SecretString::from(token.clone()),
+        },
+        (None, None, Some(token)) => Credentials::AccessToken(SecretString::from(token.clone())),
+        _ => anyhow::bail!("give `--email` with `--api-token`, or `--access-token`"),
+    };
+    let bitbucket = c.backend.resolve(WhenUnset::UseSandbox)?;
+    let backend = Backend::connect(&bitbucket).await?;
+    let (store, connections) = tool_router::open(
+        dir,
+        master_key().as_deref(),
+        Toolkit::new(backend.client.clone()),
+    )
+    .await?;
+    let result = async {
+        let project = match &c.project {
+            Some(p) => store.find_project(p).await?.with_context(|| {
+                format!("no project `{p}`; `bbagent router keys list` shows them")
+            })?,
+            None => {
+                let projects = store.projects().await?;
+                match projects.as_slice() {
+                    [(id, _)] => id.clone(),
+                    [] => anyhow::bail!(
+                        "no project yet; create a key first with `bbagent router keys create`"
+                    ),
+                    _ => anyhow::bail!("there are several projects; name one with `--project`"),
+                }
+            }
+        };
+        let connection = connections
+            .connect(&project, &c.user_id, &c.toolkit, credentials, None)
+            .await?;
+        eprintln!(
+            "connected user `{}` to {} as {} ({})",
+            connection.user_id, connection.toolkit, connection.account_name, connection.id
+        );
+        Ok(())
+    }
+    .await;
+    store.close().await;
+    backend.shutdown().await;
+    result
+}

@@ -1,0 +1,148 @@
+//! `bbagent router` as an operator runs it: the server prints its URL first, and `keys` and
+//! `connect` work on its data folder while it runs.
+
+use std::io::{BufRead as _, BufReader};
+use std::process::Stdio;
+
+use bitbucket_sandbox::ALICE_TOKEN;
+use serde_json::{Value, json};
+
+use crate::support::{World, command, run, stderr, stdout};
+
+/// Kills the router when the test ends, passing or not.
+struct Running(std::process::Child);
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_router_serves_while_keys_and_connect_change_its_data() {
+    let world = World::start().await;
+    let data = world.dir.path().join("router");
+    let data = data.to_str().expect("utf-8 path");
+    let log_path = world.dir.path().join("router.log");
+    let log = std::fs::File::create(&log_path).expect("log file");
+    let mut cmd = command(world.dir.path());
+    world.env(&mut cmd);
+    // Debug logging, so the scan for secrets at the end reads everything the router says.
+    let mut child = cmd
+        .env("BBAGENT_LOG", "debug")
+        .args(["router", "--listen", "127.0.0.1:0", "--data-dir", data])
+        .stdout(Stdio::piped())
+        .stderr(log)
+        .spawn()
+        .expect("spawn");
+    let out = child.stdout.take().expect("stdout");
+    let _running = Running(child);
+    let mut url = String::new();
+    BufReader::new(out).read_line(&mut url).expect("first line");
+    let url = url.trim().to_owned();
+    assert!(url.starts_with("http://127.0.0.1:"), "{url}");
+
+    let created = run(
+        world.dir.path(),
+        &[
+            "router",
+            "keys",
+            "create",
+            "--name",
+            "ci",
+            "--data-dir",
+            data,
+        ],
+    );
+    assert!(created.status.success(), "{}", stderr(&created));
+    let key = stdout(&created).trim().to_owned();
+    assert!(
+        key.starts_with("bbr_") && !key.contains('\n'),
+        "the key alone: {key}"
+    );
+    let listed = run(
+        world.dir.path(),
+        &["router", "keys", "list", "--data-dir", data],
+    );
+    let listing = stdout(&listed);
+    assert!(
+        listing.contains("\tci\t") && listing.contains("active"),
+        "{listing}"
+    );
+    assert!(!listing.contains(&key));
+
+    let http = reqwest::Client::new();
+    let api = format!("{url}/api/v3.1/tool_router/session");
+    let session: Value = http
+        .post(&api)
+        .header("x-api-key", &key)
+        .json(&json!({"user_id": "u1", "toolkits": {"enable": ["bitbucket"]}}))
+        .send()
+        .await
+        .expect("create")
+        .json()
+        .await
+        .expect("json");
+    let id = session["session_id"].as_str().expect("id");
+    assert_eq!(session["mcp"]["url"], format!("{url}/tool_router/{id}/mcp"));
+
+    let connect = |token: &str| {
+        let mut cmd = command(world.dir.path());
+        world.env(&mut cmd);
+        cmd.args([
+            "router",
+            "connect",
+            "--data-dir",
+            data,
+            "--user-id",
+            "u1",
+            "--access-token",
+            token,
+        ])
+        .output()
+        .expect("connect runs")
+    };
+    let bad = connect("wrong-token-123");
+    assert_eq!(bad.status.code(), Some(1));
+    assert!(stderr(&bad).contains("not accepted"), "{}", stderr(&bad));
+    assert!(!stderr(&bad).contains("wrong-token-123"));
+    let good = connect(ALICE_TOKEN);
+    assert!(good.status.success(), "{}", stderr(&good));
+    assert!(
+        stderr(&good).contains("as Alice Liddell"),
+        "{}",
+        stderr(&good)
+    );
+
+    let me: Value = http
+        .post(format!("{api}/{id}/execute"))
+        .header("x-api-key", &key)
+        .json(&json!({"tool_slug": "BITBUCKET_GET_CURRENT_USER", "arguments": {}}))
+        .send()
+        .await
+        .expect("execute")
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(me["data"]["display_name"], "Alice Liddell", "{me}");
+
+    let revoked = run(
+        world.dir.path(),
+        &["router", "keys", "revoke", "ci", "--data-dir", data],
+    );
+    assert!(revoked.status.success(), "{}", stderr(&revoked));
+    let refused = http
+        .get(format!("{api}/{id}"))
+        .header("x-api-key", &key)
+        .send()
+        .await
+        .expect("get");
+    assert_eq!(refused.status(), reqwest::StatusCode::UNAUTHORIZED);
+
+    let log = std::fs::read_to_string(&log_path).expect("router log");
+    assert!(log.contains("Tool router listening at"), "{log}");
+    for secret in [key.as_str(), ALICE_TOKEN, "wrong-token-123"] {
+        assert!(!log.contains(secret), "`{secret}` is in the router's log");
+    }
+}
