@@ -4,7 +4,7 @@ use bitbucket_sandbox::{ALICE_TOKEN, BOB_TOKEN, DEMO_EMAIL, DEMO_TOKEN};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
-use crate::support::start;
+use crate::support::{start, start_with};
 
 #[tokio::test]
 async fn a_session_has_the_shape_the_sdk_reads_and_can_be_deleted() {
@@ -465,4 +465,57 @@ async fn sessions_keys_and_connections_survive_a_restart_and_no_secret_is_stored
             assert!(!answer.contains(secret), "`{secret}` appears in an answer");
         }
     }
+}
+
+#[tokio::test]
+async fn an_expired_link_is_refused_and_stores_nothing() {
+    let env = start_with(|config| config.link_ttl = std::time::Duration::ZERO).await;
+    let id = env.session("u1").await;
+    let link = env.link(&id).await;
+    let page = env.http.get(&link).send().await.expect("page");
+    assert_eq!(page.status(), StatusCode::GONE);
+    assert!(page.text().await.expect("html").contains("expired"));
+    let (status, page) = env.submit(&link, &[("access_token", ALICE_TOKEN)]).await;
+    assert_eq!(status, StatusCode::GONE, "{page}");
+    let me = env
+        .execute(&id, "BITBUCKET_GET_CURRENT_USER", json!({}))
+        .await;
+    assert_eq!(me["successful"], false, "{me}");
+}
+
+#[tokio::test]
+async fn a_public_url_names_the_mcp_and_link_urls_and_its_host_is_served() {
+    let public = "https://router.example.com";
+    let env = start_with(|config| config.public_url = Some(format!("{public}/"))).await;
+    let (status, created) = env.post("", json!({"user_id": "u1"})).await;
+    assert_eq!(status, StatusCode::CREATED);
+    let id = created["session_id"].as_str().expect("id");
+    assert_eq!(
+        created["mcp"]["url"],
+        format!("{public}/tool_router/{id}/mcp")
+    );
+    let link = env.link(id).await;
+    assert!(link.starts_with(&format!("{public}/link/")), "{link}");
+    // A proxy forwards with the public Host and the page's Origin: both are accepted.
+    let local = link.replace(public, &env.base());
+    let page = env
+        .http
+        .post(&local)
+        .header("host", "router.example.com")
+        .header("origin", public)
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(format!("access_token={ALICE_TOKEN}"))
+        .send()
+        .await
+        .expect("form post");
+    assert_eq!(page.status(), StatusCode::OK);
+    let other = env
+        .http
+        .get(format!("{}/api/v3.1/tool_router/session/{id}", env.base()))
+        .header("x-api-key", &env.key)
+        .header("host", "elsewhere.example.com")
+        .send()
+        .await
+        .expect("get");
+    assert_eq!(other.status(), StatusCode::FORBIDDEN);
 }

@@ -27,10 +27,15 @@ pub struct Env {
 
 pub const MASTER_KEY: &str = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
 
-pub async fn start_router(data_dir: &std::path::Path, sandbox_url: &str) -> RunningRouter {
+pub async fn start_router(
+    data_dir: &std::path::Path,
+    sandbox_url: &str,
+    tweak: impl FnOnce(&mut RouterConfig),
+) -> RunningRouter {
     let mut config = RouterConfig::new("127.0.0.1:0".parse().expect("addr"), data_dir);
     config.master_key = Some(MASTER_KEY.into());
     config.wait_timeout = std::time::Duration::from_secs(2);
+    tweak(&mut config);
     // The router's own credentials are never used for a user; anonymous makes that visible.
     let toolkit = Toolkit::new(Client::new(ClientConfig::new(sandbox_url)).expect("client"));
     tool_router::start(config, toolkit)
@@ -39,6 +44,11 @@ pub async fn start_router(data_dir: &std::path::Path, sandbox_url: &str) -> Runn
 }
 
 pub async fn start() -> Env {
+    start_with(|_| {}).await
+}
+
+/// A router whose settings `tweak` changes.
+pub async fn start_with(tweak: impl FnOnce(&mut RouterConfig)) -> Env {
     let sandbox_dir = tempfile::tempdir().expect("temp dir");
     let router_dir = tempfile::tempdir().expect("temp dir");
     let sandbox = Sandbox::start(SandboxConfig::new(sandbox_dir.path()))
@@ -49,7 +59,7 @@ pub async fn start() -> Env {
         ClientConfig::new(&sandbox_url).with_auth(Auth::api_token(DEMO_EMAIL, DEMO_TOKEN)),
     )
     .expect("client");
-    let router = start_router(router_dir.path(), &sandbox_url).await;
+    let router = start_router(router_dir.path(), &sandbox_url, tweak).await;
     // Keys are made as `bbagent router keys create` makes them: in the same database, while
     // the router runs.
     let store = Store::open(router_dir.path()).await.expect("store");
@@ -70,8 +80,14 @@ pub async fn start() -> Env {
 }
 
 impl Env {
+    /// The URL clients are told to use (the public URL).
     pub fn url(&self) -> String {
         self.router.as_ref().expect("running").url().to_owned()
+    }
+
+    /// Where the router really listens.
+    pub fn base(&self) -> String {
+        format!("http://{}", self.router.as_ref().expect("running").addr())
     }
 
     /// `METHOD /api/v3.1/tool_router/session{path}` with `key`; the status and JSON body.
@@ -84,7 +100,7 @@ impl Env {
     ) -> (StatusCode, Value) {
         let mut request = self.http.request(
             method,
-            format!("{}/api/v3.1/tool_router/session{path}", self.url()),
+            format!("{}/api/v3.1/tool_router/session{path}", self.base()),
         );
         if let Some(key) = key {
             request = request.header("x-api-key", key);
@@ -176,6 +192,6 @@ impl Env {
         if let Some(router) = self.router.take() {
             router.shutdown().await;
         }
-        self.router = Some(start_router(&self.data_dir, &self.sandbox_url).await);
+        self.router = Some(start_router(&self.data_dir, &self.sandbox_url, |_| {}).await);
     }
 }
