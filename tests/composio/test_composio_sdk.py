@@ -20,6 +20,7 @@ from pathlib import Path
 
 import pytest
 from composio import Composio
+from composio.exceptions import ToolInputRequiredError
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 BBAGENT_BIN = Path(os.environ.get("BBAGENT_BIN") or REPO_ROOT / "target" / "debug" / "bbagent")
@@ -117,6 +118,17 @@ def test_the_sdk_runs_a_session_end_to_end(router: Router) -> None:
     assert session.session_id.startswith("trs_")
     assert session.mcp.url == f"{router.url}/tool_router/{session.session_id}/mcp"
 
+    # The SDK attaches the key to the MCP URL only on the API's own origin: the router's.
+    with_mcp = composio.create(user_id="u1", toolkits=["bitbucket"], mcp=True)
+    assert with_mcp.mcp.headers.get("x-api-key") == router.api_key
+
+    tools = session.tools()
+    names = sorted(t["function"]["name"] for t in tools)
+    assert names == sorted([
+        "COMPOSIO_SEARCH_TOOLS", "COMPOSIO_GET_TOOL_SCHEMAS", "COMPOSIO_MANAGE_CONNECTIONS",
+        "COMPOSIO_WAIT_FOR_CONNECTIONS", "COMPOSIO_MULTI_EXECUTE_TOOL",
+    ]), names
+
     again = composio.use(session.session_id)
     assert again.session_id == session.session_id
     assert again.mcp.url == session.mcp.url
@@ -146,6 +158,39 @@ def test_the_sdk_runs_a_session_end_to_end(router: Router) -> None:
     assert result.data["name"] == "feature/sdk"
     listed = session.execute("BITBUCKET_LIST_BRANCHES", arguments={"workspace": "acme", "repo_slug": "widgets"})
     assert "feature/sdk" in str(listed.data)
+
+    meta = session.execute_meta("COMPOSIO_SEARCH_TOOLS", arguments={"queries": [{"use_case": "list open pull requests"}]})
+    assert meta.data["results"][0]["primary_tool_slugs"][0] == "BITBUCKET_LIST_PULL_REQUESTS", meta
+    batch = session.execute(
+        "COMPOSIO_MULTI_EXECUTE_TOOL",
+        arguments={"tools": [{"tool_slug": "BITBUCKET_GET_CURRENT_USER", "arguments": {}}]},
+    )
+    assert batch.data["success_count"] == 1, batch
+
+    # A destructive tool asks first: the SDK raises, and the same call with the answer runs.
+    widgets = {"workspace": "acme", "repo_slug": "widgets"}
+    created = session.execute("BITBUCKET_CREATE_ISSUE", arguments={**widgets, "title": "doomed"})
+    doomed = {**widgets, "issue_id": created.data["id"]}
+
+    def issue_ids() -> list[int]:
+        listed = session.execute("BITBUCKET_LIST_ISSUES", arguments={**widgets, "pagelen": 100})
+        return [issue["id"] for issue in listed.data["items"]]
+
+    with pytest.raises(ToolInputRequiredError) as asked:
+        session.execute("BITBUCKET_DELETE_ISSUE", arguments=doomed)
+    (question,) = asked.value.input_requests
+    denied = session.execute(
+        "BITBUCKET_DELETE_ISSUE", arguments=doomed,
+        input_responses={question: {"action": "accept", "content": {"decision": "deny"}}},
+    )
+    assert denied.result_type == "failed"
+    assert doomed["issue_id"] in issue_ids()
+    approved = session.execute(
+        "BITBUCKET_DELETE_ISSUE", arguments=doomed,
+        input_responses={question: {"action": "accept", "content": {"decision": "approve"}}},
+    )
+    assert approved.result_type == "completed", approved
+    assert doomed["issue_id"] not in issue_ids()
 
     deleted = composio.sessions.delete(session.session_id)
     assert deleted["deleted"] is True

@@ -276,11 +276,16 @@ impl Approver for RestApprover {
         arguments: &Value,
     ) -> Approval<Value> {
         if let Some(answer) = self.responses.as_ref().and_then(|r| r.get(CONFIRM_KEY)) {
-            let ticked = answer
-                .get("content")
+            // Composio's approval form answers `decision`; an MCP-style form `confirm`.
+            let content = answer.get("content");
+            let ticked = content
                 .and_then(|c| c.get("confirm"))
                 .and_then(Value::as_bool)
-                == Some(true);
+                == Some(true)
+                || content
+                    .and_then(|c| c.get("decision"))
+                    .and_then(Value::as_str)
+                    .is_some_and(|d| d == "approve" || d == "always_approve");
             return match answer.get("action").and_then(Value::as_str) {
                 Some("accept") if ticked => Approval::Approved,
                 Some("accept") => Approval::Refused(format!(
@@ -306,8 +311,8 @@ impl Approver for RestApprover {
                     "message": format!("{} ({})? This needs your approval. Arguments: {arguments}", spec.title, spec.name),
                     "requested_schema": {
                         "type": "object",
-                        "properties": {"confirm": {"type": "boolean", "title": "Confirm", "description": "Tick to allow this action"}},
-                        "required": ["confirm"]
+                        "properties": {"decision": {"type": "string", "enum": ["approve", "deny"], "title": "Decision", "description": "approve to run this action once, deny to refuse it"}},
+                        "required": ["decision"]
                     }
                 }
             },
@@ -373,6 +378,10 @@ async fn execute(
     };
     let approver = approver(&body)?;
     let ctx = load(&shared, &project, &id).await?;
+    // `execute` runs meta-tools too, as Composio's does.
+    if meta::find(&slug).is_some() || meta::NOT_OFFERED.contains(&slug.as_str()) {
+        return Ok(executed(meta::run(&ctx, &slug, arguments, &approver).await));
+    }
     Ok(executed(
         meta::execute_one(&ctx, &slug, arguments, &approver).await,
     ))

@@ -306,6 +306,26 @@ async fn the_auth_link_connects_once_and_a_bad_token_stores_nothing() {
     assert!(
         found["session"]["id"].is_string() && found["time_info"]["current_time_utc"].is_string()
     );
+
+    // `execute` runs meta-tools too, as Composio's does.
+    let schemas = env
+        .execute(
+            &id,
+            "COMPOSIO_GET_TOOL_SCHEMAS",
+            json!({"tool_slugs": ["BITBUCKET_CREATE_BRANCH"]}),
+        )
+        .await;
+    assert_eq!(schemas["successful"], true, "{schemas}");
+    assert!(schemas["data"]["tool_schemas"]["BITBUCKET_CREATE_BRANCH"].is_object());
+    let workbench = env
+        .execute(&id, "COMPOSIO_REMOTE_WORKBENCH", json!({}))
+        .await;
+    assert!(
+        workbench["error"]
+            .as_str()
+            .is_some_and(|e| e.contains("not offered")),
+        "{workbench}"
+    );
 }
 
 #[tokio::test]
@@ -410,7 +430,7 @@ async fn destructive_tools_ask_through_input_required() {
         .post(
             &format!("/{id}/execute"),
             json!({"tool_slug": "BITBUCKET_DELETE_ISSUE", "arguments": args,
-                   "input_responses": {"confirm_destructive": {"action": "accept", "content": {"confirm": true}}}}),
+                   "input_responses": {"confirm_destructive": {"action": "accept", "content": {"decision": "approve"}}}}),
         )
         .await;
     assert_eq!(done["successful"], true, "{done}");
