@@ -264,7 +264,10 @@ pub async fn run<P: Approver>(
             "`{name}` is not a meta-tool of this session (it offers `{known}`)"
         )));
     }
-    if let Err(message) = validate(&Value::Object(input_schema(name)), &arguments) {
+    if let Err(message) = meta_validator(name).map_or_else(
+        || validate(&Value::Object(input_schema(name)), &arguments),
+        |validator| check(validator, &arguments),
+    ) {
         return Outcome::Done(MetaResult::failed(format!(
             "invalid arguments for `{name}`: {message}"
         )));
@@ -303,6 +306,23 @@ fn check(validator: &jsonschema::Validator, instance: &Value) -> Result<(), Stri
     } else {
         Err(errors.join("; "))
     }
+}
+
+/// One compiled validator per meta-tool, made on first use.
+fn meta_validator(name: &str) -> Option<&'static jsonschema::Validator> {
+    static VALIDATORS: OnceLock<HashMap<&'static str, jsonschema::Validator>> = OnceLock::new();
+    VALIDATORS
+        .get_or_init(|| {
+            META_TOOLS
+                .iter()
+                .filter_map(|m| {
+                    jsonschema::validator_for(&Value::Object(input_schema(m.name)))
+                        .ok()
+                        .map(|v| (m.name, v))
+                })
+                .collect()
+        })
+        .get(name)
 }
 
 /// One compiled validator per catalogue tool, made on first use.
