@@ -249,3 +249,40 @@ async fn the_endpoint_checks_key_project_origin_and_host() {
         200
     );
 }
+
+#[tokio::test]
+async fn direct_tools_list_and_run_the_app_tools_themselves() {
+    let env = start().await;
+    let (status, created) = env
+        .post(
+            "",
+            json!({"user_id": "u1", "session_preset": "direct_tools", "tags": ["readOnlyHint"]}),
+        )
+        .await;
+    assert_eq!(status, reqwest::StatusCode::CREATED, "{created}");
+    let id = created["session_id"].as_str().expect("id").to_owned();
+    env.connect_with(&id, bitbucket_sandbox::ALICE_TOKEN).await;
+    let url = format!("{}/tool_router/{id}/mcp", env.url());
+    let (s, _) = connect_http(&url, Some(&env.key), mcp_testkit::Era::Stateless, None).await;
+    let tools = s.list_all_tools().await.expect("tools/list");
+    assert!(tools.len() > 5, "{}", tools.len());
+    assert!(tools.iter().all(|t| t.name.starts_with("BITBUCKET_")));
+    assert!(
+        tools
+            .iter()
+            .all(|t| t.annotations.as_ref().and_then(|a| a.read_only_hint) == Some(true)),
+        "the tags filter leaves only reads"
+    );
+    let me = data(&call(&s, "BITBUCKET_GET_CURRENT_USER", json!({})).await);
+    assert_eq!(me["data"]["display_name"], "Alice Liddell", "{me}");
+    let refused = s
+        .call_tool(rmcp::model::CallToolRequestParams::new(
+            "COMPOSIO_SEARCH_TOOLS",
+        ))
+        .await;
+    assert!(
+        refused.is_err(),
+        "meta-tools are not offered in direct mode"
+    );
+    s.cancel().await.expect("close");
+}
