@@ -1,5 +1,5 @@
 //! How long the offline model takes per turn, tool time excluded: every model request of a
-//! turn (the calls it plans, then its reply), over the real 24-tool catalogue and a history of
+//! turn (the calls it plans, then its reply), over the real 25-tool catalogue and a history of
 //! earlier turns. Run with `cargo bench -p local-model --bench turn` (or `./scripts/bench`).
 
 use std::hint::black_box;

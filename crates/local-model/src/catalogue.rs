@@ -57,6 +57,8 @@ pub struct Param {
     pub name: String,
     pub kind: Kind,
     pub required: bool,
+    /// The schema's description, lower case (it says, e.g., what a filter defaults to).
+    pub description: String,
 }
 
 /// One tool as the model understands it.
@@ -72,6 +74,8 @@ pub struct Tool {
     pub title: String,
     pub params: Vec<Param>,
     pub read_only: bool,
+    /// Things a read brings along, from "with its comments" in its description.
+    pub covers: Vec<String>,
 }
 
 impl Tool {
@@ -177,6 +181,11 @@ fn read_tool(definition: &ToolDefinition) -> Tool {
                 .map(|(name, prop)| Param {
                     kind: kind_of(name, prop, &verb, &primary),
                     required: required.contains(&name.as_str()),
+                    description: prop
+                        .get("description")
+                        .and_then(Value::as_str)
+                        .unwrap_or("")
+                        .to_lowercase(),
                     name: name.clone(),
                 })
                 .collect()
@@ -189,12 +198,33 @@ fn read_tool(definition: &ToolDefinition) -> Tool {
             .title
             .clone()
             .unwrap_or_else(|| words.join(" ")),
+        covers: definition
+            .description
+            .as_deref()
+            .map(brought_along)
+            .unwrap_or_default(),
         verb,
         nouns,
         primary,
         params,
         read_only: definition.annotations.read_only == Some(true),
     }
+}
+
+/// "Shows one issue with its comments": the things after "with its" in the first sentence.
+fn brought_along(description: &str) -> Vec<String> {
+    let sentence = description
+        .split(['.', ':'])
+        .next()
+        .unwrap_or_default()
+        .to_lowercase();
+    let words: Vec<&str> = sentence.split_whitespace().collect();
+    words
+        .windows(3)
+        .filter(|w| w[0] == "with" && matches!(w[1], "its" | "their"))
+        .filter_map(|w| lexicon::noun(w[2].trim_matches(',')))
+        .map(str::to_owned)
+        .collect()
 }
 
 fn is_tool_verb(word: &str) -> bool {

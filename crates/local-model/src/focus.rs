@@ -34,6 +34,13 @@ pub struct Focus {
     pub listed: HashMap<String, Vec<u64>>,
     /// The thing the last tool call was about ("close it").
     pub topic: Option<String>,
+    /// The paths in the last directory listing, and the ref it was read at ("show guide.md").
+    pub files: Vec<String>,
+    pub files_ref: Option<String>,
+    /// The workspace and repository the instructions name, which a one-off request elsewhere
+    /// does not replace.
+    pub default_workspace: Option<String>,
+    pub default_repo: Option<String>,
     pub known: Known,
 }
 
@@ -48,7 +55,34 @@ impl Focus {
         if let Some(ws) = &focus.workspace {
             focus.known.workspaces.push(ws.clone());
         }
+        if let Some(repo) = &focus.repo {
+            focus.known.repositories.push(repo.clone());
+        }
+        focus.default_workspace = focus.workspace.clone();
+        focus.default_repo = focus.repo.clone();
         focus
+    }
+
+    /// Goes back to the defaults when the request does not refer to what the last turns were
+    /// about: after one question about `website`, "list open issues" is about the default
+    /// repository again. What was seen elsewhere (numbers, lists) goes with it.
+    pub fn unless_referred_to(&mut self, request: &str) {
+        if self.default_workspace.is_none() {
+            return;
+        }
+        let away = self.workspace != self.default_workspace
+            || (self.default_repo.is_some() && self.repo != self.default_repo);
+        if !away || refers_back(request, self) {
+            return;
+        }
+        self.workspace = self.default_workspace.clone();
+        self.repo = self.default_repo.clone();
+        self.numbers.clear();
+        self.keys.clear();
+        self.listed.clear();
+        self.files.clear();
+        self.files_ref = None;
+        self.topic = None;
     }
 
     /// Takes in the calls and results of earlier turns.
@@ -89,6 +123,10 @@ impl Focus {
         if !matches!(tool.primary.as_str(), "workspace" | "user") {
             self.topic = Some(tool.primary.clone());
         }
+        if tool.verb == "delete" && !outcome.is_error {
+            self.forget(tool, arguments);
+            return;
+        }
         let args = arguments.as_object();
         let arg = |name: &str| args.and_then(|a| a.get(name));
         for param in &tool.params {
@@ -102,9 +140,9 @@ impl Focus {
             let Some(text) = text else { continue };
             match &param.kind {
                 Kind::Workspace => self.set_workspace(&text),
-                Kind::Repo => self.repo = Some(text),
+                Kind::Repo => self.set_repo(&text),
                 Kind::NewName if tool.primary == "repository" && !outcome.is_error => {
-                    self.repo = Some(text);
+                    self.set_repo(&text);
                 }
                 Kind::NewName if tool.primary == "branch" && !outcome.is_error => {
                     self.note_branch(&text);
@@ -136,7 +174,7 @@ impl Focus {
             .and_then(|full| full.split_once('/'))
         {
             self.set_workspace(ws);
-            self.repo = Some(repo.to_owned());
+            self.set_repo(repo);
         }
         if let Some(id) = data.get("id").and_then(Value::as_u64) {
             self.numbers.insert(tool.primary.clone(), id);
@@ -150,6 +188,22 @@ impl Focus {
             .collect();
         if !ids.is_empty() {
             self.listed.insert(tool.primary.clone(), ids);
+        }
+        if tool.primary == "path" && tool.read_only {
+            self.files = data
+                .get("items")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+                .filter_map(|i| i.get("path").and_then(Value::as_str).map(str::to_owned))
+                .collect();
+            self.files_ref = tool
+                .params
+                .iter()
+                .find(|p| matches!(p.kind, Kind::Ref(_)))
+                .and_then(|p| args.and_then(|a| a.get(&p.name)))
+                .and_then(Value::as_str)
+                .map(str::to_owned);
         }
         for item in data
             .get("items")
@@ -168,6 +222,11 @@ impl Focus {
                         self.known.branches.push(name.to_owned());
                     }
                 }
+                "repository" => {
+                    if let Some(name) = item.get("name").and_then(Value::as_str) {
+                        self.known.repositories.push(name.to_owned());
+                    }
+                }
                 _ => {}
             }
         }
@@ -180,10 +239,133 @@ impl Focus {
         self.workspace = Some(ws.to_owned());
     }
 
+    fn set_repo(&mut self, repo: &str) {
+        self.repo = Some(repo.to_owned());
+        self.known.repositories.push(repo.to_owned());
+    }
+
+    /// A deleted thing leaves the focus: later requests must not go to it.
+    fn forget(&mut self, tool: &Tool, arguments: &Value) {
+        let arg = |kind: &Kind| {
+            tool.param(kind)
+                .and_then(|p| arguments.get(&p.name))
+                .and_then(|v| {
+                    v.as_str()
+                        .map(str::to_owned)
+                        .or_else(|| v.as_u64().map(|n| n.to_string()))
+                })
+        };
+        if tool.primary == "repository" {
+            let (Some(ws), Some(repo)) = (arg(&Kind::Workspace), arg(&Kind::Repo)) else {
+                return;
+            };
+            self.known.repositories.retain(|r| r != &repo);
+            let place = format!("{ws}/{repo}");
+            if self
+                .created_branch
+                .as_ref()
+                .is_some_and(|(_, p)| p == &place)
+            {
+                self.created_branch = None;
+            }
+            let is_default = self.default_workspace.as_deref() == Some(ws.as_str())
+                && self.default_repo.as_deref() == Some(repo.as_str());
+            if self.repo.as_deref() == Some(repo.as_str()) {
+                self.repo = if is_default {
+                    None
+                } else {
+                    self.default_repo.clone()
+                };
+                if let Some(default) = &self.default_workspace
+                    && self.repo.is_some()
+                {
+                    self.workspace = Some(default.clone());
+                }
+                self.numbers.clear();
+                self.listed.clear();
+                self.files.clear();
+                self.topic = None;
+            }
+            return;
+        }
+        for param in &tool.params {
+            match &param.kind {
+                Kind::Number(thing) => {
+                    let gone = arguments.get(&param.name).and_then(|v| {
+                        v.as_u64()
+                            .or_else(|| v.as_str().and_then(|s| s.parse().ok()))
+                    });
+                    if let Some(gone) = gone {
+                        if self.numbers.get(thing) == Some(&gone) {
+                            self.numbers.remove(thing);
+                        }
+                        if let Some(ids) = self.listed.get_mut(thing) {
+                            ids.retain(|id| *id != gone);
+                        }
+                    }
+                }
+                Kind::Key(thing)
+                    if arg(&param.kind).is_some_and(|k| self.keys.get(thing) == Some(&k)) =>
+                {
+                    self.keys.remove(thing);
+                }
+                _ => {}
+            }
+        }
+    }
+
     fn note_branch(&mut self, name: &str) {
         self.branch = Some(name.to_owned());
         self.known.branches.push(name.to_owned());
     }
+}
+
+/// Whether a request points back at what the conversation was about: "its branches", "close
+/// it", "the first one", "and the tags?", or a number seen in the last list or result.
+fn refers_back(request: &str, focus: &Focus) -> bool {
+    let u = crate::text::Utterance::parse(request);
+    let pointing = u.words.iter().enumerate().any(|(i, w)| {
+        matches!(
+            w.lower.as_str(),
+            "it" | "its"
+                | "it's"
+                | "that"
+                | "this"
+                | "there"
+                | "them"
+                | "those"
+                | "these"
+                | "their"
+                | "same"
+                | "one"
+                | "ones"
+                | "first"
+                | "second"
+                | "third"
+                | "last"
+                | "also"
+        ) || (i == 0 && w.lower == "and")
+    });
+    let seen = u.words.iter().enumerate().any(|(i, w)| {
+        let Ok(n) = w.lower.trim_start_matches('#').parse::<u64>() else {
+            return false;
+        };
+        let thing = crate::lexicon::noun(u.at(i as isize - 1)).unwrap_or("issue");
+        focus.numbers.get(thing) == Some(&n)
+            || focus.listed.get(thing).is_some_and(|ids| ids.contains(&n))
+    });
+    // A repository or workspace named again by name also counts.
+    let named = u.words.iter().any(|w| {
+        focus
+            .repo
+            .as_deref()
+            .is_some_and(|r| w.lower == r.to_lowercase())
+            || focus
+                .workspace
+                .as_deref()
+                .is_some_and(|ws| w.lower == ws.to_lowercase())
+    });
+    pointing || seen || named
 }
 
 fn quoted_after(text: &str, marker: &str) -> Option<String> {

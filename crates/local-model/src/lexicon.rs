@@ -298,6 +298,16 @@ pub fn enum_synonyms(word: &str) -> &'static [&'static str] {
     }
 }
 
+/// The states a person means by a word when filtering a list: an "open" issue is any not yet
+/// dealt with, whether triaged (`open`) or not (`new`).
+pub fn unfinished_states(word: &str) -> &'static [&'static str] {
+    match word {
+        "open" | "active" | "outstanding" => &["new", "open"],
+        "unresolved" | "pending" | "remaining" => &["new", "open", "on hold"],
+        _ => &[],
+    }
+}
+
 /// Opposites for yes/no arguments: a `is_private` argument is false for "public".
 pub fn antonym(word: &str) -> Option<&'static str> {
     Some(match word {

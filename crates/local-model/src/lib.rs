@@ -16,6 +16,7 @@
 
 pub mod catalogue;
 pub mod focus;
+pub mod help;
 pub mod lexicon;
 pub mod plan;
 pub mod text;
@@ -54,14 +55,15 @@ impl LocalModel {
             .iter()
             .rposition(|m| matches!(m, Message::User { .. }))
         else {
-            return Action::Reply(plan::help(&catalogue));
+            return Action::Reply(help::reply("", &catalogue, None));
         };
         let Message::User { content: prompt } = &messages[user_at] else {
-            return Action::Reply(plan::help(&catalogue));
+            return Action::Reply(help::reply("", &catalogue, None));
         };
         let earlier = &messages[..user_at];
         let mut focus = Focus::from_instructions(request.instructions.as_deref());
         focus.read_history(earlier, &catalogue);
+        focus.unless_referred_to(prompt);
         // The question our previous answer asked, if it ended with one.
         let pending = earlier.iter().rev().find_map(|m| match m {
             Message::Assistant {
@@ -252,6 +254,192 @@ mod tests {
         assert_eq!(
             args,
             json!({"issue_id": 3, "workspace": "acme", "repo_slug": "widgets"})
+        );
+    }
+    /// A user request and one finished call made for it, as the history holds them.
+    fn exchange(
+        request: &str,
+        name: &str,
+        arguments: Value,
+        content: &str,
+        is_error: bool,
+        structured: Option<Value>,
+    ) -> Vec<Message> {
+        vec![
+            Message::user(request),
+            Message::Assistant {
+                content: String::new(),
+                tool_calls: vec![ToolCall {
+                    id: format!("c-{request}"),
+                    name: name.into(),
+                    arguments,
+                }],
+            },
+            Message::Tool {
+                call_id: format!("c-{request}"),
+                name: name.into(),
+                content: content.into(),
+                is_error,
+                structured,
+            },
+            Message::assistant(content),
+        ]
+    }
+
+    fn reply(action: Action) -> String {
+        match action {
+            Action::Reply(text) => text,
+            Action::Call { name, arguments } => panic!("expected a reply, got {name} {arguments}"),
+        }
+    }
+
+    #[test]
+    fn a_comment_on_a_pull_request_is_never_posted_on_an_issue() {
+        let tools = testing::definitions();
+        let mut messages = exchange(
+            "comment 'first' on issue 2",
+            "BITBUCKET_CREATE_ISSUE_COMMENT",
+            json!({"workspace": "acme", "repo_slug": "widgets", "issue_id": 2, "content": "first"}),
+            "Added comment 1 on issue #2 of acme/widgets",
+            false,
+            Some(json!({"id": 1})),
+        );
+        messages.push(Message::user("comment 'looks good' on PR 1"));
+        let text = reply(LocalModel.decide(&request(tools.clone(), messages.clone())));
+        assert!(
+            text.starts_with("There is no tool to comment on pull requests in this catalogue"),
+            "{text}"
+        );
+        assert!(!text.contains("OPENAI_API_KEY"), "{text}");
+        messages.pop();
+        messages.extend(exchange(
+            "show me PR 1",
+            "BITBUCKET_GET_PULL_REQUEST",
+            json!({"workspace": "acme", "repo_slug": "widgets", "pull_request_id": 1}),
+            "Pull request #1",
+            false,
+            Some(json!({"id": 1, "title": "Add login form"})),
+        ));
+        messages.push(Message::user("add a comment to it saying ship it"));
+        let text = reply(LocalModel.decide(&request(tools, messages)));
+        assert!(text.contains("comment on pull requests"), "{text}");
+    }
+
+    #[test]
+    fn a_deleted_repository_leaves_the_focus() {
+        let tools = testing::definitions();
+        let mut messages = exchange(
+            "delete repository acme/website",
+            "BITBUCKET_DELETE_REPOSITORY",
+            json!({"workspace": "acme", "repo_slug": "website"}),
+            "Deleted repository acme/website",
+            false,
+            Some(json!({"repository": "acme/website", "deleted": true})),
+        );
+        messages.push(Message::user("list open issues"));
+        let (name, args) = call(LocalModel.decide(&request(tools.clone(), messages.clone())));
+        assert_eq!(name, "BITBUCKET_LIST_ISSUES");
+        assert_eq!(args["repo_slug"], json!("widgets"), "back to the default");
+        // With no default, nothing is left to go to: it asks.
+        let text = reply(LocalModel.decide(&ModelRequest {
+            instructions: None,
+            ..request(tools, messages)
+        }));
+        assert!(text.contains("Which repository"), "{text}");
+    }
+
+    #[test]
+    fn a_one_off_repository_does_not_replace_the_default() {
+        let tools = testing::definitions();
+        let mut messages = exchange(
+            "show me the readme of the website repo",
+            "BITBUCKET_GET_FILE_FROM_REPOSITORY",
+            json!({"workspace": "acme", "repo_slug": "website", "path": "README.md"}),
+            "# Website",
+            false,
+            Some(json!({"path": "README.md"})),
+        );
+        messages.push(Message::user("list open pull requests"));
+        let (_, args) = call(LocalModel.decide(&request(tools.clone(), messages.clone())));
+        assert_eq!(args["repo_slug"], json!("widgets"));
+        messages.pop();
+        messages.push(Message::user("and its branches?"));
+        let (name, args) = call(LocalModel.decide(&request(tools, messages)));
+        assert_eq!(name, "BITBUCKET_LIST_BRANCHES");
+        assert_eq!(args["repo_slug"], json!("website"));
+    }
+
+    #[test]
+    fn a_file_named_after_a_listing_is_read_from_that_folder_and_ref() {
+        let tools = testing::definitions();
+        let mut messages = exchange(
+            "what's in src on develop",
+            "BITBUCKET_BROWSE_REPOSITORY_PATH",
+            json!({"workspace": "acme", "repo_slug": "widgets", "path": "src", "commit": "develop"}),
+            "Contents of `src`",
+            false,
+            Some(json!({"path": "src", "commit": "develop", "items": [
+                {"path": "src/lib.rs", "type": "file"},
+                {"path": "src/main.rs", "type": "file"},
+            ]})),
+        );
+        messages.push(Message::user("show me lib.rs"));
+        let (name, args) = call(LocalModel.decide(&request(tools, messages)));
+        assert_eq!(name, "BITBUCKET_GET_FILE_FROM_REPOSITORY");
+        assert_eq!(args["path"], json!("src/lib.rs"));
+        assert_eq!(args["commit"], json!("develop"));
+    }
+
+    #[test]
+    fn tool_failures_are_retold_without_tool_names() {
+        let tools = testing::definitions();
+        let mut messages = vec![Message::user("list branches in acme/ghost")];
+        messages.push(Message::Assistant {
+            content: String::new(),
+            tool_calls: vec![ToolCall {
+                id: "a".into(),
+                name: "BITBUCKET_LIST_BRANCHES".into(),
+                arguments: json!({"workspace": "acme", "repo_slug": "ghost"}),
+            }],
+        });
+        messages.push(Message::Tool {
+            call_id: "a".into(),
+            name: "BITBUCKET_LIST_BRANCHES".into(),
+            content: "repository `acme/ghost` not found (check the workspace and slug; BITBUCKET_LIST_REPOSITORIES_IN_WORKSPACE lists them); bitbucket said: 404 Repository acme/ghost not found".into(),
+            is_error: true,
+            structured: None,
+        });
+        let text = reply(LocalModel.decide(&request(tools.clone(), messages)));
+        assert!(!text.contains("BITBUCKET_"), "{text}");
+        assert!(!text.contains("bitbucket said"), "{text}");
+        assert!(
+            text.starts_with("Could not list branches: repository `acme/ghost` not found"),
+            "{text}"
+        );
+        assert!(text.contains("ask me to “list repositories"), "{text}");
+
+        let mut messages = vec![Message::user("open a PR from feature/x into main")];
+        messages.push(Message::Assistant {
+            content: String::new(),
+            tool_calls: vec![ToolCall {
+                id: "b".into(),
+                name: "BITBUCKET_CREATE_PULL_REQUEST".into(),
+                arguments: json!({"workspace": "acme", "repo_slug": "widgets", "source_branch": "feature/x", "destination_branch": "main", "title": "X"}),
+            }],
+        });
+        messages.push(Message::Tool {
+            call_id: "b".into(),
+            name: "BITBUCKET_CREATE_PULL_REQUEST".into(),
+            content: "bitbucket refused to create a pull request from `feature/x` in `acme/widgets`: 400 Bad request: There are no changes to be pulled; next step: a pull request needs commits on the source branch that the destination lacks: commit a change to the branch first, or pick a branch with changes".into(),
+            is_error: true,
+            structured: None,
+        });
+        let text = reply(LocalModel.decide(&request(tools, messages)));
+        assert_eq!(
+            text,
+            "Could not create pull request: a pull request needs commits on the source branch \
+             that the destination lacks: commit a change to the branch first, or pick a branch \
+             with changes"
         );
     }
 }

@@ -6,9 +6,9 @@ use serde_json::{Map, Value, json};
 
 use crate::catalogue::{Catalogue, Kind, RefRole, Tool};
 use crate::focus::{Focus, Outcome};
-use crate::lexicon;
 use crate::text::{Utterance, humanize, slug};
 use crate::understand::{Found, choose_tool_with, extract, is_action_word};
+use crate::{help, lexicon};
 
 /// What the model does next.
 #[derive(Debug, Clone, PartialEq)]
@@ -87,7 +87,13 @@ impl<'a> Planner<'a> {
                     "I did not understand “{}”, so I skipped it.",
                     clause.trim()
                 )),
-                None => return Err(Halt::Say(help(self.catalogue))),
+                None => {
+                    return Err(Halt::Say(help::reply(
+                        clause,
+                        self.catalogue,
+                        self.focus.topic.as_deref(),
+                    )));
+                }
             }
         }
         Ok(())
@@ -97,7 +103,11 @@ impl<'a> Planner<'a> {
     fn answer(&mut self, clause: &str, param: &str, answer: &str) -> Result<(), Halt> {
         let u = Utterance::parse(clause);
         let Some(tool) = choose_tool_with(&u, self.catalogue, self.focus.topic.as_deref()) else {
-            return Err(Halt::Say(help(self.catalogue)));
+            return Err(Halt::Say(help::reply(
+                clause,
+                self.catalogue,
+                self.focus.topic.as_deref(),
+            )));
         };
         let kind = tool
             .named(param)
@@ -166,6 +176,7 @@ impl<'a> Planner<'a> {
         for (name, value) in preset {
             found.args.insert(name, value);
         }
+        self.file_from_listing(tool, &mut found);
         self.fill_places(clause, tool, &mut found)?;
         self.fill_numbers(clause, tool, &mut found)?;
         self.fill_names(tool, &mut found)?;
@@ -189,11 +200,49 @@ impl<'a> Planner<'a> {
         };
         let arguments = Value::Object(args);
         self.focus.note_call(tool, &arguments, &outcome);
-        self.lines.push(report(tool, &outcome));
+        self.lines.push(report(tool, &outcome, self.catalogue));
         if outcome.is_error && !tool.read_only {
             return Err(Halt::Stop);
         }
         Ok(())
+    }
+
+    /// "show me guide.md" right after listing `docs/`: the file of that listing, at its ref.
+    fn file_from_listing(&self, tool: &Tool, found: &mut Found) {
+        let Some(param) = tool.param(&Kind::Path) else {
+            return;
+        };
+        let named_place = [Kind::Workspace, Kind::Repo].iter().any(|k| {
+            tool.param(k)
+                .is_some_and(|p| found.args.contains_key(&p.name))
+        });
+        let Some(path) = found.args.get(&param.name).and_then(Value::as_str) else {
+            return;
+        };
+        if named_place || path.contains('/') || found.readme {
+            return;
+        }
+        let Some(listed) = self
+            .focus
+            .files
+            .iter()
+            .find(|f| {
+                f.rsplit('/')
+                    .next()
+                    .is_some_and(|n| n.eq_ignore_ascii_case(path))
+            })
+            .cloned()
+        else {
+            return;
+        };
+        found.args.insert(param.name.clone(), json!(listed));
+        found.readme = false;
+        if let Some(at) = tool.param(&Kind::Ref(RefRole::At))
+            && !found.args.contains_key(&at.name)
+            && let Some(reference) = &self.focus.files_ref
+        {
+            found.args.insert(at.name.clone(), json!(reference));
+        }
     }
 
     /// Workspace and repository: said, else in focus, else looked up from the repository name.
@@ -532,7 +581,7 @@ fn lookup_args(
 }
 
 /// The line a finished call adds to the answer.
-fn report(tool: &Tool, outcome: &Outcome) -> String {
+fn report(tool: &Tool, outcome: &Outcome, catalogue: &Catalogue) -> String {
     let content = outcome.content.trim();
     if !outcome.is_error {
         return content.to_owned();
@@ -549,7 +598,55 @@ fn report(tool: &Tool, outcome: &Outcome) -> String {
             tool.title
         );
     }
-    format!("“{}” failed: {content}", tool.title)
+    format!(
+        "Could not {}: {}",
+        lowercase_first(&tool.title),
+        for_people(content, catalogue)
+    )
+}
+
+/// A tool's error, which is written for a model, in a person's words: tools are named by what
+/// they do and a next step is said where the cause is known.
+fn for_people(error: &str, catalogue: &Catalogue) -> String {
+    // A known refusal comes with the step that gets past it, which is all a person needs.
+    if let Some((_, next)) = error.split_once("; next step: ") {
+        return next.trim().to_owned();
+    }
+    // Bitbucket's own words stay only when nothing else says what happened.
+    let mut text = match error.split_once("; bitbucket said: ") {
+        Some((ours, _)) if !ours.trim().is_empty() => ours.to_owned(),
+        _ => error.to_owned(),
+    };
+    for tool in &catalogue.tools {
+        if !text.contains(&tool.name) {
+            continue;
+        }
+        let ask = format!("ask me to “{}”", tool.title.to_lowercase());
+        for (pattern, replacement) in [
+            (
+                format!("{} lists them", tool.name),
+                format!("{ask} to see them"),
+            ),
+            (
+                format!("{} lists yours", tool.name),
+                format!("{ask} to see yours"),
+            ),
+            (format!("use {}", tool.name), ask.clone()),
+            (format!("with {}", tool.name), format!("if you {ask}")),
+        ] {
+            text = text.replace(&pattern, &replacement);
+        }
+        text = text.replace(&tool.name, &format!("“{}”", tool.title.to_lowercase()));
+    }
+    text
+}
+
+fn lowercase_first(text: &str) -> String {
+    let mut chars = text.chars();
+    match chars.next() {
+        Some(first) => first.to_lowercase().chain(chars).collect(),
+        None => String::new(),
+    }
 }
 
 /// One question naming what is missing, in the form the next turn reads back.
@@ -665,51 +762,4 @@ fn clause_text(u: &Utterance, from: usize, to: usize) -> String {
         .join(" ")
         .trim_end_matches(',')
         .to_owned()
-}
-
-/// What to say to a request no tool fits: what this model is, and examples that work.
-pub fn help(catalogue: &Catalogue) -> String {
-    let examples: &[(&str, &str, &str)] = &[
-        (
-            "create",
-            "branch",
-            "create a branch feature/login-fix off main in acme/widgets",
-        ),
-        (
-            "create",
-            "pull_request",
-            "open a pull request from feature/login-fix into main",
-        ),
-        (
-            "list",
-            "pull_request",
-            "list open pull requests in acme/widgets",
-        ),
-        (
-            "create",
-            "comment",
-            "comment \"looks good\" on the latest open issue",
-        ),
-        ("get", "file", "fetch the readme from acme/widgets"),
-        ("update", "issue", "close issue 3"),
-        ("list", "repository", "list the repositories in acme"),
-        ("get", "user", "who am I?"),
-    ];
-    let mut text = String::from(
-        "I'm the offline model: I understand common Bitbucket requests, but I couldn't map that one to a Bitbucket action, so I did nothing. For example, you can say:",
-    );
-    for (verb, noun, example) in examples {
-        if catalogue
-            .tools
-            .iter()
-            .any(|t| &t.verb == verb && &t.primary == noun)
-        {
-            text.push_str(&format!("\n- {example}"));
-        }
-    }
-    text.push_str(&format!(
-        "\n\n{} tools are available (`/tools` lists them). For full language, set `OPENAI_API_KEY` or `ANTHROPIC_API_KEY`.",
-        catalogue.tools.len()
-    ));
-    text
 }

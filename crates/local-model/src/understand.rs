@@ -14,11 +14,19 @@ use crate::text::Utterance;
 pub struct Known {
     pub workspaces: Vec<String>,
     pub branches: Vec<String>,
+    /// Repository slugs named, created or listed (those deleted are taken out).
+    pub repositories: Vec<String>,
 }
 
 impl Known {
     fn is_workspace(&self, word: &str) -> bool {
         self.workspaces.iter().any(|w| w.eq_ignore_ascii_case(word))
+    }
+
+    pub fn is_repository(&self, word: &str) -> bool {
+        self.repositories
+            .iter()
+            .any(|r| r.eq_ignore_ascii_case(word))
     }
 
     fn is_branch(&self, word: &str) -> bool {
@@ -34,6 +42,8 @@ struct NounMention {
     plural: bool,
     /// Named only as where something is (`in acme/widgets`), never what the request is about.
     context: bool,
+    /// The word's position in the request.
+    at: usize,
 }
 
 /// Picks the tool a request asks for; `None` when no tool fits.
@@ -83,6 +93,7 @@ pub fn choose_tool_with<'c>(
                     noun: (*noun).to_owned(),
                     plural: phrase.ends_with('s') || *noun == "member",
                     context: false,
+                    at: i,
                 });
                 i += phrase.split(' ').count();
                 continue 'words;
@@ -142,12 +153,14 @@ pub fn choose_tool_with<'c>(
                 plural: lexicon::is_plural(word),
                 noun,
                 context: false,
+                at: i,
             });
         } else if looks_like_file(&u.words[i].raw) {
             nouns.push(NounMention {
                 noun: "file".to_owned(),
                 plural: false,
                 context: false,
+                at: i,
             });
         } else if let Some((owner, _)) = word.split_once('/')
             && !lexicon::is_branch_prefix(owner)
@@ -157,6 +170,7 @@ pub fn choose_tool_with<'c>(
                 noun: "repository".to_owned(),
                 plural: false,
                 context: true,
+                at: i,
             });
         }
         if word.starts_with('#') || (word.parse::<u64>().is_ok() && i > 0) {
@@ -167,6 +181,7 @@ pub fn choose_tool_with<'c>(
                     noun: "issue".to_owned(),
                     plural: false,
                     context: false,
+                    at: i,
                 });
             }
         }
@@ -186,14 +201,24 @@ pub fn choose_tool_with<'c>(
             noun: topic.to_owned(),
             plural: false,
             context: false,
+            at: usize::MAX,
         });
     }
+    let targets = targets(u, &nouns, topic, refers);
     let head = nouns.iter().find(|n| !n.context).or(nouns.first())?;
     let mut best: Option<(&Tool, f32)> = None;
     for tool in &catalogue.tools {
         let primary_mentions: Vec<&NounMention> =
             nouns.iter().filter(|n| n.noun == tool.primary).collect();
-        if primary_mentions.is_empty() {
+        if primary_mentions.is_empty() || !writes_to_what_was_named(tool, &targets) {
+            continue;
+        }
+        // A write makes or changes the thing the request is about, not one it only names:
+        // "post a comment on the website repo" creates no repository.
+        if !tool.read_only
+            && !matches!(head.noun.as_str(), "repository" | "workspace")
+            && !tool.nouns.contains(&head.noun)
+        {
             continue;
         }
         // Listing a directory is browsing it.
@@ -206,7 +231,13 @@ pub fn choose_tool_with<'c>(
             None if verbs.values().any(|w| *w >= 1.0) => -2.0,
             None => 0.0,
         };
-        score += if head.noun == tool.primary { 3.0 } else { 1.5 };
+        // A read that brings the thing along ("issue with its comments") answers for it.
+        let covers_head = tool.read_only && tool.covers.contains(&head.noun);
+        score += if head.noun == tool.primary || covers_head {
+            3.0
+        } else {
+            1.5
+        };
         for other in tool.nouns.iter().filter(|n| **n != tool.primary) {
             score += if nouns.iter().any(|n| &n.noun == other) {
                 1.0
@@ -214,7 +245,7 @@ pub fn choose_tool_with<'c>(
                 -0.4
             };
         }
-        if !tool.nouns.contains(&head.noun) {
+        if !tool.nouns.contains(&head.noun) && !covers_head {
             score -= 1.0;
         }
         // "comment 'x' on the issue": the action says what is made, wherever it stands.
@@ -233,6 +264,46 @@ pub fn choose_tool_with<'c>(
     }
     best.filter(|(_, score)| *score >= 2.5)
         .map(|(tool, _)| tool)
+}
+
+/// The things a request acts on beyond what it makes: "on PR 1", "to it", "on the website
+/// repo". Not places (`in acme/widgets`) nor purposes (`for issue 2`).
+fn targets<'n>(
+    u: &Utterance,
+    nouns: &'n [NounMention],
+    topic: Option<&'n str>,
+    refers: bool,
+) -> Vec<&'n str> {
+    let before = |at: usize, words: &[&str]| {
+        (1..=3).any(|k| at >= k && words.contains(&u.at((at - k) as isize)))
+    };
+    let mut named: Vec<&str> = nouns
+        .iter()
+        .filter(|n| !n.context && n.at != usize::MAX)
+        .filter(|n| !before(n.at, &["for"]))
+        .filter(|n| {
+            !matches!(n.noun.as_str(), "repository" | "workspace") || before(n.at, &["on", "to"])
+        })
+        .map(|n| n.noun.as_str())
+        .collect();
+    // "add a comment to it", or a bare "comment 'lgtm'" right after reading a pull request.
+    if let Some(topic) = topic
+        && (refers || !matches!(topic, "repository" | "workspace" | "user" | "member"))
+        && named.iter().all(|n| *n == "comment")
+    {
+        named.push(topic);
+    }
+    named
+}
+
+/// A write to a part of something (a comment of an issue) must be to the thing the request
+/// named: an issue comment is no answer to "comment on PR 1".
+fn writes_to_what_was_named(tool: &Tool, targets: &[&str]) -> bool {
+    if tool.read_only || tool.nouns.len() < 2 {
+        return true;
+    }
+    let others: Vec<&&str> = targets.iter().filter(|t| **t != tool.primary).collect();
+    others.is_empty() || others.iter().any(|t| tool.nouns.iter().any(|n| n == **t))
 }
 
 /// Whether the word at `i` asks for an action ("create", "open a", "comment"), as opposed to
@@ -416,6 +487,7 @@ pub fn extract(u: &Utterance, tool: &Tool, known: &Known) -> Found {
     keys(&mut s);
     repo_pairs(&mut s);
     explicit_places(&mut s);
+    folders(&mut s);
     new_names(&mut s);
     refs(&mut s);
     bare_places(&mut s);
@@ -597,6 +669,54 @@ fn paths(s: &mut Scan) {
             s.set(&name, Value::String(raw));
             return;
         }
+    }
+}
+
+/// `files in docs`, `docs/`: a folder named where a repository could also stand, when the
+/// repository is known otherwise and the word is not one.
+fn folders(s: &mut Scan) {
+    if s.tool.primary != "path" {
+        return;
+    }
+    let Some(name) = s.wants(&Kind::Path) else {
+        return;
+    };
+    for i in 0..s.u.len() {
+        let raw = s.raw(i);
+        if s.free(i) && raw.len() > 1 && raw.ends_with('/') && !raw.contains("://") {
+            let path = raw.trim_matches('/').to_owned();
+            s.used[i] = true;
+            s.set(&name, Value::String(path));
+            return;
+        }
+    }
+    let repo_known = s.is_set(&Kind::Repo) || !s.known.repositories.is_empty();
+    if !repo_known {
+        return;
+    }
+    for i in 0..s.u.len() {
+        if !matches!(s.word(i), "in" | "under" | "inside" | "within" | "of") {
+            continue;
+        }
+        let Some(j) = s.name_after(i) else {
+            continue;
+        };
+        let value = s.word(j);
+        let place = s.known.is_repository(value)
+            || s.known.is_workspace(value)
+            || s.known.is_branch(value)
+            || matches!(
+                s.word(j + 1),
+                "repo" | "repository" | "workspace" | "branch"
+            );
+        if place || value.contains('/') || value.parse::<u64>().is_ok() || looks_like_file(s.raw(j))
+        {
+            continue;
+        }
+        s.used[j] = true;
+        let path = s.raw(j).to_owned();
+        s.set(&name, Value::String(path));
+        return;
     }
 }
 
@@ -859,16 +979,32 @@ fn bare_places(s: &mut Scan) {
 }
 
 fn enums(s: &mut Scan) {
-    let params: Vec<(String, Vec<String>, bool)> = s
+    let params: Vec<(String, Vec<String>, bool, bool)> = s
         .tool
         .params
         .iter()
         .filter_map(|p| match &p.kind {
-            Kind::Enum { values, array } => Some((p.name.clone(), values.clone(), *array)),
+            Kind::Enum { values, array } => Some((
+                p.name.clone(),
+                values.clone(),
+                *array,
+                p.description.contains("default"),
+            )),
             _ => None,
         })
         .collect();
-    for (name, values, array) in params {
+    // A filter must not be silently narrower than what was asked: "open" to a person is
+    // every state not yet dealt with, "all" is every state.
+    let filtering = s.tool.read_only;
+    let every = (0..s.u.len()).any(|i| {
+        matches!(
+            s.word(i),
+            "all" | "every" | "including" | "include" | "incl"
+        ) || (s.word(i) == "any" && matches!(s.word(i + 1), "state" | "status"))
+    });
+    let adding = (0..s.u.len()).any(|i| matches!(s.word(i), "including" | "include" | "incl"))
+        || s.u.has("as well as");
+    for (name, values, array, narrowed_by_default) in params {
         let mut chosen: Vec<String> = Vec::new();
         for i in 0..s.u.len() {
             if !s.free(i) {
@@ -881,18 +1017,33 @@ fn enums(s: &mut Scan) {
             let two = format!("{word} {}", s.word(i + 1));
             let mut candidates: Vec<&str> = vec![word, two.as_str()];
             candidates.extend(lexicon::enum_synonyms(word));
-            let hit = values.iter().find(|value| {
-                candidates.iter().any(|c| {
-                    value.eq_ignore_ascii_case(c)
-                        || value.eq_ignore_ascii_case(&lexicon::singular(c))
-                })
-            });
-            if let Some(value) = hit
-                && !chosen.contains(value)
-            {
-                chosen.push(value.clone());
+            let is = |value: &String, c: &&str| {
+                value.eq_ignore_ascii_case(c) || value.eq_ignore_ascii_case(&lexicon::singular(c))
+            };
+            let mut hits: Vec<&String> = values
+                .iter()
+                .filter(|value| candidates.iter().any(|c| is(value, c)))
+                .take(1)
+                .collect();
+            let wider = lexicon::unfinished_states(word);
+            if filtering && array && !wider.is_empty() {
+                let all: Vec<&String> = values
+                    .iter()
+                    .filter(|value| wider.iter().any(|c| is(value, c)))
+                    .collect();
+                if !all.is_empty() {
+                    hits = all;
+                }
+            }
+            for value in hits {
+                if !chosen.contains(value) {
+                    chosen.push(value.clone());
+                }
                 s.used[i] = true;
             }
+        }
+        if filtering && array && narrowed_by_default && every && (chosen.is_empty() || adding) {
+            chosen = values.clone();
         }
         if chosen.is_empty() {
             continue;

@@ -14,11 +14,11 @@ fn head(branch: &bitbucket_client::Branch) -> String {
         .unwrap_or_default()
 }
 
-/// Calls all 24 tools through `s` (a server whose destructive policy lets deletes through)
+/// Calls all 25 tools through `s` (a server whose destructive policy lets deletes through)
 /// and checks each effect in the seeded sandbox that `bitbucket` talks to.
 pub async fn exercise_every_tool(s: &Session, bitbucket: &Client) {
     let listed = s.list_all_tools().await.expect("tools/list");
-    assert_eq!(listed.len(), 24, "every tool");
+    assert_eq!(listed.len(), 25, "every tool");
     let w = json!("acme");
     let r = json!("widgets");
 
@@ -147,6 +147,22 @@ pub async fn exercise_every_tool(s: &Session, bitbucket: &Client) {
         stored.state.map(|s| s.to_string()).as_deref(),
         Some("resolved")
     );
+    let read = ok(
+        "get issue",
+        &call(
+            s,
+            "BITBUCKET_GET_ISSUE",
+            json!({"workspace": w, "repo_slug": r, "issue_id": id}),
+        )
+        .await,
+    );
+    assert_eq!(read["id"].as_u64(), Some(id), "{read}");
+    assert_eq!(read["title"], "From MCP", "{read}");
+    assert_eq!(read["state"], "resolved", "{read}");
+    let comments = read["comments"]["items"].as_array().expect("comments");
+    assert_eq!(comments.len(), 1, "{read}");
+    assert_eq!(comments[0]["content"], "noted", "{read}");
+    assert_eq!(read["comments"]["has_more"], false, "{read}");
     let open = ok(
         "list issues",
         &call(

@@ -187,6 +187,23 @@ impl Client {
         self.delete(url).await
     }
 
+    /// `GET /repositories/{workspace}/{repo_slug}/issues/{issue_id}/comments`: one page of an
+    /// issue's comments, oldest first unless `params.sort` says otherwise.
+    pub async fn list_issue_comments(
+        &self,
+        workspace: &str,
+        repo_slug: &str,
+        issue_id: u64,
+        params: &ListParams,
+    ) -> Result<Page<IssueComment>, Error> {
+        let path = format!(
+            "{}/issues/{issue_id}/comments",
+            repo_path(workspace, repo_slug)?
+        );
+        self.get_json(self.endpoint_with(&path, list_query(params))?)
+            .await
+    }
+
     /// `POST /repositories/{workspace}/{repo_slug}/issues/{issue_id}/comments` with
     /// `{"content": {"raw": content}}`.
     pub async fn create_issue_comment(

@@ -644,6 +644,30 @@ async fn issue_lifecycle_and_comments() {
         .await
         .expect("second comment");
     assert!(second.id > comment.id);
+    let comments = demo
+        .list_issue_comments("acme", "widgets", 4, &ListParams::new())
+        .await
+        .expect("comments");
+    let texts: Vec<Option<&str>> = comments
+        .values
+        .iter()
+        .map(|c| c.content.as_ref().and_then(|c| c.raw.as_deref()))
+        .collect();
+    assert_eq!(texts, [Some("PNG first, please."), Some("And SVG.")]);
+    let first_page = demo
+        .list_issue_comments(
+            "acme",
+            "widgets",
+            4,
+            &ListParams {
+                pagelen: Some(1),
+                ..ListParams::new()
+            },
+        )
+        .await
+        .expect("first comment");
+    assert_eq!(first_page.values.len(), 1);
+    assert!(first_page.has_next());
 
     demo.delete_issue("acme", "widgets", 4)
         .await

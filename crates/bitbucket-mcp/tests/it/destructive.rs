@@ -96,7 +96,7 @@ async fn deny_hides_and_refuses_destructive_tools() {
         !names.iter().any(|n| n.starts_with("BITBUCKET_DELETE_")),
         "{names:?}"
     );
-    assert_eq!(names.len(), 22);
+    assert_eq!(names.len(), 23);
     let message = failed(
         "denied",
         &call(

@@ -13,12 +13,14 @@ use super::Tool;
 use crate::accounts;
 use crate::args::{ArgError, Id, OneOrMany, PageLen, PageNumber, Text, choice};
 use crate::error::{Context, Scope, ToolError};
-use crate::output::{CommentOutput, Line, ListOutput, Person, Render, clip, day, field};
+use crate::output::{CommentOutput, Line, ListOutput, Paging, Person, Render, clip, day, field};
 use crate::spec::{ToolAnnotations, Toolset};
 
-/// Issue bodies in lists are cut to this many characters, unless the page holds one issue:
-/// there is no tool to get one issue, so `q` `id = N` is how a model reads a whole body.
+/// Issue bodies in lists are cut to this many characters, unless the page holds one issue.
 const LIST_CONTENT_CHARS: usize = 300;
+
+/// Comments shown per call of the get-issue tool; later ones are a `comments_page` away.
+const COMMENTS_PER_PAGE: u32 = 50;
 
 choice!(StateArg {
     Submitted => "submitted",
@@ -204,7 +206,7 @@ impl Tool for ListIssues {
     const TITLE: &'static str = "List issues";
     const DESCRIPTION: &'static str = "Lists a repository's issues with state, kind, priority, people and the start of the body. \
 To find the latest open issue, use state `open` (or `[\"new\", \"open\"]` to include untriaged ones) and sort `-created_on`. \
-Bodies are cut to 300 characters unless one issue is listed (e.g. `q` `id = 3`).";
+Bodies are cut to 300 characters; BITBUCKET_GET_ISSUE shows one issue whole, with its comments.";
     const TOOLSET: Toolset = Toolset::Issues;
     const ANNOTATIONS: ToolAnnotations = ToolAnnotations::READ;
     type Args = ListIssuesArgs;
@@ -244,6 +246,166 @@ Bodies are cut to 300 characters unless one issue is listed (e.g. `q` `id = 3`).
                 }))
             }
             Err(err) => Err(tracker("list issues", workspace, slug)
+                .explain(client, err)
+                .await),
+        }
+    }
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct GetIssueArgs {
+    /// Workspace slug, e.g. `acme`.
+    workspace: Text,
+    /// Repository slug, e.g. `widgets`.
+    repo_slug: Text,
+    /// Issue number, e.g. `3`.
+    issue_id: Id,
+    /// Page of comments, 50 per page, oldest first (see `comments.next_page`).
+    comments_page: Option<PageNumber>,
+}
+
+/// One comment on an issue.
+#[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
+pub(crate) struct IssueCommentItem {
+    pub id: u64,
+    /// The text (Markdown); empty for a deleted comment.
+    pub content: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub author: Option<Person>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub created_on: Option<String>,
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub deleted: bool,
+}
+
+impl IssueCommentItem {
+    fn from_comment(comment: IssueComment) -> Self {
+        IssueCommentItem {
+            id: comment.id,
+            content: comment.content.and_then(|c| c.raw).unwrap_or_default(),
+            author: Person::of(comment.user.as_ref()),
+            created_on: comment.created_on,
+            deleted: comment.deleted == Some(true),
+        }
+    }
+}
+
+impl Line for IssueCommentItem {
+    fn line(&self) -> String {
+        let who = self
+            .author
+            .as_ref()
+            .map_or_else(|| "unknown".to_owned(), Person::label);
+        let when = self
+            .created_on
+            .as_deref()
+            .map(|d| format!(", {}", day(d)))
+            .unwrap_or_default();
+        let text = if self.deleted {
+            "(deleted)".to_owned()
+        } else {
+            self.content.replace('\n', "\n  ")
+        };
+        format!("comment {} by {who}{when}: {text}", self.id)
+    }
+}
+
+/// One page of an issue's comments and where it stands.
+#[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
+pub(crate) struct CommentPage {
+    pub items: Vec<IssueCommentItem>,
+    #[serde(flatten)]
+    pub paging: Paging,
+}
+
+/// An issue with its whole body and a page of its comments.
+#[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
+pub(crate) struct IssueWithComments {
+    #[serde(flatten)]
+    pub issue: IssueOutput,
+    /// Comments, oldest first; `has_more` says that later ones were left out.
+    pub comments: CommentPage,
+}
+
+impl Render for IssueWithComments {
+    fn render(&self) -> String {
+        let mut text = self.issue.render_as("Issue");
+        let paging = &self.comments.paging;
+        let count = paging
+            .size
+            .map_or_else(String::new, |size| format!(", {size} total"));
+        if self.comments.items.is_empty() && paging.page <= 1 {
+            text.push_str("\ncomments: none");
+            return text;
+        }
+        let _ = write!(text, "\ncomments (page {}{count}):", paging.page);
+        for comment in &self.comments.items {
+            let _ = write!(text, "\n- {}", comment.line());
+        }
+        match paging.next_page {
+            Some(next) => {
+                let _ = write!(
+                    text,
+                    "\nMore comments: call again with comments_page={next}"
+                );
+            }
+            None => text.push_str("\nNo more comments"),
+        }
+        text
+    }
+}
+
+pub(crate) struct GetIssue;
+
+impl Tool for GetIssue {
+    const NAME: &'static str = "BITBUCKET_GET_ISSUE";
+    const TITLE: &'static str = "Get issue";
+    const DESCRIPTION: &'static str = "Shows one issue with its comments: title, state, kind, priority, people, the whole body, and its comments oldest first (50 per page; `comments_page` gets later ones).";
+    const TOOLSET: Toolset = Toolset::Issues;
+    const ANNOTATIONS: ToolAnnotations = ToolAnnotations::READ;
+    type Args = GetIssueArgs;
+    type Output = IssueWithComments;
+
+    async fn run(client: &Client, args: Self::Args) -> Result<Self::Output, ToolError> {
+        let (workspace, slug, id) = (
+            args.workspace.as_str(),
+            args.repo_slug.as_str(),
+            args.issue_id.0,
+        );
+        let issue = match client.get_issue(workspace, slug, id).await {
+            Ok(issue) => issue,
+            Err(err) => {
+                return Err(issue_context("read", workspace, slug, id)
+                    .explain(client, err)
+                    .await);
+            }
+        };
+        let requested = args.comments_page.map(|p| p.0);
+        let params = ListParams {
+            page: requested,
+            pagelen: Some(COMMENTS_PER_PAGE),
+            ..ListParams::new()
+        };
+        match client
+            .list_issue_comments(workspace, slug, id, &params)
+            .await
+        {
+            Ok(page) => {
+                let paging = Paging::of(&page, requested);
+                Ok(IssueWithComments {
+                    issue: IssueOutput::from_issue(issue, None),
+                    comments: CommentPage {
+                        items: page
+                            .values
+                            .into_iter()
+                            .map(IssueCommentItem::from_comment)
+                            .collect(),
+                        paging,
+                    },
+                })
+            }
+            Err(err) => Err(issue_context("read the comments of", workspace, slug, id)
                 .explain(client, err)
                 .await),
         }

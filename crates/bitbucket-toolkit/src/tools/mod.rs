@@ -78,7 +78,7 @@ fn invoke<T: Tool>(
 }
 
 /// Every tool, grouped by toolset in [`Toolset::ALL`] order; reads come before writes.
-pub(crate) static CATALOGUE: [ToolSpec; 24] = [
+pub(crate) static CATALOGUE: [ToolSpec; 25] = [
     spec::<repositories::ListRepositories>(),
     spec::<repositories::GetRepository>(),
     spec::<repositories::CreateRepository>(),
@@ -94,6 +94,7 @@ pub(crate) static CATALOGUE: [ToolSpec; 24] = [
     spec::<pull_requests::GetPullRequest>(),
     spec::<pull_requests::CreatePullRequest>(),
     spec::<issues::ListIssues>(),
+    spec::<issues::GetIssue>(),
     spec::<issues::CreateIssue>(),
     spec::<issues::UpdateIssue>(),
     spec::<issues::DeleteIssue>(),

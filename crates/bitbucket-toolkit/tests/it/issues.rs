@@ -223,3 +223,72 @@ async fn comments_on_an_issue() {
     assert_eq!(comment["commented_on"], "issue #2 of acme/widgets");
     assert_eq!(comment["author"]["nickname"], "demo");
 }
+
+#[tokio::test]
+async fn gets_one_issue_with_its_comments_a_page_at_a_time() {
+    let env = start().await;
+    let issue = |extra: Value| {
+        let mut arguments = json!({"workspace": "acme", "repo_slug": "widgets", "issue_id": 1});
+        if let (Some(target), Some(extra)) = (arguments.as_object_mut(), extra.as_object()) {
+            target.extend(extra.clone());
+        }
+        arguments
+    };
+    let quiet = env.ok("BITBUCKET_GET_ISSUE", issue(json!({}))).await;
+    let read = quiet.structured.unwrap();
+    assert_eq!(
+        (
+            read["id"].clone(),
+            read["state"].clone(),
+            read["priority"].clone()
+        ),
+        (json!(1), json!("new"), json!("critical"))
+    );
+    assert_eq!(
+        read["content"],
+        "The app crashes when I click Save on the settings page."
+    );
+    assert_eq!(read["comments"]["items"], json!([]));
+    assert!(quiet.text.ends_with("comments: none"), "{}", quiet.text);
+
+    for n in 1..=51 {
+        env.client
+            .create_issue_comment("acme", "widgets", 1, &format!("note {n}"))
+            .await
+            .unwrap();
+    }
+    let first = env.ok("BITBUCKET_GET_ISSUE", issue(json!({}))).await;
+    let page = first.structured.unwrap();
+    let items = page["comments"]["items"].as_array().unwrap();
+    assert_eq!(items.len(), 50);
+    assert_eq!(items[0]["content"], "note 1");
+    assert_eq!(items[0]["author"]["nickname"], "demo");
+    assert_eq!(
+        (
+            page["comments"]["has_more"].clone(),
+            page["comments"]["next_page"].clone()
+        ),
+        (json!(true), json!(2))
+    );
+    assert!(
+        first
+            .text
+            .ends_with("More comments: call again with comments_page=2"),
+        "{}",
+        first.text
+    );
+    let second = env
+        .ok("BITBUCKET_GET_ISSUE", issue(json!({"comments_page": 2})))
+        .await;
+    let page = second.structured.unwrap();
+    let items = page["comments"]["items"].as_array().unwrap();
+    assert_eq!(items.len(), 1);
+    assert_eq!(items[0]["content"], "note 51");
+    assert_eq!(page["comments"]["has_more"], false);
+    assert!(second.text.ends_with("No more comments"), "{}", second.text);
+
+    let missing = env
+        .err("BITBUCKET_GET_ISSUE", issue(json!({"issue_id": 99})))
+        .await;
+    assert!(missing.contains("issue #99 not found"), "{missing}");
+}

@@ -78,6 +78,7 @@ async fn read_tool_texts() {
         ),
         ("BITBUCKET_LIST_ISSUES", with(json!({"pagelen": 2}))),
         ("BITBUCKET_LIST_ISSUES", with(json!({"q": "id = 1"}))),
+        ("BITBUCKET_GET_ISSUE", with(json!({"issue_id": 1}))),
         (
             "BITBUCKET_GET_SNIPPET",
             json!({"workspace": "acme", "encoded_id": "kypj"}),

@@ -18,6 +18,7 @@ fn known() -> Known {
     Known {
         workspaces: vec!["acme".into()],
         branches: vec![],
+        repositories: vec!["widgets".into()],
     }
 }
 
@@ -61,6 +62,9 @@ fn tools_are_chosen_by_action_and_thing() {
             "BITBUCKET_GET_FILE_FROM_REPOSITORY",
         ),
         ("who am I", "BITBUCKET_GET_CURRENT_USER"),
+        ("show me issue 3", "BITBUCKET_GET_ISSUE"),
+        ("what does issue #1 say?", "BITBUCKET_GET_ISSUE"),
+        ("show me the comments on issue 2", "BITBUCKET_GET_ISSUE"),
         ("close issue 3", "BITBUCKET_UPDATE_ISSUE"),
         ("delete the website repo", "BITBUCKET_DELETE_REPOSITORY"),
         ("which workspaces can I use?", "BITBUCKET_LIST_WORKSPACES"),
@@ -89,12 +93,46 @@ fn tools_are_chosen_by_action_and_thing() {
         "hello",
         "tell me a joke",
         "write me a poem about git",
+        // A write must be to the thing named: an issue comment is not a PR comment.
+        "comment 'looks good' on PR 1",
+        "leave a comment on pull request 2 saying the tests pass",
+        "post a comment 'nice' on the acme/website repo",
+        "close pull request 1",
+        "delete the branch feature/login",
+        "delete snippet kypj",
     ] {
         assert!(
             choose_tool(&Utterance::parse(request), &catalogue).is_none(),
             "{request:?}"
         );
     }
+}
+
+#[test]
+fn a_comment_goes_to_what_it_refers_to() {
+    let catalogue = catalogue();
+    let chosen = |request: &str, topic: &str| {
+        choose_tool_with(&Utterance::parse(request), &catalogue, Some(topic))
+            .map(|t| t.name.clone())
+    };
+    assert_eq!(chosen("add a comment to it", "pull_request"), None);
+    assert_eq!(chosen("comment 'lgtm'", "pull_request"), None);
+    assert_eq!(
+        chosen("add a comment to it", "issue").as_deref(),
+        Some("BITBUCKET_CREATE_ISSUE_COMMENT")
+    );
+    assert_eq!(
+        chosen("comment 'seen' on issue 2", "pull_request").as_deref(),
+        Some("BITBUCKET_CREATE_ISSUE_COMMENT")
+    );
+    assert_eq!(
+        chosen(
+            "comment 'x' on the latest open issue in the website repo",
+            "pull_request"
+        )
+        .as_deref(),
+        Some("BITBUCKET_CREATE_ISSUE_COMMENT")
+    );
 }
 
 #[test]
@@ -264,7 +302,31 @@ fn states_and_other_fixed_values() {
                 "list declined and merged pull requests",
                 json!({"state": ["DECLINED", "MERGED"]}),
             ),
-            ("list open issues", json!({"state": ["open"]})),
+            // "Open" to a person is every issue not yet dealt with, triaged or not.
+            ("list open issues", json!({"state": ["new", "open"]})),
+            (
+                "which issues are still open?",
+                json!({"state": ["new", "open"]}),
+            ),
+            (
+                "show unresolved issues",
+                json!({"state": ["new", "open", "on hold"]}),
+            ),
+            ("set issue 2 to open", json!({"state": "open"})),
+            ("are there open PRs?", json!({"state": ["OPEN"]})),
+            // "All" is every state of a filter that is narrower by default.
+            (
+                "all pull requests including merged and declined",
+                json!({"state": ["OPEN", "MERGED", "DECLINED", "SUPERSEDED"]}),
+            ),
+            (
+                "list all pull requests",
+                json!({"state": ["OPEN", "MERGED", "DECLINED", "SUPERSEDED"]}),
+            ),
+            (
+                "list all the pull requests that were merged",
+                json!({"state": ["MERGED"]}),
+            ),
             (
                 "create a new private repository called mobile-app in acme",
                 json!({"is_private": true, "repo_slug": "mobile-app"}),
@@ -292,6 +354,14 @@ fn paths_and_refs_to_read_at() {
             ),
             ("fetch the readme", json!({"path": "README.md"})),
             ("what's in the docs folder?", json!({"path": "docs"})),
+            // A folder where a repository could stand, when the repository is known.
+            ("what files are in docs", json!({"path": "docs"})),
+            (
+                "list files in docs in acme/widgets",
+                json!({"path": "docs", "repo_slug": "widgets"}),
+            ),
+            ("list the files in docs/", json!({"path": "docs"})),
+            ("list the files in widgets", json!({"repo_slug": "widgets"})),
             (
                 "show recent commits on develop",
                 json!({"branch": "develop"}),
