@@ -14,7 +14,7 @@ case, ask for the Bitbucket connection (the user has none yet, so the router ans
 auth link), wait for the connection, run `BITBUCKET_CREATE_BRANCH` through
 `COMPOSIO_MULTI_EXECUTE_TOOL`, and answer. The test plays the user: it reads the link in the
 tool result the model was given (llm-script records every request), opens it, first types a
-wrong token (refused, nothing stored), then the demo user's real one. At the end, the branch
+wrong token (refused), then the demo user's real one. At the end, the branch
 must exist in the sandbox at `main`'s head, read through the sandbox's own REST API. A second
 script skips the connection: the router must refuse the call and the branch must not exist.
 
@@ -34,7 +34,6 @@ import os
 import queue
 import re
 import subprocess
-import sys
 import threading
 import time
 import urllib.error
@@ -324,7 +323,9 @@ def run_program(version: str, router: Router, llm: Llm, tmp_path: Path, *, compl
     """Runs one program to its end. Meanwhile the test plays the user: when the model has been
     shown an auth link (read from the requests llm-script records), it completes the link once."""
     program, python_env = PROGRAMS[version]
-    python = os.environ.get(python_env) or sys.executable
+    python = os.environ.get(python_env)
+    if not python:
+        pytest.fail(f"{python_env} is not set: run the test through tests/reference/run.sh")
     home = tmp_path / "home"  # whatever the SDKs cache stays in the test's folder
     home.mkdir()
     env = clean_env() | {
