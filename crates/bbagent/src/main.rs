@@ -4,6 +4,7 @@
 mod backend;
 mod cmd;
 mod render;
+mod router_session;
 mod session;
 mod settings;
 mod shared_sandbox;

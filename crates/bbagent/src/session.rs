@@ -1,7 +1,8 @@
 //! An agent session for `ask` (and the chat): which model, which Bitbucket tools, and the
 //! instructions that carry the default workspace and repository.
 //!
-//! Without `--mcp-url`, the tools come from an embedded Bitbucket MCP server that this process
+//! With `--router`, a session of that tool router is created at start and the tools come
+//! from its MCP URL (see `router_session`). Without it or `--mcp-url`, the tools come from an embedded Bitbucket MCP server that this process
 //! starts on loopback with a random API key and reaches through the real MCP protocol, backed
 //! by Bitbucket Cloud when `BITBUCKET_*` settings exist and by the shared sandbox otherwise.
 //! The model is the only part that can change during a session (`/model` in the chat): the
@@ -9,7 +10,7 @@
 
 use std::sync::Arc;
 
-use agent::{Agent, Approver, McpConfig, McpToolset, ModelOptions, ModelSpec};
+use agent::{Agent, Approver, McpConfig, McpToolset, ModelOptions, ModelSpec, Toolset};
 use anyhow::Context as _;
 use bitbucket_mcp::http::{HttpOptions, HttpServer};
 use bitbucket_mcp::{BitbucketMcp, DestructivePolicy, ServerOptions};
@@ -42,6 +43,36 @@ pub struct AgentArgs {
     #[arg(long = "mcp-header", value_name = "NAME:VALUE")]
     pub mcp_headers: Vec<String>,
 
+    /// Take the tools from a session of this tool router (`bbagent router`, or any server
+    /// with its session API), created at start for `--user-id` with `--api-key`.
+    #[arg(
+        long,
+        env = "BBAGENT_ROUTER_URL",
+        value_name = "URL",
+        requires_all = ["api_key", "user_id"],
+        conflicts_with_all = ["mcp_url", "sandbox"]
+    )]
+    pub router: Option<String>,
+
+    /// The tool router's API key (`bbagent router keys create`), with `--router`.
+    #[arg(
+        long,
+        env = "BBAGENT_ROUTER_API_KEY",
+        hide_env_values = true,
+        value_name = "KEY",
+        requires = "router"
+    )]
+    pub api_key: Option<String>,
+
+    /// The user whose connections the tool router uses, with `--router`.
+    #[arg(
+        long,
+        env = "BBAGENT_USER_ID",
+        value_name = "USER",
+        requires = "router"
+    )]
+    pub user_id: Option<String>,
+
     /// The default workspace, e.g. `acme`, so requests need not name it.
     #[arg(long, env = "BBAGENT_WORKSPACE", value_name = "SLUG")]
     pub workspace: Option<String>,
@@ -59,10 +90,13 @@ pub struct Session {
     pub agent: Agent,
     /// E.g. `openai:gpt-5`.
     pub model_label: String,
-    /// E.g. `the local sandbox at http://127.0.0.1:41234/2.0 (...)`.
+    /// E.g. `the local sandbox at http://127.0.0.1:41234/2.0 (...)`, or, with `--router`,
+    /// `tools from the tool router at URL (session ID, user USER)`.
     pub bitbucket_label: String,
+    /// The tools come from a tool router session (the label then says so itself).
+    pub via_router: bool,
     settings: AgentSettings,
-    toolset: Arc<McpToolset>,
+    toolset: Arc<dyn Toolset>,
     approver: Arc<dyn Approver>,
     embedded: Option<(HttpServer, Backend)>,
 }
@@ -153,7 +187,7 @@ Never invent workspaces, repositories, branches or ids: list or look them up. If
 fn assemble(
     model: Arc<dyn agent::Model>,
     settings: &AgentSettings,
-    toolset: Arc<McpToolset>,
+    toolset: Arc<dyn Toolset>,
     approver: Arc<dyn Approver>,
 ) -> Agent {
     Agent::new(model)
@@ -180,6 +214,20 @@ pub async fn start(
             }
             (config, format!("the MCP server at {url}"), None)
         }
+        Tools::Router {
+            url,
+            api_key,
+            user_id,
+        } => {
+            let session = crate::router_session::create(url, api_key, user_id).await?;
+            let config = McpConfig::http("bitbucket", session.mcp_url.clone())
+                .with_header("x-api-key", api_key.clone());
+            let label = format!(
+                "tools from the tool router at {url} (session {}, user {user_id})",
+                session.id
+            );
+            (config, label, None)
+        }
         Tools::Embedded(bitbucket) => {
             let backend = Backend::connect(bitbucket).await?;
             // The agent asks before destructive calls itself; the server need not ask again.
@@ -204,16 +252,23 @@ pub async fn start(
             (config, label, Some((server, backend)))
         }
     };
-    let toolset = Arc::new(
-        McpToolset::connect(config)
-            .await
-            .context("cannot reach the Bitbucket MCP server")?,
-    );
+    let via_router = matches!(settings.tools, Tools::Router { .. });
+    let mcp = McpToolset::connect(config).await.context(if via_router {
+        "cannot reach the tool router session's MCP endpoint"
+    } else {
+        "cannot reach the Bitbucket MCP server"
+    })?;
+    let toolset: Arc<dyn Toolset> = if via_router {
+        Arc::new(crate::router_session::RouterTools::new(mcp))
+    } else {
+        Arc::new(mcp)
+    };
     let agent = assemble(model, &settings, toolset.clone(), approver.clone());
     Ok(Session {
         agent,
         model_label: model_label(&settings.model),
         bitbucket_label,
+        via_router,
         settings,
         toolset,
         approver,

@@ -119,6 +119,12 @@ pub enum Tools {
         url: String,
         headers: Vec<(String, SecretString)>,
     },
+    /// A session of a tool router (`--router`), created at start for this user.
+    Router {
+        url: String,
+        api_key: SecretString,
+        user_id: String,
+    },
     /// The MCP server this process embeds, in front of this Bitbucket.
     Embedded(Bitbucket),
 }
@@ -145,12 +151,13 @@ impl AgentArgs {
             None if model_env.has(Provider::Anthropic.key_var()) => ANTHROPIC_DEFAULT.to_owned(),
             None => local_model::NAME.to_owned(),
         };
-        let tools = match &self.mcp_url {
-            Some(url) => Tools::Remote {
+        let tools = match (&self.router, &self.mcp_url) {
+            (Some(url), _) => self.router_tools(url, &model)?,
+            (None, Some(url)) => Tools::Remote {
                 url: url.clone(),
                 headers: self.headers()?,
             },
-            None => Tools::Embedded(self.backend.resolve(WhenUnset::UseSandbox)?),
+            (None, None) => Tools::Embedded(self.backend.resolve(WhenUnset::UseSandbox)?),
         };
         Ok(AgentSettings {
             model,
@@ -159,6 +166,39 @@ impl AgentArgs {
             tools,
             workspace: self.workspace.clone(),
             repo: self.repo.clone(),
+        })
+    }
+
+    /// `--router` with its `--api-key` and `--user-id` (clap makes them go together; empty
+    /// values from the environment are caught here).
+    fn router_tools(&self, url: &str, model: &str) -> anyhow::Result<Tools> {
+        let url = url.trim().trim_end_matches('/');
+        if !(url.starts_with("http://") || url.starts_with("https://")) {
+            anyhow::bail!(
+                "invalid `--router` URL `{url}`: expected http:// or https://, e.g. `http://127.0.0.1:8900`"
+            );
+        }
+        let api_key = self
+            .api_key
+            .as_deref()
+            .map(str::trim)
+            .filter(|k| !k.is_empty())
+            .context("`--router` needs `--api-key` (or `BBAGENT_ROUTER_API_KEY`)")?;
+        let user_id = self
+            .user_id
+            .as_deref()
+            .map(str::trim)
+            .filter(|u| !u.is_empty())
+            .context("`--router` needs `--user-id` (or `BBAGENT_USER_ID`)")?;
+        if crate::session::is_local(model) {
+            anyhow::bail!(
+                "the offline model `local` does not work with `--router` yet: pass `--model` (e.g. `{OPENAI_DEFAULT}`), or set `OPENAI_API_KEY` or `ANTHROPIC_API_KEY`"
+            );
+        }
+        Ok(Tools::Router {
+            url: url.to_owned(),
+            api_key: SecretString::from(api_key.to_owned()),
+            user_id: user_id.to_owned(),
         })
     }
 

@@ -156,8 +156,10 @@ pub async fn run(args: ChatArgs) -> anyhow::Result<()> {
     let mut usage = Usage::default();
     println!("Chat started! Type 'exit' or 'quit' to end.");
     println!(
-        "Using {} on {}. /help lists commands.",
-        session.model_label, session.bitbucket_label
+        "Using {} {} {}. /help lists commands.",
+        session.model_label,
+        if session.via_router { "with" } else { "on" },
+        session.bitbucket_label
     );
 
     loop {

@@ -12,5 +12,6 @@ mod pty_chat;
 mod pty_local;
 mod pty_terminal;
 mod router;
+mod router_agent;
 mod shared;
 mod support;
