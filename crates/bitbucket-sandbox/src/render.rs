@@ -6,11 +6,11 @@
 
 use serde_json::{Map, Value, json};
 
-use crate::db::{
-    CommentRow, IssueRow, ProjectRow, PullRequestRow, RepoRow, SnippetRow, UserRow, WorkspaceRow,
-};
 use crate::git::{CommitInfo, RefInfo};
 use crate::state::{AppState, unix_timestamp};
+use crate::store::{
+    CommentRow, IssueRow, ProjectRow, PullRequestRow, RepoRow, SnippetRow, UserRow, WorkspaceRow,
+};
 
 fn link(href: String) -> Value {
     json!({ "href": href })

@@ -9,13 +9,13 @@ use serde_json::Value;
 
 use super::{P, git};
 use crate::body;
-use crate::db::{RepoRow, UserRow, WorkspaceRow};
 use crate::error::{ApiError, ApiResult};
 use crate::git::{GitError, RefInfo, Signature};
 use crate::paging::{MAX_PAGELEN, Params, paginate_with};
 use crate::query::Collation;
 use crate::render;
 use crate::state::{Access, AppState, Caller, SharedState};
+use crate::store::{RepoRow, UserRow, WorkspaceRow};
 
 fn branch_value(
     s: &AppState,
