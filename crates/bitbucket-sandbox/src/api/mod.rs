@@ -1,5 +1,6 @@
 //! The REST 2.0 routes, one module per resource, and the extractors they share.
 
+mod commit_files;
 mod issues;
 mod pullrequests;
 mod refs;
@@ -68,7 +69,10 @@ pub fn router(state: SharedState) -> Router {
             &format!("{repo}/commit/{{commit}}"),
             get(source::get_commit),
         )
-        .route(&format!("{repo}/src"), get(source::src_root_redirect))
+        .route(
+            &format!("{repo}/src"),
+            get(source::src_root_redirect).post(commit_files::create),
+        )
         .route(&format!("{repo}/src/{{commit}}"), get(source::src_root))
         .route(
             &format!("{repo}/src/{{commit}}/{{*path}}"),

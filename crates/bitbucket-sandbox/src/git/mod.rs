@@ -72,6 +72,9 @@ pub enum GitError {
     /// with 409.
     #[error("branch `{name}` has moved: it does not point at the expected parent commit")]
     BranchMoved { name: String },
+    /// The commit would leave the tree of an existing branch as it was.
+    #[error("nothing to commit: the changes leave branch `{name}` as it is")]
+    NothingChanged { name: String },
     /// A repository, commit or path that the operation needs does not exist.
     #[error("{what} not found")]
     NotFound { what: String },

@@ -149,6 +149,14 @@ impl GitStore {
                 .detach()
         };
 
+        // On an existing branch a commit must change something; a new branch may start with an
+        // unchanged tree (Bitbucket's way of creating a branch through `POST /src`).
+        if tip.is_some() && tree_id == base_tree {
+            return Err(GitError::NothingChanged {
+                name: branch.to_owned(),
+            });
+        }
+
         let mut text = message.to_owned();
         if !text.ends_with('\n') {
             text.push('\n');
