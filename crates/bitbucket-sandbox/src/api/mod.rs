@@ -1,6 +1,7 @@
 //! The REST 2.0 routes, one module per resource, and the extractors they share.
 
 mod commit_files;
+mod diffs;
 mod issues;
 mod pullrequests;
 mod refs;
@@ -60,6 +61,17 @@ pub fn router(state: SharedState) -> Router {
             get(refs::list_tags).post(refs::create_tag),
         )
         .route(&format!("{repo}/refs/tags/{{*name}}"), get(refs::get_tag))
+        .route(&format!("{repo}/diff/{{*spec}}"), get(diffs::diff))
+        .route(&format!("{repo}/patch/{{*spec}}"), get(diffs::patch))
+        .route(&format!("{repo}/diffstat/{{*spec}}"), get(diffs::diffstat))
+        .route(
+            &format!("{repo}/merge-base/{{*revspec}}"),
+            get(diffs::merge_base),
+        )
+        .route(
+            &format!("{repo}/filehistory/{{commit}}/{{*path}}"),
+            get(diffs::file_history),
+        )
         .route(&format!("{repo}/commits"), get(source::commits_default))
         .route(
             &format!("{repo}/commits/{{*revision}}"),

@@ -360,7 +360,7 @@ async fn resolve_slashed(
     Ok(None)
 }
 
-fn short_commit(s: &AppState, ws: &WorkspaceRow, repo: &RepoRow, hash: &str) -> Value {
+pub(super) fn short_commit(s: &AppState, ws: &WorkspaceRow, repo: &RepoRow, hash: &str) -> Value {
     json!({
         "type": "commit",
         "hash": hash,
@@ -380,7 +380,7 @@ fn src_url(s: &AppState, ws: &WorkspaceRow, repo: &RepoRow, hash: &str, path: &s
     ))
 }
 
-fn file_entry(
+pub(super) fn file_entry(
     s: &AppState,
     ws: &WorkspaceRow,
     repo: &RepoRow,

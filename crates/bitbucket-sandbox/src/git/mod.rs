@@ -29,10 +29,13 @@ use refs::{
 };
 
 mod branches;
+mod diff;
 mod objects;
 mod read;
 mod refs;
 mod write;
+
+pub use diff::{DiffOptions, FilePatch, FileSide};
 
 /// How long a ref update waits for a competing writer's lock before giving up. Ref locks are held
 /// for microseconds, so this only matters under heavy contention, where failing fast (gix's default

@@ -119,6 +119,26 @@ async fn read_operations_match_the_spec() {
             "/repositories/acme/widgets/src/main/docs/".to_owned(),
         ),
         (
+            "/repositories/{workspace}/{repo_slug}/commit/{commit}",
+            "/repositories/acme/widgets/commit/main".to_owned(),
+        ),
+        (
+            "/repositories/{workspace}/{repo_slug}/diffstat/{spec}",
+            "/repositories/acme/widgets/diffstat/feature/login..main".to_owned(),
+        ),
+        (
+            "/repositories/{workspace}/{repo_slug}/diffstat/{spec}",
+            "/repositories/acme/widgets/diffstat/main".to_owned(),
+        ),
+        (
+            "/repositories/{workspace}/{repo_slug}/merge-base/{revspec}",
+            "/repositories/acme/widgets/merge-base/feature/login..main".to_owned(),
+        ),
+        (
+            "/repositories/{workspace}/{repo_slug}/filehistory/{commit}/{path}",
+            "/repositories/acme/widgets/filehistory/main/README.md".to_owned(),
+        ),
+        (
             "/snippets/{workspace}/{encoded_id}",
             "/snippets/acme/kypj".to_owned(),
         ),

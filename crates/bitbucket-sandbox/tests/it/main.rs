@@ -3,6 +3,7 @@
 mod commit_files;
 mod concurrency;
 mod contract;
+mod diffs;
 mod errors;
 mod persistence;
 mod support;
