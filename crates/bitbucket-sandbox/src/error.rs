@@ -118,7 +118,9 @@ impl From<crate::git::GitError> for ApiError {
             | G::InvalidPath { .. }
             | G::InvalidRepoName { .. }
             | G::InvalidSignature { .. }
-            | G::NothingChanged { .. } => Self::bad_request(err.to_string()),
+            | G::NothingChanged { .. }
+            | G::MergeConflict { .. }
+            | G::NotFastForward { .. } => Self::bad_request(err.to_string()),
             G::NotFound { .. } => Self::not_found(err.to_string()),
             G::RefExists { .. }
             | G::RefConflict { .. }

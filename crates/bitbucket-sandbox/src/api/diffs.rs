@@ -24,9 +24,9 @@ const HISTORY_LIMIT: usize = 1_000;
 
 /// What a spec names: the commit holding the changes, and the one it is compared with
 /// (`None` for a root commit, compared with the empty tree).
-struct Range {
-    new: CommitInfo,
-    old: Option<String>,
+pub(super) struct Range {
+    pub(super) new: CommitInfo,
+    pub(super) old: Option<String>,
 }
 
 async fn resolve(
@@ -140,10 +140,30 @@ async fn patches(
     slug: &str,
     spec: &str,
     params: &Params,
-) -> ApiResult<(WorkspaceRow, RepoRow, Range, Vec<FilePatch>)> {
+) -> ApiResult<(WorkspaceRow, RepoRow, Range)> {
     let (ws, repo) = state.repo(caller, workspace, slug, Access::Read).await?;
-    let options = options(params)?;
     let range = range(state, &ws, &repo, spec, flag(params, "topic", true)?).await?;
+    Ok((ws, repo, range))
+}
+
+/// What to answer with: the unified diff, the patch, or the diffstat page.
+#[derive(Debug, Clone, Copy)]
+pub(super) enum Output {
+    Diff,
+    Patch,
+    Diffstat,
+}
+
+/// Computes the diff of `range` and answers in the form `output` asks for.
+pub(super) async fn respond(
+    state: &SharedState,
+    ws: &WorkspaceRow,
+    repo: &RepoRow,
+    range: Range,
+    params: &Params,
+    output: Output,
+) -> ApiResult<Response> {
+    let options = options(params)?;
     let (w, r, old, new) = (
         ws.slug.clone(),
         repo.slug.clone(),
@@ -154,7 +174,13 @@ async fn patches(
         g.diff(&w, &r, old.as_deref(), &new, &options)
     })
     .await?;
-    Ok((ws, repo, range, files))
+    Ok(match output {
+        Output::Diff => text(files.into_iter().map(|f| f.text).collect()),
+        Output::Patch => text(patch_text(&range.new, files)),
+        Output::Diffstat => {
+            Json(diffstat_page(state, ws, repo, &range, &files, params)?).into_response()
+        }
+    })
 }
 
 fn text(body: String) -> Response {
@@ -172,8 +198,8 @@ pub async fn diff(
     P((workspace, slug, spec)): P<(String, String, String)>,
     params: Params,
 ) -> ApiResult<Response> {
-    let (_, _, _, files) = patches(&state, &caller, &workspace, &slug, &spec, &params).await?;
-    Ok(text(files.into_iter().map(|f| f.text).collect()))
+    let (ws, repo, range) = patches(&state, &caller, &workspace, &slug, &spec, &params).await?;
+    respond(&state, &ws, &repo, range, &params, Output::Diff).await
 }
 
 /// A `git format-patch` style patch: the commit's header, then its diff.
@@ -183,8 +209,11 @@ pub async fn patch(
     P((workspace, slug, spec)): P<(String, String, String)>,
     params: Params,
 ) -> ApiResult<Response> {
-    let (_, _, range, files) = patches(&state, &caller, &workspace, &slug, &spec, &params).await?;
-    let c = &range.new;
+    let (ws, repo, range) = patches(&state, &caller, &workspace, &slug, &spec, &params).await?;
+    respond(&state, &ws, &repo, range, &params, Output::Patch).await
+}
+
+fn patch_text(c: &CommitInfo, files: Vec<FilePatch>) -> String {
     let mut message = c.message.trim_end().lines();
     let subject = message.next().unwrap_or("");
     let body: Vec<&str> = message.collect();
@@ -208,7 +237,7 @@ pub async fn patch(
     for f in files {
         out.push_str(&f.text);
     }
-    Ok(text(out))
+    out
 }
 
 fn side_value(
@@ -246,9 +275,19 @@ pub async fn diffstat(
     caller: Caller,
     P((workspace, slug, spec)): P<(String, String, String)>,
     params: Params,
-) -> ApiResult<Json<Value>> {
-    let (ws, repo, range, files) =
-        patches(&state, &caller, &workspace, &slug, &spec, &params).await?;
+) -> ApiResult<Response> {
+    let (ws, repo, range) = patches(&state, &caller, &workspace, &slug, &spec, &params).await?;
+    respond(&state, &ws, &repo, range, &params, Output::Diffstat).await
+}
+
+fn diffstat_page(
+    state: &AppState,
+    ws: &WorkspaceRow,
+    repo: &RepoRow,
+    range: &Range,
+    files: &[FilePatch],
+    params: &Params,
+) -> ApiResult<Value> {
     let items = files
         .iter()
         .map(|f| {
@@ -264,8 +303,8 @@ pub async fn diffstat(
                 "lines_removed": f.lines_removed,
             });
             // An added file has no `old` and a removed one no `new`: the keys are left out.
-            let old = side_value(&state, &ws, &repo, range.old.as_deref(), f.old.as_ref());
-            let new = side_value(&state, &ws, &repo, Some(&range.new.hash), f.new.as_ref());
+            let old = side_value(state, ws, repo, range.old.as_deref(), f.old.as_ref());
+            let new = side_value(state, ws, repo, Some(&range.new.hash), f.new.as_ref());
             if let Some(obj) = v.as_object_mut() {
                 for (key, side) in [("old", old), ("new", new)] {
                     if !side.is_null() {
@@ -276,7 +315,7 @@ pub async fn diffstat(
             v
         })
         .collect();
-    Ok(Json(paginate(&state.origin, &params, items, MAX_PAGELEN)?))
+    paginate(&state.origin, params, items, MAX_PAGELEN)
 }
 
 pub async fn merge_base(

@@ -6,6 +6,7 @@ mod issues;
 mod pullrequests;
 mod refs;
 mod repositories;
+mod reviews;
 mod snippets;
 mod source;
 mod users;
@@ -16,7 +17,7 @@ use axum::http::request::Parts;
 use axum::http::{StatusCode, Uri};
 use axum::middleware;
 use axum::response::IntoResponse as _;
-use axum::routing::get;
+use axum::routing::{get, post};
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC};
 use serde::de::DeserializeOwned;
 
@@ -35,6 +36,7 @@ pub const SEGMENT: &AsciiSet = &NON_ALPHANUMERIC
 /// unknown paths and wrong methods.
 pub fn router(state: SharedState) -> Router {
     let repo = "/2.0/repositories/{workspace}/{repo_slug}";
+    let pr = format!("{repo}/pullrequests/{{pull_request_id}}");
     let api = Router::new()
         .route("/2.0/user", get(users::current_user))
         .route("/2.0/user/workspaces", get(users::user_workspaces))
@@ -114,6 +116,20 @@ pub fn router(state: SharedState) -> Router {
             &format!("{repo}/pullrequests/{{pull_request_id}}"),
             get(pullrequests::get).put(pullrequests::update),
         )
+        .route(&format!("{pr}/diff"), get(reviews::diff))
+        .route(&format!("{pr}/patch"), get(reviews::patch))
+        .route(&format!("{pr}/diffstat"), get(reviews::diffstat))
+        .route(&format!("{pr}/commits"), get(reviews::commits))
+        .route(
+            &format!("{pr}/approve"),
+            post(reviews::approve).delete(reviews::unapprove),
+        )
+        .route(
+            &format!("{pr}/request-changes"),
+            post(reviews::request_changes).delete(reviews::unrequest_changes),
+        )
+        .route(&format!("{pr}/decline"), post(reviews::decline))
+        .route(&format!("{pr}/merge"), post(reviews::merge))
         .route("/2.0/snippets/{workspace}", get(snippets::list))
         .route("/2.0/snippets/{workspace}/{encoded_id}", get(snippets::get))
         .route(

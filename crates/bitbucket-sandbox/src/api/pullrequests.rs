@@ -17,7 +17,7 @@ use crate::store::{NewPullRequest, PullRequestRow, RepoRow, UserRow, WorkspaceRo
 
 pub const STATES: &[&str] = &["OPEN", "MERGED", "DECLINED", "SUPERSEDED"];
 
-async fn pr_value(
+pub(super) async fn pr_value(
     state: &AppState,
     ws: &WorkspaceRow,
     repo: &RepoRow,
@@ -29,6 +29,16 @@ async fn pr_value(
         .iter()
         .filter(|u| reviewer_ids.contains(&u.id))
         .cloned()
+        .collect();
+    let reviews: Vec<(UserRow, crate::store::ParticipantRow)> = state
+        .store
+        .participants(repo.id, pr.id)
+        .await?
+        .into_iter()
+        .filter_map(|p| {
+            let user = users.iter().find(|u| u.id == p.user_id)?.clone();
+            Some((user, p))
+        })
         .collect();
     let author = users
         .iter()
@@ -42,6 +52,7 @@ async fn pr_value(
         &PullRequestContext {
             author,
             reviewers: &reviewers,
+            reviews: &reviews,
             comment_count: 0,
         },
     ))
@@ -85,7 +96,7 @@ pub async fn list(
     )?))
 }
 
-async fn load(state: &AppState, repo: &RepoRow, id: i64) -> ApiResult<PullRequestRow> {
+pub(super) async fn load(state: &AppState, repo: &RepoRow, id: i64) -> ApiResult<PullRequestRow> {
     state
         .store
         .pull_request(repo.id, id)

@@ -30,12 +30,14 @@ use refs::{
 
 mod branches;
 mod diff;
+mod merge;
 mod objects;
 mod read;
 mod refs;
 mod write;
 
 pub use diff::{DiffOptions, FilePatch, FileSide};
+pub use merge::MergeStrategy;
 
 /// How long a ref update waits for a competing writer's lock before giving up. Ref locks are held
 /// for microseconds, so this only matters under heavy contention, where failing fast (gix's default
@@ -75,6 +77,12 @@ pub enum GitError {
     /// with 409.
     #[error("branch `{name}` has moved: it does not point at the expected parent commit")]
     BranchMoved { name: String },
+    /// A merge would leave conflicts in these paths.
+    #[error("the merge has conflicts in {}", paths.iter().map(|p| format!("`{p}`")).collect::<Vec<_>>().join(", "))]
+    MergeConflict { paths: Vec<String> },
+    /// A fast-forward was asked for but the branch is not an ancestor of the source.
+    #[error("branch `{name}` cannot be fast-forwarded: it has commits the source lacks")]
+    NotFastForward { name: String },
     /// The commit would leave the tree of an existing branch as it was.
     #[error("nothing to commit: the changes leave branch `{name}` as it is")]
     NothingChanged { name: String },

@@ -33,7 +33,10 @@ pub use repos::NewRepo;
 pub use rows::*;
 
 /// The schema, one step per entry, applied in order. Never edit a shipped step; add one.
-const MIGRATIONS: &[(i64, &str)] = &[(1, include_str!("migrations/0001_initial.sql"))];
+const MIGRATIONS: &[(i64, &str)] = &[
+    (1, include_str!("migrations/0001_initial.sql")),
+    (2, include_str!("migrations/0002_participants.sql")),
+];
 
 /// The schema version this build writes: the number of the last migration.
 pub const SCHEMA_VERSION: i64 = MIGRATIONS[MIGRATIONS.len() - 1].0;

@@ -1,6 +1,6 @@
 //! Pull requests and their reviewers.
 
-use super::{PullRequestRow, Store, Write};
+use super::{ParticipantRow, PullRequestRow, Store, Write};
 
 /// The fields of a new pull request; its id is the repository's next pull request number.
 #[derive(Debug)]
@@ -53,7 +53,64 @@ impl Store {
     }
 }
 
+impl Store {
+    /// Everyone who approved or requested changes, by user id.
+    pub async fn participants(
+        &self,
+        repo_id: i64,
+        pr_id: i64,
+    ) -> Result<Vec<ParticipantRow>, sqlx::Error> {
+        let rows = sqlx::query(
+            "SELECT * FROM pr_participants WHERE repo_id = ? AND pr_id = ? ORDER BY user_id",
+        )
+        .bind(repo_id)
+        .bind(pr_id)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(ParticipantRow::from_row).collect()
+    }
+}
+
 impl Write<'_> {
+    pub async fn pull_request(
+        &mut self,
+        repo_id: i64,
+        id: i64,
+    ) -> Result<Option<PullRequestRow>, sqlx::Error> {
+        let row = sqlx::query("SELECT * FROM pullrequests WHERE repo_id = ? AND id = ?")
+            .bind(repo_id)
+            .bind(id)
+            .fetch_optional(&mut *self.tx)
+            .await?;
+        row.as_ref().map(PullRequestRow::from_row).transpose()
+    }
+
+    /// Records a user's review state (`None` withdraws it) and returns the stored row.
+    pub async fn set_participant(
+        &mut self,
+        repo_id: i64,
+        pr_id: i64,
+        user_id: i64,
+        state: Option<&str>,
+        at: &str,
+    ) -> Result<ParticipantRow, sqlx::Error> {
+        let row = sqlx::query(
+            "INSERT INTO pr_participants (repo_id, pr_id, user_id, approved, state, participated_on)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+             ON CONFLICT (repo_id, pr_id, user_id)
+             DO UPDATE SET approved = ?4, state = ?5, participated_on = ?6 RETURNING *",
+        )
+        .bind(repo_id)
+        .bind(pr_id)
+        .bind(user_id)
+        .bind(state == Some("approved"))
+        .bind(state)
+        .bind(at)
+        .fetch_one(&mut *self.tx)
+        .await?;
+        ParticipantRow::from_row(&row)
+    }
+
     /// The open pull request from `source` to `destination`, if there is one.
     pub async fn open_pull_request_between(
         &mut self,

@@ -248,3 +248,24 @@ impl SnippetRow {
         })
     }
 }
+
+/// A user's review of a pull request: an approval or a change request.
+#[derive(Debug, Clone)]
+pub struct ParticipantRow {
+    pub user_id: i64,
+    pub approved: bool,
+    /// `approved`, `changes_requested`, or `None` once withdrawn.
+    pub state: Option<String>,
+    pub participated_on: String,
+}
+
+impl ParticipantRow {
+    pub fn from_row(row: &SqliteRow) -> Result<Self, sqlx::Error> {
+        Ok(Self {
+            user_id: col(row, "user_id")?,
+            approved: col(row, "approved")?,
+            state: col(row, "state")?,
+            participated_on: col(row, "participated_on")?,
+        })
+    }
+}

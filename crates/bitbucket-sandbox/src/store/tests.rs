@@ -59,6 +59,14 @@ async fn a_first_schema_database_upgrades_in_place() {
     assert_eq!(user_version(&store.pool).await, SCHEMA_VERSION);
     let user = store.find_user("old").await.expect("query").expect("kept");
     assert_eq!(user.display_name, "Old User");
+    // Migration 2 ran: the table of reviews exists.
+    let tables: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = 'pr_participants'",
+    )
+    .fetch_one(&store.pool)
+    .await
+    .expect("query");
+    assert_eq!(tables, 1);
 }
 
 #[tokio::test]

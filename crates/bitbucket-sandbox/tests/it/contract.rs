@@ -283,6 +283,47 @@ async fn write_operations_match_the_spec() {
         "201",
         &comment,
     );
+
+    // Reviewing and closing pull requests: the participant, then the pull request itself.
+    let pr = "/repositories/{workspace}/{repo_slug}/pullrequests/{pull_request_id}";
+    for action in ["approve", "request-changes"] {
+        let (status, participant) = sb
+            .send_json(
+                Method::POST,
+                &format!("/repositories/acme/widgets/pullrequests/1/{action}"),
+                json!({}),
+            )
+            .await;
+        assert_eq!(status, 200, "{participant}");
+        validate("POST", &format!("{pr}/{action}"), "200", &participant);
+    }
+    let with_review = sb
+        .get_json("/repositories/acme/widgets/pullrequests/1")
+        .await;
+    validate("GET", pr, "200", &with_review);
+    let (status, merged) = sb
+        .send_json(
+            Method::POST,
+            "/repositories/acme/widgets/pullrequests/1/merge",
+            json!({"merge_strategy": "squash"}),
+        )
+        .await;
+    assert_eq!(status, 200, "{merged}");
+    validate("POST", &format!("{pr}/merge"), "200", &merged);
+    // The pull request this test opened above, from `develop`.
+    let opened = json!({"id": 2});
+    let (status, declined) = sb
+        .send_json(
+            Method::POST,
+            &format!(
+                "/repositories/acme/widgets/pullrequests/{}/decline",
+                opened["id"]
+            ),
+            json!({}),
+        )
+        .await;
+    assert_eq!(status, 200, "{declined}");
+    validate("POST", &format!("{pr}/decline"), "200", &declined);
 }
 
 #[tokio::test]

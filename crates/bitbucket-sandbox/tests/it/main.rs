@@ -6,5 +6,6 @@ mod contract;
 mod diffs;
 mod errors;
 mod persistence;
+mod reviews;
 mod support;
 mod writes;
