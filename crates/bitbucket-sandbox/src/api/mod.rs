@@ -62,7 +62,10 @@ pub fn router(state: SharedState) -> Router {
             &format!("{repo}/refs/tags"),
             get(refs::list_tags).post(refs::create_tag),
         )
-        .route(&format!("{repo}/refs/tags/{{*name}}"), get(refs::get_tag))
+        .route(
+            &format!("{repo}/refs/tags/{{*name}}"),
+            get(refs::get_tag).delete(refs::delete_tag),
+        )
         .route(&format!("{repo}/diff/{{*spec}}"), get(diffs::diff))
         .route(&format!("{repo}/patch/{{*spec}}"), get(diffs::patch))
         .route(&format!("{repo}/diffstat/{{*spec}}"), get(diffs::diffstat))

@@ -195,6 +195,24 @@ pub async fn delete_branch(
     }
 }
 
+pub async fn delete_tag(
+    state: State<SharedState>,
+    caller: Caller,
+    P((workspace, slug, name)): P<(String, String, String)>,
+) -> ApiResult<Response> {
+    let (ws, repo) = state
+        .repo(&caller, &workspace, &slug, Access::Write)
+        .await?;
+    let (w, r, n) = (ws.slug.clone(), repo.slug.clone(), name.clone());
+    if git(&state, move |g| g.delete_tag(&w, &r, &n)).await? {
+        Ok(super::no_content())
+    } else {
+        Err(ApiError::not_found(format!(
+            "Tag \"{name}\" does not exist"
+        )))
+    }
+}
+
 pub async fn list_tags(
     state: State<SharedState>,
     caller: Caller,
