@@ -123,6 +123,7 @@ pub fn router(state: SharedState) -> Router {
         .route(&format!("{pr}/patch"), get(reviews::patch))
         .route(&format!("{pr}/diffstat"), get(reviews::diffstat))
         .route(&format!("{pr}/commits"), get(reviews::commits))
+        .route(&format!("{pr}/activity"), get(reviews::activity))
         .route(
             &format!("{pr}/approve"),
             post(reviews::approve).delete(reviews::unapprove),

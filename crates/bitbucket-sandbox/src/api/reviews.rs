@@ -361,3 +361,68 @@ pub async fn merge(
     write.commit().await?;
     finish(&state, &ws, &repo, &pr).await
 }
+
+/// The pull request's activity, newest first: its current state as an `update` at its last
+/// change, its opening, and each standing approval or change request.
+pub async fn activity(
+    State(state): State<SharedState>,
+    caller: Caller,
+    P((workspace, slug, id)): P<(String, String, String)>,
+    params: Params,
+) -> ApiResult<Json<Value>> {
+    let (ws, repo, pr) = read_pr(&state, &caller, &workspace, &slug, &id, Access::Read).await?;
+    let users = state.all_users().await?;
+    let full = pr_value(&state, &ws, &repo, &pr, &users).await?;
+    let short = serde_json::json!({
+        "type": "pullrequest",
+        "id": pr.id,
+        "title": pr.title,
+        "links": full["links"].clone(),
+    });
+    let update = |state_name: &str, date: &str| {
+        serde_json::json!({
+            "pull_request": short,
+            "update": {
+                "state": state_name,
+                "title": pr.title,
+                "description": pr.description,
+                "reason": "",
+                "author": full["author"].clone(),
+                "date": date,
+                "source": full["source"].clone(),
+                "destination": full["destination"].clone(),
+            },
+        })
+    };
+    let mut items: Vec<(String, Value)> =
+        vec![(pr.created_on.clone(), update("OPEN", &pr.created_on))];
+    if pr.state != "OPEN" {
+        items.push((pr.updated_on.clone(), update(&pr.state, &pr.updated_on)));
+    }
+    for p in state.store.participants(repo.id, pr.id).await? {
+        let Some(kind) = p.state.as_deref().map(|s| {
+            if s == "approved" {
+                "approval"
+            } else {
+                "changes_requested"
+            }
+        }) else {
+            continue;
+        };
+        let Some(user) = users.iter().find(|u| u.id == p.user_id) else {
+            continue;
+        };
+        let entry = serde_json::json!({
+            "pull_request": short,
+            kind: {
+                "date": p.participated_on,
+                "user": render::user(&state, user),
+                "pullrequest": short,
+            },
+        });
+        items.push((p.participated_on.clone(), entry));
+    }
+    items.sort_by(|a, b| b.0.cmp(&a.0));
+    let items = items.into_iter().map(|(_, v)| v).collect();
+    Ok(Json(paginate(&state.origin, &params, items, MAX_PAGELEN)?))
+}
