@@ -9,6 +9,7 @@ mod repositories;
 mod reviews;
 mod snippets;
 mod source;
+mod statuses;
 mod users;
 
 use axum::Router;
@@ -124,6 +125,19 @@ pub fn router(state: SharedState) -> Router {
         .route(&format!("{pr}/diffstat"), get(reviews::diffstat))
         .route(&format!("{pr}/commits"), get(reviews::commits))
         .route(&format!("{pr}/activity"), get(reviews::activity))
+        .route(&format!("{pr}/statuses"), get(statuses::pull_request))
+        .route(
+            &format!("{repo}/commit/{{commit}}/statuses"),
+            get(statuses::list),
+        )
+        .route(
+            &format!("{repo}/commit/{{commit}}/statuses/build"),
+            post(statuses::create),
+        )
+        .route(
+            &format!("{repo}/commit/{{commit}}/statuses/build/{{key}}"),
+            get(statuses::get).put(statuses::update),
+        )
         .route(
             &format!("{pr}/approve"),
             post(reviews::approve).delete(reviews::unapprove),

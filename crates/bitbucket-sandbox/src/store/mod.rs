@@ -17,6 +17,7 @@ mod pullrequests;
 mod repos;
 pub mod rows;
 mod snippets;
+mod statuses;
 mod users;
 
 use std::path::Path;
@@ -31,11 +32,13 @@ pub use issues::NewIssue;
 pub use pullrequests::NewPullRequest;
 pub use repos::NewRepo;
 pub use rows::*;
+pub use statuses::StatusRow;
 
 /// The schema, one step per entry, applied in order. Never edit a shipped step; add one.
 const MIGRATIONS: &[(i64, &str)] = &[
     (1, include_str!("migrations/0001_initial.sql")),
     (2, include_str!("migrations/0002_participants.sql")),
+    (3, include_str!("migrations/0003_statuses.sql")),
 ];
 
 /// The schema version this build writes: the number of the last migration.

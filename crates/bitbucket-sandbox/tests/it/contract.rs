@@ -284,6 +284,39 @@ async fn write_operations_match_the_spec() {
         &comment,
     );
 
+    let commit = "/repositories/{workspace}/{repo_slug}/commit/{commit}";
+    let (status, build) = sb
+        .send_json(
+            Method::POST,
+            "/repositories/acme/widgets/commit/main/statuses/build",
+            json!({"key": "CI", "state": "SUCCESSFUL", "url": "http://ci.example/1", "refname": "main"}),
+        )
+        .await;
+    assert_eq!(status, 201, "{build}");
+    validate("POST", &format!("{commit}/statuses/build"), "201", &build);
+    let one = sb
+        .get_json("/repositories/acme/widgets/commit/main/statuses/build/CI")
+        .await;
+    validate(
+        "GET",
+        &format!("{commit}/statuses/build/{{key}}"),
+        "200",
+        &one,
+    );
+    let all = sb
+        .get_json("/repositories/acme/widgets/commit/main/statuses")
+        .await;
+    validate("GET", &format!("{commit}/statuses"), "200", &all);
+    let on_pr = sb
+        .get_json("/repositories/acme/widgets/pullrequests/1/statuses")
+        .await;
+    validate(
+        "GET",
+        "/repositories/{workspace}/{repo_slug}/pullrequests/{pull_request_id}/statuses",
+        "200",
+        &on_pr,
+    );
+
     // Reviewing and closing pull requests: the participant, then the pull request itself.
     let pr = "/repositories/{workspace}/{repo_slug}/pullrequests/{pull_request_id}";
     for action in ["approve", "request-changes"] {

@@ -7,5 +7,6 @@ mod diffs;
 mod errors;
 mod persistence;
 mod reviews;
+mod statuses;
 mod support;
 mod writes;
