@@ -3,6 +3,7 @@
 mod commit_files;
 mod diffs;
 mod issues;
+mod pr_comments;
 mod pullrequests;
 mod refs;
 mod repositories;
@@ -126,6 +127,20 @@ pub fn router(state: SharedState) -> Router {
         .route(&format!("{pr}/commits"), get(reviews::commits))
         .route(&format!("{pr}/activity"), get(reviews::activity))
         .route(&format!("{pr}/statuses"), get(statuses::pull_request))
+        .route(
+            &format!("{pr}/comments"),
+            get(pr_comments::list).post(pr_comments::create),
+        )
+        .route(
+            &format!("{pr}/comments/{{comment_id}}"),
+            get(pr_comments::get)
+                .put(pr_comments::update)
+                .delete(pr_comments::delete),
+        )
+        .route(
+            &format!("{pr}/comments/{{comment_id}}/resolve"),
+            post(pr_comments::resolve).delete(pr_comments::reopen),
+        )
         .route(
             &format!("{repo}/commit/{{commit}}/statuses"),
             get(statuses::list),

@@ -53,7 +53,7 @@ pub(super) async fn pr_value(
             author,
             reviewers: &reviewers,
             reviews: &reviews,
-            comment_count: 0,
+            comment_count: state.store.pr_comment_count(repo.id, pr.id).await?,
         },
     ))
 }

@@ -13,6 +13,7 @@
 //! `user_version` says how many have run, so an existing data folder upgrades in place.
 
 mod issues;
+mod pr_comments;
 mod pullrequests;
 mod repos;
 pub mod rows;
@@ -29,6 +30,7 @@ use sqlx::{Sqlite, SqliteConnection, SqlitePool, Transaction};
 use tokio::sync::{Mutex, MutexGuard};
 
 pub use issues::NewIssue;
+pub use pr_comments::{NewPrComment, PrCommentRow};
 pub use pullrequests::NewPullRequest;
 pub use repos::NewRepo;
 pub use rows::*;
@@ -39,6 +41,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (1, include_str!("migrations/0001_initial.sql")),
     (2, include_str!("migrations/0002_participants.sql")),
     (3, include_str!("migrations/0003_statuses.sql")),
+    (4, include_str!("migrations/0004_pr_comments.sql")),
 ];
 
 /// The schema version this build writes: the number of the last migration.

@@ -317,6 +317,46 @@ async fn write_operations_match_the_spec() {
         &on_pr,
     );
 
+    let (status, comment) = sb
+        .send_json(
+            Method::POST,
+            "/repositories/acme/widgets/pullrequests/1/comments",
+            json!({"content": {"raw": "Looks *good*"}, "inline": {"path": "src/login.rs", "to": 1}}),
+        )
+        .await;
+    assert_eq!(status, 201, "{comment}");
+    let pr_comments =
+        "/repositories/{workspace}/{repo_slug}/pullrequests/{pull_request_id}/comments";
+    validate("POST", pr_comments, "201", &comment);
+    let listed = sb
+        .get_json("/repositories/acme/widgets/pullrequests/1/comments")
+        .await;
+    validate("GET", pr_comments, "200", &listed);
+    let one = sb
+        .get_json(&format!(
+            "/repositories/acme/widgets/pullrequests/1/comments/{}",
+            comment["id"]
+        ))
+        .await;
+    validate("GET", &format!("{pr_comments}/{{comment_id}}"), "200", &one);
+    let (status, resolution) = sb
+        .send_json(
+            Method::POST,
+            &format!(
+                "/repositories/acme/widgets/pullrequests/1/comments/{}/resolve",
+                comment["id"]
+            ),
+            json!({}),
+        )
+        .await;
+    assert_eq!(status, 200, "{resolution}");
+    validate(
+        "POST",
+        &format!("{pr_comments}/{{comment_id}}/resolve"),
+        "200",
+        &resolution,
+    );
+
     // Reviewing and closing pull requests: the participant, then the pull request itself.
     let pr = "/repositories/{workspace}/{repo_slug}/pullrequests/{pull_request_id}";
     for action in ["approve", "request-changes"] {

@@ -6,6 +6,7 @@ mod contract;
 mod diffs;
 mod errors;
 mod persistence;
+mod pr_comments;
 mod reviews;
 mod statuses;
 mod support;
