@@ -550,6 +550,55 @@ describe('npm bitbucket@2.12.0 against the bbagent sandbox', { timeout: 60_000 }
     });
   });
 
+  describe('code review', () => {
+    const repo = { workspace: 'acme', repo_slug: 'widgets' };
+    const pr = { ...repo, pull_request_id: 1 };
+
+    test('repositories.getDiff / listDiffStats / getMergeBase → …/diff, …/diffstat, …/merge-base', async () => {
+      const diff = await bb.repositories.getDiff({ ...repo, spec: 'feature/login..main' });
+      assert.equal(diff.status, 200);
+      assert.match(String(diff.data), /^diff --git a\/src\/login\.rs b\/src\/login\.rs$/m);
+      const stat = await bb.repositories.listDiffStats({ ...repo, spec: 'feature/login..main' });
+      assert.ok(stat.data.values.some((v) => v.type === 'diffstat' && v.new?.path === 'src/login.rs'));
+      const base = await bb.repositories.getMergeBase({ ...repo, revspec: 'feature/login..main' });
+      assert.match(base.data.hash, /^[0-9a-f]{40}$/);
+    });
+
+    test('pull request diffstat, approval, comment, build status and squash merge', async () => {
+      const stat = await bb.repositories.getPullRequestDiffStat(pr);
+      assert.ok(stat.data.values.length >= 1);
+      const approval = await bb.repositories.createPullRequestApproval(pr);
+      assert.equal(approval.data.approved, true);
+      assert.equal(approval.data.user.display_name, 'Demo User');
+      const comment = await bb.repositories.createPullRequestComment({
+        ...pr,
+        _body: { content: { raw: 'nit: rename' }, inline: { path: 'src/login.rs', to: 1 } },
+      });
+      assert.equal(comment.status, 201);
+      assert.equal(comment.data.inline.path, 'src/login.rs');
+      const comments = await bb.repositories.listPullRequestComments(pr);
+      assert.ok(comments.data.values.some((c) => c.content.raw === 'nit: rename'));
+      const source = (await bb.repositories.getPullRequest(pr)).data.source.commit.hash;
+      const full = (await bb.repositories.getCommit({ ...repo, commit: source })).data.hash;
+      const status = await bb.repositories.createCommitBuildStatus({
+        ...repo,
+        commit: full,
+        _body: { key: 'CI', state: 'SUCCESSFUL', url: 'http://ci.example/1' },
+      });
+      assert.equal(status.status, 201);
+      const statuses = await bb.repositories.listPullRequestStatuses(pr);
+      assert.equal(statuses.data.values[0].state, 'SUCCESSFUL');
+      const merged = await bb.repositories.mergePullRequest({
+        ...pr,
+        _body: { type: 'pullrequest_merge_parameters', merge_strategy: 'squash', message: 'Squash the login form' },
+      });
+      assert.equal(merged.data.state, 'MERGED');
+      const main = await bb.repositories.listCommitsAt({ ...repo, revision: 'main' });
+      assert.equal(main.data.values[0].message.trim(), 'Squash the login form');
+      await httpError(bb.repositories.mergePullRequest({ ...pr, _body: {} }), 400);
+    });
+  });
+
   describe('snippets', () => {
     const snippet = { workspace: 'acme', encoded_id: 'kypj' };
 

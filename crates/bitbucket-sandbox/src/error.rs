@@ -117,7 +117,10 @@ impl From<crate::git::GitError> for ApiError {
             G::InvalidRefName { .. }
             | G::InvalidPath { .. }
             | G::InvalidRepoName { .. }
-            | G::InvalidSignature { .. } => Self::bad_request(err.to_string()),
+            | G::InvalidSignature { .. }
+            | G::NothingChanged { .. }
+            | G::MergeConflict { .. }
+            | G::NotFastForward { .. } => Self::bad_request(err.to_string()),
             G::NotFound { .. } => Self::not_found(err.to_string()),
             G::RefExists { .. }
             | G::RefConflict { .. }

@@ -7,7 +7,6 @@
 
 mod api;
 mod body;
-mod db;
 mod error;
 pub mod faults;
 pub mod git;
@@ -16,6 +15,7 @@ pub mod query;
 mod render;
 mod seed;
 mod state;
+mod store;
 
 use std::fs::File;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
@@ -31,10 +31,10 @@ use tower::Layer as _;
 pub use faults::FaultConfig;
 pub use seed::{ALICE_TOKEN, BOB_TOKEN, DEMO_EMAIL, DEMO_TOKEN};
 
-use crate::db::Db;
 use crate::faults::Faults;
 use crate::git::GitStore;
 use crate::state::AppState;
+use crate::store::Store;
 
 /// How to start a sandbox.
 #[derive(Debug, Clone)]
@@ -101,7 +101,7 @@ pub enum SandboxError {
         source: std::io::Error,
     },
     #[error(transparent)]
-    Db(#[from] db::DbError),
+    Db(#[from] store::DbError),
     #[error(transparent)]
     Seed(#[from] seed::SeedError),
     #[error("the demo token must not be empty")]
@@ -136,26 +136,27 @@ impl Sandbox {
         if config.reset {
             wipe(dir).map_err(io_err)?;
         }
-        let db = Db::open(&dir.join("sandbox.db")).await?;
+        let store = Store::open(&dir.join("sandbox.db")).await?;
         let git = GitStore::new(dir.join("repos"));
-        let seeded = db.is_empty().await.map_err(db::DbError::from)?;
+        let seeded = store.is_empty().await.map_err(store::DbError::from)?;
         if seeded {
             // A half-seeded folder from an interrupted start has repositories but no rows.
             let repos = dir.join("repos");
             if repos.exists() {
                 std::fs::remove_dir_all(&repos).map_err(io_err)?;
             }
-            seed::seed(&db, &git).await?;
+            seed::seed(&store, &git).await?;
         }
         if let Some(token) = &config.demo_token {
             if token.trim().is_empty() {
                 return Err(SandboxError::EmptyToken);
             }
-            sqlx::query("UPDATE users SET token = ? WHERE username = 'demo'")
-                .bind(token)
-                .execute(&db.pool)
+            let mut write = store.write().await.map_err(store::DbError::from)?;
+            write
+                .set_token("demo", token)
                 .await
-                .map_err(db::DbError::from)?;
+                .map_err(store::DbError::from)?;
+            write.commit().await.map_err(store::DbError::from)?;
         }
 
         let listener =
@@ -176,7 +177,7 @@ impl Sandbox {
         };
         let origin = format!("http://{link_host}");
         let state = Arc::new(AppState {
-            db,
+            store,
             git,
             origin: origin.clone(),
             faults: Faults::new(config.faults.clone()),
@@ -251,7 +252,7 @@ impl Sandbox {
         if let Some(task) = self.task.take() {
             let _ = task.await;
         }
-        self.state.db.close().await;
+        self.state.store.close().await;
     }
 }
 

@@ -6,11 +6,12 @@
 
 use serde_json::{Map, Value, json};
 
-use crate::db::{
-    CommentRow, IssueRow, ProjectRow, PullRequestRow, RepoRow, SnippetRow, UserRow, WorkspaceRow,
-};
 use crate::git::{CommitInfo, RefInfo};
 use crate::state::{AppState, unix_timestamp};
+use crate::store::{
+    CommentRow, IssueRow, ParticipantRow, ProjectRow, PullRequestRow, RepoRow, SnippetRow, UserRow,
+    WorkspaceRow,
+};
 
 fn link(href: String) -> Value {
     json!({ "href": href })
@@ -355,7 +356,32 @@ pub fn issue_comment(
 pub struct PullRequestContext<'a> {
     pub author: &'a UserRow,
     pub reviewers: &'a [UserRow],
+    /// Approvals and change requests, with who made them.
+    pub reviews: &'a [(UserRow, ParticipantRow)],
     pub comment_count: i64,
+}
+
+/// A user's part in a pull request: reviewer or participant, and their review, if any.
+pub fn participant(
+    s: &AppState,
+    u: &UserRow,
+    reviewer: bool,
+    review: Option<&ParticipantRow>,
+) -> Value {
+    let mut v = json!({
+        "type": "participant",
+        "user": user(s, u),
+        "role": if reviewer { "REVIEWER" } else { "PARTICIPANT" },
+        "approved": review.is_some_and(|r| r.approved),
+    });
+    // The spec types both as strings, so "none yet" leaves them out rather than null.
+    if let (Some(r), Some(obj)) = (review, v.as_object_mut()) {
+        if let Some(state) = &r.state {
+            obj.insert("state".into(), json!(state));
+        }
+        obj.insert("participated_on".into(), json!(r.participated_on));
+    }
+    v
 }
 
 pub fn pull_request(
@@ -402,12 +428,7 @@ pub fn pull_request(
         "created_on": p.created_on,
         "updated_on": p.updated_on,
         "reviewers": ctx.reviewers.iter().map(|u| user(s, u)).collect::<Vec<_>>(),
-        "participants": ctx.reviewers.iter().map(|u| json!({
-            "type": "participant",
-            "user": user(s, u),
-            "role": "REVIEWER",
-            "approved": false,
-        })).collect::<Vec<_>>(),
+        "participants": participants(s, ctx),
         "links": {
             "self": api(""),
             "html": link(s.html_url(&format!("/{}/{}/pull-requests/{}", w.slug, r.slug, p.id))),
@@ -421,6 +442,22 @@ pub fn pull_request(
             "decline": api("/decline"),
         },
     })
+}
+
+fn participants(s: &AppState, ctx: &PullRequestContext<'_>) -> Vec<Value> {
+    let review_of = |id: i64| ctx.reviews.iter().find(|(u, _)| u.id == id).map(|(_, r)| r);
+    let mut out: Vec<Value> = ctx
+        .reviewers
+        .iter()
+        .map(|u| participant(s, u, true, review_of(u.id)))
+        .collect();
+    out.extend(
+        ctx.reviews
+            .iter()
+            .filter(|(u, _)| !ctx.reviewers.iter().any(|r| r.id == u.id))
+            .map(|(u, r)| participant(s, u, false, Some(r))),
+    );
+    out
 }
 
 pub fn snippet(

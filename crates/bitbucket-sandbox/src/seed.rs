@@ -2,11 +2,11 @@
 //! request and snippet that a fresh sandbox starts with. Tests and the offline model rely on
 //! these exact names and numbers.
 
-use sqlx::{Sqlite, Transaction};
+use sqlx::SqliteConnection;
 
-use crate::db::Db;
 use crate::git::{GitStore, Signature};
 use crate::state::new_uuid;
+use crate::store::Store;
 
 /// Demo's token unless `--token` says otherwise.
 pub const DEMO_TOKEN: &str = "sandbox-token";
@@ -87,7 +87,7 @@ pub enum SeedError {
 }
 
 /// Writes the seed into an empty database and repository folder.
-pub async fn seed(db: &Db, git: &GitStore) -> Result<(), SeedError> {
+pub async fn seed(store: &Store, git: &GitStore) -> Result<(), SeedError> {
     use time::macros::date;
     let [demo, alice, bob] = [&USERS[0], &USERS[1], &USERS[2]];
 
@@ -162,8 +162,8 @@ pub async fn seed(db: &Db, git: &GitStore) -> Result<(), SeedError> {
     )?;
     git.set_main_branch("demo", "notes", "main")?;
 
-    let _guard = db.write().await;
-    let mut tx = db.pool.begin().await?;
+    let mut write = store.write().await?;
+    let tx = write.conn();
     let created = ts(at(date!(2025 - 11 - 01), 9));
     let mut user_ids = Vec::new();
     for u in USERS {
@@ -184,8 +184,8 @@ pub async fn seed(db: &Db, git: &GitStore) -> Result<(), SeedError> {
     }
     let (demo_id, alice_id, bob_id) = (user_ids[0], user_ids[1], user_ids[2]);
 
-    let acme = workspace(&mut tx, "acme", "Acme Corp", &created).await?;
-    let demo_ws = workspace(&mut tx, "demo", "Demo User", &created).await?;
+    let acme = workspace(tx, "acme", "Acme Corp", &created).await?;
+    let demo_ws = workspace(tx, "demo", "Demo User", &created).await?;
     for (ws, user, permission) in [
         (acme, demo_id, "owner"),
         (acme, alice_id, "member"),
@@ -200,27 +200,11 @@ pub async fn seed(db: &Db, git: &GitStore) -> Result<(), SeedError> {
             .execute(&mut *tx)
             .await?;
     }
-    let core = project(
-        &mut tx,
-        acme,
-        "CORE",
-        "Core",
-        "Acme's core products.",
-        &created,
-    )
-    .await?;
-    let notes_project = project(
-        &mut tx,
-        demo_ws,
-        "NOTES",
-        "Notes",
-        "Personal notes.",
-        &created,
-    )
-    .await?;
+    let core = project(tx, acme, "CORE", "Core", "Acme's core products.", &created).await?;
+    let notes_project = project(tx, demo_ws, "NOTES", "Notes", "Personal notes.", &created).await?;
 
     let widgets = repository(
-        &mut tx,
+        tx,
         acme,
         core,
         "widgets",
@@ -231,7 +215,7 @@ pub async fn seed(db: &Db, git: &GitStore) -> Result<(), SeedError> {
     )
     .await?;
     repository(
-        &mut tx,
+        tx,
         acme,
         core,
         "website",
@@ -242,7 +226,7 @@ pub async fn seed(db: &Db, git: &GitStore) -> Result<(), SeedError> {
     )
     .await?;
     repository(
-        &mut tx,
+        tx,
         demo_ws,
         notes_project,
         "notes",
@@ -352,12 +336,12 @@ pub async fn seed(db: &Db, git: &GitStore) -> Result<(), SeedError> {
         .bind(ts(at(date!(2026 - 01 - 16), 9)))
         .execute(&mut *tx)
         .await?;
-    tx.commit().await?;
+    write.commit().await?;
     Ok(())
 }
 
 async fn workspace(
-    tx: &mut Transaction<'_, Sqlite>,
+    tx: &mut SqliteConnection,
     slug: &str,
     name: &str,
     created: &str,
@@ -367,12 +351,12 @@ async fn workspace(
         .bind(slug)
         .bind(name)
         .bind(created)
-        .fetch_one(&mut **tx)
+        .fetch_one(&mut *tx)
         .await
 }
 
 async fn project(
-    tx: &mut Transaction<'_, Sqlite>,
+    tx: &mut SqliteConnection,
     workspace: i64,
     key: &str,
     name: &str,
@@ -390,7 +374,7 @@ async fn project(
     .bind(description)
     .bind(created)
     .bind(created)
-    .fetch_one(&mut **tx)
+    .fetch_one(&mut *tx)
     .await
 }
 
@@ -399,7 +383,7 @@ async fn project(
     reason = "one call per seeded repository reads best flat"
 )]
 async fn repository(
-    tx: &mut Transaction<'_, Sqlite>,
+    tx: &mut SqliteConnection,
     workspace: i64,
     project: i64,
     slug: &str,
@@ -423,6 +407,6 @@ async fn repository(
     .bind(language)
     .bind(created)
     .bind(created)
-    .fetch_one(&mut **tx)
+    .fetch_one(&mut *tx)
     .await
 }

@@ -10,15 +10,15 @@ use base64::Engine as _;
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
-use crate::db::{Db, RepoRow, UserRow, WorkspaceRow};
 use crate::error::{ApiError, ApiResult};
 use crate::faults::Faults;
 use crate::git::GitStore;
+use crate::store::{RepoRow, Store, UserRow, WorkspaceRow};
 
 /// Everything a request handler can reach.
 #[derive(Debug)]
 pub struct AppState {
-    pub db: Db,
+    pub store: Store,
     pub git: GitStore,
     /// `scheme://host:port` of this server, used to build `links`.
     pub origin: String,
@@ -39,67 +39,40 @@ impl AppState {
     }
 
     pub async fn user_by_id(&self, id: i64) -> ApiResult<UserRow> {
-        let row = sqlx::query("SELECT * FROM users WHERE id = ?")
-            .bind(id)
-            .fetch_optional(&self.db.pool)
+        self.store
+            .user_by_id(id)
             .await?
-            .ok_or_else(|| ApiError::internal(format_args!("user {id} vanished")))?;
-        Ok(UserRow::from_row(&row)?)
+            .ok_or_else(|| ApiError::internal(format_args!("user {id} vanished")))
     }
 
     pub async fn all_users(&self) -> ApiResult<Vec<UserRow>> {
-        let rows = sqlx::query("SELECT * FROM users ORDER BY id")
-            .fetch_all(&self.db.pool)
-            .await?;
-        Ok(rows
-            .iter()
-            .map(UserRow::from_row)
-            .collect::<Result<_, _>>()?)
+        Ok(self.store.all_users().await?)
     }
 
     /// Finds a user by username, `{uuid}`, account id or email.
     pub async fn find_user(&self, key: &str) -> ApiResult<Option<UserRow>> {
-        let row = sqlx::query(
-            "SELECT * FROM users WHERE username = ?1 OR uuid = lower(?1) OR account_id = ?1 OR email = ?1",
-        )
-        .bind(key)
-        .fetch_optional(&self.db.pool)
-        .await?;
-        Ok(row.as_ref().map(UserRow::from_row).transpose()?)
+        Ok(self.store.find_user(key).await?)
     }
 
     pub async fn workspace_by_id(&self, id: i64) -> ApiResult<WorkspaceRow> {
-        let row = sqlx::query("SELECT * FROM workspaces WHERE id = ?")
-            .bind(id)
-            .fetch_optional(&self.db.pool)
+        self.store
+            .workspace_by_id(id)
             .await?
-            .ok_or_else(|| ApiError::internal(format_args!("workspace {id} vanished")))?;
-        Ok(WorkspaceRow::from_row(&row)?)
+            .ok_or_else(|| ApiError::internal(format_args!("workspace {id} vanished")))
     }
 
     /// The caller's permission in a workspace (`owner`, `collaborator` or `member`).
     pub async fn permission(&self, workspace_id: i64, user: &UserRow) -> ApiResult<Option<String>> {
-        Ok(sqlx::query_scalar(
-            "SELECT permission FROM memberships WHERE workspace_id = ? AND user_id = ?",
-        )
-        .bind(workspace_id)
-        .bind(user.id)
-        .fetch_optional(&self.db.pool)
-        .await?)
+        Ok(self.store.permission(workspace_id, user.id).await?)
     }
 
     /// Resolves a workspace by slug or `{uuid}` and checks that the caller may see it.
     pub async fn workspace(&self, caller: &Caller, key: &str) -> ApiResult<WorkspaceRow> {
-        let row = sqlx::query("SELECT * FROM workspaces WHERE slug = ?1 OR uuid = lower(?1)")
-            .bind(key)
-            .fetch_optional(&self.db.pool)
-            .await?;
-        let Some(row) = row else {
+        let Some(workspace) = self.store.workspace_by_key(key).await? else {
             return Err(ApiError::not_found(format!(
                 "No workspace with identifier '{key}'."
             )));
         };
-        let workspace = WorkspaceRow::from_row(&row)?;
         let user = caller.require()?;
         if self.permission(workspace.id, user).await?.is_none() {
             return Err(not_a_member(&workspace.slug));
@@ -115,20 +88,11 @@ impl AppState {
         slug: &str,
         need: Access,
     ) -> ApiResult<(WorkspaceRow, RepoRow)> {
-        let row = sqlx::query(
-            "SELECT r.* FROM repositories r JOIN workspaces w ON w.id = r.workspace_id
-             WHERE (w.slug = ?1 OR w.uuid = lower(?1)) AND (r.slug = ?2 OR r.uuid = lower(?2))",
-        )
-        .bind(workspace)
-        .bind(slug)
-        .fetch_optional(&self.db.pool)
-        .await?;
-        let Some(row) = row else {
+        let Some(repo) = self.store.repo_by_key(workspace, slug).await? else {
             return Err(ApiError::not_found(format!(
                 "Repository {workspace}/{slug} not found"
             )));
         };
-        let repo = RepoRow::from_row(&row)?;
         let ws = self.workspace_by_id(repo.workspace_id).await?;
         let public_read = !repo.is_private && need == Access::Read;
         if public_read {
@@ -185,26 +149,19 @@ impl FromRequestParts<SharedState> for Caller {
         let (scheme, value) = header.split_once(' ').ok_or_else(ApiError::unauthorized)?;
         let value = value.trim();
         let user = if scheme.eq_ignore_ascii_case("bearer") {
-            sqlx::query("SELECT * FROM users WHERE token = ?")
-                .bind(value)
-                .fetch_optional(&state.db.pool)
-                .await?
+            state.store.user_by_token(value).await?
         } else if scheme.eq_ignore_ascii_case("basic") {
             let decoded = base64::engine::general_purpose::STANDARD
                 .decode(value)
                 .map_err(|_| ApiError::unauthorized())?;
             let decoded = String::from_utf8(decoded).map_err(|_| ApiError::unauthorized())?;
             let (login, token) = decoded.split_once(':').ok_or_else(ApiError::unauthorized)?;
-            sqlx::query("SELECT * FROM users WHERE (email = ?1 OR username = ?1) AND token = ?2")
-                .bind(login)
-                .bind(token)
-                .fetch_optional(&state.db.pool)
-                .await?
+            state.store.user_by_login(login, token).await?
         } else {
             None
         };
         match user {
-            Some(row) => Ok(Caller(Some(UserRow::from_row(&row)?))),
+            Some(user) => Ok(Caller(Some(user))),
             None => Err(ApiError::unauthorized()),
         }
     }

@@ -9,12 +9,12 @@ use serde_json::Value;
 
 use super::{P, parse_id};
 use crate::body;
-use crate::db::{CommentRow, IssueRow, RepoRow, UserRow, WorkspaceRow};
 use crate::error::{ApiError, ApiResult};
 use crate::paging::{MAX_PAGELEN, Params, paginate, paginate_with};
 use crate::query::Collation;
 use crate::render::{self, IssueContext};
 use crate::state::{Access, AppState, Caller, SharedState, now};
+use crate::store::{CommentRow, IssueRow, NewIssue, RepoRow, UserRow, WorkspaceRow};
 
 pub const KINDS: &[&str] = &["bug", "enhancement", "proposal", "task"];
 pub const PRIORITIES: &[&str] = &["trivial", "minor", "major", "critical", "blocker"];
@@ -70,13 +70,11 @@ fn issue_value(
 }
 
 async fn load_issue(state: &AppState, repo: &RepoRow, id: i64) -> ApiResult<IssueRow> {
-    let row = sqlx::query("SELECT * FROM issues WHERE repo_id = ? AND id = ?")
-        .bind(repo.id)
-        .bind(id)
-        .fetch_optional(&state.db.pool)
+    state
+        .store
+        .issue(repo.id, id)
         .await?
-        .ok_or_else(|| ApiError::not_found(format!("Issue #{id} does not exist")))?;
-    Ok(IssueRow::from_row(&row)?)
+        .ok_or_else(|| ApiError::not_found(format!("Issue #{id} does not exist")))
 }
 
 pub async fn list(
@@ -86,23 +84,12 @@ pub async fn list(
     params: Params,
 ) -> ApiResult<Json<Value>> {
     let (ws, repo) = tracker(&state, &caller, &workspace, &slug, Access::Read).await?;
-    let rows = sqlx::query("SELECT * FROM issues WHERE repo_id = ? ORDER BY id")
-        .bind(repo.id)
-        .fetch_all(&state.db.pool)
-        .await?;
+    let issues = state.store.issues(repo.id).await?;
     let users = state.all_users().await?;
-    let items = rows
+    let items = issues
         .iter()
-        .map(|row| {
-            Ok(issue_value(
-                &state,
-                &ws,
-                &repo,
-                &IssueRow::from_row(row)?,
-                &users,
-            ))
-        })
-        .collect::<Result<Vec<_>, sqlx::Error>>()?;
+        .map(|issue| issue_value(&state, &ws, &repo, issue, &users))
+        .collect();
     // `priority > "major"` and `sort=-priority` follow severity, not the alphabet.
     let collation = Collation::new().rank("priority", PRIORITIES);
     Ok(Json(paginate_with(
@@ -220,33 +207,21 @@ pub async fn create(
     };
     let content = input.content.and_then(|c| c.raw).unwrap_or_default();
     let ts = now();
-    let _guard = state.db.write().await;
-    let mut tx = state.db.pool.begin().await?;
-    let id: i64 = sqlx::query_scalar(
-        "UPDATE repositories SET next_issue_id = next_issue_id + 1 WHERE id = ? RETURNING next_issue_id - 1",
-    )
-    .bind(repo.id)
-    .fetch_one(&mut *tx)
-    .await?;
-    let row = sqlx::query(
-        "INSERT INTO issues (repo_id, id, title, content, kind, priority, state, reporter_id, assignee_id, created_on, updated_on)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING *",
-    )
-    .bind(repo.id)
-    .bind(id)
-    .bind(title)
-    .bind(&content)
-    .bind(kind)
-    .bind(priority)
-    .bind(issue_state)
-    .bind(reporter.id)
-    .bind(assignee_id)
-    .bind(&ts)
-    .bind(&ts)
-    .fetch_one(&mut *tx)
-    .await?;
-    tx.commit().await?;
-    let issue = IssueRow::from_row(&row)?;
+    let mut write = state.store.write().await?;
+    let issue = write
+        .insert_issue(&NewIssue {
+            repo_id: repo.id,
+            title,
+            content: &content,
+            kind,
+            priority,
+            state: issue_state,
+            reporter_id: reporter.id,
+            assignee_id,
+            created_on: &ts,
+        })
+        .await?;
+    write.commit().await?;
     let users = state.all_users().await?;
     let body = issue_value(&state, &ws, &repo, &issue, &users);
     Ok(created(body))
@@ -293,8 +268,11 @@ pub async fn update(
         Some(v) => Some(assignee(&state, &ws, v).await?),
         None => None,
     };
-    let _guard = state.db.write().await;
-    let mut issue = load_issue(&state, &repo, id).await?;
+    let mut write = state.store.write().await?;
+    let mut issue = write
+        .issue(repo.id, id)
+        .await?
+        .ok_or_else(|| ApiError::not_found(format!("Issue #{id} does not exist")))?;
     let ts = now();
     let content = input.content.and_then(|c| c.raw);
     if input.title.is_some() || content.is_some() {
@@ -319,22 +297,8 @@ pub async fn update(
         issue.assignee_id = a;
     }
     issue.updated_on = ts;
-    sqlx::query(
-        "UPDATE issues SET title = ?, content = ?, kind = ?, priority = ?, state = ?, assignee_id = ?,
-            updated_on = ?, edited_on = ? WHERE repo_id = ? AND id = ?",
-    )
-    .bind(&issue.title)
-    .bind(&issue.content)
-    .bind(&issue.kind)
-    .bind(&issue.priority)
-    .bind(&issue.state)
-    .bind(issue.assignee_id)
-    .bind(&issue.updated_on)
-    .bind(&issue.edited_on)
-    .bind(repo.id)
-    .bind(id)
-    .execute(&state.db.pool)
-    .await?;
+    write.update_issue(repo.id, &issue).await?;
+    write.commit().await?;
     let users = state.all_users().await?;
     Ok(Json(issue_value(&state, &ws, &repo, &issue, &users)))
 }
@@ -346,13 +310,10 @@ pub async fn delete(
 ) -> ApiResult<Response> {
     let (_, repo) = tracker(&state, &caller, &workspace, &slug, Access::Write).await?;
     let id = parse_id(&id, "issue id")?;
-    let _guard = state.db.write().await;
-    let done = sqlx::query("DELETE FROM issues WHERE repo_id = ? AND id = ?")
-        .bind(repo.id)
-        .bind(id)
-        .execute(&state.db.pool)
-        .await?;
-    if done.rows_affected() == 0 {
+    let mut write = state.store.write().await?;
+    let deleted = write.delete_issue(repo.id, id).await?;
+    write.commit().await?;
+    if !deleted {
         return Err(ApiError::not_found(format!("Issue #{id} does not exist")));
     }
     Ok(super::no_content())
@@ -387,15 +348,7 @@ pub async fn list_comments(
 ) -> ApiResult<Json<Value>> {
     let (ws, repo) = tracker(&state, &caller, &workspace, &slug, Access::Read).await?;
     let issue = load_issue(&state, &repo, parse_id(&id, "issue id")?).await?;
-    let rows =
-        sqlx::query("SELECT * FROM issue_comments WHERE repo_id = ? AND issue_id = ? ORDER BY id")
-            .bind(repo.id)
-            .bind(issue.id)
-            .fetch_all(&state.db.pool)
-            .await?
-            .iter()
-            .map(CommentRow::from_row)
-            .collect::<Result<Vec<_>, _>>()?;
+    let rows = state.store.issue_comments(repo.id, issue.id).await?;
     let items = comment_values(&state, &ws, &repo, &issue, &rows).await?;
     Ok(Json(paginate(&state.origin, &params, items, MAX_PAGELEN)?))
 }
@@ -408,16 +361,12 @@ pub async fn get_comment(
     let (ws, repo) = tracker(&state, &caller, &workspace, &slug, Access::Read).await?;
     let issue = load_issue(&state, &repo, parse_id(&id, "issue id")?).await?;
     let comment_id = parse_id(&comment_id, "comment id")?;
-    let row =
-        sqlx::query("SELECT * FROM issue_comments WHERE repo_id = ? AND issue_id = ? AND id = ?")
-            .bind(repo.id)
-            .bind(issue.id)
-            .bind(comment_id)
-            .fetch_optional(&state.db.pool)
-            .await?
-            .ok_or_else(|| ApiError::not_found(format!("Comment {comment_id} does not exist")))?;
-    let mut values =
-        comment_values(&state, &ws, &repo, &issue, &[CommentRow::from_row(&row)?]).await?;
+    let comment = state
+        .store
+        .issue_comment(repo.id, issue.id, comment_id)
+        .await?
+        .ok_or_else(|| ApiError::not_found(format!("Comment {comment_id} does not exist")))?;
+    let mut values = comment_values(&state, &ws, &repo, &issue, &[comment]).await?;
     values
         .pop()
         .map(Json)
@@ -447,22 +396,12 @@ pub async fn create_comment(
     }
     let issue = load_issue(&state, &repo, parse_id(&id, "issue id")?).await?;
     let ts = now();
-    let row = {
-        let _guard = state.db.write().await;
-        sqlx::query(
-            "INSERT INTO issue_comments (repo_id, issue_id, user_id, content, created_on)
-             VALUES (?, ?, ?, ?, ?) RETURNING *",
-        )
-        .bind(repo.id)
-        .bind(issue.id)
-        .bind(user.id)
-        .bind(&content)
-        .bind(&ts)
-        .fetch_one(&state.db.pool)
-        .await?
-    };
-    let mut values =
-        comment_values(&state, &ws, &repo, &issue, &[CommentRow::from_row(&row)?]).await?;
+    let mut write = state.store.write().await?;
+    let comment = write
+        .insert_issue_comment(repo.id, issue.id, user.id, &content, &ts)
+        .await?;
+    write.commit().await?;
+    let mut values = comment_values(&state, &ws, &repo, &issue, &[comment]).await?;
     let body = values
         .pop()
         .ok_or_else(|| ApiError::internal("comment rendering produced nothing"))?;

@@ -1,11 +1,16 @@
 //! The REST 2.0 routes, one module per resource, and the extractors they share.
 
+mod commit_files;
+mod diffs;
 mod issues;
+mod pr_comments;
 mod pullrequests;
 mod refs;
 mod repositories;
+mod reviews;
 mod snippets;
 mod source;
+mod statuses;
 mod users;
 
 use axum::Router;
@@ -14,7 +19,7 @@ use axum::http::request::Parts;
 use axum::http::{StatusCode, Uri};
 use axum::middleware;
 use axum::response::IntoResponse as _;
-use axum::routing::get;
+use axum::routing::{get, post};
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC};
 use serde::de::DeserializeOwned;
 
@@ -33,6 +38,7 @@ pub const SEGMENT: &AsciiSet = &NON_ALPHANUMERIC
 /// unknown paths and wrong methods.
 pub fn router(state: SharedState) -> Router {
     let repo = "/2.0/repositories/{workspace}/{repo_slug}";
+    let pr = format!("{repo}/pullrequests/{{pull_request_id}}");
     let api = Router::new()
         .route("/2.0/user", get(users::current_user))
         .route("/2.0/user/workspaces", get(users::user_workspaces))
@@ -58,7 +64,21 @@ pub fn router(state: SharedState) -> Router {
             &format!("{repo}/refs/tags"),
             get(refs::list_tags).post(refs::create_tag),
         )
-        .route(&format!("{repo}/refs/tags/{{*name}}"), get(refs::get_tag))
+        .route(
+            &format!("{repo}/refs/tags/{{*name}}"),
+            get(refs::get_tag).delete(refs::delete_tag),
+        )
+        .route(&format!("{repo}/diff/{{*spec}}"), get(diffs::diff))
+        .route(&format!("{repo}/patch/{{*spec}}"), get(diffs::patch))
+        .route(&format!("{repo}/diffstat/{{*spec}}"), get(diffs::diffstat))
+        .route(
+            &format!("{repo}/merge-base/{{*revspec}}"),
+            get(diffs::merge_base),
+        )
+        .route(
+            &format!("{repo}/filehistory/{{commit}}/{{*path}}"),
+            get(diffs::file_history),
+        )
         .route(&format!("{repo}/commits"), get(source::commits_default))
         .route(
             &format!("{repo}/commits/{{*revision}}"),
@@ -68,7 +88,10 @@ pub fn router(state: SharedState) -> Router {
             &format!("{repo}/commit/{{commit}}"),
             get(source::get_commit),
         )
-        .route(&format!("{repo}/src"), get(source::src_root_redirect))
+        .route(
+            &format!("{repo}/src"),
+            get(source::src_root_redirect).post(commit_files::create),
+        )
         .route(&format!("{repo}/src/{{commit}}"), get(source::src_root))
         .route(
             &format!("{repo}/src/{{commit}}/{{*path}}"),
@@ -98,6 +121,48 @@ pub fn router(state: SharedState) -> Router {
             &format!("{repo}/pullrequests/{{pull_request_id}}"),
             get(pullrequests::get).put(pullrequests::update),
         )
+        .route(&format!("{pr}/diff"), get(reviews::diff))
+        .route(&format!("{pr}/patch"), get(reviews::patch))
+        .route(&format!("{pr}/diffstat"), get(reviews::diffstat))
+        .route(&format!("{pr}/commits"), get(reviews::commits))
+        .route(&format!("{pr}/activity"), get(reviews::activity))
+        .route(&format!("{pr}/statuses"), get(statuses::pull_request))
+        .route(
+            &format!("{pr}/comments"),
+            get(pr_comments::list).post(pr_comments::create),
+        )
+        .route(
+            &format!("{pr}/comments/{{comment_id}}"),
+            get(pr_comments::get)
+                .put(pr_comments::update)
+                .delete(pr_comments::delete),
+        )
+        .route(
+            &format!("{pr}/comments/{{comment_id}}/resolve"),
+            post(pr_comments::resolve).delete(pr_comments::reopen),
+        )
+        .route(
+            &format!("{repo}/commit/{{commit}}/statuses"),
+            get(statuses::list),
+        )
+        .route(
+            &format!("{repo}/commit/{{commit}}/statuses/build"),
+            post(statuses::create),
+        )
+        .route(
+            &format!("{repo}/commit/{{commit}}/statuses/build/{{key}}"),
+            get(statuses::get).put(statuses::update),
+        )
+        .route(
+            &format!("{pr}/approve"),
+            post(reviews::approve).delete(reviews::unapprove),
+        )
+        .route(
+            &format!("{pr}/request-changes"),
+            post(reviews::request_changes).delete(reviews::unrequest_changes),
+        )
+        .route(&format!("{pr}/decline"), post(reviews::decline))
+        .route(&format!("{pr}/merge"), post(reviews::merge))
         .route("/2.0/snippets/{workspace}", get(snippets::list))
         .route("/2.0/snippets/{workspace}/{encoded_id}", get(snippets::get))
         .route(

@@ -9,32 +9,36 @@ use serde_json::Value;
 use super::issues::created;
 use super::{P, git, parse_id};
 use crate::body;
-use crate::db::{PullRequestRow, RepoRow, UserRow, WorkspaceRow};
 use crate::error::{ApiError, ApiResult};
 use crate::paging::{MAX_PR_PAGELEN, Params, paginate};
 use crate::render::{self, PullRequestContext};
 use crate::state::{Access, AppState, Caller, SharedState, now};
+use crate::store::{NewPullRequest, PullRequestRow, RepoRow, UserRow, WorkspaceRow};
 
 pub const STATES: &[&str] = &["OPEN", "MERGED", "DECLINED", "SUPERSEDED"];
 
-async fn pr_value(
+pub(super) async fn pr_value(
     state: &AppState,
     ws: &WorkspaceRow,
     repo: &RepoRow,
     pr: &PullRequestRow,
     users: &[UserRow],
 ) -> ApiResult<Value> {
-    let reviewer_ids: Vec<i64> = sqlx::query_scalar(
-        "SELECT user_id FROM pr_reviewers WHERE repo_id = ? AND pr_id = ? ORDER BY user_id",
-    )
-    .bind(repo.id)
-    .bind(pr.id)
-    .fetch_all(&state.db.pool)
-    .await?;
+    let reviewer_ids = state.store.reviewers(repo.id, pr.id).await?;
     let reviewers: Vec<UserRow> = users
         .iter()
         .filter(|u| reviewer_ids.contains(&u.id))
         .cloned()
+        .collect();
+    let reviews: Vec<(UserRow, crate::store::ParticipantRow)> = state
+        .store
+        .participants(repo.id, pr.id)
+        .await?
+        .into_iter()
+        .filter_map(|p| {
+            let user = users.iter().find(|u| u.id == p.user_id)?.clone();
+            Some((user, p))
+        })
         .collect();
     let author = users
         .iter()
@@ -48,7 +52,8 @@ async fn pr_value(
         &PullRequestContext {
             author,
             reviewers: &reviewers,
-            comment_count: 0,
+            reviews: &reviews,
+            comment_count: state.store.pr_comment_count(repo.id, pr.id).await?,
         },
     ))
 }
@@ -75,16 +80,12 @@ pub async fn list(
     if wanted.is_empty() {
         wanted.push("OPEN".into());
     }
-    let rows = sqlx::query("SELECT * FROM pullrequests WHERE repo_id = ? ORDER BY id DESC")
-        .bind(repo.id)
-        .fetch_all(&state.db.pool)
-        .await?;
+    let prs = state.store.pull_requests(repo.id).await?;
     let users = state.all_users().await?;
     let mut items = Vec::new();
-    for row in &rows {
-        let pr = PullRequestRow::from_row(row)?;
+    for pr in &prs {
         if wanted.contains(&pr.state) {
-            items.push(pr_value(&state, &ws, &repo, &pr, &users).await?);
+            items.push(pr_value(&state, &ws, &repo, pr, &users).await?);
         }
     }
     Ok(Json(paginate(
@@ -95,14 +96,12 @@ pub async fn list(
     )?))
 }
 
-async fn load(state: &AppState, repo: &RepoRow, id: i64) -> ApiResult<PullRequestRow> {
-    let row = sqlx::query("SELECT * FROM pullrequests WHERE repo_id = ? AND id = ?")
-        .bind(repo.id)
-        .bind(id)
-        .fetch_optional(&state.db.pool)
+pub(super) async fn load(state: &AppState, repo: &RepoRow, id: i64) -> ApiResult<PullRequestRow> {
+    state
+        .store
+        .pull_request(repo.id, id)
         .await?
-        .ok_or_else(|| ApiError::not_found(format!("Pull request #{id} does not exist")))?;
-    Ok(PullRequestRow::from_row(&row)?)
+        .ok_or_else(|| ApiError::not_found(format!("Pull request #{id} does not exist")))
 }
 
 pub async fn get(
@@ -265,57 +264,34 @@ pub async fn create(
     )
     .await?;
     let ts = now();
-    let _guard = state.db.write().await;
-    let open: Option<i64> = sqlx::query_scalar(
-        "SELECT id FROM pullrequests WHERE repo_id = ? AND state = 'OPEN' AND source_branch = ? AND destination_branch = ?",
-    )
-    .bind(repo.id)
-    .bind(&source)
-    .bind(&destination)
-    .fetch_optional(&state.db.pool)
-    .await?;
-    if let Some(existing) = open {
+    let mut write = state.store.write().await?;
+    if let Some(existing) = write
+        .open_pull_request_between(repo.id, &source, &destination)
+        .await?
+    {
         return Err(ApiError::bad_request(format!(
             "Only one pull request may be open for a given source and target branch: #{existing} already is"
         )));
     }
-    let mut tx = state.db.pool.begin().await?;
-    let id: i64 = sqlx::query_scalar(
-        "UPDATE repositories SET next_pr_id = next_pr_id + 1 WHERE id = ? RETURNING next_pr_id - 1",
-    )
-    .bind(repo.id)
-    .fetch_one(&mut *tx)
-    .await?;
-    let row = sqlx::query(
-        "INSERT INTO pullrequests (repo_id, id, title, description, state, author_id, source_branch, source_commit,
-            destination_branch, destination_commit, close_source_branch, draft, created_on, updated_on)
-         VALUES (?, ?, ?, ?, 'OPEN', ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING *",
-    )
-    .bind(repo.id)
-    .bind(id)
-    .bind(title)
-    .bind(input.description.as_deref().unwrap_or(""))
-    .bind(author.id)
-    .bind(&source)
-    .bind(&src_ref.target.hash)
-    .bind(&destination)
-    .bind(&dst_ref.target.hash)
-    .bind(input.close_source_branch.unwrap_or(false))
-    .bind(input.draft.unwrap_or(false))
-    .bind(&ts)
-    .bind(&ts)
-    .fetch_one(&mut *tx)
-    .await?;
-    for reviewer in &reviewers {
-        sqlx::query("INSERT INTO pr_reviewers (repo_id, pr_id, user_id) VALUES (?, ?, ?)")
-            .bind(repo.id)
-            .bind(id)
-            .bind(reviewer)
-            .execute(&mut *tx)
-            .await?;
-    }
-    tx.commit().await?;
-    let pr = PullRequestRow::from_row(&row)?;
+    let pr = write
+        .insert_pull_request(
+            &NewPullRequest {
+                repo_id: repo.id,
+                title,
+                description: input.description.as_deref().unwrap_or(""),
+                author_id: author.id,
+                source_branch: &source,
+                source_commit: &src_ref.target.hash,
+                destination_branch: &destination,
+                destination_commit: &dst_ref.target.hash,
+                close_source_branch: input.close_source_branch.unwrap_or(false),
+                draft: input.draft.unwrap_or(false),
+                created_on: &ts,
+            },
+            &reviewers,
+        )
+        .await?;
+    write.commit().await?;
     let users = state.all_users().await?;
     Ok(created(pr_value(&state, &ws, &repo, &pr, &users).await?))
 }
@@ -371,39 +347,11 @@ pub async fn update(
         None => None,
     };
     pr.updated_on = now();
-    let _guard = state.db.write().await;
-    let mut tx = state.db.pool.begin().await?;
-    sqlx::query(
-        "UPDATE pullrequests SET title = ?, description = ?, destination_branch = ?, destination_commit = ?,
-            close_source_branch = ?, draft = ?, updated_on = ? WHERE repo_id = ? AND id = ?",
-    )
-    .bind(&pr.title)
-    .bind(&pr.description)
-    .bind(&pr.destination_branch)
-    .bind(&pr.destination_commit)
-    .bind(pr.close_source_branch)
-    .bind(pr.draft)
-    .bind(&pr.updated_on)
-    .bind(repo.id)
-    .bind(id)
-    .execute(&mut *tx)
-    .await?;
-    if let Some(reviewers) = reviewers {
-        sqlx::query("DELETE FROM pr_reviewers WHERE repo_id = ? AND pr_id = ?")
-            .bind(repo.id)
-            .bind(id)
-            .execute(&mut *tx)
-            .await?;
-        for reviewer in reviewers {
-            sqlx::query("INSERT INTO pr_reviewers (repo_id, pr_id, user_id) VALUES (?, ?, ?)")
-                .bind(repo.id)
-                .bind(id)
-                .bind(reviewer)
-                .execute(&mut *tx)
-                .await?;
-        }
-    }
-    tx.commit().await?;
+    let mut write = state.store.write().await?;
+    write
+        .update_pull_request(repo.id, &pr, reviewers.as_deref())
+        .await?;
+    write.commit().await?;
     let users = state.all_users().await?;
     Ok(Json(pr_value(&state, &ws, &repo, &pr, &users).await?))
 }

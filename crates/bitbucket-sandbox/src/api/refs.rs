@@ -9,13 +9,13 @@ use serde_json::Value;
 
 use super::{P, git};
 use crate::body;
-use crate::db::{RepoRow, UserRow, WorkspaceRow};
 use crate::error::{ApiError, ApiResult};
 use crate::git::{GitError, RefInfo, Signature};
 use crate::paging::{MAX_PAGELEN, Params, paginate_with};
 use crate::query::Collation;
 use crate::render;
 use crate::state::{Access, AppState, Caller, SharedState};
+use crate::store::{RepoRow, UserRow, WorkspaceRow};
 
 fn branch_value(
     s: &AppState,
@@ -191,6 +191,24 @@ pub async fn delete_branch(
     } else {
         Err(ApiError::not_found(format!(
             "Branch \"{name}\" does not exist"
+        )))
+    }
+}
+
+pub async fn delete_tag(
+    state: State<SharedState>,
+    caller: Caller,
+    P((workspace, slug, name)): P<(String, String, String)>,
+) -> ApiResult<Response> {
+    let (ws, repo) = state
+        .repo(&caller, &workspace, &slug, Access::Write)
+        .await?;
+    let (w, r, n) = (ws.slug.clone(), repo.slug.clone(), name.clone());
+    if git(&state, move |g| g.delete_tag(&w, &r, &n)).await? {
+        Ok(super::no_content())
+    } else {
+        Err(ApiError::not_found(format!(
+            "Tag \"{name}\" does not exist"
         )))
     }
 }

@@ -9,22 +9,16 @@ use serde_json::Value;
 
 use super::{P, git};
 use crate::body;
-use crate::db::{ProjectRow, RepoRow, WorkspaceRow};
 use crate::error::{ApiError, ApiResult};
 use crate::paging::{MAX_PAGELEN, Params, paginate};
 use crate::render;
 use crate::state::{Access, AppState, Caller, SharedState, new_uuid, now};
+use crate::store::{NewRepo, RepoRow, WorkspaceRow};
 
 /// Renders a repository with its project.
 pub async fn value(state: &AppState, ws: &WorkspaceRow, repo: &RepoRow) -> ApiResult<Value> {
     let project = match repo.project_id {
-        Some(id) => sqlx::query("SELECT * FROM projects WHERE id = ?")
-            .bind(id)
-            .fetch_optional(&state.db.pool)
-            .await?
-            .as_ref()
-            .map(ProjectRow::from_row)
-            .transpose()?,
+        Some(id) => state.store.project(id).await?,
         None => None,
     };
     let size = dir_size(&state.git.repo_path(&ws.slug, &repo.slug));
@@ -51,14 +45,13 @@ pub async fn list(
     P(workspace): P<String>,
     params: Params,
 ) -> ApiResult<Json<Value>> {
-    let row = sqlx::query("SELECT * FROM workspaces WHERE slug = ?1 OR uuid = lower(?1)")
-        .bind(&workspace)
-        .fetch_optional(&state.db.pool)
+    let ws = state
+        .store
+        .workspace_by_key(&workspace)
         .await?
         .ok_or_else(|| {
             ApiError::not_found(format!("No workspace with identifier '{workspace}'."))
         })?;
-    let ws = WorkspaceRow::from_row(&row)?;
     let permission = match &caller.0 {
         Some(user) => state.permission(ws.id, user).await?,
         None => None,
@@ -74,13 +67,9 @@ pub async fn list(
     if role.is_some() && caller.0.is_none() {
         return Err(ApiError::unauthorized());
     }
-    let rows = sqlx::query("SELECT * FROM repositories WHERE workspace_id = ? ORDER BY slug")
-        .bind(ws.id)
-        .fetch_all(&state.db.pool)
-        .await?;
+    let repos = state.store.repos_in(ws.id).await?;
     let mut items = Vec::new();
-    for row in &rows {
-        let repo = RepoRow::from_row(row)?;
+    for repo in repos {
         let visible = match (&permission, role) {
             (None, _) => !repo.is_private && role.is_none(),
             (Some(p), Some("admin" | "owner")) => p == "owner",
@@ -176,36 +165,18 @@ pub async fn create(
             "Invalid main branch name '{mainbranch}'"
         )));
     }
-    let _guard = state.db.write().await;
+    let mut write = state.store.write().await?;
     let project_id: Option<i64> = match &input.project {
-        Some(p) => Some(
-            sqlx::query_scalar("SELECT id FROM projects WHERE workspace_id = ? AND key = ?")
-                .bind(ws.id)
-                .bind(&p.key)
-                .fetch_optional(&state.db.pool)
-                .await?
-                .ok_or_else(|| {
-                    ApiError::bad_request(format!(
-                        "Project with key '{}' not found in workspace '{}'",
-                        p.key, ws.slug
-                    ))
-                    .with_field("project", "No such project.")
-                })?,
-        ),
-        None => {
-            sqlx::query_scalar("SELECT id FROM projects WHERE workspace_id = ? ORDER BY id LIMIT 1")
-                .bind(ws.id)
-                .fetch_optional(&state.db.pool)
-                .await?
-        }
+        Some(p) => Some(write.project_id(ws.id, &p.key).await?.ok_or_else(|| {
+            ApiError::bad_request(format!(
+                "Project with key '{}' not found in workspace '{}'",
+                p.key, ws.slug
+            ))
+            .with_field("project", "No such project.")
+        })?),
+        None => write.first_project_id(ws.id).await?,
     };
-    let exists: Option<i64> =
-        sqlx::query_scalar("SELECT id FROM repositories WHERE workspace_id = ? AND slug = ?")
-            .bind(ws.id)
-            .bind(&slug)
-            .fetch_optional(&state.db.pool)
-            .await?;
-    if exists.is_some() {
+    if write.repo_exists(ws.id, &slug).await? {
         return Err(
             ApiError::bad_request("Repository with this Slug and Owner already exists.")
                 .with_field(
@@ -217,29 +188,28 @@ pub async fn create(
     let (ws_slug, repo_slug, branch) = (ws.slug.clone(), slug.clone(), mainbranch.clone());
     git(&state, move |g| g.init(&ws_slug, &repo_slug, &branch)).await?;
     let ts = now();
-    let inserted = sqlx::query(
-        "INSERT INTO repositories (uuid, workspace_id, project_id, slug, name, description, is_private,
-            has_issues, has_wiki, fork_policy, language, mainbranch, created_on, updated_on)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING *",
-    )
-    .bind(new_uuid())
-    .bind(ws.id)
-    .bind(project_id)
-    .bind(&slug)
-    .bind(input.name.as_deref().unwrap_or(&slug))
-    .bind(input.description.as_deref().unwrap_or(""))
-    .bind(input.is_private.unwrap_or(true))
-    .bind(input.has_issues.unwrap_or(false))
-    .bind(input.has_wiki.unwrap_or(false))
-    .bind(&fork_policy)
-    .bind(input.language.as_deref().unwrap_or(""))
-    .bind(&mainbranch)
-    .bind(&ts)
-    .bind(&ts)
-    .fetch_one(&state.db.pool)
-    .await;
-    let row = match inserted {
-        Ok(row) => row,
+    let uuid = new_uuid();
+    let new = NewRepo {
+        uuid: &uuid,
+        workspace_id: ws.id,
+        project_id,
+        slug: &slug,
+        name: input.name.as_deref().unwrap_or(&slug),
+        description: input.description.as_deref().unwrap_or(""),
+        is_private: input.is_private.unwrap_or(true),
+        has_issues: input.has_issues.unwrap_or(false),
+        has_wiki: input.has_wiki.unwrap_or(false),
+        fork_policy: &fork_policy,
+        language: input.language.as_deref().unwrap_or(""),
+        mainbranch: &mainbranch,
+        created_on: &ts,
+    };
+    let inserted = match write.insert_repo(&new).await {
+        Ok(repo) => write.commit().await.map(|()| repo),
+        Err(e) => Err(e),
+    };
+    let repo = match inserted {
+        Ok(repo) => repo,
         Err(e) => {
             // Nothing may be left half-made: the git repository goes with the failed insert.
             let (ws_slug, repo_slug) = (ws.slug.clone(), slug.clone());
@@ -247,7 +217,6 @@ pub async fn create(
             return Err(e.into());
         }
     };
-    let repo = RepoRow::from_row(&row)?;
     let body = value(&state, &ws, &repo).await?;
     Ok((StatusCode::OK, Json(body)).into_response())
 }
@@ -260,11 +229,11 @@ pub async fn delete(
     let (ws, repo) = state
         .repo(&caller, &workspace, &slug, Access::Admin)
         .await?;
-    let _guard = state.db.write().await;
-    sqlx::query("DELETE FROM repositories WHERE id = ?")
-        .bind(repo.id)
-        .execute(&state.db.pool)
-        .await?;
-    git(&state, move |g| g.delete(&ws.slug, &repo.slug)).await?;
+    let mut write = state.store.write().await?;
+    write.delete_repo(repo.id).await?;
+    // The row goes even when the folder is already gone, as before; the lock covers both.
+    let removed = git(&state, move |g| g.delete(&ws.slug, &repo.slug)).await;
+    write.commit().await?;
+    removed?;
     Ok(super::no_content())
 }

@@ -10,11 +10,11 @@ use serde_json::Value;
 use super::issues::created;
 use super::{P, parse_id};
 use crate::body;
-use crate::db::{CommentRow, SnippetRow, UserRow, WorkspaceRow};
 use crate::error::{ApiError, ApiResult};
 use crate::paging::{MAX_PAGELEN, Params, paginate};
 use crate::render;
 use crate::state::{AppState, Caller, SharedState, now};
+use crate::store::{CommentRow, SnippetRow, UserRow, WorkspaceRow};
 
 async fn load(
     state: &AppState,
@@ -23,15 +23,14 @@ async fn load(
     encoded_id: &str,
 ) -> ApiResult<(WorkspaceRow, SnippetRow)> {
     let ws = state.workspace(caller, workspace).await?;
-    let row = sqlx::query("SELECT * FROM snippets WHERE workspace_id = ? AND encoded_id = ?")
-        .bind(ws.id)
-        .bind(encoded_id)
-        .fetch_optional(&state.db.pool)
+    let snippet = state
+        .store
+        .snippet(ws.id, encoded_id)
         .await?
         .ok_or_else(|| {
             ApiError::not_found(format!("Snippet {workspace}/{encoded_id} not found"))
         })?;
-    Ok((ws, SnippetRow::from_row(&row)?))
+    Ok((ws, snippet))
 }
 
 async fn snippet_value(
@@ -40,12 +39,7 @@ async fn snippet_value(
     sn: &SnippetRow,
     users: &[UserRow],
 ) -> ApiResult<Value> {
-    let files: Vec<(String, i64)> = sqlx::query_as(
-        "SELECT path, length(content) FROM snippet_files WHERE snippet_id = ? ORDER BY path",
-    )
-    .bind(sn.id)
-    .fetch_all(&state.db.pool)
-    .await?;
+    let files = state.store.snippet_files(sn.id).await?;
     let files: Vec<(String, usize)> = files
         .into_iter()
         .map(|(p, n)| (p, usize::try_from(n).unwrap_or(0)))
@@ -66,14 +60,11 @@ pub async fn list(
     params: Params,
 ) -> ApiResult<Json<Value>> {
     let ws = state.workspace(&caller, &workspace).await?;
-    let rows = sqlx::query("SELECT * FROM snippets WHERE workspace_id = ? ORDER BY id")
-        .bind(ws.id)
-        .fetch_all(&state.db.pool)
-        .await?;
+    let snippets = state.store.snippets(ws.id).await?;
     let users = state.all_users().await?;
     let mut items = Vec::new();
-    for row in &rows {
-        items.push(snippet_value(&state, &ws, &SnippetRow::from_row(row)?, &users).await?);
+    for sn in &snippets {
+        items.push(snippet_value(&state, &ws, sn, &users).await?);
     }
     Ok(Json(paginate(&state.origin, &params, items, MAX_PAGELEN)?))
 }
@@ -94,13 +85,11 @@ pub async fn file(
     P((workspace, encoded_id, path)): P<(String, String, String)>,
 ) -> ApiResult<Response> {
     let (_, sn) = load(&state, &caller, &workspace, &encoded_id).await?;
-    let content: Vec<u8> =
-        sqlx::query_scalar("SELECT content FROM snippet_files WHERE snippet_id = ? AND path = ?")
-            .bind(sn.id)
-            .bind(&path)
-            .fetch_optional(&state.db.pool)
-            .await?
-            .ok_or_else(|| ApiError::not_found(format!("Snippet file '{path}' not found")))?;
+    let content = state
+        .store
+        .snippet_file(sn.id, &path)
+        .await?
+        .ok_or_else(|| ApiError::not_found(format!("Snippet file '{path}' not found")))?;
     let mut response = (StatusCode::OK, content).into_response();
     response.headers_mut().insert(
         header::CONTENT_TYPE,
@@ -136,13 +125,7 @@ pub async fn list_comments(
     params: Params,
 ) -> ApiResult<Json<Value>> {
     let (ws, sn) = load(&state, &caller, &workspace, &encoded_id).await?;
-    let rows = sqlx::query("SELECT * FROM snippet_comments WHERE snippet_id = ? ORDER BY id")
-        .bind(sn.id)
-        .fetch_all(&state.db.pool)
-        .await?
-        .iter()
-        .map(CommentRow::from_row)
-        .collect::<Result<Vec<_>, _>>()?;
+    let rows = state.store.snippet_comments(sn.id).await?;
     let items = comment_values(&state, &ws, &sn, &rows).await?;
     Ok(Json(paginate(&state.origin, &params, items, MAX_PAGELEN)?))
 }
@@ -189,33 +172,20 @@ pub async fn create_comment(
             ));
         }
     };
-    let _guard = state.db.write().await;
-    if let Some(parent) = parent_id {
-        let exists: Option<i64> =
-            sqlx::query_scalar("SELECT id FROM snippet_comments WHERE snippet_id = ? AND id = ?")
-                .bind(sn.id)
-                .bind(parent)
-                .fetch_optional(&state.db.pool)
-                .await?;
-        if exists.is_none() {
-            return Err(ApiError::bad_request(format!(
-                "Parent comment {parent} not found on this snippet"
-            ))
-            .with_field("parent", "No such comment."));
-        }
+    let mut write = state.store.write().await?;
+    if let Some(parent) = parent_id
+        && !write.snippet_comment_exists(sn.id, parent).await?
+    {
+        return Err(ApiError::bad_request(format!(
+            "Parent comment {parent} not found on this snippet"
+        ))
+        .with_field("parent", "No such comment."));
     }
-    let row = sqlx::query(
-        "INSERT INTO snippet_comments (snippet_id, user_id, content, parent_id, created_on)
-         VALUES (?, ?, ?, ?, ?) RETURNING *",
-    )
-    .bind(sn.id)
-    .bind(user.id)
-    .bind(&content)
-    .bind(parent_id)
-    .bind(now())
-    .fetch_one(&state.db.pool)
-    .await?;
-    let mut values = comment_values(&state, &ws, &sn, &[CommentRow::from_row(&row)?]).await?;
+    let comment = write
+        .insert_snippet_comment(sn.id, user.id, &content, parent_id, &now())
+        .await?;
+    write.commit().await?;
+    let mut values = comment_values(&state, &ws, &sn, &[comment]).await?;
     let body = values
         .pop()
         .ok_or_else(|| ApiError::internal("comment rendering produced nothing"))?;

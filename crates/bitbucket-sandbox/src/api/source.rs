@@ -7,12 +7,12 @@ use axum::response::{IntoResponse, Redirect, Response};
 use serde_json::{Value, json};
 
 use super::{P, SEGMENT, git};
-use crate::db::{RepoRow, WorkspaceRow};
 use crate::error::{ApiError, ApiResult};
 use crate::git::{CommitInfo, EntryKind, PathContent};
 use crate::paging::{MAX_PAGELEN, Params, paginate};
 use crate::render;
 use crate::state::{Access, AppState, Caller, SharedState};
+use crate::store::{RepoRow, WorkspaceRow};
 
 /// The most commits one listing walks; a sandbox repository is far smaller.
 const LOG_LIMIT: usize = 10_000;
@@ -360,7 +360,7 @@ async fn resolve_slashed(
     Ok(None)
 }
 
-fn short_commit(s: &AppState, ws: &WorkspaceRow, repo: &RepoRow, hash: &str) -> Value {
+pub(super) fn short_commit(s: &AppState, ws: &WorkspaceRow, repo: &RepoRow, hash: &str) -> Value {
     json!({
         "type": "commit",
         "hash": hash,
@@ -380,7 +380,7 @@ fn src_url(s: &AppState, ws: &WorkspaceRow, repo: &RepoRow, hash: &str, path: &s
     ))
 }
 
-fn file_entry(
+pub(super) fn file_entry(
     s: &AppState,
     ws: &WorkspaceRow,
     repo: &RepoRow,

@@ -6,7 +6,6 @@ use axum::http::StatusCode;
 use serde_json::{Value, json};
 
 use super::P;
-use crate::db::{UserRow, WorkspaceRow};
 use crate::error::{ApiError, ApiResult};
 use crate::paging::{MAX_PAGELEN, Params, paginate};
 use crate::render;
@@ -27,21 +26,13 @@ pub async fn user_workspaces(
     params: Params,
 ) -> ApiResult<Json<Value>> {
     let user = caller.require()?;
-    let rows = sqlx::query(
-        "SELECT w.*, m.permission FROM workspaces w JOIN memberships m ON m.workspace_id = w.id
-         WHERE m.user_id = ? ORDER BY w.slug",
-    )
-    .bind(user.id)
-    .fetch_all(&state.db.pool)
-    .await?;
+    let rows = state.store.user_workspaces(user.id).await?;
     let mut items = Vec::with_capacity(rows.len());
-    for row in &rows {
-        let workspace = WorkspaceRow::from_row(row)?;
-        let permission: String = crate::db::col(row, "permission")?;
+    for (workspace, permission) in &rows {
         items.push(json!({
             "type": "workspace_access",
             "administrator": permission == "owner",
-            "workspace": render::workspace_base(&state, &workspace),
+            "workspace": render::workspace_base(&state, workspace),
         }));
     }
     Ok(Json(paginate(&state.origin, &params, items, MAX_PAGELEN)?))
@@ -69,20 +60,13 @@ pub async fn members(
     params: Params,
 ) -> ApiResult<Json<Value>> {
     let workspace = state.workspace(&caller, &workspace).await?;
-    let rows = sqlx::query(
-        "SELECT u.*, m.permission FROM users u JOIN memberships m ON m.user_id = u.id
-         WHERE m.workspace_id = ? ORDER BY u.username",
-    )
-    .bind(workspace.id)
-    .fetch_all(&state.db.pool)
-    .await?;
+    let rows = state.store.members(workspace.id).await?;
     let workspace_value = render::workspace(&state, &workspace);
     let mut items = Vec::with_capacity(rows.len());
-    for row in &rows {
-        let user = UserRow::from_row(row)?;
+    for (user, _) in &rows {
         items.push(json!({
             "type": "workspace_membership",
-            "user": render::user(&state, &user),
+            "user": render::user(&state, user),
             "workspace": workspace_value,
             "links": {
                 "self": { "href": state.api_url(&format!("/workspaces/{}/members/{}", workspace.slug, percent_encoding::utf8_percent_encode(&user.uuid, super::SEGMENT))) },

@@ -119,6 +119,26 @@ async fn read_operations_match_the_spec() {
             "/repositories/acme/widgets/src/main/docs/".to_owned(),
         ),
         (
+            "/repositories/{workspace}/{repo_slug}/commit/{commit}",
+            "/repositories/acme/widgets/commit/main".to_owned(),
+        ),
+        (
+            "/repositories/{workspace}/{repo_slug}/diffstat/{spec}",
+            "/repositories/acme/widgets/diffstat/feature/login..main".to_owned(),
+        ),
+        (
+            "/repositories/{workspace}/{repo_slug}/diffstat/{spec}",
+            "/repositories/acme/widgets/diffstat/main".to_owned(),
+        ),
+        (
+            "/repositories/{workspace}/{repo_slug}/merge-base/{revspec}",
+            "/repositories/acme/widgets/merge-base/feature/login..main".to_owned(),
+        ),
+        (
+            "/repositories/{workspace}/{repo_slug}/filehistory/{commit}/{path}",
+            "/repositories/acme/widgets/filehistory/main/README.md".to_owned(),
+        ),
+        (
             "/snippets/{workspace}/{encoded_id}",
             "/snippets/acme/kypj".to_owned(),
         ),
@@ -263,6 +283,120 @@ async fn write_operations_match_the_spec() {
         "201",
         &comment,
     );
+
+    let commit = "/repositories/{workspace}/{repo_slug}/commit/{commit}";
+    let (status, build) = sb
+        .send_json(
+            Method::POST,
+            "/repositories/acme/widgets/commit/main/statuses/build",
+            json!({"key": "CI", "state": "SUCCESSFUL", "url": "http://ci.example/1", "refname": "main"}),
+        )
+        .await;
+    assert_eq!(status, 201, "{build}");
+    validate("POST", &format!("{commit}/statuses/build"), "201", &build);
+    let one = sb
+        .get_json("/repositories/acme/widgets/commit/main/statuses/build/CI")
+        .await;
+    validate(
+        "GET",
+        &format!("{commit}/statuses/build/{{key}}"),
+        "200",
+        &one,
+    );
+    let all = sb
+        .get_json("/repositories/acme/widgets/commit/main/statuses")
+        .await;
+    validate("GET", &format!("{commit}/statuses"), "200", &all);
+    let on_pr = sb
+        .get_json("/repositories/acme/widgets/pullrequests/1/statuses")
+        .await;
+    validate(
+        "GET",
+        "/repositories/{workspace}/{repo_slug}/pullrequests/{pull_request_id}/statuses",
+        "200",
+        &on_pr,
+    );
+
+    let (status, comment) = sb
+        .send_json(
+            Method::POST,
+            "/repositories/acme/widgets/pullrequests/1/comments",
+            json!({"content": {"raw": "Looks *good*"}, "inline": {"path": "src/login.rs", "to": 1}}),
+        )
+        .await;
+    assert_eq!(status, 201, "{comment}");
+    let pr_comments =
+        "/repositories/{workspace}/{repo_slug}/pullrequests/{pull_request_id}/comments";
+    validate("POST", pr_comments, "201", &comment);
+    let listed = sb
+        .get_json("/repositories/acme/widgets/pullrequests/1/comments")
+        .await;
+    validate("GET", pr_comments, "200", &listed);
+    let one = sb
+        .get_json(&format!(
+            "/repositories/acme/widgets/pullrequests/1/comments/{}",
+            comment["id"]
+        ))
+        .await;
+    validate("GET", &format!("{pr_comments}/{{comment_id}}"), "200", &one);
+    let (status, resolution) = sb
+        .send_json(
+            Method::POST,
+            &format!(
+                "/repositories/acme/widgets/pullrequests/1/comments/{}/resolve",
+                comment["id"]
+            ),
+            json!({}),
+        )
+        .await;
+    assert_eq!(status, 200, "{resolution}");
+    validate(
+        "POST",
+        &format!("{pr_comments}/{{comment_id}}/resolve"),
+        "200",
+        &resolution,
+    );
+
+    // Reviewing and closing pull requests: the participant, then the pull request itself.
+    let pr = "/repositories/{workspace}/{repo_slug}/pullrequests/{pull_request_id}";
+    for action in ["approve", "request-changes"] {
+        let (status, participant) = sb
+            .send_json(
+                Method::POST,
+                &format!("/repositories/acme/widgets/pullrequests/1/{action}"),
+                json!({}),
+            )
+            .await;
+        assert_eq!(status, 200, "{participant}");
+        validate("POST", &format!("{pr}/{action}"), "200", &participant);
+    }
+    let with_review = sb
+        .get_json("/repositories/acme/widgets/pullrequests/1")
+        .await;
+    validate("GET", pr, "200", &with_review);
+    let (status, merged) = sb
+        .send_json(
+            Method::POST,
+            "/repositories/acme/widgets/pullrequests/1/merge",
+            json!({"merge_strategy": "squash"}),
+        )
+        .await;
+    assert_eq!(status, 200, "{merged}");
+    validate("POST", &format!("{pr}/merge"), "200", &merged);
+    // The pull request this test opened above, from `develop`.
+    let opened = json!({"id": 2});
+    let (status, declined) = sb
+        .send_json(
+            Method::POST,
+            &format!(
+                "/repositories/acme/widgets/pullrequests/{}/decline",
+                opened["id"]
+            ),
+            json!({}),
+        )
+        .await;
+    assert_eq!(status, 200, "{declined}");
+    validate("POST", &format!("{pr}/decline"), "200", &declined);
 }
 
 #[tokio::test]

@@ -1,8 +1,13 @@
 //! Integration tests of the sandbox through its HTTP surface, as a client sees it.
 
+mod commit_files;
 mod concurrency;
 mod contract;
+mod diffs;
 mod errors;
 mod persistence;
+mod pr_comments;
+mod reviews;
+mod statuses;
 mod support;
 mod writes;

@@ -250,3 +250,65 @@ async fn an_issue_is_unassigned_with_null() {
     assert!(cleared.get("assignee").is_none(), "{cleared}");
     assert!(sb.get_json(&path).await.get("assignee").is_none());
 }
+
+/// Deleting a branch or tag removes the git ref and nothing else; deleting one that is not
+/// there, or the main branch, is refused.
+#[tokio::test]
+async fn branches_and_tags_are_deleted_from_git() {
+    let sb = start().await;
+    let refs = |sb: &crate::support::Running| {
+        let out = std::process::Command::new("git")
+            .arg("--git-dir")
+            .arg(sb.dir.path().join("repos/acme/widgets.git"))
+            .args(["for-each-ref", "--format=%(refname)"])
+            .env("GIT_CONFIG_NOSYSTEM", "1")
+            .env("HOME", sb.dir.path())
+            .output()
+            .expect("git");
+        String::from_utf8(out.stdout).expect("utf-8")
+    };
+    let (status, _) = sb
+        .send_json(
+            Method::POST,
+            "/repositories/acme/widgets/refs/tags",
+            json!({"name": "v9", "target": {"hash": "main"}}),
+        )
+        .await;
+    assert_eq!(status, 201);
+    let before = refs(&sb);
+    assert!(before.contains("refs/tags/v9\n") && before.contains("refs/heads/develop\n"));
+    for path in ["refs/tags/v9", "refs/branches/develop"] {
+        let response = sb
+            .demo(
+                Method::DELETE,
+                &format!("/repositories/acme/widgets/{path}"),
+            )
+            .send()
+            .await
+            .expect("delete");
+        assert_eq!(response.status(), 204, "{path}");
+    }
+    let after = refs(&sb);
+    let expected: String = before
+        .lines()
+        .filter(|r| *r != "refs/tags/v9" && *r != "refs/heads/develop")
+        .map(|r| format!("{r}\n"))
+        .collect();
+    assert_eq!(after, expected);
+    for (path, status) in [
+        ("refs/tags/v9", 404),
+        ("refs/branches/develop", 404),
+        ("refs/branches/main", 400),
+    ] {
+        let (got, body) = sb
+            .send_json(
+                Method::DELETE,
+                &format!("/repositories/acme/widgets/{path}"),
+                json!({}),
+            )
+            .await;
+        assert_eq!(got, status, "{path}: {body}");
+        crate::support::error_message(&body);
+    }
+    assert_eq!(refs(&sb), expected, "refused deletes change nothing");
+}

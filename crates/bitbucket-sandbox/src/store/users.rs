@@ -1,0 +1,130 @@
+//! Users, workspaces and memberships: who may see what.
+
+use super::{Store, UserRow, WorkspaceRow, Write, col};
+
+impl Store {
+    pub async fn user_by_id(&self, id: i64) -> Result<Option<UserRow>, sqlx::Error> {
+        let row = sqlx::query("SELECT * FROM users WHERE id = ?")
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.as_ref().map(UserRow::from_row).transpose()
+    }
+
+    pub async fn all_users(&self) -> Result<Vec<UserRow>, sqlx::Error> {
+        let rows = sqlx::query("SELECT * FROM users ORDER BY id")
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter().map(UserRow::from_row).collect()
+    }
+
+    /// Finds a user by username, `{uuid}`, account id or email.
+    pub async fn find_user(&self, key: &str) -> Result<Option<UserRow>, sqlx::Error> {
+        let row = sqlx::query(
+            "SELECT * FROM users WHERE username = ?1 OR uuid = lower(?1) OR account_id = ?1 OR email = ?1",
+        )
+        .bind(key)
+        .fetch_optional(&self.pool)
+        .await?;
+        row.as_ref().map(UserRow::from_row).transpose()
+    }
+
+    /// The user holding a bearer token.
+    pub async fn user_by_token(&self, token: &str) -> Result<Option<UserRow>, sqlx::Error> {
+        let row = sqlx::query("SELECT * FROM users WHERE token = ?")
+            .bind(token)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.as_ref().map(UserRow::from_row).transpose()
+    }
+
+    /// The user whose email or username is `login` and whose API token is `token`.
+    pub async fn user_by_login(
+        &self,
+        login: &str,
+        token: &str,
+    ) -> Result<Option<UserRow>, sqlx::Error> {
+        let row =
+            sqlx::query("SELECT * FROM users WHERE (email = ?1 OR username = ?1) AND token = ?2")
+                .bind(login)
+                .bind(token)
+                .fetch_optional(&self.pool)
+                .await?;
+        row.as_ref().map(UserRow::from_row).transpose()
+    }
+
+    pub async fn workspace_by_id(&self, id: i64) -> Result<Option<WorkspaceRow>, sqlx::Error> {
+        let row = sqlx::query("SELECT * FROM workspaces WHERE id = ?")
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.as_ref().map(WorkspaceRow::from_row).transpose()
+    }
+
+    /// A workspace by slug or `{uuid}`.
+    pub async fn workspace_by_key(&self, key: &str) -> Result<Option<WorkspaceRow>, sqlx::Error> {
+        let row = sqlx::query("SELECT * FROM workspaces WHERE slug = ?1 OR uuid = lower(?1)")
+            .bind(key)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.as_ref().map(WorkspaceRow::from_row).transpose()
+    }
+
+    /// A user's permission in a workspace (`owner`, `collaborator` or `member`).
+    pub async fn permission(
+        &self,
+        workspace_id: i64,
+        user_id: i64,
+    ) -> Result<Option<String>, sqlx::Error> {
+        sqlx::query_scalar(
+            "SELECT permission FROM memberships WHERE workspace_id = ? AND user_id = ?",
+        )
+        .bind(workspace_id)
+        .bind(user_id)
+        .fetch_optional(&self.pool)
+        .await
+    }
+
+    /// The workspaces a user belongs to, by slug, with the user's permission in each.
+    pub async fn user_workspaces(
+        &self,
+        user_id: i64,
+    ) -> Result<Vec<(WorkspaceRow, String)>, sqlx::Error> {
+        let rows = sqlx::query(
+            "SELECT w.*, m.permission FROM workspaces w JOIN memberships m ON m.workspace_id = w.id
+             WHERE m.user_id = ? ORDER BY w.slug",
+        )
+        .bind(user_id)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|row| Ok((WorkspaceRow::from_row(row)?, col(row, "permission")?)))
+            .collect()
+    }
+
+    /// A workspace's members by username, with their permission.
+    pub async fn members(&self, workspace_id: i64) -> Result<Vec<(UserRow, String)>, sqlx::Error> {
+        let rows = sqlx::query(
+            "SELECT u.*, m.permission FROM users u JOIN memberships m ON m.user_id = u.id
+             WHERE m.workspace_id = ? ORDER BY u.username",
+        )
+        .bind(workspace_id)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|row| Ok((UserRow::from_row(row)?, col(row, "permission")?)))
+            .collect()
+    }
+}
+
+impl Write<'_> {
+    /// Replaces a user's API token.
+    pub async fn set_token(&mut self, username: &str, token: &str) -> Result<(), sqlx::Error> {
+        sqlx::query("UPDATE users SET token = ? WHERE username = ?")
+            .bind(token)
+            .bind(username)
+            .execute(&mut *self.tx)
+            .await?;
+        Ok(())
+    }
+}
