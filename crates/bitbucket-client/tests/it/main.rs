@@ -5,4 +5,5 @@ mod errors;
 mod operations;
 mod pagination;
 mod retries;
+mod review;
 mod support;

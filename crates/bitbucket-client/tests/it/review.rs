@@ -1,0 +1,305 @@
+//! The pull-request lifecycle through the client, against the sandbox: write a file on a new
+//! branch, read the commit and its diff, open a pull request, comment on a line, approve
+//! (as someone else: approving your own is refused), merge with a squash; then read the
+//! effects back.
+
+use bitbucket_client::{
+    CommitFiles, DiffParams, InlineAnchor, MergeOptions, MergeStrategy, NewComment, NewPullRequest,
+    PageParams, PullRequestState, PullRequestUpdate,
+};
+
+use crate::support::{api, start};
+
+#[tokio::test]
+async fn a_change_goes_from_a_branch_through_review_into_main() {
+    let env = start().await;
+    let demo = env.demo();
+    let alice = env.alice();
+    let (ws, repo) = ("acme", "widgets");
+    let main_before = demo
+        .get_branch(ws, repo, "main")
+        .await
+        .expect("main")
+        .target
+        .expect("main's head")
+        .hash;
+
+    // A file written on a new branch is one commit on top of main.
+    let hash = demo
+        .commit_files(
+            ws,
+            repo,
+            &CommitFiles {
+                message: Some("Document the login fix".into()),
+                branch: Some("feature/docs".into()),
+                files: vec![("docs/login.md".into(), "# Login\n\nFixed.\n".into())],
+                ..CommitFiles::default()
+            },
+        )
+        .await
+        .expect("commit");
+    let commit = demo.get_commit(ws, repo, &hash).await.expect("the commit");
+    assert_eq!(commit.hash, hash);
+    assert_eq!(
+        commit.message.as_deref().map(str::trim),
+        Some("Document the login fix")
+    );
+    assert_eq!(commit.parents.len(), 1);
+    assert_eq!(commit.parents[0].hash, main_before);
+    let branch = demo
+        .get_branch(ws, repo, "feature/docs")
+        .await
+        .expect("branch");
+    assert_eq!(branch.target.expect("head").hash, hash);
+
+    // Its diff and diffstat name the file.
+    let diff = demo
+        .diff(ws, repo, &hash, &DiffParams::default())
+        .await
+        .expect("diff");
+    assert!(diff.contains("+++ b/docs/login.md"), "{diff}");
+    assert!(diff.contains("+Fixed."), "{diff}");
+    let stat = demo
+        .diffstat(
+            ws,
+            repo,
+            &hash,
+            &DiffParams::default(),
+            &PageParams::default(),
+        )
+        .await
+        .expect("diffstat");
+    assert_eq!(stat.values.len(), 1);
+    assert_eq!(stat.values[0].path(), Some("docs/login.md"));
+    assert_eq!(stat.values[0].status.as_deref(), Some("added"));
+
+    // A pull request from it, renamed, with an inline comment.
+    let pr = demo
+        .create_pull_request(ws, repo, &NewPullRequest::new("Docs", "feature/docs"))
+        .await
+        .expect("pull request");
+    let pr = demo
+        .update_pull_request(
+            ws,
+            repo,
+            pr.id,
+            &PullRequestUpdate {
+                title: Some("Document the login fix".into()),
+                ..PullRequestUpdate::default()
+            },
+        )
+        .await
+        .expect("update");
+    assert_eq!(pr.title, "Document the login fix");
+    let pr_diff = demo.pull_request_diff(ws, repo, pr.id).await.expect("diff");
+    assert!(pr_diff.contains("+Fixed."), "{pr_diff}");
+    let comment = alice
+        .create_pull_request_comment(
+            ws,
+            repo,
+            pr.id,
+            &NewComment {
+                text: "nit: say what was fixed".into(),
+                inline: Some(InlineAnchor {
+                    path: "docs/login.md".into(),
+                    from: None,
+                    to: Some(3),
+                }),
+                parent: None,
+            },
+        )
+        .await
+        .expect("inline comment");
+    assert_eq!(
+        comment.inline.as_ref().map(|i| (i.path.as_str(), i.to)),
+        Some(("docs/login.md", Some(3)))
+    );
+    let comments = demo
+        .list_pull_request_comments(ws, repo, pr.id, &Default::default())
+        .await
+        .expect("comments");
+    assert!(comments.values.iter().any(|c| c.id == comment.id));
+
+    // Approving your own pull request is refused; someone else's approval counts.
+    let own = demo
+        .approve_pull_request(ws, repo, pr.id)
+        .await
+        .expect_err("own approval");
+    assert_eq!(api(&own).status, 400, "{own}");
+    let approval = alice
+        .approve_pull_request(ws, repo, pr.id)
+        .await
+        .expect("approve");
+    assert_eq!(approval.approved, Some(true));
+
+    // A squash merge moves main by one commit that holds the change.
+    let merged = demo
+        .merge_pull_request(
+            ws,
+            repo,
+            pr.id,
+            &MergeOptions {
+                strategy: Some(MergeStrategy::Squash),
+                message: Some("Document the login fix (#2)".into()),
+                close_source_branch: None,
+            },
+        )
+        .await
+        .expect("merge");
+    assert_eq!(merged.state, Some(PullRequestState::Merged));
+    let main_after = demo
+        .get_branch(ws, repo, "main")
+        .await
+        .expect("main")
+        .target
+        .expect("main's head");
+    assert_ne!(main_after.hash, main_before);
+    let squash = demo
+        .get_commit(ws, repo, &main_after.hash)
+        .await
+        .expect("squash commit");
+    assert_eq!(squash.parents.len(), 1, "a squash has one parent");
+    assert_eq!(squash.parents[0].hash, main_before);
+    let file = demo
+        .get_file(ws, repo, Some("main"), "docs/login.md")
+        .await
+        .expect("the file is on main");
+    match file {
+        bitbucket_client::Source::File(file) => {
+            assert_eq!(file.bytes.as_ref(), b"# Login\n\nFixed.\n");
+        }
+        other => panic!("expected a file, got {other:?}"),
+    }
+
+    // Merging again is refused: it is no longer open.
+    let again = demo
+        .merge_pull_request(ws, repo, pr.id, &MergeOptions::default())
+        .await
+        .expect_err("merge twice");
+    assert!(api(&again).status >= 400, "{again}");
+}
+
+#[tokio::test]
+async fn reviews_can_be_changed_statuses_posted_and_refs_removed() {
+    let env = start().await;
+    let demo = env.demo();
+    let alice = env.alice();
+    let (ws, repo) = ("acme", "widgets");
+    let head = demo
+        .commit_files(
+            ws,
+            repo,
+            &CommitFiles {
+                message: Some("Tweak the README".into()),
+                branch: Some("feature/tweak".into()),
+                files: vec![("README.md".into(), "# Widgets\n\nTweaked.\n".into())],
+                ..CommitFiles::default()
+            },
+        )
+        .await
+        .expect("commit");
+    let base = demo
+        .merge_base(ws, repo, &format!("{head}..main"))
+        .await
+        .expect("merge base");
+    let main = demo.get_branch(ws, repo, "main").await.expect("main");
+    assert_eq!(Some(base.hash), main.target.map(|c| c.hash));
+    let history = demo
+        .file_history(ws, repo, &head, "README.md", &PageParams::default())
+        .await
+        .expect("file history");
+    assert!(history.values.len() >= 2, "{:?}", history.values.len());
+    let patch = demo.patch(ws, repo, &head).await.expect("patch");
+    assert!(
+        patch.contains("Tweak the README") && patch.contains("+Tweaked."),
+        "{patch}"
+    );
+
+    // CI reports on the head commit; the pull request shows it.
+    let status = demo
+        .create_commit_status(
+            ws,
+            repo,
+            &head,
+            &bitbucket_client::NewCommitStatus {
+                key: "ci/build".into(),
+                state: "FAILED".into(),
+                url: "https://ci.example.com/1".into(),
+                name: Some("Build #1".into()),
+                description: Some("2 tests failed".into()),
+            },
+        )
+        .await
+        .expect("status");
+    assert_eq!(status.state.as_deref(), Some("FAILED"));
+    let pr = demo
+        .create_pull_request(ws, repo, &NewPullRequest::new("Tweak", "feature/tweak"))
+        .await
+        .expect("pull request");
+    let statuses = demo
+        .pull_request_statuses(ws, repo, pr.id, &Default::default())
+        .await
+        .expect("statuses");
+    assert_eq!(statuses.values.len(), 1);
+    assert_eq!(statuses.values[0].key, "ci/build");
+
+    // Changes requested, then withdrawn; a comment resolved and reopened, with a reply.
+    let asked = alice
+        .request_pull_request_changes(ws, repo, pr.id)
+        .await
+        .expect("request changes");
+    assert_eq!(asked.state.as_deref(), Some("changes_requested"));
+    alice
+        .remove_pull_request_change_request(ws, repo, pr.id)
+        .await
+        .expect("withdraw");
+    let first = alice
+        .create_pull_request_comment(ws, repo, pr.id, &NewComment::new("Why tweak?"))
+        .await
+        .expect("comment");
+    let reply = demo
+        .create_pull_request_comment(
+            ws,
+            repo,
+            pr.id,
+            &NewComment {
+                parent: Some(first.id),
+                ..NewComment::new("Because.")
+            },
+        )
+        .await
+        .expect("reply");
+    assert_eq!(reply.parent.map(|p| p.id), Some(first.id));
+    demo.resolve_pull_request_comment(ws, repo, pr.id, first.id)
+        .await
+        .expect("resolve");
+    demo.reopen_pull_request_comment(ws, repo, pr.id, first.id)
+        .await
+        .expect("reopen");
+
+    // Declined, it cannot be merged; its branch and a tag can go.
+    let declined = demo
+        .decline_pull_request(ws, repo, pr.id)
+        .await
+        .expect("decline");
+    assert_eq!(declined.state, Some(PullRequestState::Declined));
+    let refused = demo
+        .merge_pull_request(ws, repo, pr.id, &MergeOptions::default())
+        .await
+        .expect_err("a declined pull request cannot be merged");
+    assert_eq!(api(&refused).status, 400, "{refused}");
+    demo.create_tag(ws, repo, "v-tweak", &head, None)
+        .await
+        .expect("tag");
+    demo.delete_tag(ws, repo, "v-tweak")
+        .await
+        .expect("delete tag");
+    demo.delete_branch(ws, repo, "feature/tweak")
+        .await
+        .expect("delete branch");
+    let gone = demo
+        .get_branch(ws, repo, "feature/tweak")
+        .await
+        .expect_err("deleted");
+    assert!(gone.is_not_found(), "{gone}");
+}
