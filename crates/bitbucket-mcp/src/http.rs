@@ -103,8 +103,7 @@ pub enum HttpError {
 pub struct HttpServer {
     addr: SocketAddr,
     url: String,
-    ct: CancellationToken,
-    task: Option<JoinHandle<std::io::Result<()>>>,
+    serving: Serving,
 }
 
 impl HttpServer {
@@ -119,6 +118,40 @@ impl HttpServer {
 
     /// Stops accepting requests and ends every session.
     pub async fn shutdown(mut self) {
+        self.serving.shutdown().await;
+    }
+
+    /// Resolves when the server stops by itself (an I/O failure); pending while it serves.
+    pub async fn stopped(&mut self) -> std::io::Result<()> {
+        self.serving.stopped().await
+    }
+}
+
+/// An axum app being served until its token is cancelled (or this is dropped): the part of
+/// a running server that `bbagent mcp --http` and the tool router share.
+#[derive(Debug)]
+pub struct Serving {
+    ct: CancellationToken,
+    task: Option<JoinHandle<std::io::Result<()>>>,
+}
+
+impl Serving {
+    /// Serves `app` on `listener` until `ct` is cancelled, finishing requests in flight.
+    pub fn spawn(listener: tokio::net::TcpListener, app: Router, ct: CancellationToken) -> Self {
+        let shutdown = ct.clone();
+        let task = tokio::spawn(async move {
+            axum::serve(listener, app)
+                .with_graceful_shutdown(async move { shutdown.cancelled().await })
+                .await
+        });
+        Self {
+            ct,
+            task: Some(task),
+        }
+    }
+
+    /// Stops accepting and waits for the server to finish.
+    pub async fn shutdown(&mut self) {
         self.ct.cancel();
         if let Some(task) = self.task.take() {
             let _ = task.await;
@@ -138,7 +171,7 @@ impl HttpServer {
     }
 }
 
-impl Drop for HttpServer {
+impl Drop for Serving {
     fn drop(&mut self) {
         self.ct.cancel();
     }
@@ -358,12 +391,6 @@ pub async fn serve(handler: BitbucketMcp, options: HttpOptions) -> Result<HttpSe
     );
     let app = guard.apply(Router::new().route_service("/mcp", service));
 
-    let shutdown = ct.clone();
-    let task = tokio::spawn(async move {
-        axum::serve(listener, app)
-            .with_graceful_shutdown(async move { shutdown.cancelled().await })
-            .await
-    });
     let host = if addr.ip().is_unspecified() {
         SocketAddr::new(std::net::Ipv4Addr::LOCALHOST.into(), addr.port())
     } else {
@@ -372,8 +399,7 @@ pub async fn serve(handler: BitbucketMcp, options: HttpOptions) -> Result<HttpSe
     Ok(HttpServer {
         addr,
         url: format!("http://{host}/mcp"),
-        ct,
-        task: Some(task),
+        serving: Serving::spawn(listener, app, ct),
     })
 }
 

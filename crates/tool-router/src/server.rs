@@ -12,11 +12,10 @@ use axum::extract::DefaultBodyLimit;
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use bitbucket_mcp::http::{
-    DEFAULT_MAX_BODY_BYTES, Guard, HttpError, KeyCheck, RejectStyle, SingleKey, allowed_hosts,
-    mcp_service,
+    DEFAULT_MAX_BODY_BYTES, Guard, HttpError, KeyCheck, RejectStyle, Serving, SingleKey,
+    allowed_hosts, mcp_service,
 };
 use bitbucket_toolkit::Toolkit;
-use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
 use crate::api::{self, ApiError, Project};
@@ -123,8 +122,7 @@ pub struct RunningRouter {
     addr: SocketAddr,
     url: String,
     store: Store,
-    ct: CancellationToken,
-    task: Option<JoinHandle<std::io::Result<()>>>,
+    serving: Serving,
 }
 
 impl RunningRouter {
@@ -139,29 +137,13 @@ impl RunningRouter {
 
     /// Stops serving and closes the database.
     pub async fn shutdown(mut self) {
-        self.ct.cancel();
-        if let Some(task) = self.task.take() {
-            let _ = task.await;
-        }
+        self.serving.shutdown().await;
         self.store.close().await;
     }
 
     /// Resolves when the server stops by itself (an I/O failure); pending while it serves.
     pub async fn stopped(&mut self) -> std::io::Result<()> {
-        match self.task.as_mut() {
-            Some(task) => {
-                let result = task.await.unwrap_or_else(|e| Err(std::io::Error::other(e)));
-                self.task = None;
-                result
-            }
-            None => std::future::pending().await,
-        }
-    }
-}
-
-impl Drop for RunningRouter {
-    fn drop(&mut self) {
-        self.ct.cancel();
+        self.serving.stopped().await
     }
 }
 
@@ -251,17 +233,10 @@ pub async fn start(config: RouterConfig, toolkit: Toolkit) -> Result<RunningRout
         })
         .layer(DefaultBodyLimit::max(config.max_body_bytes));
 
-    let shutdown = ct.clone();
-    let task = tokio::spawn(async move {
-        axum::serve(listener, app)
-            .with_graceful_shutdown(async move { shutdown.cancelled().await })
-            .await
-    });
     Ok(RunningRouter {
         addr,
         url: public_url,
         store,
-        ct,
-        task: Some(task),
+        serving: Serving::spawn(listener, app, ct),
     })
 }
