@@ -127,6 +127,19 @@ pub enum Tools {
     },
     /// The MCP server this process embeds, in front of this Bitbucket.
     Embedded(Bitbucket),
+    /// A tool router this process embeds (`--tool-mode router`), in front of this Bitbucket,
+    /// with the user `local` connected to it.
+    EmbeddedRouter(Bitbucket),
+}
+
+/// How the agent is offered the tools (`--tool-mode`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, clap::ValueEnum)]
+pub enum ToolMode {
+    // The Bitbucket tools themselves.
+    #[default]
+    Direct,
+    // A tool router session: search, connections and execution as meta-tools.
+    Router,
 }
 
 /// Everything `session::start` needs.
@@ -157,7 +170,13 @@ impl AgentArgs {
                 url: url.clone(),
                 headers: self.headers()?,
             },
-            (None, None) => Tools::Embedded(self.backend.resolve(WhenUnset::UseSandbox)?),
+            (None, None) => {
+                let bitbucket = self.backend.resolve(WhenUnset::UseSandbox)?;
+                match self.tool_mode {
+                    ToolMode::Direct => Tools::Embedded(bitbucket),
+                    ToolMode::Router => Tools::EmbeddedRouter(bitbucket),
+                }
+            }
         };
         Ok(AgentSettings {
             model,
