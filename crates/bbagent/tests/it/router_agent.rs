@@ -421,6 +421,42 @@ fn router_flags_go_together_and_not_with_mcp_url() {
         "{}",
         stderr(&both)
     );
+
+    // The embedded router (`--tool-mode router`) is neither another router nor an MCP server.
+    for other in [
+        &[
+            "--router",
+            "http://127.0.0.1:1",
+            "--api-key",
+            "k",
+            "--user-id",
+            "u1",
+        ][..],
+        &["--mcp-url", "http://127.0.0.1:2/mcp"][..],
+    ] {
+        let out = command(dir.path())
+            .args(["ask", "--tool-mode", "router"])
+            .args(other)
+            .arg("hi")
+            .output()
+            .expect("runs");
+        assert_eq!(out.status.code(), Some(2), "{other:?}");
+        assert!(
+            stderr(&out).contains("cannot be used with"),
+            "{}",
+            stderr(&out)
+        );
+    }
+    let wrong = command(dir.path())
+        .args(["ask", "--tool-mode", "routed", "hi"])
+        .output()
+        .expect("runs");
+    assert_eq!(wrong.status.code(), Some(2));
+    assert!(
+        stderr(&wrong).contains("direct, router"),
+        "{}",
+        stderr(&wrong)
+    );
 }
 
 /// `chat` takes the same settings from the environment.
