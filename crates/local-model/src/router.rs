@@ -85,7 +85,7 @@ impl Router {
         if user_at.is_some() && !prompt.trim().is_empty() && !called_this_turn(&self.search) {
             return Action::Call {
                 name: self.search.clone(),
-                arguments: json!({ self.search_field.as_str(): [{"use_case": prompt}] }),
+                arguments: json!({ self.search_field.as_str(): search_queries(prompt) }),
             };
         }
         if let Some((connect, field)) = &self.connect {
@@ -238,6 +238,57 @@ impl Router {
             })
             .collect()
     }
+}
+
+/// The search's queries: the request itself, then a lookup of each thing it names (to show
+/// one, to list them, to change one), so the planner has the read-only tools it fills gaps with (an issue's
+/// title for a branch name, the latest open issue).
+fn search_queries(prompt: &str) -> Vec<Value> {
+    let lower = prompt.to_lowercase();
+    let mut things: Vec<&str> = crate::lexicon::NOUN_PHRASES
+        .iter()
+        .filter(|(phrase, _)| lower.contains(phrase))
+        .map(|(_, thing)| *thing)
+        .collect();
+    for word in lower.split(|c: char| !(c.is_alphanumeric() || c == '-' || c == '_')) {
+        if let Some(thing) = crate::lexicon::noun(word)
+            && !things.contains(&thing)
+        {
+            things.push(thing);
+        }
+    }
+    // `owner/name` names a repository, `#3` an issue, with no noun said.
+    for token in lower.split_whitespace() {
+        let token = token.trim_matches(|c: char| !(c.is_alphanumeric() || c == '#' || c == '/'));
+        let thing = if token.len() > 1
+            && token.starts_with('#')
+            && token[1..].chars().all(|c| c.is_ascii_digit())
+        {
+            Some("issue")
+        } else if let Some((owner, name)) = token.split_once('/')
+            && !owner.is_empty()
+            && !name.is_empty()
+            && !name.contains('/')
+            && !crate::lexicon::is_branch_prefix(owner)
+        {
+            Some("repository")
+        } else {
+            None
+        };
+        if let Some(thing) = thing
+            && !things.contains(&thing)
+        {
+            things.push(thing);
+        }
+    }
+    let mut queries = vec![json!({"use_case": prompt})];
+    for thing in things {
+        let thing = thing.replace('_', " ");
+        queries.push(json!({"use_case": format!("get one {thing}")}));
+        queries.push(json!({"use_case": format!("list all {thing}")}));
+        queries.push(json!({"use_case": format!("update one {thing}")}));
+    }
+    queries
 }
 
 fn inner_id(id: &str, index: usize) -> String {
@@ -793,7 +844,15 @@ mod tests {
             first,
             Action::Call {
                 name: "FIND_THINGS".into(),
-                arguments: json!({"queries": [{"use_case": prompt}]}),
+                arguments: json!({"queries": [
+                    {"use_case": prompt},
+                    {"use_case": "get one branch"},
+                    {"use_case": "list all branch"},
+                    {"use_case": "update one branch"},
+                    {"use_case": "get one repository"},
+                    {"use_case": "list all repository"},
+                    {"use_case": "update one repository"},
+                ]}),
             }
         );
         let search = |_: &str| search_result(&["BRANCH", "PULL_REQUEST"], true);
