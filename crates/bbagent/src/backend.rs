@@ -29,6 +29,8 @@ pub struct Backend {
     pub client: Client,
     /// One line for people: which Bitbucket this is.
     pub description: String,
+    /// The credentials the client uses (to connect an embedded tool router's user).
+    pub auth: Auth,
     keep: Keep,
 }
 
@@ -55,6 +57,7 @@ impl Backend {
                 Ok(Self {
                     client,
                     description,
+                    auth: config.auth.clone(),
                     keep: Keep::Nothing,
                 })
             }
@@ -63,10 +66,11 @@ impl Backend {
                     .await
                     .context("cannot reach the local sandbox")?;
                 let greeting = &lease.greeting;
-                let config = ClientConfig::new(greeting.url.as_str()).with_auth(Auth::ApiToken {
+                let auth = Auth::ApiToken {
                     email: greeting.email.clone(),
                     token: greeting.token.clone(),
-                });
+                };
+                let config = ClientConfig::new(greeting.url.as_str()).with_auth(auth.clone());
                 let client = Client::new(config).context("cannot set up the sandbox client")?;
                 Ok(Self {
                     client,
@@ -75,6 +79,7 @@ impl Backend {
                         greeting.url,
                         lease.dir.display()
                     ),
+                    auth,
                     keep: Keep::Lease {
                         _lease: Box::new(lease),
                     },
@@ -84,10 +89,9 @@ impl Backend {
                 let sandbox = Sandbox::start(SandboxConfig::new(dir))
                     .await
                     .context("cannot start the embedded sandbox")?;
-                let config = ClientConfig::new(sandbox.base_url()).with_auth(Auth::api_token(
-                    bitbucket_sandbox::DEMO_EMAIL,
-                    bitbucket_sandbox::DEMO_TOKEN,
-                ));
+                let auth =
+                    Auth::api_token(bitbucket_sandbox::DEMO_EMAIL, bitbucket_sandbox::DEMO_TOKEN);
+                let config = ClientConfig::new(sandbox.base_url()).with_auth(auth.clone());
                 let client = Client::new(config).context("cannot set up the sandbox client")?;
                 Ok(Self {
                     client,
@@ -96,6 +100,7 @@ impl Backend {
                         sandbox.base_url(),
                         dir.display()
                     ),
+                    auth,
                     keep: Keep::Sandbox(Box::new(sandbox)),
                 })
             }

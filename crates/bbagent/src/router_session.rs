@@ -153,3 +153,85 @@ impl Toolset for RouterTools {
         self.inner.call(call, context)
     }
 }
+
+/// The user an embedded router's session is for.
+pub const LOCAL_USER: &str = "local";
+
+/// A tool router of this process (`--tool-mode router`): its data in a temporary folder, a key
+/// made in-process, and the user [`LOCAL_USER`] connected with the credentials of the
+/// Bitbucket this command uses. It lives as long as the session.
+pub struct Embedded {
+    pub url: String,
+    pub api_key: SecretString,
+    pub backend: crate::backend::Backend,
+    router: tool_router::RunningRouter,
+    _data: tempfile::TempDir,
+}
+
+impl Embedded {
+    pub async fn start(bitbucket: &crate::settings::Bitbucket) -> anyhow::Result<Self> {
+        use anyhow::Context as _;
+        use tool_router::connections::{Credentials, TOOLKIT};
+
+        let backend = crate::backend::Backend::connect(bitbucket).await?;
+        let credentials = match &backend.auth {
+            bitbucket_client::Auth::ApiToken { email, token } => Credentials::ApiToken {
+                email: email.clone(),
+                token: token.clone(),
+            },
+            bitbucket_client::Auth::Bearer(token) => Credentials::AccessToken(token.clone()),
+            bitbucket_client::Auth::Anonymous => {
+                bail!(
+                    "`--tool-mode router` needs Bitbucket credentials to connect its user: {}",
+                    crate::settings::HOW_TO_CONFIGURE
+                )
+            }
+        };
+        let data = tempfile::Builder::new()
+            .prefix("bbagent-router-")
+            .tempdir()
+            .context("cannot create a data folder for the embedded tool router")?;
+        // A fresh 32-byte master key: the credentials stored in the folder die with it.
+        let master_key: String = {
+            use rand::Rng as _;
+            let bytes: [u8; 32] = rand::rng().random();
+            bytes.iter().map(|b| format!("{b:02x}")).collect()
+        };
+        let toolkit = bitbucket_toolkit::Toolkit::new(backend.client.clone());
+        let (store, connections) =
+            tool_router::open(data.path(), Some(&master_key), toolkit.clone())
+                .await
+                .context("cannot open the embedded tool router's data")?;
+        let prepared = async {
+            let (key, info) = store.create_key("bbagent", None).await?;
+            connections
+                .connect(&info.project_id, LOCAL_USER, TOOLKIT, credentials, None)
+                .await
+                .context("cannot connect the embedded tool router's user to Bitbucket")?;
+            anyhow::Ok(key)
+        }
+        .await;
+        store.close().await;
+        let key = prepared?;
+        let mut config = tool_router::RouterConfig::new(
+            std::net::SocketAddr::from(([127, 0, 0, 1], 0)),
+            data.path(),
+        );
+        config.master_key = Some(master_key);
+        let router = tool_router::start(config, toolkit)
+            .await
+            .context("cannot start the embedded tool router")?;
+        Ok(Self {
+            url: router.url().to_owned(),
+            api_key: SecretString::from(key),
+            backend,
+            router,
+            _data: data,
+        })
+    }
+
+    pub async fn shutdown(self) {
+        self.router.shutdown().await;
+        self.backend.shutdown().await;
+    }
+}

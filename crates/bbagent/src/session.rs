@@ -18,7 +18,7 @@ use bitbucket_toolkit::Toolkit;
 use secrecy::SecretString;
 
 use crate::backend::{Backend, BackendArgs};
-use crate::settings::{AgentSettings, ModelEnv, Tools};
+use crate::settings::{AgentSettings, ModelEnv, ToolMode, Tools};
 
 #[derive(Debug, Clone, clap::Args)]
 pub struct AgentArgs {
@@ -81,6 +81,18 @@ pub struct AgentArgs {
     #[arg(long, env = "BBAGENT_REPO", value_name = "SLUG")]
     pub repo: Option<String>,
 
+    /// How the tools are offered: `direct` (the Bitbucket tools) or `router` (a tool router
+    /// session embedded in this process: search, connections and execution as meta-tools,
+    /// for the user `local`, connected to the Bitbucket this command uses; no account needed).
+    #[arg(
+        long,
+        env = "BBAGENT_TOOL_MODE",
+        value_enum,
+        default_value_t = ToolMode::Direct,
+        conflicts_with_all = ["mcp_url", "router"]
+    )]
+    pub tool_mode: ToolMode,
+
     #[command(flatten)]
     pub backend: BackendArgs,
 }
@@ -99,6 +111,7 @@ pub struct Session {
     toolset: Arc<dyn Toolset>,
     approver: Arc<dyn Approver>,
     embedded: Option<(HttpServer, Backend)>,
+    router: Option<crate::router_session::Embedded>,
 }
 
 impl Session {
@@ -125,6 +138,9 @@ impl Session {
         if let Some((server, backend)) = self.embedded {
             server.shutdown().await;
             backend.shutdown().await;
+        }
+        if let Some(router) = self.router {
+            router.shutdown().await;
         }
     }
 }
@@ -206,6 +222,7 @@ pub async fn start(
         settings.base_url.as_deref(),
         &settings.model_env,
     )?;
+    let mut router = None;
     let (config, bitbucket_label, embedded) = match &settings.tools {
         Tools::Remote { url, headers } => {
             let mut config = McpConfig::http("bitbucket", url.clone());
@@ -226,6 +243,27 @@ pub async fn start(
                 "tools from the tool router at {url} (session {}, user {user_id})",
                 session.id
             );
+            (config, label, None)
+        }
+        Tools::EmbeddedRouter(bitbucket) => {
+            let started = crate::router_session::Embedded::start(bitbucket).await?;
+            let key = started.api_key.clone();
+            let session = crate::router_session::create(
+                &started.url,
+                &key,
+                crate::router_session::LOCAL_USER,
+            )
+            .await?;
+            let config =
+                McpConfig::http("bitbucket", session.mcp_url.clone()).with_header("x-api-key", key);
+            let label = format!(
+                "tools from a tool router of this process at {} (session {}, user {}) on {}",
+                started.url,
+                session.id,
+                crate::router_session::LOCAL_USER,
+                started.backend.description
+            );
+            router = Some(started);
             (config, label, None)
         }
         Tools::Embedded(bitbucket) => {
@@ -252,7 +290,10 @@ pub async fn start(
             (config, label, Some((server, backend)))
         }
     };
-    let via_router = matches!(settings.tools, Tools::Router { .. });
+    let via_router = matches!(
+        settings.tools,
+        Tools::Router { .. } | Tools::EmbeddedRouter(_)
+    );
     let mcp = McpToolset::connect(config).await.context(if via_router {
         "cannot reach the tool router session's MCP endpoint"
     } else {
@@ -273,6 +314,7 @@ pub async fn start(
         toolset,
         approver,
         embedded,
+        router,
     })
 }
 

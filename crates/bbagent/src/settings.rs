@@ -127,6 +127,19 @@ pub enum Tools {
     },
     /// The MCP server this process embeds, in front of this Bitbucket.
     Embedded(Bitbucket),
+    /// A tool router this process embeds (`--tool-mode router`), in front of this Bitbucket,
+    /// with the user `local` connected to it.
+    EmbeddedRouter(Bitbucket),
+}
+
+/// How the agent is offered the tools (`--tool-mode`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, clap::ValueEnum)]
+pub enum ToolMode {
+    // The Bitbucket tools themselves.
+    #[default]
+    Direct,
+    // A tool router session: search, connections and execution as meta-tools.
+    Router,
 }
 
 /// Everything `session::start` needs.
@@ -152,12 +165,18 @@ impl AgentArgs {
             None => local_model::NAME.to_owned(),
         };
         let tools = match (&self.router, &self.mcp_url) {
-            (Some(url), _) => self.router_tools(url, &model)?,
+            (Some(url), _) => self.router_tools(url)?,
             (None, Some(url)) => Tools::Remote {
                 url: url.clone(),
                 headers: self.headers()?,
             },
-            (None, None) => Tools::Embedded(self.backend.resolve(WhenUnset::UseSandbox)?),
+            (None, None) => {
+                let bitbucket = self.backend.resolve(WhenUnset::UseSandbox)?;
+                match self.tool_mode {
+                    ToolMode::Direct => Tools::Embedded(bitbucket),
+                    ToolMode::Router => Tools::EmbeddedRouter(bitbucket),
+                }
+            }
         };
         Ok(AgentSettings {
             model,
@@ -171,7 +190,7 @@ impl AgentArgs {
 
     /// `--router` with its `--api-key` and `--user-id` (clap makes them go together; empty
     /// values from the environment are caught here).
-    fn router_tools(&self, url: &str, model: &str) -> anyhow::Result<Tools> {
+    fn router_tools(&self, url: &str) -> anyhow::Result<Tools> {
         let url = url.trim().trim_end_matches('/');
         if !(url.starts_with("http://") || url.starts_with("https://")) {
             anyhow::bail!(
@@ -190,11 +209,6 @@ impl AgentArgs {
             .map(str::trim)
             .filter(|u| !u.is_empty())
             .context("`--router` needs `--user-id` (or `BBAGENT_USER_ID`)")?;
-        if crate::session::is_local(model) {
-            anyhow::bail!(
-                "the offline model `local` does not work with `--router` yet: pass `--model` (e.g. `{OPENAI_DEFAULT}`), or set `OPENAI_API_KEY` or `ANTHROPIC_API_KEY`"
-            );
-        }
         Ok(Tools::Router {
             url: url.to_owned(),
             api_key: SecretString::from(api_key.to_owned()),

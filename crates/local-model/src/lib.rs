@@ -12,13 +12,15 @@
 //! - [`understand`] picks the tool a request asks for and reads argument values from it;
 //! - [`plan`] fills what is missing (the latest open issue, the README's real name, a branch
 //!   name from an issue's title), asks one question when something cannot be found, and
-//!   replays the calls already made in this turn to decide the next one.
+//!   replays the calls already made in this turn to decide the next one;
+//! - [`router`] runs the same planner behind a tool router's search and executor meta-tools.
 
 pub mod catalogue;
 pub mod focus;
 pub mod help;
 pub mod lexicon;
 pub mod plan;
+pub mod router;
 pub mod text;
 pub mod understand;
 
@@ -49,6 +51,14 @@ impl LocalModel {
 
     /// The next step for a request: a tool call or the reply. Pure and synchronous.
     pub fn decide(&self, request: &ModelRequest) -> Action {
+        match router::Router::detect(&request.tools) {
+            Some(router) => router.decide(request, |direct| self.decide_direct(direct)),
+            None => self.decide_direct(request),
+        }
+    }
+
+    /// The next step against a catalogue of the tools themselves.
+    fn decide_direct(&self, request: &ModelRequest) -> Action {
         let catalogue = Catalogue::new(&request.tools);
         let messages = &request.messages;
         let Some(user_at) = messages

@@ -16,7 +16,7 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use crate::session;
-use crate::settings::{AgentSettings, Bitbucket, ModelEnv, Tools};
+use crate::settings::{AgentSettings, Bitbucket, ModelEnv, ToolMode, Tools};
 
 /// Measure the agent on recorded conversations.
 #[derive(Debug, clap::Args)]
@@ -77,6 +77,12 @@ pub struct IntentsArgs {
     /// Also print every turn's calls and reply.
     #[arg(long)]
     pub show: bool,
+
+    /// `router`: offer the tools through a tool router embedded in the process (the model
+    /// searches and runs them with `COMPOSIO_MULTI_EXECUTE_TOOL`); the calls judged are the
+    /// ones the executor ran.
+    #[arg(long, value_enum, default_value_t = ToolMode::Direct)]
+    pub tool_mode: ToolMode,
 }
 
 #[derive(Debug, Deserialize)]
@@ -217,9 +223,15 @@ async fn run_conversation(
         model: args.model.clone(),
         base_url: args.base_url.clone(),
         model_env: model_env.clone(),
-        tools: Tools::Embedded(Bitbucket::Embedded {
-            dir: dir.path().to_owned(),
-        }),
+        tools: {
+            let bitbucket = Bitbucket::Embedded {
+                dir: dir.path().to_owned(),
+            };
+            match args.tool_mode {
+                ToolMode::Direct => Tools::Embedded(bitbucket),
+                ToolMode::Router => Tools::EmbeddedRouter(bitbucket),
+            }
+        },
         workspace: defaults.and_then(|d| d.workspace.clone()),
         repo: defaults.and_then(|d| d.repo_slug.clone()),
     };
@@ -239,7 +251,7 @@ async fn run_conversation(
                 _ => None,
             })
             .flatten()
-            .map(|c| (c.name.clone(), c.arguments.clone()))
+            .flat_map(|c| routed_calls(&c.name, &c.arguments))
             .collect();
         let reply = match &result {
             Ok(run) => run.output.clone(),
@@ -269,6 +281,27 @@ async fn run_conversation(
     }
     session.shutdown().await;
     Ok(verdict)
+}
+
+/// The Bitbucket calls one tool call made: itself, or in router mode the calls an executor
+/// call ran (the router's other meta-tools make none).
+fn routed_calls(name: &str, arguments: &Value) -> Vec<(String, Value)> {
+    if name == "COMPOSIO_MULTI_EXECUTE_TOOL" {
+        return arguments
+            .get("tools")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .filter_map(|item| {
+                let slug = item.get("tool_slug")?.as_str()?.to_owned();
+                Some((slug, item.get("arguments").cloned().unwrap_or(Value::Null)))
+            })
+            .collect();
+    }
+    if name.starts_with("COMPOSIO_") {
+        return Vec::new();
+    }
+    vec![(name.to_owned(), arguments.clone())]
 }
 
 /// One line of a discovery set; other fields are allowed and ignored.

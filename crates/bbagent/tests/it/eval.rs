@@ -100,3 +100,38 @@ fn discovery_refuses_bad_input_clearly() {
         stderr(&out)
     );
 }
+
+/// `eval intents --tool-mode router`: the same conversations through a tool router of the
+/// process; the calls judged are the ones the executor ran (a lookup, then the comment), and a
+/// wrong expectation still fails.
+#[test]
+fn intents_run_in_router_mode() {
+    let dir = tempfile::tempdir().expect("dir");
+    let file = write(
+        dir.path(),
+        r#"{"id": "latest", "defaults": {"workspace": "acme", "repo_slug": "widgets"}, "turns": [{"user": "comment \"I can reproduce this\" on the latest open issue", "expect_calls": [{"tool": "BITBUCKET_LIST_ISSUES"}, {"tool": "BITBUCKET_CREATE_ISSUE_COMMENT", "args": {"issue_id": 2, "content": "I can reproduce this"}}]}]}
+{"id": "wrong", "defaults": {"workspace": "acme", "repo_slug": "widgets"}, "turns": [{"user": "list open pull requests", "expect_calls": [{"tool": "BITBUCKET_DELETE_REPOSITORY"}]}]}
+"#,
+    );
+    let out = run(
+        dir.path(),
+        &[
+            "eval",
+            "intents",
+            &file,
+            "--tool-mode",
+            "router",
+            "--min-pass-rate",
+            "50",
+        ],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = stdout(&out);
+    assert!(text.contains("FAIL wrong: "), "{text}");
+    assert!(!text.contains("FAIL latest"), "{text}");
+    assert!(
+        !text.contains("COMPOSIO_"),
+        "meta-tool calls are not judged: {text}"
+    );
+    assert!(text.ends_with("1 passed, 1 failed\n"), "{text}");
+}

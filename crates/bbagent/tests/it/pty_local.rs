@@ -35,13 +35,41 @@ fn push_commit(repo: &Path, branch: &str) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_offline_model_runs_the_four_reference_requests() {
+    four_reference_requests(
+        &[],
+        "✓ create branch",
+        "✓ create pull request",
+        "✓ create issue comment",
+    )
+    .await;
+}
+
+/// The same in router mode (a tool router embedded in the process, no keys, no account): the
+/// model searches, reads the found tools' schemas, and runs them through the executor.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_offline_model_runs_the_four_reference_requests_in_router_mode() {
+    four_reference_requests(&["--tool-mode", "router"], ROUTED, ROUTED, ROUTED).await;
+}
+
+/// How the chat marks a call through the router's executor.
+const ROUTED: &str = "✓ multi execute tool";
+
+async fn four_reference_requests(
+    args: &[&str],
+    branch_done: &str,
+    pr_done: &str,
+    comment_done: &str,
+) {
     let world = World::start().await;
     let mut cmd = command(world.dir.path());
     world.env(&mut cmd);
     cmd.env("XDG_DATA_HOME", world.dir.path().join("data"))
         .env("BBAGENT_WORKSPACE", "acme")
         .env("BBAGENT_REPO", "widgets")
-        .arg("chat");
+        .env_remove("OPENAI_API_KEY")
+        .env_remove("ANTHROPIC_API_KEY")
+        .arg("chat")
+        .args(args);
     let mut chat = start(&cmd).await;
     assert!(
         chat.text()
@@ -55,7 +83,7 @@ async fn the_offline_model_runs_the_four_reference_requests() {
     chat.expect("What should the new branch be called?").await;
     chat.prompt().await;
     chat.send_line("feature/login-fix").await;
-    chat.expect("✓ create branch").await;
+    chat.expect(branch_done).await;
     chat.prompt().await;
     let main = world
         .bitbucket
@@ -79,7 +107,7 @@ async fn the_offline_model_runs_the_four_reference_requests() {
         "feature/login-fix",
     );
     chat.send_line("open a pull request for my feature").await;
-    chat.expect("✓ create pull request").await;
+    chat.expect(pr_done).await;
     chat.prompt().await;
     let pr = world
         .bitbucket
@@ -95,7 +123,7 @@ async fn the_offline_model_runs_the_four_reference_requests() {
     chat.expect("What should the comment say?").await;
     chat.prompt().await;
     chat.send_line("Picked up from the terminal.").await;
-    chat.expect("✓ create issue comment").await;
+    chat.expect(comment_done).await;
     chat.prompt().await;
     assert_eq!(
         issue_comments(&world, 2).await,

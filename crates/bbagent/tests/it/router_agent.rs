@@ -173,6 +173,75 @@ async fn ask_creates_a_branch_through_a_router_session() {
     }
 }
 
+/// The offline model in router mode: it searches, reads the found tools' schemas as its
+/// catalogue, and runs the call through `COMPOSIO_MULTI_EXECUTE_TOOL`, with no key at all.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_offline_model_creates_a_branch_through_a_router_session() {
+    let world = World::start().await;
+    let router = Router::start(&world);
+    let key = router
+        .admin(&world, &["keys", "create", "--name", "agent"])
+        .trim()
+        .to_owned();
+    router.admin(
+        &world,
+        &[
+            "connect",
+            "--user-id",
+            "u1",
+            "--email",
+            "demo@example.com",
+            "--api-token",
+            "sandbox-token",
+        ],
+    );
+    let local_ask = |user: &str, request: &str| {
+        let mut cmd = tokio_command(world.dir.path());
+        cmd.env_remove("OPENAI_API_KEY")
+            .env_remove("ANTHROPIC_API_KEY")
+            .args(["ask", "--model", "local", "--router", &router.url])
+            .args(["--api-key", &key, "--user-id", user, request]);
+        cmd
+    };
+    let out = local_ask("u1", "create a branch feature/x off main in acme/widgets")
+        .output()
+        .await
+        .expect("bbagent runs");
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(stdout(&out).contains("feature/x"), "{}", stdout(&out));
+    let main = world
+        .bitbucket
+        .get_branch("acme", "widgets", "main")
+        .await
+        .expect("main");
+    let made = world
+        .bitbucket
+        .get_branch("acme", "widgets", "feature/x")
+        .await
+        .expect("the branch was created in the sandbox");
+    assert_eq!(made.target.map(|c| c.hash), main.target.map(|c| c.hash));
+
+    // A user with no connection gets the auth link, and nothing is created.
+    let out = local_ask("u2", "create a branch feature/y off main in acme/widgets")
+        .output()
+        .await
+        .expect("bbagent runs");
+    let text = stdout(&out);
+    assert!(
+        text.contains(&format!("{}/link/", router.url)) && text.contains("try again"),
+        "{text}\n{}",
+        stderr(&out)
+    );
+    assert!(
+        world
+            .bitbucket
+            .get_branch("acme", "widgets", "feature/y")
+            .await
+            .is_err(),
+        "no branch without a connection"
+    );
+}
+
 /// The router asks about destructive calls itself (MCP elicitation); `ask` answers with
 /// `--yes`, and refuses without it.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -351,6 +420,42 @@ fn router_flags_go_together_and_not_with_mcp_url() {
         stderr(&both).contains("cannot be used with"),
         "{}",
         stderr(&both)
+    );
+
+    // The embedded router (`--tool-mode router`) is neither another router nor an MCP server.
+    for other in [
+        &[
+            "--router",
+            "http://127.0.0.1:1",
+            "--api-key",
+            "k",
+            "--user-id",
+            "u1",
+        ][..],
+        &["--mcp-url", "http://127.0.0.1:2/mcp"][..],
+    ] {
+        let out = command(dir.path())
+            .args(["ask", "--tool-mode", "router"])
+            .args(other)
+            .arg("hi")
+            .output()
+            .expect("runs");
+        assert_eq!(out.status.code(), Some(2), "{other:?}");
+        assert!(
+            stderr(&out).contains("cannot be used with"),
+            "{}",
+            stderr(&out)
+        );
+    }
+    let wrong = command(dir.path())
+        .args(["ask", "--tool-mode", "routed", "hi"])
+        .output()
+        .expect("runs");
+    assert_eq!(wrong.status.code(), Some(2));
+    assert!(
+        stderr(&wrong).contains("direct, router"),
+        "{}",
+        stderr(&wrong)
     );
 }
 
