@@ -53,6 +53,27 @@ impl Router {
         router
     }
 
+    /// A new API key, and user `user` connected as the sandbox's demo user.
+    fn key_with_user(&self, world: &World, user: &str) -> String {
+        let key = self
+            .admin(world, &["keys", "create", "--name", "agent"])
+            .trim()
+            .to_owned();
+        self.admin(
+            world,
+            &[
+                "connect",
+                "--user-id",
+                user,
+                "--email",
+                "demo@example.com",
+                "--api-token",
+                "sandbox-token",
+            ],
+        );
+        key
+    }
+
     /// `bbagent router ARGS --data-dir DATA`, which must succeed; its stdout.
     fn admin(&self, world: &World, args: &[&str]) -> String {
         let mut cmd = command(world.dir.path());
@@ -86,22 +107,7 @@ async fn ask(world: &World, llm: &ScriptedLlm, args: &[&str]) -> std::process::O
 async fn ask_creates_a_branch_through_a_router_session() {
     let world = World::start().await;
     let router = Router::start(&world);
-    let key = router
-        .admin(&world, &["keys", "create", "--name", "agent"])
-        .trim()
-        .to_owned();
-    router.admin(
-        &world,
-        &[
-            "connect",
-            "--user-id",
-            "u1",
-            "--email",
-            "demo@example.com",
-            "--api-token",
-            "sandbox-token",
-        ],
-    );
+    let key = router.key_with_user(&world, "u1");
 
     let llm = ScriptedLlm::start(Provider::OpenAi).await.expect("llm");
     llm.push_turn(Turn::tool_call(
@@ -179,22 +185,7 @@ async fn ask_creates_a_branch_through_a_router_session() {
 async fn the_offline_model_creates_a_branch_through_a_router_session() {
     let world = World::start().await;
     let router = Router::start(&world);
-    let key = router
-        .admin(&world, &["keys", "create", "--name", "agent"])
-        .trim()
-        .to_owned();
-    router.admin(
-        &world,
-        &[
-            "connect",
-            "--user-id",
-            "u1",
-            "--email",
-            "demo@example.com",
-            "--api-token",
-            "sandbox-token",
-        ],
-    );
+    let key = router.key_with_user(&world, "u1");
     let local_ask = |user: &str, request: &str| {
         let mut cmd = tokio_command(world.dir.path());
         cmd.env_remove("OPENAI_API_KEY")
@@ -248,22 +239,7 @@ async fn the_offline_model_creates_a_branch_through_a_router_session() {
 async fn a_destructive_call_through_the_router_needs_yes() {
     let world = World::start().await;
     let router = Router::start(&world);
-    let key = router
-        .admin(&world, &["keys", "create", "--name", "agent"])
-        .trim()
-        .to_owned();
-    router.admin(
-        &world,
-        &[
-            "connect",
-            "--user-id",
-            "u1",
-            "--email",
-            "demo@example.com",
-            "--api-token",
-            "sandbox-token",
-        ],
-    );
+    let key = router.key_with_user(&world, "u1");
     let delete = || {
         Turn::tool_call(
             "COMPOSIO_MULTI_EXECUTE_TOOL",
