@@ -371,11 +371,7 @@ async fn execute(
         ],
     )?;
     let slug = string(&body, "tool_slug")?.to_owned();
-    let arguments = match body.get("arguments") {
-        None | Some(Value::Null) => json!({}),
-        Some(v @ Value::Object(_)) => v.clone(),
-        Some(_) => return Err(ApiError::bad_request("`arguments` must be an object")),
-    };
+    let arguments = arguments(&body)?;
     let approver = approver(&body)?;
     let ctx = load(&shared, &project, &id).await?;
     // `execute` runs meta-tools too, as Composio's does.
@@ -385,6 +381,15 @@ async fn execute(
     Ok(executed(
         meta::execute_one(&ctx, &slug, arguments, &approver).await,
     ))
+}
+
+/// A request's `arguments`: an object, `{}` when absent or null.
+fn arguments(body: &Map<String, Value>) -> Result<Value, ApiError> {
+    match body.get("arguments") {
+        None | Some(Value::Null) => Ok(json!({})),
+        Some(v @ Value::Object(_)) => Ok(v.clone()),
+        Some(_) => Err(ApiError::bad_request("`arguments` must be an object")),
+    }
 }
 
 async fn execute_meta(
@@ -405,11 +410,7 @@ async fn execute_meta(
         ],
     )?;
     let slug = string(&body, "slug")?.to_owned();
-    let arguments = match body.get("arguments") {
-        None | Some(Value::Null) => json!({}),
-        Some(v @ Value::Object(_)) => v.clone(),
-        Some(_) => return Err(ApiError::bad_request("`arguments` must be an object")),
-    };
+    let arguments = arguments(&body)?;
     let approver = approver(&body)?;
     let ctx = load(&shared, &project, &id).await?;
     Ok(executed(meta::run(&ctx, &slug, arguments, &approver).await))
