@@ -8,7 +8,7 @@
 
 use bitbucket_client::{AccountRef, Client, PageParams, WorkspaceMembership};
 
-use crate::error::{Context, Scope, ToolError};
+use crate::error::{Context, Explain, Scope, ToolError};
 
 /// Bitbucket lists members 100 at a time; 20 pages covers any workspace a model should scan.
 const MAX_MEMBER_PAGES: usize = 20;
@@ -79,16 +79,14 @@ async fn list_members(
     let first = client
         .list_workspace_members(workspace, &PageParams::new().pagelen(100))
         .await;
-    let mut page = match first {
-        Ok(page) => page,
-        Err(err) => return Err(context.explain(client, err).await),
-    };
+    let mut page = first.or_explain(client, || context.clone()).await?;
     let mut members = Vec::new();
     for _ in 0..MAX_MEMBER_PAGES {
-        let next = match client.next_page(&page).await {
-            Ok(next) => next,
-            Err(err) => return Err(context.explain(client, err).await),
-        };
+        let next = client
+            .next_page(&page)
+            .await
+            .or_explain(client, || context.clone())
+            .await?;
         members.append(&mut page.values);
         match next {
             Some(next) => page = next,

@@ -243,6 +243,33 @@ impl Context {
     }
 }
 
+/// The tail that every tool shares: a client call's failure, explained for the tool.
+///
+/// ```ignore
+/// let pr = client.get_pull_request(w, s, id).await.or_explain(client, || Context::new(..)).await?;
+/// ```
+/// The context is built only on failure.
+pub(crate) trait Explain<T> {
+    fn or_explain(
+        self,
+        client: &Client,
+        context: impl FnOnce() -> Context + Send,
+    ) -> impl Future<Output = Result<T, ToolError>> + Send;
+}
+
+impl<T: Send> Explain<T> for Result<T, Error> {
+    async fn or_explain(
+        self,
+        client: &Client,
+        context: impl FnOnce() -> Context + Send,
+    ) -> Result<T, ToolError> {
+        match self {
+            Ok(value) => Ok(value),
+            Err(err) => Err(context().explain(client, err).await),
+        }
+    }
+}
+
 /// Bitbucket's message, detail and field errors on one line, without trailing periods.
 fn bitbucket_said(api: &bitbucket_client::ApiError) -> String {
     let mut said = format!("{} {}", api.status, trim_period(&api.message));

@@ -25,6 +25,7 @@
 
 mod accounts;
 mod args;
+mod diff;
 mod error;
 mod output;
 mod policy;

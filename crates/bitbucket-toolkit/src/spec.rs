@@ -131,8 +131,13 @@ pub enum Toolset {
     Repositories,
     /// Branches and tags.
     Branches,
-    /// Pull requests.
+    /// Pull requests: listing, reading, opening.
     PullRequests,
+    /// Code review: diffs, comments, tasks, approvals, build statuses, merge and decline.
+    Reviews,
+    /// Commits: one commit, its diff and changes, file history, build statuses, and writing
+    /// files as a commit.
+    Commits,
     /// Issues and issue comments.
     Issues,
     /// Snippets and snippet comments.
@@ -145,10 +150,12 @@ pub enum Toolset {
 
 impl Toolset {
     /// Every toolset, in catalogue order.
-    pub const ALL: [Toolset; 7] = [
+    pub const ALL: [Toolset; 9] = [
         Toolset::Repositories,
         Toolset::Branches,
         Toolset::PullRequests,
+        Toolset::Reviews,
+        Toolset::Commits,
         Toolset::Issues,
         Toolset::Snippets,
         Toolset::Users,
@@ -161,6 +168,8 @@ impl Toolset {
             Toolset::Repositories => "repositories",
             Toolset::Branches => "branches",
             Toolset::PullRequests => "pull_requests",
+            Toolset::Reviews => "reviews",
+            Toolset::Commits => "commits",
             Toolset::Issues => "issues",
             Toolset::Snippets => "snippets",
             Toolset::Users => "users",

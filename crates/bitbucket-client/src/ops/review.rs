@@ -311,6 +311,19 @@ impl Client {
         self.get_json(url).await
     }
 
+    /// `GET .../pullrequests/{id}/comments/{comment_id}`.
+    pub async fn get_pull_request_comment(
+        &self,
+        workspace: &str,
+        repo_slug: &str,
+        id: u64,
+        comment_id: u64,
+    ) -> Result<Comment, Error> {
+        let url =
+            self.pull_request_url(workspace, repo_slug, id, &format!("/comments/{comment_id}"))?;
+        self.get_json(url).await
+    }
+
     /// `POST .../pullrequests/{id}/comments`.
     pub async fn create_pull_request_comment(
         &self,

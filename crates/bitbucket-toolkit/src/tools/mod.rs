@@ -19,9 +19,11 @@ use crate::spec::{ToolAnnotations, ToolSpec, Toolset, input_schema_of, output_sc
 use crate::{ToolOutcome, Toolkit, args};
 
 pub(crate) mod branches;
+pub(crate) mod commits;
 pub(crate) mod issues;
 pub(crate) mod pull_requests;
 pub(crate) mod repositories;
+pub(crate) mod reviews;
 pub(crate) mod snippets;
 pub(crate) mod users;
 pub(crate) mod workspaces;
@@ -78,7 +80,7 @@ fn invoke<T: Tool>(
 }
 
 /// Every tool, grouped by toolset in [`Toolset::ALL`] order; reads come before writes.
-pub(crate) static CATALOGUE: [ToolSpec; 25] = [
+pub(crate) static CATALOGUE: &[ToolSpec] = &[
     spec::<repositories::ListRepositories>(),
     spec::<repositories::GetRepository>(),
     spec::<repositories::CreateRepository>(),
@@ -90,9 +92,39 @@ pub(crate) static CATALOGUE: [ToolSpec; 25] = [
     spec::<branches::GetBranch>(),
     spec::<branches::CreateBranch>(),
     spec::<branches::ListTags>(),
+    spec::<branches::changes::CreateTag>(),
+    spec::<branches::changes::DeleteBranch>(),
+    spec::<branches::changes::DeleteTag>(),
     spec::<pull_requests::ListPullRequests>(),
     spec::<pull_requests::GetPullRequest>(),
     spec::<pull_requests::CreatePullRequest>(),
+    spec::<pull_requests::update::UpdatePullRequest>(),
+    spec::<reviews::changes::GetPullRequestDiff>(),
+    spec::<reviews::changes::GetPullRequestDiffstat>(),
+    spec::<reviews::changes::GetPullRequestCommits>(),
+    spec::<reviews::comments::ListPullRequestComments>(),
+    spec::<reviews::comments::GetPullRequestComment>(),
+    spec::<reviews::tasks::ListPullRequestTasks>(),
+    spec::<reviews::statuses::GetPullRequestStatuses>(),
+    spec::<reviews::comments::CreatePullRequestComment>(),
+    spec::<reviews::comments::UpdatePullRequestComment>(),
+    spec::<reviews::comments::ResolvePullRequestComment>(),
+    spec::<reviews::tasks::CreatePullRequestTask>(),
+    spec::<reviews::tasks::UpdatePullRequestTask>(),
+    spec::<reviews::decisions::ApprovePullRequest>(),
+    spec::<reviews::decisions::UnapprovePullRequest>(),
+    spec::<reviews::decisions::RequestPullRequestChanges>(),
+    spec::<reviews::decisions::RemovePullRequestChangeRequest>(),
+    spec::<reviews::comments::DeletePullRequestComment>(),
+    spec::<reviews::tasks::DeletePullRequestTask>(),
+    spec::<reviews::decisions::DeclinePullRequest>(),
+    spec::<reviews::decisions::MergePullRequest>(),
+    spec::<commits::GetCommit>(),
+    spec::<commits::GetCommitDiff>(),
+    spec::<commits::GetCommitChanges>(),
+    spec::<commits::GetFileHistory>(),
+    spec::<reviews::statuses::GetCommitStatuses>(),
+    spec::<commits::CommitFilesTool>(),
     spec::<issues::ListIssues>(),
     spec::<issues::GetIssue>(),
     spec::<issues::CreateIssue>(),

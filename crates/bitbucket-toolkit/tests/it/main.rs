@@ -6,6 +6,7 @@ mod catalogue;
 mod issues;
 mod pull_requests;
 mod repositories;
+mod reviews;
 mod snippets;
 mod support;
 mod texts;

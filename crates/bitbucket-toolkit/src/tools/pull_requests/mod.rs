@@ -1,4 +1,6 @@
-//! Pull requests: listing, reading and opening them.
+//! Pull requests: listing, reading, opening and updating them.
+
+pub(crate) mod update;
 
 use std::fmt::Write as _;
 
@@ -12,7 +14,7 @@ use serde::{Deserialize, Serialize};
 use super::Tool;
 use crate::accounts;
 use crate::args::{Flag, Id, Names, OneOrMany, PageLen, PageNumber, Text, choice};
-use crate::error::{Context, Scope, ToolError};
+use crate::error::{Context, Explain, Scope, ToolError};
 use crate::output::{Line, ListOutput, Person, Render, day, field, short_hash};
 use crate::spec::{ToolAnnotations, Toolset};
 
@@ -70,7 +72,7 @@ pub(crate) struct PullRequestOutput {
 }
 
 impl PullRequestOutput {
-    fn from_pull_request(pr: PullRequest) -> Self {
+    pub(crate) fn from_pull_request(pr: PullRequest) -> Self {
         PullRequestOutput {
             id: pr.id,
             state: pr.state.as_ref().map(|s| s.as_str().to_owned()),
@@ -123,7 +125,7 @@ impl Render for PullRequestOutput {
 }
 
 impl PullRequestOutput {
-    fn render_as(&self, heading: &str) -> String {
+    pub(crate) fn render_as(&self, heading: &str) -> String {
         let mut text = format!(
             "{heading} #{} \"{}\" [{}]",
             self.id,
@@ -290,19 +292,19 @@ For the description, reviewers and approvals of one, use BITBUCKET_GET_PULL_REQU
                 .collect::<Vec<_>>()
                 .join(" or ")
         };
-        match client.list_pull_requests(workspace, slug, &params).await {
-            Ok(page) => Ok(ListOutput::new(
-                page,
-                params.page,
-                format!("Pull requests ({shown}) of {workspace}/{slug}"),
-                PullRequestItem::from_pull_request,
-            )),
-            Err(err) => {
-                let context =
-                    Context::new("list pull requests", Scope::repository(&workspace, &slug));
-                Err(context.explain(client, err).await)
-            }
-        }
+        let page = client
+            .list_pull_requests(workspace, slug, &params)
+            .await
+            .or_explain(client, || {
+                Context::new("list pull requests", Scope::repository(&workspace, &slug))
+            })
+            .await?;
+        Ok(ListOutput::new(
+            page,
+            params.page,
+            format!("Pull requests ({shown}) of {workspace}/{slug}"),
+            PullRequestItem::from_pull_request,
+        ))
     }
 }
 
@@ -334,20 +336,14 @@ impl Tool for GetPullRequest {
             args.repo_slug.as_str(),
             args.pull_request_id.0,
         );
-        match client.get_pull_request(workspace, slug, id).await {
-            Ok(pr) => Ok(PullRequestOutput::from_pull_request(pr)),
-            Err(err) => {
-                let context = Context::new(
-                    format!("read pull request #{id}"),
-                    Scope::repository(&workspace, &slug),
-                )
-                .item(
-                    format!("pull request #{id}"),
-                    "BITBUCKET_LIST_PULL_REQUESTS",
-                );
-                Err(context.explain(client, err).await)
-            }
-        }
+        let pr = client
+            .get_pull_request(workspace, slug, id)
+            .await
+            .or_explain(client, || {
+                crate::tools::reviews::changes::pr_context("read", workspace, slug, id)
+            })
+            .await?;
+        Ok(PullRequestOutput::from_pull_request(pr))
     }
 }
 
@@ -405,20 +401,21 @@ Reviewers may be given by nickname.";
             close_source_branch: args.close_source_branch.map(|f| f.0),
             draft: args.draft.map(|f| f.0),
         };
-        match client.create_pull_request(workspace, slug, &request).await {
-            Ok(pr) => Ok(OpenedPullRequest(PullRequestOutput::from_pull_request(pr))),
-            Err(err) => {
-                let context = Context::new(
+        let pr = client
+            .create_pull_request(workspace, slug, &request)
+            .await
+            .or_explain(client, || {
+                Context::new(
                     format!("create a pull request from `{}`", args.source_branch),
                     Scope::repository(&workspace, &slug),
                 )
                 .refusal(
                     "no changes to be pulled",
                     "a pull request needs commits on the source branch that the destination lacks: \
-                     commit a change to the branch first, or pick a branch with changes",
-                );
-                Err(context.explain(client, err).await)
-            }
-        }
+                     commit a change to the branch first (BITBUCKET_COMMIT_FILES), or pick a branch with changes",
+                )
+            })
+            .await?;
+        Ok(OpenedPullRequest(PullRequestOutput::from_pull_request(pr)))
     }
 }

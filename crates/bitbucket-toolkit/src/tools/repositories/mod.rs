@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 
 use super::Tool;
 use crate::args::{Flag, PageLen, PageNumber, Text, choice};
-use crate::error::{Context, Scope, ToolError};
+use crate::error::{Context, Explain, Scope, ToolError};
 use crate::output::{
     Line, ListOutput, Paging, Render, day, field, first_line, render_list, short_hash,
 };
@@ -161,19 +161,16 @@ Use it to find a repository's slug; filter with `q` (e.g. `name ~ \"web\"`) and 
             page: args.page.map(|p| p.0),
             pagelen: args.pagelen.map(|p| p.0),
         };
-        let page = match client
+        let page = client
             .list_repositories(args.workspace.as_str(), &params)
             .await
-        {
-            Ok(page) => page,
-            Err(err) => {
-                let context = Context::new(
+            .or_explain(client, || {
+                Context::new(
                     "list repositories",
                     Scope::Workspace(args.workspace.to_string()),
-                );
-                return Err(context.explain(client, err).await);
-            }
-        };
+                )
+            })
+            .await?;
         Ok(ListOutput::new(
             page,
             params.page,
@@ -207,15 +204,15 @@ Use it to learn the main branch before reading files or opening a pull request."
 
     async fn run(client: &Client, args: Self::Args) -> Result<Self::Output, ToolError> {
         let (workspace, slug) = (args.workspace.as_str(), args.repo_slug.as_str());
-        match client.get_repository(workspace, slug).await {
-            Ok(repository) => Ok(RepositoryOutput::from_repository(repository)),
-            Err(err) => {
-                let context =
-                    Context::new("read the repository", Scope::repository(&workspace, &slug))
-                        .repository_itself();
-                Err(context.explain(client, err).await)
-            }
-        }
+        let repository = client
+            .get_repository(workspace, slug)
+            .await
+            .or_explain(client, || {
+                Context::new("read the repository", Scope::repository(&workspace, &slug))
+                    .repository_itself()
+            })
+            .await?;
+        Ok(RepositoryOutput::from_repository(repository))
     }
 }
 
@@ -257,19 +254,14 @@ It has no commits or branches until code is pushed, so branch, file and pull req
             has_issues: args.has_issues.map(|f| f.0),
             ..NewRepository::default()
         };
-        match client.create_repository(workspace, slug, &request).await {
-            Ok(repository) => Ok(RepositoryOutput::from_repository(repository)),
-            Err(err) => {
-                let context = Context::new(
+        let repository = client.create_repository(workspace, slug, &request).await.or_explain(client, || Context::new(
                     format!("create repository `{slug}`"),
                     Scope::Workspace(workspace.to_owned()),
                 )
                 .conflict(format!(
                     "repository `{workspace}/{slug}` already exists (pick another slug, or use BITBUCKET_GET_REPOSITORY to inspect it)"
-                ));
-                Err(context.explain(client, err).await)
-            }
-        }
+                ))).await?;
+        Ok(RepositoryOutput::from_repository(repository))
     }
 }
 
@@ -301,20 +293,21 @@ Only call it when the user explicitly asked to delete this repository.";
 
     async fn run(client: &Client, args: Self::Args) -> Result<Self::Output, ToolError> {
         let (workspace, slug) = (args.workspace.as_str(), args.repo_slug.as_str());
-        match client.delete_repository(workspace, slug).await {
-            Ok(()) => Ok(DeletedRepository {
-                repository: format!("{workspace}/{slug}"),
-                deleted: true,
-            }),
-            Err(err) => {
-                let context = Context::new(
+        client
+            .delete_repository(workspace, slug)
+            .await
+            .or_explain(client, || {
+                Context::new(
                     "delete the repository",
                     Scope::repository(&workspace, &slug),
                 )
-                .repository_itself();
-                Err(context.explain(client, err).await)
-            }
-        }
+                .repository_itself()
+            })
+            .await?;
+        Ok(DeletedRepository {
+            repository: format!("{workspace}/{slug}"),
+            deleted: true,
+        })
     }
 }
 
@@ -429,13 +422,11 @@ Use it to find the paths to read with BITBUCKET_GET_FILE_FROM_REPOSITORY.";
             format!("path `{path}` ({})", display_revision(args.commit.as_ref())),
             "BITBUCKET_BROWSE_REPOSITORY_PATH on the parent directory",
         );
-        let revision = match client
+        let revision = client
             .resolve_revision(workspace, slug, args.commit.as_ref().map(Text::as_str))
             .await
-        {
-            Ok(revision) => revision,
-            Err(err) => return Err(context.explain(client, err).await),
-        };
+            .or_explain(client, || context.clone())
+            .await?;
         let params = DirectoryParams {
             page: args.page.map(|p| p.0),
             pagelen: args.pagelen.map(|p| p.0),
@@ -553,10 +544,11 @@ To find paths, use BITBUCKET_BROWSE_REPOSITORY_PATH.";
             format!("file `{path}` ({})", display_revision(args.commit.as_ref())),
             "BITBUCKET_BROWSE_REPOSITORY_PATH",
         );
-        let source = match client.get_file(workspace, slug, revision, &path).await {
-            Ok(source) => source,
-            Err(err) => return Err(context.explain(client, err).await),
-        };
+        let source = client
+            .get_file(workspace, slug, revision, &path)
+            .await
+            .or_explain(client, || context.clone())
+            .await?;
         Ok(match source {
             Source::File(file) => file_output(file, args.commit.map(|c| c.0)),
             Source::Directory(page) => {
@@ -681,7 +673,7 @@ pub(crate) struct CommitOutput {
 }
 
 impl CommitOutput {
-    fn from_commit(commit: Commit) -> Self {
+    pub(crate) fn from_commit(commit: Commit) -> Self {
         let author = commit.author.as_ref().and_then(|author| {
             author
                 .user
@@ -760,22 +752,23 @@ Use it to see what changed recently or to find a commit hash.";
         }
         let branch = match &args.branch {
             Some(branch) => branch.0.clone(),
-            None => match client.resolve_revision(workspace, slug, None).await {
-                Ok(main) => main,
-                Err(err) => return Err(context.explain(client, err).await),
-            },
+            None => {
+                client
+                    .resolve_revision(workspace, slug, None)
+                    .await
+                    .or_explain(client, || context.clone())
+                    .await?
+            }
         };
         let params = PageParams {
             page: args.page.map(|p| p.0),
             pagelen: args.pagelen.map(|p| p.0),
         };
-        let page = match client
+        let page = client
             .list_commits(workspace, slug, Some(&branch), &params)
             .await
-        {
-            Ok(page) => page,
-            Err(err) => return Err(context.explain(client, err).await),
-        };
+            .or_explain(client, || context.clone())
+            .await?;
         let paging = Paging::of(&page, params.page);
         Ok(CommitsOutput {
             branch,

@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 
 use super::Tool;
 use crate::args::{Id, Text};
-use crate::error::{Context, Scope, ToolError};
+use crate::error::{Context, Explain, Scope, ToolError};
 use crate::output::{CommentOutput, Person, Render, field};
 use crate::spec::{ToolAnnotations, Toolset};
 
@@ -113,12 +113,14 @@ The id is the short code in the snippet's URL (`.../snippets/acme/kypj` → `kyp
 
     async fn run(client: &Client, args: Self::Args) -> Result<Self::Output, ToolError> {
         let (workspace, id) = (args.workspace.as_str(), args.encoded_id.as_str());
-        match client.get_snippet(workspace, id).await {
-            Ok(snippet) => Ok(SnippetOutput::from_snippet(snippet, id)),
-            Err(err) => Err(snippet_context("read the snippet", workspace, id)
-                .explain(client, err)
-                .await),
-        }
+        let snippet = client
+            .get_snippet(workspace, id)
+            .await
+            .or_explain(client, || {
+                snippet_context("read the snippet", workspace, id)
+            })
+            .await?;
+        Ok(SnippetOutput::from_snippet(snippet, id))
     }
 }
 
@@ -150,20 +152,19 @@ impl Tool for CreateSnippetComment {
     async fn run(client: &Client, args: Self::Args) -> Result<Self::Output, ToolError> {
         let (workspace, id) = (args.workspace.as_str(), args.encoded_id.as_str());
         let parent = args.parent_id.map(|p| p.0);
-        match client
+        let comment = client
             .create_snippet_comment(workspace, id, args.content.as_str(), parent)
             .await
-        {
-            Ok(comment) => Ok(snippet_comment_output(
-                comment,
-                format!("snippet {workspace}/{id}"),
-                args.content.as_str(),
-                parent,
-            )),
-            Err(err) => Err(snippet_context("comment on the snippet", workspace, id)
-                .explain(client, err)
-                .await),
-        }
+            .or_explain(client, || {
+                snippet_context("comment on the snippet", workspace, id)
+            })
+            .await?;
+        Ok(snippet_comment_output(
+            comment,
+            format!("snippet {workspace}/{id}"),
+            args.content.as_str(),
+            parent,
+        ))
     }
 }
 

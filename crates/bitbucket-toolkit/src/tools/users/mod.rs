@@ -5,7 +5,7 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use super::Tool;
-use crate::error::{Context, Scope, ToolError};
+use crate::error::{Context, Explain, Scope, ToolError};
 use crate::output::{Render, field};
 use crate::spec::{ToolAnnotations, Toolset};
 
@@ -82,11 +82,13 @@ Use it for \"me\" in requests (e.g. issues assigned to me); BITBUCKET_LIST_WORKS
     type Output = AccountOutput;
 
     async fn run(client: &Client, _args: Self::Args) -> Result<Self::Output, ToolError> {
-        match client.current_user().await {
-            Ok(user) => Ok(AccountOutput::from_account(&user)),
-            Err(err) => Err(Context::new("read the current user", Scope::Account)
-                .explain(client, err)
-                .await),
-        }
+        let user = client
+            .current_user()
+            .await
+            .or_explain(client, || {
+                Context::new("read the current user", Scope::Account)
+            })
+            .await?;
+        Ok(AccountOutput::from_account(&user))
     }
 }

@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use super::Tool;
 use super::users::AccountOutput;
 use crate::args::{PageLen, PageNumber, Text};
-use crate::error::{Context, Scope, ToolError};
+use crate::error::{Context, Explain, Scope, ToolError};
 use crate::output::{Line, ListOutput};
 use crate::spec::{ToolAnnotations, Toolset};
 
@@ -80,17 +80,19 @@ Start here when you don't know the `workspace` argument other tools need.";
             pagelen: args.pagelen.map(|p| p.0),
             ..ListWorkspacesParams::default()
         };
-        match client.list_workspaces(&params).await {
-            Ok(page) => Ok(ListOutput::new(
-                page,
-                params.page,
-                "Your workspaces".to_owned(),
-                WorkspaceOutput::from_access,
-            )),
-            Err(err) => Err(Context::new("list your workspaces", Scope::Account)
-                .explain(client, err)
-                .await),
-        }
+        let page = client
+            .list_workspaces(&params)
+            .await
+            .or_explain(client, || {
+                Context::new("list your workspaces", Scope::Account)
+            })
+            .await?;
+        Ok(ListOutput::new(
+            page,
+            params.page,
+            "Your workspaces".to_owned(),
+            WorkspaceOutput::from_access,
+        ))
     }
 }
 
@@ -129,20 +131,20 @@ Use it to find who to pass as a reviewer or assignee.";
             page: args.page.map(|p| p.0),
             pagelen: args.pagelen.map(|p| p.0),
         };
-        match client.list_workspace_members(workspace, &params).await {
-            Ok(page) => Ok(ListOutput::new(
-                page,
-                params.page,
-                format!("Members of {workspace}"),
-                |member: WorkspaceMembership| {
-                    AccountOutput::from_account(&member.user.unwrap_or_default())
-                },
-            )),
-            Err(err) => Err(
+        let page = client
+            .list_workspace_members(workspace, &params)
+            .await
+            .or_explain(client, || {
                 Context::new("list members", Scope::Workspace(workspace.to_owned()))
-                    .explain(client, err)
-                    .await,
-            ),
-        }
+            })
+            .await?;
+        Ok(ListOutput::new(
+            page,
+            params.page,
+            format!("Members of {workspace}"),
+            |member: WorkspaceMembership| {
+                AccountOutput::from_account(&member.user.unwrap_or_default())
+            },
+        ))
     }
 }

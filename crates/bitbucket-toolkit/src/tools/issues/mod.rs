@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 use super::Tool;
 use crate::accounts;
 use crate::args::{ArgError, Id, OneOrMany, PageLen, PageNumber, Text, choice};
-use crate::error::{Context, Scope, ToolError};
+use crate::error::{Context, Explain, Scope, ToolError};
 use crate::output::{CommentOutput, Line, ListOutput, Paging, Person, Render, clip, day, field};
 use crate::spec::{ToolAnnotations, Toolset};
 
@@ -238,17 +238,15 @@ Bodies are cut to 300 characters; BITBUCKET_GET_ISSUE shows one issue whole, wit
             let names: Vec<&str> = states.iter().map(|s| s.as_str()).collect();
             format!("Issues ({}) of {workspace}/{slug}", names.join(" or "))
         };
-        match client.list_issues(workspace, slug, &params).await {
-            Ok(page) => {
-                let limit = (page.values.len() > 1).then_some(LIST_CONTENT_CHARS);
-                Ok(ListOutput::new(page, params.page, heading, |issue| {
-                    IssueOutput::from_issue(issue, limit)
-                }))
-            }
-            Err(err) => Err(tracker("list issues", workspace, slug)
-                .explain(client, err)
-                .await),
-        }
+        let page = client
+            .list_issues(workspace, slug, &params)
+            .await
+            .or_explain(client, || tracker("list issues", workspace, slug))
+            .await?;
+        let limit = (page.values.len() > 1).then_some(LIST_CONTENT_CHARS);
+        Ok(ListOutput::new(page, params.page, heading, |issue| {
+            IssueOutput::from_issue(issue, limit)
+        }))
     }
 }
 
@@ -373,42 +371,36 @@ impl Tool for GetIssue {
             args.repo_slug.as_str(),
             args.issue_id.0,
         );
-        let issue = match client.get_issue(workspace, slug, id).await {
-            Ok(issue) => issue,
-            Err(err) => {
-                return Err(issue_context("read", workspace, slug, id)
-                    .explain(client, err)
-                    .await);
-            }
-        };
+        let issue = client
+            .get_issue(workspace, slug, id)
+            .await
+            .or_explain(client, || issue_context("read", workspace, slug, id))
+            .await?;
         let requested = args.comments_page.map(|p| p.0);
         let params = ListParams {
             page: requested,
             pagelen: Some(COMMENTS_PER_PAGE),
             ..ListParams::new()
         };
-        match client
+        let page = client
             .list_issue_comments(workspace, slug, id, &params)
             .await
-        {
-            Ok(page) => {
-                let paging = Paging::of(&page, requested);
-                Ok(IssueWithComments {
-                    issue: IssueOutput::from_issue(issue, None),
-                    comments: CommentPage {
-                        items: page
-                            .values
-                            .into_iter()
-                            .map(IssueCommentItem::from_comment)
-                            .collect(),
-                        paging,
-                    },
-                })
-            }
-            Err(err) => Err(issue_context("read the comments of", workspace, slug, id)
-                .explain(client, err)
-                .await),
-        }
+            .or_explain(client, || {
+                issue_context("read the comments of", workspace, slug, id)
+            })
+            .await?;
+        let paging = Paging::of(&page, requested);
+        Ok(IssueWithComments {
+            issue: IssueOutput::from_issue(issue, None),
+            comments: CommentPage {
+                items: page
+                    .values
+                    .into_iter()
+                    .map(IssueCommentItem::from_comment)
+                    .collect(),
+                paging,
+            },
+        })
     }
 }
 
@@ -476,15 +468,15 @@ Fails if the tracker is disabled for the repository.";
             priority: args.priority.map(|p| IssuePriority::from(p.as_str())),
             assignee,
         };
-        match client.create_issue(workspace, slug, &request).await {
-            Ok(issue) => Ok(ChangedIssue {
-                issue: IssueOutput::from_issue(issue, None),
-                verb: "Created issue",
-            }),
-            Err(err) => Err(tracker("create an issue", workspace, slug)
-                .explain(client, err)
-                .await),
-        }
+        let issue = client
+            .create_issue(workspace, slug, &request)
+            .await
+            .or_explain(client, || tracker("create an issue", workspace, slug))
+            .await?;
+        Ok(ChangedIssue {
+            issue: IssueOutput::from_issue(issue, None),
+            verb: "Created issue",
+        })
     }
 }
 
@@ -554,15 +546,15 @@ To close an issue as fixed, set state `resolved`; to comment instead, use BITBUC
             }
             .into());
         }
-        match client.update_issue(workspace, slug, id, &update).await {
-            Ok(issue) => Ok(ChangedIssue {
-                issue: IssueOutput::from_issue(issue, None),
-                verb: "Updated issue",
-            }),
-            Err(err) => Err(issue_context("update", workspace, slug, id)
-                .explain(client, err)
-                .await),
-        }
+        let issue = client
+            .update_issue(workspace, slug, id, &update)
+            .await
+            .or_explain(client, || issue_context("update", workspace, slug, id))
+            .await?;
+        Ok(ChangedIssue {
+            issue: IssueOutput::from_issue(issue, None),
+            verb: "Updated issue",
+        })
     }
 }
 
@@ -611,16 +603,16 @@ To close an issue instead, use BITBUCKET_UPDATE_ISSUE with state `resolved` or `
             args.repo_slug.as_str(),
             args.issue_id.0,
         );
-        match client.delete_issue(workspace, slug, id).await {
-            Ok(()) => Ok(DeletedIssue {
-                repository: format!("{workspace}/{slug}"),
-                issue_id: id,
-                deleted: true,
-            }),
-            Err(err) => Err(issue_context("delete", workspace, slug, id)
-                .explain(client, err)
-                .await),
-        }
+        client
+            .delete_issue(workspace, slug, id)
+            .await
+            .or_explain(client, || issue_context("delete", workspace, slug, id))
+            .await?;
+        Ok(DeletedIssue {
+            repository: format!("{workspace}/{slug}"),
+            issue_id: id,
+            deleted: true,
+        })
     }
 }
 
@@ -669,18 +661,15 @@ impl Tool for CreateIssueComment {
             args.repo_slug.as_str(),
             args.issue_id.0,
         );
-        match client
+        let comment = client
             .create_issue_comment(workspace, slug, id, args.content.as_str())
             .await
-        {
-            Ok(comment) => Ok(issue_comment_output(
-                comment,
-                format!("issue #{id} of {workspace}/{slug}"),
-                args.content.as_str(),
-            )),
-            Err(err) => Err(issue_context("comment on", workspace, slug, id)
-                .explain(client, err)
-                .await),
-        }
+            .or_explain(client, || issue_context("comment on", workspace, slug, id))
+            .await?;
+        Ok(issue_comment_output(
+            comment,
+            format!("issue #{id} of {workspace}/{slug}"),
+            args.content.as_str(),
+        ))
     }
 }

@@ -1,4 +1,7 @@
-//! Branches and tags: listing and reading them, and creating a branch from any revision.
+//! Branches and tags: listing and reading them, creating a branch from any revision, and
+//! removing branches and tags or making tags.
+
+pub(crate) mod changes;
 
 use std::fmt::Write as _;
 
@@ -8,7 +11,7 @@ use serde::{Deserialize, Serialize};
 
 use super::Tool;
 use crate::args::{PageLen, PageNumber, Text};
-use crate::error::{Context, Scope, ToolError};
+use crate::error::{Context, Explain, Scope, ToolError};
 use crate::output::{Line, ListOutput, Render, day, field, first_line, short_hash};
 use crate::spec::{ToolAnnotations, Toolset};
 
@@ -61,7 +64,7 @@ impl RefOutput {
         Self::new(branch.name, branch.target, html.as_deref())
     }
 
-    fn from_tag(tag: Tag) -> Self {
+    pub(crate) fn from_tag(tag: Tag) -> Self {
         let html = tag.links.html_href().map(str::to_owned);
         Self::new(tag.name, tag.target, html.as_deref())
     }
@@ -140,18 +143,19 @@ Filter with `q`, e.g. `name ~ \"feature/\"`; `sort` `-target.date` puts recently
             page: args.page.map(|p| p.0),
             pagelen: args.pagelen.map(|p| p.0),
         };
-        match client.list_branches(workspace, slug, &params).await {
-            Ok(page) => Ok(ListOutput::new(
-                page,
-                params.page,
-                format!("Branches of {workspace}/{slug}"),
-                RefOutput::from_branch,
-            )),
-            Err(err) => {
-                let context = Context::new("list branches", Scope::repository(&workspace, &slug));
-                Err(context.explain(client, err).await)
-            }
-        }
+        let page = client
+            .list_branches(workspace, slug, &params)
+            .await
+            .or_explain(client, || {
+                Context::new("list branches", Scope::repository(&workspace, &slug))
+            })
+            .await?;
+        Ok(ListOutput::new(
+            page,
+            params.page,
+            format!("Branches of {workspace}/{slug}"),
+            RefOutput::from_branch,
+        ))
     }
 }
 
@@ -184,17 +188,18 @@ Use it to check that a branch exists or to get the commit it points at.";
             args.repo_slug.as_str(),
             args.name.as_str(),
         );
-        match client.get_branch(workspace, slug, name).await {
-            Ok(branch) => Ok(RefOutput::from_branch(branch)),
-            Err(err) => {
-                let context = Context::new(
+        let branch = client
+            .get_branch(workspace, slug, name)
+            .await
+            .or_explain(client, || {
+                Context::new(
                     format!("read branch `{name}`"),
                     Scope::repository(&workspace, &slug),
                 )
-                .item(format!("branch `{name}`"), "BITBUCKET_LIST_BRANCHES");
-                Err(context.explain(client, err).await)
-            }
-        }
+                .item(format!("branch `{name}`"), "BITBUCKET_LIST_BRANCHES")
+            })
+            .await?;
+        Ok(RefOutput::from_branch(branch))
     }
 }
 
@@ -260,7 +265,6 @@ Fails if the name is taken or is not a valid git branch name.";
             args.repo_slug.as_str(),
             args.name.as_str(),
         );
-        let scope = Scope::repository(&workspace, &slug);
         let (target, hash) = match &args.target {
             Some(target) => {
                 let hash = resolve_target(client, workspace, slug, target.as_str()).await?;
@@ -268,53 +272,49 @@ Fails if the name is taken or is not a valid git branch name.";
             }
             None => main_head(client, workspace, slug).await?,
         };
-        match client
+        let branch = client
             .create_branch(workspace, slug, &NewBranch::new(name, hash.as_str()))
             .await
-        {
-            Ok(branch) => {
-                let commit = branch
-                    .target
-                    .as_ref()
-                    .map(|t| t.hash.clone())
-                    .filter(|h| !h.is_empty())
-                    .unwrap_or(hash);
-                Ok(CreatedBranch {
-                    repository: format!("{workspace}/{slug}"),
-                    name: if branch.name.is_empty() {
-                        name.to_owned()
-                    } else {
-                        branch.name.clone()
-                    },
-                    commit,
-                    target,
-                    html: branch.links.html_href().map(str::to_owned),
-                })
-            }
-            Err(err) => {
-                let context = Context::new(format!("create branch `{name}`"), scope).conflict(format!(
+            .or_explain(client, || {
+                Context::new(format!("create branch `{name}`"), Scope::repository(&workspace, &slug)).conflict(format!(
                     "branch `{name}` already exists in `{workspace}/{slug}` (pick another name, or use BITBUCKET_GET_BRANCH to see where it points)"
-                ));
-                Err(context.explain(client, err).await)
-            }
-        }
+                ))
+            })
+            .await?;
+        let commit = branch
+            .target
+            .as_ref()
+            .map(|t| t.hash.clone())
+            .filter(|h| !h.is_empty())
+            .unwrap_or(hash);
+        Ok(CreatedBranch {
+            repository: format!("{workspace}/{slug}"),
+            name: if branch.name.is_empty() {
+                name.to_owned()
+            } else {
+                branch.name.clone()
+            },
+            commit,
+            target,
+            html: branch.links.html_href().map(str::to_owned),
+        })
     }
 }
 
 /// The main branch's name and head commit.
-async fn main_head(
+pub(crate) async fn main_head(
     client: &Client,
     workspace: &str,
     slug: &str,
 ) -> Result<(String, String), ToolError> {
     let scope = Scope::repository(&workspace, &slug);
-    let repository = match client.get_repository(workspace, slug).await {
-        Ok(repository) => repository,
-        Err(err) => {
-            let context = Context::new("read the repository", scope).repository_itself();
-            return Err(context.explain(client, err).await);
-        }
-    };
+    let repository = client
+        .get_repository(workspace, slug)
+        .await
+        .or_explain(client, || {
+            Context::new("read the repository", scope.clone()).repository_itself()
+        })
+        .await?;
     let Some(main) = repository.mainbranch_name().map(str::to_owned) else {
         return Err(ToolError::Refused(format!(
             "`{workspace}/{slug}` has no main branch (it may be empty); pass `target`"
@@ -428,17 +428,18 @@ A tag name works as `commit` in file tools and as `target` of BITBUCKET_CREATE_B
             pagelen: args.pagelen.map(|p| p.0),
             ..ListParams::default()
         };
-        match client.list_tags(workspace, slug, &params).await {
-            Ok(page) => Ok(ListOutput::new(
-                page,
-                params.page,
-                format!("Tags of {workspace}/{slug}"),
-                RefOutput::from_tag,
-            )),
-            Err(err) => {
-                let context = Context::new("list tags", Scope::repository(&workspace, &slug));
-                Err(context.explain(client, err).await)
-            }
-        }
+        let page = client
+            .list_tags(workspace, slug, &params)
+            .await
+            .or_explain(client, || {
+                Context::new("list tags", Scope::repository(&workspace, &slug))
+            })
+            .await?;
+        Ok(ListOutput::new(
+            page,
+            params.page,
+            format!("Tags of {workspace}/{slug}"),
+            RefOutput::from_tag,
+        ))
     }
 }
