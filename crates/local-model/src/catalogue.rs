@@ -30,6 +30,8 @@ pub enum Kind {
         array: bool,
     },
     Bool,
+    /// Files to write, each a `path` and its new `content`.
+    FileWrites,
     People {
         array: bool,
     },
@@ -163,9 +165,26 @@ fn read_tool(definition: &ToolDefinition) -> Tool {
         nouns.push(noun);
         i += used;
     }
+    // A tool that writes files (`COMMIT_FILES`) writes files, not a directory listing.
+    if definition.annotations.read_only != Some(true) {
+        for noun in &mut nouns {
+            if noun == "path" {
+                "file".clone_into(noun);
+            }
+        }
+        if primary.as_deref() == Some("path") {
+            primary = Some("file".to_owned());
+        }
+    }
     let primary = primary
         .or_else(|| nouns.last().cloned())
         .unwrap_or_default();
+    // `GET_PULL_REQUEST_COMMITS` answers with many: it is a list whatever its verb says.
+    let verb = if verb == "get" && words.last().is_some_and(|w| lexicon::is_plural(w)) {
+        "list".to_owned()
+    } else {
+        verb
+    };
     let schema = &definition.input_schema;
     let required: Vec<&str> = schema
         .get("required")
@@ -279,6 +298,9 @@ fn kind_of(name: &str, prop: &Value, verb: &str, primary: &str) -> Kind {
         }
         _ if !values.is_empty() => Kind::Enum { values, array },
         _ if ty == "boolean" => Kind::Bool,
+        // A line of a file, as in "on line 3 of src/main.rs".
+        "line" if ty == "integer" => Kind::Number("line".to_owned()),
+        "files" if array && prop.pointer("/items/properties/content").is_some() => Kind::FileWrites,
         _ if name.ends_with("_id") && ty == "integer" => {
             let thing = &name[..name.len() - 3];
             Kind::Number(lexicon::noun(thing).map_or_else(|| thing.to_owned(), str::to_owned))

@@ -19,6 +19,11 @@ pub fn noun(word: &str) -> Option<&'static str> {
         "tag" | "tags" => "tag",
         "snippet" | "snippets" | "gist" | "gists" => "snippet",
         "comment" | "comments" => "comment",
+        "pullrequest" | "pullrequests" => "pull_request",
+        // What a diff does to each file: "which files does PR 2 change".
+        "diffstat" | "diffstats" | "changes" => "change",
+        // Build statuses, as CI posts them.
+        "statuses" | "builds" | "checks" | "ci" => "status",
         "profile" | "account" | "whoami" | "user" | "username" | "handle" | "identity" => "user",
         _ => return None,
     })

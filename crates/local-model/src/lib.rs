@@ -305,7 +305,8 @@ mod tests {
 
     #[test]
     fn a_comment_on_a_pull_request_is_never_posted_on_an_issue() {
-        let tools = testing::definitions();
+        // A server without pull request comments: the model says so instead.
+        let tools = testing::definitions_before_reviews();
         let mut messages = exchange(
             "comment 'first' on issue 2",
             "BITBUCKET_CREATE_ISSUE_COMMENT",

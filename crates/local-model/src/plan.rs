@@ -192,6 +192,19 @@ impl<'a> Planner<'a> {
         if let Some(param) = first_missing {
             return Err(Halt::Say(question(clause, tool, &param.name, &param.kind)));
         }
+        // "close pull request 1" with a tool that cannot close it: an update that would change
+        // nothing is no answer.
+        let changes_something = tool.params.iter().any(|p| {
+            found.args.contains_key(&p.name)
+                && !matches!(p.kind, Kind::Workspace | Kind::Repo | Kind::Number(_))
+        });
+        if tool.verb == "update" && !tool.read_only && !changes_something {
+            return Err(Halt::Say(help::reply(
+                clause,
+                self.catalogue,
+                self.focus.topic.as_deref(),
+            )));
+        }
         let mut args = found.args.clone();
         let outcome = if found.readme {
             self.read_readme(tool, &mut args)?

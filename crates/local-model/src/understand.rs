@@ -76,6 +76,22 @@ pub fn choose_tool_with<'c>(
         if i > 0 && u.words[i - 1].colon {
             break;
         }
+        // "did the build pass": the build is a thing here, its status, not an action.
+        if matches!(u.at(i as isize), "build" | "builds")
+            && matches!(
+                u.at(i as isize - 1),
+                "the" | "a" | "its" | "my" | "our" | "last"
+            )
+        {
+            nouns.push(NounMention {
+                noun: "status".to_owned(),
+                plural: false,
+                context: false,
+                at: i,
+            });
+            i += 1;
+            continue;
+        }
         for (phrase, verb) in lexicon::VERB_PHRASES {
             if u.phrase_at(i, phrase) {
                 *verbs.entry((*verb).to_owned()).or_default() += 1.2;
@@ -135,15 +151,22 @@ pub fn choose_tool_with<'c>(
             };
             *verbs.entry(verb.to_owned()).or_default() += weight;
         }
-        // A word equal to a tool's own action asks for it.
+        // A word equal to a tool's own action asks for it, and is no thing ("request
+        // changes": the request is the action).
         if word_verbs.is_empty() && catalogue.tools.iter().any(|t| t.verb == word) {
             *verbs.entry(word.to_owned()).or_default() += 1.0;
+            i += 1;
+            continue;
         }
         let verb_use = matches!(word, "file" | "log" | "report") && !word_verbs.is_empty();
         let commenting = word_verbs.iter().any(|(v, _)| *v == "comment");
         let noun = lexicon::noun(word).map(str::to_owned).or_else(|| {
             if commenting {
                 return Some("comment".to_owned());
+            }
+            // "change the title": a verb here, though some tool's name has the noun.
+            if !word_verbs.is_empty() {
+                return None;
             }
             let one = lexicon::singular(word);
             known_nouns.contains(&one.as_str()).then_some(one)
@@ -204,6 +227,32 @@ pub fn choose_tool_with<'c>(
             at: usize::MAX,
         });
     }
+    // "which files does PR 2 change": the files are the changes, not a directory listing.
+    if let Some(at) = (0..u.len()).find(|&i| {
+        matches!(
+            u.at(i as isize),
+            "change"
+                | "changes"
+                | "changed"
+                | "touch"
+                | "touches"
+                | "touched"
+                | "modify"
+                | "modifies"
+                | "modified"
+        )
+    }) && catalogue.tools.iter().any(|t| t.primary == "change")
+        && let Some(files) = nouns.iter().position(|n| n.noun == "path")
+    {
+        nouns[files].noun = "change".to_owned();
+        nouns.retain(|n| n.at != at);
+        if lexicon::verbs(u.at(at as isize), "")
+            .iter()
+            .any(|(v, _)| *v == "update")
+        {
+            verbs.remove("update");
+        }
+    }
     let targets = targets(u, &nouns, topic, refers);
     let head = nouns.iter().find(|n| !n.context).or(nouns.first())?;
     let mut best: Option<(&Tool, f32)> = None;
@@ -225,7 +274,16 @@ pub fn choose_tool_with<'c>(
         let browse_as_list = (tool.verb == "browse")
             .then(|| verbs.get("list").map(|w| w * 0.8))
             .flatten();
-        let mut score = match verbs.get(&tool.verb).copied().or(browse_as_list) {
+        // A tool that commits files changes or adds the file the request names.
+        let commit_as_write = (tool.verb == "commit" && head.noun == "file")
+            .then(|| verbs.get("update").or(verbs.get("create")).copied())
+            .flatten();
+        let mut score = match verbs
+            .get(&tool.verb)
+            .copied()
+            .or(browse_as_list)
+            .or(commit_as_write)
+        {
             Some(weight) => weight,
             // Asked to do something, but not this.
             None if verbs.values().any(|w| *w >= 1.0) => -2.0,
@@ -481,6 +539,7 @@ pub fn extract(u: &Utterance, tool: &Tool, known: &Known) -> Found {
         found: Found::default(),
     };
     numbers(&mut s);
+    file_writes(&mut s);
     quotes(&mut s);
     colon_text(&mut s);
     paths(&mut s);
@@ -515,6 +574,30 @@ pub fn extract(u: &Utterance, tool: &Tool, known: &Known) -> Found {
     s.found
 }
 
+/// "change README.md on feature/docs to say 'Hello'": the file and its new text, and a
+/// commit message that says what changed.
+fn file_writes(s: &mut Scan) {
+    let Some(files) = s.wants(&Kind::FileWrites) else {
+        return;
+    };
+    let Some(at) = (0..s.u.len()).find(|&i| s.free(i) && looks_like_file(&s.u.words[i].raw)) else {
+        return;
+    };
+    let Some(q) = (0..s.u.len()).find_map(|i| s.u.words[i].quote) else {
+        return;
+    };
+    let path = s.raw(at).to_owned();
+    let mut content = s.u.quotes[q].clone();
+    if !content.ends_with('\n') {
+        content.push('\n');
+    }
+    s.used[at] = true;
+    s.set(&files, json!([{ "path": path, "content": content }]));
+    if let Some(message) = s.wants(&Kind::Body) {
+        s.set(&message, json!(format!("Update {path}")));
+    }
+}
+
 fn numbers(s: &mut Scan) {
     let mut found = Vec::new();
     for i in 0..s.u.len() {
@@ -530,6 +613,8 @@ fn numbers(s: &mut Scan) {
         let before = s.word(back.wrapping_sub(1));
         let entity = if before == "request" && s.word(back.wrapping_sub(2)) == "pull" {
             Some("pull_request".to_owned())
+        } else if before == "line" {
+            Some("line".to_owned())
         } else {
             lexicon::noun(before).map(str::to_owned)
         };

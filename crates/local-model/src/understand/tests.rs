@@ -87,7 +87,8 @@ fn tools_are_chosen_by_action_and_thing() {
     for (request, tool) in table {
         assert_eq!(read(request, &known()).0, tool, "{request:?}");
     }
-    let catalogue = catalogue();
+    // A write must be to the thing named, so without the review tools nothing fits these.
+    let catalogue = crate::testing::catalogue_before_reviews();
     for request in [
         "what's the weather in Paris?",
         "hello",
@@ -110,7 +111,7 @@ fn tools_are_chosen_by_action_and_thing() {
 
 #[test]
 fn a_comment_goes_to_what_it_refers_to() {
-    let catalogue = catalogue();
+    let catalogue = crate::testing::catalogue_before_reviews();
     let chosen = |request: &str, topic: &str| {
         choose_tool_with(&Utterance::parse(request), &catalogue, Some(topic))
             .map(|t| t.name.clone())
@@ -418,4 +419,98 @@ fn latest_and_what_a_new_name_comes_from() {
         Some("login fix")
     );
     assert!(read("fetch the readme").readme);
+}
+
+#[test]
+fn review_requests_pick_the_review_tools() {
+    let known = Known {
+        workspaces: vec!["acme".into()],
+        branches: vec!["feature/docs".into(), "feature/old".into()],
+        repositories: vec!["widgets".into()],
+    };
+    let table = [
+        (
+            "show the diff of PR 1",
+            "BITBUCKET_GET_PULL_REQUEST_DIFF",
+            json!({"pull_request_id": 1}),
+        ),
+        (
+            "which files does PR 2 change",
+            "BITBUCKET_GET_PULL_REQUEST_DIFFSTAT",
+            json!({"pull_request_id": 2}),
+        ),
+        (
+            "approve PR 1",
+            "BITBUCKET_APPROVE_PULL_REQUEST",
+            json!({"pull_request_id": 1}),
+        ),
+        (
+            "request changes on PR 3",
+            "BITBUCKET_REQUEST_PULL_REQUEST_CHANGES",
+            json!({"pull_request_id": 3}),
+        ),
+        (
+            "comment 'nit: rename' on line 3 of src/main.rs in PR 1",
+            "BITBUCKET_CREATE_PULL_REQUEST_COMMENT",
+            json!({"pull_request_id": 1, "content": "nit: rename", "path": "src/main.rs", "line": 3}),
+        ),
+        (
+            "comment 'looks good' on PR 1",
+            "BITBUCKET_CREATE_PULL_REQUEST_COMMENT",
+            json!({"pull_request_id": 1, "content": "looks good"}),
+        ),
+        (
+            "merge PR 2 with a squash",
+            "BITBUCKET_MERGE_PULL_REQUEST",
+            json!({"pull_request_id": 2, "merge_strategy": "squash"}),
+        ),
+        (
+            "decline PR 3",
+            "BITBUCKET_DECLINE_PULL_REQUEST",
+            json!({"pull_request_id": 3}),
+        ),
+        (
+            "delete the branch feature/old",
+            "BITBUCKET_DELETE_BRANCH",
+            json!({"name": "feature/old"}),
+        ),
+        (
+            "show the commits of PR 1",
+            "BITBUCKET_GET_PULL_REQUEST_COMMITS",
+            json!({"pull_request_id": 1}),
+        ),
+        (
+            "did the build pass on PR 1",
+            "BITBUCKET_GET_REPOSITORIES_PULLREQUESTS_STATUSES",
+            json!({"pull_request_id": 1}),
+        ),
+        (
+            "list the comments on PR 1",
+            "BITBUCKET_GET_REPOSITORIES_PULLREQUESTS_COMMENTS",
+            json!({"pull_request_id": 1}),
+        ),
+    ];
+    let mut wrong = Vec::new();
+    for (request, tool, expected) in table {
+        let catalogue = catalogue();
+        let u = Utterance::parse(request);
+        let Some(chosen) = choose_tool(&u, &catalogue) else {
+            wrong.push(format!("{request:?}: no tool"));
+            continue;
+        };
+        if chosen.name != tool {
+            wrong.push(format!("{request:?}: {} instead of {tool}", chosen.name));
+            continue;
+        }
+        let args = extract(&u, chosen, &known).args;
+        for (name, value) in expected.as_object().into_iter().flatten() {
+            if args.get(name) != Some(value) {
+                wrong.push(format!(
+                    "{request:?}: `{name}` is {:?}, want {value}",
+                    args.get(name)
+                ));
+            }
+        }
+    }
+    assert!(wrong.is_empty(), "{}", wrong.join("\n"));
 }
