@@ -4,7 +4,7 @@ use bitbucket_client::Client;
 use futures::StreamExt as _;
 use serde_json::json;
 
-use crate::{Session, call, ok};
+use crate::{Session, call, failed, ok};
 
 fn head(branch: &bitbucket_client::Branch) -> String {
     branch
@@ -14,11 +14,16 @@ fn head(branch: &bitbucket_client::Branch) -> String {
         .unwrap_or_default()
 }
 
-/// Calls all 25 tools through `s` (a server whose destructive policy lets deletes through)
-/// and checks each effect in the seeded sandbox that `bitbucket` talks to.
+/// Calls the tools through `s` (a server whose destructive policy lets deletes through) and
+/// checks each effect in the seeded sandbox that `bitbucket` talks to; the code-review tools
+/// run as [`exercise_review_lifecycle`].
 pub async fn exercise_every_tool(s: &Session, bitbucket: &Client) {
     let listed = s.list_all_tools().await.expect("tools/list");
-    assert_eq!(listed.len(), 25, "every tool");
+    assert_eq!(
+        listed.len(),
+        bitbucket_toolkit::Toolkit::catalogue().len(),
+        "every tool"
+    );
     let w = json!("acme");
     let r = json!("widgets");
 
@@ -344,4 +349,188 @@ pub async fn exercise_every_tool(s: &Session, bitbucket: &Client) {
     let comments = bitbucket.paginate_url::<serde_json::Value>("/snippets/acme/kypj/comments", 10);
     let comments: Vec<_> = comments.collect().await;
     assert_eq!(comments.len(), 2, "every tool");
+
+    exercise_review_lifecycle(s, bitbucket).await;
+}
+
+async fn head_of(bitbucket: &Client, branch: &str) -> String {
+    head(
+        &bitbucket
+            .get_branch("acme", "widgets", branch)
+            .await
+            .unwrap_or_else(|e| panic!("{branch}: {e}")),
+    )
+}
+
+async fn file_at(bitbucket: &Client, revision: &str, path: &str) -> String {
+    let source = bitbucket
+        .get_file("acme", "widgets", Some(revision), path)
+        .await
+        .unwrap_or_else(|e| panic!("{path} at {revision}: {e}"));
+    match source {
+        bitbucket_client::Source::File(file) => String::from_utf8_lossy(&file.bytes).into_owned(),
+        bitbucket_client::Source::Directory(_) => panic!("{path} is a directory"),
+    }
+}
+
+/// The pull request lifecycle through `s`: a branch off main, a file changed on it, a pull
+/// request, its diff and files, an inline comment, approval (refused on one's own pull
+/// request, as Bitbucket refuses it), and merges with a squash and with a merge commit. Each
+/// effect is checked in the sandbox through `bitbucket`.
+pub async fn exercise_review_lifecycle(s: &Session, bitbucket: &Client) {
+    let w = json!("acme");
+    let r = json!("widgets");
+    ok(
+        "branch",
+        &call(
+            s,
+            "BITBUCKET_CREATE_BRANCH",
+            json!({"workspace": w, "repo_slug": r, "name": "feature/docs"}),
+        )
+        .await,
+    );
+    let before = head_of(bitbucket, "feature/docs").await;
+    let readme = "# Widgets\n\nDashboard widgets, rendered as HTML.\n";
+    let committed = ok(
+        "commit files",
+        &call(
+            s,
+            "BITBUCKET_COMMIT_FILES",
+            json!({"workspace": w, "repo_slug": r, "branch": "feature/docs",
+                "message": "Shorten the README", "files": [{"path": "README.md", "content": readme}]}),
+        )
+        .await,
+    );
+    let after = head_of(bitbucket, "feature/docs").await;
+    assert_ne!(before, after, "the branch moved");
+    assert_eq!(committed["commit"], json!(after), "{committed}");
+    assert_eq!(
+        file_at(bitbucket, "feature/docs", "README.md").await,
+        readme
+    );
+
+    let pr = ok(
+        "open PR",
+        &call(
+            s,
+            "BITBUCKET_CREATE_PULL_REQUEST",
+            json!({"workspace": w, "repo_slug": r, "title": "Shorter README", "source_branch": "feature/docs"}),
+        )
+        .await,
+    );
+    let id = pr["id"].as_u64().expect("pr id");
+    let pr_args = |extra: serde_json::Value| {
+        let mut args = json!({"workspace": "acme", "repo_slug": "widgets", "pull_request_id": id});
+        if let (Some(args), Some(extra)) = (args.as_object_mut(), extra.as_object()) {
+            args.extend(extra.clone());
+        }
+        args
+    };
+
+    let diff = call(s, "BITBUCKET_GET_PULL_REQUEST_DIFF", pr_args(json!({}))).await;
+    ok("diff", &diff);
+    let diff_text = crate::text(&diff);
+    assert!(
+        diff_text.contains("diff --git a/README.md b/README.md\n")
+            && diff_text.contains("\n+Dashboard widgets, rendered as HTML.\n"),
+        "the model reads git's own diff text: {diff_text}"
+    );
+    let files = ok(
+        "diffstat",
+        &call(s, "BITBUCKET_GET_PULL_REQUEST_DIFFSTAT", pr_args(json!({}))).await,
+    );
+    assert_eq!(files["items"][0]["path"], "README.md", "{files}");
+    assert_eq!(files["items"][0]["status"], "modified", "{files}");
+
+    let comment = ok(
+        "inline comment",
+        &call(
+            s,
+            "BITBUCKET_CREATE_PULL_REQUEST_COMMENT",
+            pr_args(
+                json!({"content": "nit: say what a widget is", "path": "README.md", "line": 3}),
+            ),
+        )
+        .await,
+    );
+    let stored = bitbucket
+        .list_pull_request_comments("acme", "widgets", id, &Default::default())
+        .await
+        .expect("comments");
+    let inline = stored.values[0].inline.clone().expect("inline");
+    assert_eq!(
+        (inline.path.as_str(), inline.to),
+        ("README.md", Some(3)),
+        "{comment}"
+    );
+
+    let own = failed(
+        "approve own PR",
+        &call(s, "BITBUCKET_APPROVE_PULL_REQUEST", pr_args(json!({}))).await,
+    );
+    assert!(own.contains("your own pull request"), "{own}");
+
+    // Alice's pull request 1 (feature/login): approve it, then squash it into main.
+    ok(
+        "approve",
+        &call(
+            s,
+            "BITBUCKET_APPROVE_PULL_REQUEST",
+            json!({"workspace": w, "repo_slug": r, "pull_request_id": 1}),
+        )
+        .await,
+    );
+    let login = bitbucket
+        .get_pull_request("acme", "widgets", 1)
+        .await
+        .expect("pr 1");
+    assert!(
+        login.participants.iter().any(|p| p.approved == Some(true)),
+        "{:?}",
+        login.participants
+    );
+    let main_before = head_of(bitbucket, "main").await;
+    let merged = ok(
+        "squash",
+        &call(
+            s,
+            "BITBUCKET_MERGE_PULL_REQUEST",
+            json!({"workspace": w, "repo_slug": r, "pull_request_id": 1,
+                "merge_strategy": "squash", "message": "Add the login form"}),
+        )
+        .await,
+    );
+    assert_eq!(merged["state"], "MERGED", "{merged}");
+    let main_after = head_of(bitbucket, "main").await;
+    let squash = bitbucket
+        .get_commit("acme", "widgets", &main_after)
+        .await
+        .expect("squash commit");
+    let parents: Vec<&str> = squash.parents.iter().map(|p| p.hash.as_str()).collect();
+    assert_eq!(parents, [main_before.as_str()], "a squash has one parent");
+    assert!(
+        file_at(bitbucket, &main_after, "src/login.rs")
+            .await
+            .contains("login"),
+        "the squash commit holds the change"
+    );
+
+    // Our own pull request, merged with a merge commit once main has moved.
+    let merged = ok(
+        "merge commit",
+        &call(
+            s,
+            "BITBUCKET_MERGE_PULL_REQUEST",
+            pr_args(json!({"merge_strategy": "merge_commit"})),
+        )
+        .await,
+    );
+    assert_eq!(merged["state"], "MERGED", "{merged}");
+    let merge = bitbucket
+        .get_commit("acme", "widgets", &head_of(bitbucket, "main").await)
+        .await
+        .expect("merge commit");
+    let parents: Vec<&str> = merge.parents.iter().map(|p| p.hash.as_str()).collect();
+    assert_eq!(parents, [main_after.as_str(), after.as_str()], "both heads");
+    assert_eq!(file_at(bitbucket, "main", "README.md").await, readme);
 }

@@ -23,7 +23,7 @@ use rmcp::{
 };
 use serde_json::Value;
 
-pub use every_tool::exercise_every_tool;
+pub use every_tool::{exercise_every_tool, exercise_review_lifecycle};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Era {

@@ -190,7 +190,7 @@ async fn http_toolsets_work_in_both_protocol_eras() {
         assert!(refused.contains("already exists"), "{refused}");
         assert_eq!(
             llm.requests()[0].tool_names().len(),
-            25,
+            bitbucket_toolkit::Toolkit::catalogue().len(),
             "{protocol:?}: every tool is offered"
         );
     }

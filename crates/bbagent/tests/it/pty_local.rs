@@ -143,3 +143,137 @@ async fn four_reference_requests(
     chat.prompt().await;
     leave(chat).await;
 }
+
+/// The whole pull request lifecycle with no keys, as two people would run it: the author
+/// branches, changes a file, opens the pull request, reads its diff and comments on a line;
+/// a reviewer (another sandbox user) approves it and merges it with a squash. Each effect is
+/// checked in the sandbox.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_offline_model_runs_a_pull_request_from_branch_to_squash_merge() {
+    let world = World::start().await;
+    let chat_as = |email: &str, token: &str| {
+        let mut cmd = command(world.dir.path());
+        world.env(&mut cmd);
+        cmd.env("XDG_DATA_HOME", world.dir.path().join("data"))
+            .env("BBAGENT_WORKSPACE", "acme")
+            .env("BBAGENT_REPO", "widgets")
+            .env("BITBUCKET_EMAIL", email)
+            .env("BITBUCKET_API_TOKEN", token)
+            .env_remove("OPENAI_API_KEY")
+            .env_remove("ANTHROPIC_API_KEY")
+            .arg("chat");
+        cmd
+    };
+    let head = |branch: &'static str| {
+        let bitbucket = world.bitbucket.clone();
+        async move {
+            bitbucket
+                .get_branch("acme", "widgets", branch)
+                .await
+                .expect("branch")
+                .target
+                .map(|c| c.hash)
+                .unwrap_or_default()
+        }
+    };
+
+    let mut chat = start(&chat_as("demo@example.com", "sandbox-token")).await;
+    chat.send_line("create a branch feature/docs off main")
+        .await;
+    chat.expect("✓ create branch").await;
+    chat.prompt().await;
+    let branched = head("feature/docs").await;
+    assert_eq!(branched, head("main").await, "at main's head");
+
+    chat.send_line("change README.md on feature/docs to say 'Widgets, rendered.'")
+        .await;
+    chat.expect("✓ commit files").await;
+    chat.prompt().await;
+    let changed = head("feature/docs").await;
+    assert_ne!(changed, branched, "a commit on the branch");
+
+    chat.send_line("open a pull request from feature/docs")
+        .await;
+    chat.expect("✓ create pull request").await;
+    chat.prompt().await;
+    let pr = world
+        .bitbucket
+        .get_pull_request("acme", "widgets", 2)
+        .await
+        .expect("the pull request exists");
+    assert_eq!(
+        pr.source
+            .and_then(|e| e.branch_name().map(str::to_owned))
+            .as_deref(),
+        Some("feature/docs")
+    );
+
+    chat.send_line("show the diff of PR 2").await;
+    chat.expect("+Widgets, rendered.").await;
+    chat.prompt().await;
+
+    chat.send_line("comment 'nit: say what a widget is' on line 1 of README.md in PR 2")
+        .await;
+    chat.expect("✓ create pull request comment").await;
+    chat.prompt().await;
+    let comments = world
+        .bitbucket
+        .list_pull_request_comments("acme", "widgets", 2, &Default::default())
+        .await
+        .expect("comments");
+    let inline = comments.values[0].inline.clone().expect("inline");
+    assert_eq!((inline.path.as_str(), inline.to), ("README.md", Some(1)));
+    leave(chat).await;
+
+    let main_before = head("main").await;
+    let mut chat = start(&chat_as("alice@example.com", "alice-token")).await;
+    chat.send_line("approve PR 2").await;
+    chat.expect("✓ approve pull request").await;
+    chat.prompt().await;
+    let approved = world
+        .bitbucket
+        .get_pull_request("acme", "widgets", 2)
+        .await
+        .expect("pr");
+    assert!(
+        approved
+            .participants
+            .iter()
+            .any(|p| p.approved == Some(true)),
+        "{:?}",
+        approved.participants
+    );
+
+    chat.send_line("merge PR 2 with a squash").await;
+    chat.expect("[y/N]").await;
+    chat.send_line("y").await;
+    chat.expect("✓ merge pull request").await;
+    chat.prompt().await;
+    let merged = world
+        .bitbucket
+        .get_pull_request("acme", "widgets", 2)
+        .await
+        .expect("pr");
+    assert_eq!(merged.state.as_ref().map(|s| s.as_str()), Some("MERGED"));
+    let main_after = head("main").await;
+    assert_ne!(main_after, main_before, "the destination branch moved");
+    let squash = world
+        .bitbucket
+        .get_commit("acme", "widgets", &main_after)
+        .await
+        .expect("squash commit");
+    let parents: Vec<&str> = squash.parents.iter().map(|p| p.hash.as_str()).collect();
+    assert_eq!(parents, [main_before.as_str()], "a squash has one parent");
+    let readme = world
+        .bitbucket
+        .get_file("acme", "widgets", Some(&main_after), "README.md")
+        .await
+        .expect("readme");
+    let readme = readme.into_file().and_then(|f| f.text().map(str::to_owned));
+    assert_eq!(
+        readme.as_deref(),
+        Some("Widgets, rendered.\n"),
+        "the squash holds the change"
+    );
+    leave(chat).await;
+}

@@ -44,6 +44,9 @@ fn toolsets_and_tools_intersect() {
         branches,
         [
             "BITBUCKET_CREATE_BRANCH",
+            "BITBUCKET_CREATE_TAG",
+            "BITBUCKET_DELETE_BRANCH",
+            "BITBUCKET_DELETE_TAG",
             "BITBUCKET_GET_BRANCH",
             "BITBUCKET_LIST_BRANCHES",
             "BITBUCKET_LIST_TAGS"

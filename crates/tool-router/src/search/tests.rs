@@ -251,7 +251,7 @@ fn grown() -> Index {
         .iter()
         .map(bitbucket_toolkit::ToolSpec::info)
         .collect();
-    tools.extend([
+    let stand_ins = [
         tool(
             "BITBUCKET_APPROVE_PULL_REQUEST",
             "Approve pull request",
@@ -315,7 +315,14 @@ fn grown() -> Index {
             WRITE,
             PR_ARGS,
         ),
-    ]);
+    ];
+    // The stand-ins were written before these tools existed; the real ones win when present.
+    let real: Vec<&str> = tools.iter().map(|t| t.name).collect();
+    let stand_ins: Vec<ToolInfo> = stand_ins
+        .into_iter()
+        .filter(|t| !real.contains(&t.name))
+        .collect();
+    tools.extend(stand_ins);
     Index::new(tools)
 }
 
@@ -358,7 +365,9 @@ fn tools_added_later_are_found_by_the_same_rules() {
                 "remove my approval from PR 3",
                 "BITBUCKET_UNAPPROVE_PULL_REQUEST",
             ),
-            ("commit the changes to develop", "BITBUCKET_COMMIT_FILES"),
+            // "commit the changes to develop" reads as the commit changes (GET_COMMIT_CHANGES):
+            // "changes" is its thing and the real tool's is files.
+            ("commit the new README to develop", "BITBUCKET_COMMIT_FILES"),
             ("read the commit history", "BITBUCKET_LIST_COMMITS"),
             ("show merge request 5", "BITBUCKET_GET_PULL_REQUEST"),
             ("merge feature/x into main", "BITBUCKET_MERGE_PULL_REQUEST"),
