@@ -256,7 +256,7 @@ async fn bitbucket_failures_are_explained() {
         empty.contains("There are no changes to be pulled")
             && empty.ends_with(
                 "; next step: a pull request needs commits on the source branch that the destination lacks: \
-                 commit a change to the branch first, or pick a branch with changes"
+                 commit a change to the branch first (BITBUCKET_COMMIT_FILES), or pick a branch with changes"
             ),
         "{empty}"
     );
