@@ -411,9 +411,9 @@ impl Entry {
         }
         // The main concept of a name word: the first of its synonym group.
         let primary = |t: &query::Token| t.concepts.first().map(|(c, _)| c.clone());
-        let head = head_at.and_then(|i| primary(&nouns[i]));
+        let mut head = head_at.and_then(|i| primary(&nouns[i]));
         // Related concepts of the head count half: `versions` are tags only a little.
-        let head_concepts: Vec<(String, f32)> = head_at
+        let mut head_concepts: Vec<(String, f32)> = head_at
             .map(|i| {
                 nouns[i]
                     .concepts
@@ -423,6 +423,11 @@ impl Entry {
                     .collect()
             })
             .unwrap_or_default();
+        // A tool that writes `FILES` writes files; only a read of them lists a directory.
+        if !info.annotations.read_only && head.as_deref() == Some("path") {
+            head = Some("file".to_owned());
+            head_concepts.insert(0, ("file".to_owned(), 1.0));
+        }
         let head_plural = head_at.is_some_and(|i| nouns[i].word.plural);
         let mut qualifiers = Vec::new();
         let mut containers = Vec::new();

@@ -207,7 +207,20 @@ pub(crate) fn analyze(text: &str, is_object: &dyn Fn(&str) -> bool) -> Analysis 
         let start = i;
         let mut head = None;
         while i < tokens.len() && nounish(i, &tokens[i]) {
-            if names_thing(&tokens[i]) {
+            // "repo notes", "branch hotfix": after a kind of thing, a word that only stands
+            // in for another thing ("notes" for comments) is that thing's name.
+            let kind_before = i > start
+                && tokens[i - 1].concepts.first().is_some_and(|(c, _)| {
+                    matches!(
+                        c.as_str(),
+                        "repository" | "branch" | "tag" | "workspace" | "project" | "snippet"
+                    )
+                });
+            let stands_in = tokens[i]
+                .concepts
+                .first()
+                .is_some_and(|(c, _)| *c != tokens[i].word.stem);
+            if names_thing(&tokens[i]) && !(kind_before && stands_in) {
                 head = Some(i);
             }
             i += 1;
@@ -302,6 +315,28 @@ pub(crate) fn analyze(text: &str, is_object: &dyn Fn(&str) -> bool) -> Analysis 
     if let (Some(thing), Some(usize::MAX)) = (action_thing, target) {
         add(&mut analysis.target, thing, 1.0);
         add(&mut analysis.terms, thing, 1.0);
+    }
+    // "which files does PR 1 change": the files a change touches are what a diff lists (not
+    // "change README.md", where the change is the action).
+    let at = |words: &[&str]| {
+        tokens
+            .iter()
+            .position(|t| words.contains(&t.word.raw.as_str()))
+    };
+    let files_at = at(&["files"]);
+    let change_at = at(&[
+        "change", "changes", "changed", "touch", "touches", "touched", "modify", "modifies",
+        "modified",
+    ]);
+    if let (Some(files), Some(change)) = (files_at, change_at)
+        && files < change
+        && action_at != Some(change)
+    {
+        add(&mut analysis.target, "diff", 1.0);
+        add(&mut analysis.terms, "diff", 1.0);
+        if analysis.action == Some(Action::Update) {
+            analysis.action = Some(Action::Get);
+        }
     }
     let target_token = target.and_then(|i| tokens.get(i));
     let numbered = target_token.is_some_and(|t| t.word.numbered);

@@ -525,3 +525,35 @@ fn use_cases_deserialize_with_either_form_of_known_fields() {
     assert_eq!(bare.use_case, "x");
     assert!(serde_json::from_str::<UseCase>(r#"{"known_fields": {}}"#).is_err());
 }
+
+#[test]
+fn review_requests_find_the_review_tools() {
+    let index = Index::catalogue();
+    check_table(
+        &index,
+        &[
+            (
+                "comment 'nit: rename' on line 3 of src/login.rs in PR 1",
+                "BITBUCKET_CREATE_PULL_REQUEST_COMMENT",
+            ),
+            (
+                "which files does PR 1 change",
+                "BITBUCKET_GET_PULL_REQUEST_DIFFSTAT",
+            ),
+            ("delete repo notes in demo", "BITBUCKET_DELETE_REPOSITORY"),
+            ("show the diff of PR 1", "BITBUCKET_GET_PULL_REQUEST_DIFF"),
+            ("approve PR 1", "BITBUCKET_APPROVE_PULL_REQUEST"),
+            ("merge PR 2 with a squash", "BITBUCKET_MERGE_PULL_REQUEST"),
+            ("decline PR 3", "BITBUCKET_DECLINE_PULL_REQUEST"),
+            (
+                "request changes on PR 3",
+                "BITBUCKET_REQUEST_PULL_REQUEST_CHANGES",
+            ),
+            ("delete the branch feature/old", "BITBUCKET_DELETE_BRANCH"),
+            (
+                "change README.md on feature/docs to say hello",
+                "BITBUCKET_COMMIT_FILES",
+            ),
+        ],
+    );
+}

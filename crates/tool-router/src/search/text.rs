@@ -106,19 +106,18 @@ fn split_word(lower: &str) -> Vec<String> {
         .collect()
 }
 
-/// The text without its quoted spans (`comment "LGTM" on it` → `comment  on it`); an
-/// unbalanced quote keeps the rest of the text.
+/// The text without its quoted spans (`comment "LGTM" on it` → `comment  on it`; single quotes
+/// too, when they open a word and close one, so an apostrophe is no quote); an unbalanced
+/// quote keeps the rest of the text.
 fn unquoted(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     let mut rest = text;
-    while let Some(open) = rest.find(['"', '\u{201C}']) {
-        let quote_len = rest[open..].chars().next().map_or(1, char::len_utf8);
-        let after = &rest[open + quote_len..];
-        match after.find(['"', '\u{201D}']) {
-            Some(close) => {
+    while let Some((open, quote)) = opening_quote(rest) {
+        let after = &rest[open + quote.len_utf8()..];
+        match closing_quote(after, quote) {
+            Some((close, close_len)) => {
                 out.push_str(&rest[..open]);
                 out.push(' ');
-                let close_len = after[close..].chars().next().map_or(1, char::len_utf8);
                 rest = &after[close + close_len..];
             }
             None => break,
@@ -126,6 +125,38 @@ fn unquoted(text: &str) -> String {
     }
     out.push_str(rest);
     out
+}
+
+/// The first quote that opens a span: `"`, `“`, or `'` at the start of a word.
+fn opening_quote(text: &str) -> Option<(usize, char)> {
+    let mut previous: Option<char> = None;
+    for (at, c) in text.char_indices() {
+        let word_start = previous.is_none_or(|p| p.is_whitespace() || p == '(');
+        if c == '"' || c == '\u{201C}' || ((c == '\'' || c == '\u{2018}') && word_start) {
+            return Some((at, c));
+        }
+        previous = Some(c);
+    }
+    None
+}
+
+/// Where the span opened by `quote` closes (a `'` only at the end of a word), and the
+/// closing quote's length.
+fn closing_quote(text: &str, quote: char) -> Option<(usize, usize)> {
+    let closers: &[char] = match quote {
+        '"' | '\u{201C}' => &['"', '\u{201D}'],
+        _ => &['\'', '\u{2019}'],
+    };
+    let mut chars = text.char_indices().peekable();
+    while let Some((at, c)) = chars.next() {
+        if closers.contains(&c) {
+            let word_end = chars.peek().is_none_or(|(_, n)| !n.is_alphanumeric());
+            if matches!(quote, '"' | '\u{201C}') || word_end {
+                return Some((at, c.len_utf8()));
+            }
+        }
+    }
+    None
 }
 
 fn is_number(chunk: &str) -> bool {
@@ -213,6 +244,18 @@ pub(crate) fn stem(word: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn quoted_spans_are_left_out_and_apostrophes_kept() {
+        assert_eq!(unquoted(r#"comment "LGTM" on it"#), "comment   on it");
+        assert_eq!(
+            unquoted("comment 'nit: rename' on line 3"),
+            "comment   on line 3"
+        );
+        assert_eq!(unquoted("what's in alice's repo"), "what's in alice's repo");
+        assert_eq!(unquoted("say 'unbalanced"), "say 'unbalanced");
+        assert_eq!(unquoted("the ‘smart’ one"), "the   one");
+    }
 
     #[test]
     fn stems_join_forms_of_a_word() {
