@@ -67,7 +67,7 @@ impl Toolkit {
 
     /// Every tool, in a stable order (grouped by toolset).
     pub fn catalogue() -> &'static [ToolSpec] {
-        &tools::CATALOGUE
+        tools::CATALOGUE
     }
 
     /// The tool with exactly this name (case-sensitive).
