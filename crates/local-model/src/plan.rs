@@ -353,8 +353,55 @@ impl<'a> Planner<'a> {
                 }
                 .copied()
             });
+            let by_title = found
+                .title_word
+                .clone()
+                .filter(|(named, _)| named == thing)
+                .map(|(_, word)| word);
             if let Some(id) = from_list {
                 found.args.insert(param.name.clone(), json!(id));
+            } else if let Some(word) = by_title
+                && let Some(list) = self.catalogue.find("list", thing).cloned()
+            {
+                let args = lookup_args(&list, found, clause, &self.focus.known);
+                let listed = self.call(&list, args)?;
+                let word = word.to_lowercase();
+                let fits = |item: &Value, field: &str| {
+                    item.get(field)
+                        .and_then(Value::as_str)
+                        .is_some_and(|text| text.to_lowercase().contains(&word))
+                };
+                let matching: Vec<(u64, String)> = items(&listed)
+                    .iter()
+                    .filter(|i| fits(i, "title") || fits(i, "source_branch"))
+                    .filter_map(|i| {
+                        let id = i.get("id").and_then(Value::as_u64)?;
+                        let title = i.get("title").and_then(Value::as_str).unwrap_or_default();
+                        Some((id, title.to_owned()))
+                    })
+                    .collect();
+                let name = thing.replace('_', " ");
+                match matching.as_slice() {
+                    [(id, _)] => {
+                        found.args.insert(param.name.clone(), json!(id));
+                    }
+                    [] => {
+                        return Err(Halt::Say(format!(
+                            "There is no {name} about “{word}”, so I did nothing. {}",
+                            listed.content.lines().next().unwrap_or("")
+                        )));
+                    }
+                    many => {
+                        let choices: Vec<String> = many
+                            .iter()
+                            .map(|(id, title)| format!("#{id} “{title}”"))
+                            .collect();
+                        return Err(Halt::Say(format!(
+                            "To {clause}, which {name} do you mean: {}?",
+                            choices.join(", ")
+                        )));
+                    }
+                }
             } else if found.latest
                 && let Some(list) = self.catalogue.find("list", thing).cloned()
             {

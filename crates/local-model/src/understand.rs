@@ -456,6 +456,8 @@ pub struct Found {
     /// "the first one", "the second issue": a position in the last list shown (0-based;
     /// `usize::MAX` for the last).
     pub ordinal: Option<usize>,
+    /// "the login PR": a thing named by a word of its title or branch, and that word.
+    pub title_word: Option<(String, String)>,
 }
 
 struct Scan<'a> {
@@ -571,6 +573,7 @@ pub fn extract(u: &Utterance, tool: &Tool, known: &Known) -> Found {
         (next == "one" || lexicon::noun(next).is_some()).then_some(position)
     });
     purpose(&mut s);
+    title_word(&mut s);
     s.found
 }
 
@@ -595,6 +598,55 @@ fn file_writes(s: &mut Scan) {
     s.set(&files, json!([{ "path": path, "content": content }]));
     if let Some(message) = s.wants(&Kind::Body) {
         s.set(&message, json!(format!("Update {path}")));
+    }
+}
+
+/// "request changes on the login PR": a word right before a numbered thing that the tool
+/// needs the number of, when no number was said, names it by its title or branch.
+fn title_word(s: &mut Scan) {
+    for i in 1..s.u.len() {
+        let Some(thing) = lexicon::noun(s.word(i)) else {
+            continue;
+        };
+        let needs = s.tool.params.iter().any(|p| {
+            p.kind == Kind::Number(thing.to_owned()) && !s.found.args.contains_key(&p.name)
+        });
+        let word = s.word(i - 1);
+        if needs
+            && s.free(i - 1)
+            && slug_like(word)
+            && word.parse::<u64>().is_err()
+            && lexicon::verbs(word, "").is_empty()
+            && lexicon::noun(word).is_none()
+            && !lexicon::is_latest(word)
+            && !matches!(
+                word,
+                "open"
+                    | "opened"
+                    | "closed"
+                    | "merged"
+                    | "declined"
+                    | "resolved"
+                    | "new"
+                    | "first"
+                    | "second"
+                    | "third"
+                    | "next"
+                    | "previous"
+                    | "same"
+                    | "other"
+                    | "draft"
+                    | "that"
+                    | "this"
+                    | "which"
+                    | "any"
+                    | "each"
+                    | "every"
+            )
+        {
+            s.found.title_word = Some((thing.to_owned(), word.to_owned()));
+            return;
+        }
     }
 }
 
