@@ -359,6 +359,8 @@ pub struct PullRequestContext<'a> {
     /// Approvals and change requests, with who made them.
     pub reviews: &'a [(UserRow, ParticipantRow)],
     pub comment_count: i64,
+    /// Open (unresolved) tasks.
+    pub task_count: i64,
 }
 
 /// A user's part in a pull request: reviewer or participant, and their review, if any.
@@ -423,7 +425,7 @@ pub fn pull_request(
         "draft": p.draft,
         "queued": false,
         "comment_count": ctx.comment_count,
-        "task_count": 0,
+        "task_count": ctx.task_count,
         "reason": "",
         "created_on": p.created_on,
         "updated_on": p.updated_on,

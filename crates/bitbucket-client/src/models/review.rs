@@ -83,8 +83,14 @@ pub struct Task {
     pub creator: Option<Account>,
     /// The comment it was made on, if any.
     pub comment: Option<CommentRef>,
+    /// Who resolved it; absent while open.
+    pub resolved_by: Option<Account>,
+    /// When it was resolved (ISO 8601); absent while open.
+    pub resolved_on: Option<String>,
     /// Creation time (ISO 8601).
     pub created_on: Option<String>,
+    /// Last update time (ISO 8601).
+    pub updated_on: Option<String>,
     /// Fields not modelled above.
     #[serde(flatten)]
     pub extra: Extra,

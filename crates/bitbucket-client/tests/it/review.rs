@@ -303,3 +303,117 @@ async fn reviews_can_be_changed_statuses_posted_and_refs_removed() {
         .expect_err("deleted");
     assert!(gone.is_not_found(), "{gone}");
 }
+
+#[tokio::test]
+async fn tasks_are_created_resolved_reopened_and_deleted() {
+    let env = start().await;
+    let demo = env.demo();
+    let alice = env.alice();
+    let (ws, repo, pr) = ("acme", "widgets", 1);
+    let open_tasks = |client: &bitbucket_client::Client| {
+        let client = client.clone();
+        async move {
+            client
+                .get_pull_request(ws, repo, pr)
+                .await
+                .expect("pull request")
+                .task_count
+        }
+    };
+    assert_eq!(open_tasks(&demo).await, Some(0));
+
+    let comment = alice
+        .create_pull_request_comment(ws, repo, pr, &NewComment::new("Split this up"))
+        .await
+        .expect("comment");
+    let plain = demo
+        .create_pull_request_task(ws, repo, pr, "Add a test", None)
+        .await
+        .expect("task");
+    assert_eq!(plain.state.as_deref(), Some("UNRESOLVED"));
+    assert_eq!(
+        plain.content.as_ref().map(|c| c.raw.as_deref()),
+        Some(Some("Add a test"))
+    );
+    assert_eq!(
+        plain.creator.as_ref().and_then(|c| c.nickname.as_deref()),
+        Some("demo")
+    );
+    let under = alice
+        .create_pull_request_task(ws, repo, pr, "Split it", Some(comment.id))
+        .await
+        .expect("task on a comment");
+    assert_eq!(under.comment.map(|c| c.id), Some(comment.id));
+    assert_eq!(open_tasks(&demo).await, Some(2));
+
+    // Alice resolves the demo user's task; it stops counting, and shows who resolved it.
+    let resolved = alice
+        .update_pull_request_task(ws, repo, pr, plain.id, Some(true), None)
+        .await
+        .expect("resolve");
+    assert_eq!(resolved.state.as_deref(), Some("RESOLVED"));
+    assert_eq!(
+        resolved
+            .resolved_by
+            .as_ref()
+            .and_then(|u| u.nickname.as_deref()),
+        Some("alice")
+    );
+    assert!(resolved.resolved_on.is_some());
+    assert_eq!(open_tasks(&demo).await, Some(1));
+    let reopened = demo
+        .update_pull_request_task(ws, repo, pr, plain.id, Some(false), Some("Add two tests"))
+        .await
+        .expect("reopen and reword");
+    assert_eq!(reopened.state.as_deref(), Some("UNRESOLVED"));
+    assert!(reopened.resolved_by.is_none());
+    assert_eq!(
+        reopened.content.as_ref().map(|c| c.raw.as_deref()),
+        Some(Some("Add two tests"))
+    );
+
+    // Someone else's text cannot be changed, nor their task deleted.
+    let refused = alice
+        .update_pull_request_task(ws, repo, pr, plain.id, None, Some("mine now"))
+        .await
+        .expect_err("someone else's task");
+    assert_eq!(api(&refused).status, 403, "{refused}");
+    let refused = alice
+        .delete_pull_request_task(ws, repo, pr, plain.id)
+        .await
+        .expect_err("someone else's task");
+    assert_eq!(api(&refused).status, 403, "{refused}");
+
+    // A task on a comment that does not exist is refused by the server; a blank one by the
+    // client, before any request.
+    let missing = demo
+        .create_pull_request_task(ws, repo, pr, "Orphan", Some(999))
+        .await
+        .expect_err("missing comment");
+    assert_eq!(api(&missing).status, 400, "{missing}");
+    let requests = env.requests();
+    let blank = demo
+        .create_pull_request_task(ws, repo, pr, "  ", None)
+        .await
+        .expect_err("blank");
+    assert!(
+        matches!(blank, bitbucket_client::Error::InvalidInput { .. }),
+        "{blank:?}"
+    );
+    assert_eq!(env.requests(), requests, "nothing was sent");
+
+    demo.delete_pull_request_task(ws, repo, pr, plain.id)
+        .await
+        .expect("delete");
+    let listed = demo
+        .list_pull_request_tasks(ws, repo, pr, &Default::default())
+        .await
+        .expect("tasks");
+    let ids: Vec<u64> = listed.values.iter().map(|t| t.id).collect();
+    assert_eq!(ids, vec![under.id]);
+    let gone = demo
+        .delete_pull_request_task(ws, repo, pr, plain.id)
+        .await
+        .expect_err("deleted twice");
+    assert!(gone.is_not_found(), "{gone}");
+}

@@ -4,6 +4,7 @@ mod commit_files;
 mod diffs;
 mod issues;
 mod pr_comments;
+mod pr_tasks;
 mod pullrequests;
 mod refs;
 mod repositories;
@@ -140,6 +141,16 @@ pub fn router(state: SharedState) -> Router {
         .route(
             &format!("{pr}/comments/{{comment_id}}/resolve"),
             post(pr_comments::resolve).delete(pr_comments::reopen),
+        )
+        .route(
+            &format!("{pr}/tasks"),
+            get(pr_tasks::list).post(pr_tasks::create),
+        )
+        .route(
+            &format!("{pr}/tasks/{{task_id}}"),
+            get(pr_tasks::get)
+                .put(pr_tasks::update)
+                .delete(pr_tasks::delete),
         )
         .route(
             &format!("{repo}/commit/{{commit}}/statuses"),

@@ -54,6 +54,7 @@ pub(super) async fn pr_value(
             reviewers: &reviewers,
             reviews: &reviews,
             comment_count: state.store.pr_comment_count(repo.id, pr.id).await?,
+            task_count: state.store.pr_open_task_count(repo.id, pr.id).await?,
         },
     ))
 }

@@ -1,6 +1,6 @@
 //! SQLite storage for everything that is not git: users, workspaces, repositories' metadata,
-//! issues, pull requests and snippets. Handlers never write SQL; they call the methods of
-//! this module, one file per resource.
+//! issues, pull requests (with their comments and tasks), commit comments and snippets.
+//! Handlers never write SQL; they call the methods of this module, one file per resource.
 //!
 //! Reads go through [`Store`] directly. Writes go through a [`Write`], which holds the one
 //! in-process write lock and a transaction: [`Store::write`] is the only way to get one, so
@@ -14,6 +14,7 @@
 
 mod issues;
 mod pr_comments;
+mod pr_tasks;
 mod pullrequests;
 mod repos;
 pub mod rows;
@@ -31,6 +32,7 @@ use tokio::sync::{Mutex, MutexGuard};
 
 pub use issues::NewIssue;
 pub use pr_comments::{NewPrComment, PrCommentRow};
+pub use pr_tasks::{NewPrTask, PrTaskRow};
 pub use pullrequests::NewPullRequest;
 pub use repos::NewRepo;
 pub use rows::*;
@@ -42,6 +44,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (2, include_str!("migrations/0002_participants.sql")),
     (3, include_str!("migrations/0003_statuses.sql")),
     (4, include_str!("migrations/0004_pr_comments.sql")),
+    (5, include_str!("migrations/0005_pr_tasks.sql")),
 ];
 
 /// The schema version this build writes: the number of the last migration.

@@ -51,6 +51,54 @@ fn validate(method: &str, path: &str, status: &str, body: &Value) {
     );
 }
 
+fn validate_schema(what: &str, body: &Value, schema: &Value) {
+    let mut schema = schema.clone();
+    schema["components"] = spec()["components"].clone();
+    let validator = jsonschema::options()
+        .with_draft(jsonschema::Draft::Draft4)
+        .should_validate_formats(true)
+        .build(&schema)
+        .expect("spec schema compiles");
+    let errors: Vec<String> = validator
+        .iter_errors(body)
+        .map(|e| format!("{} at {}", e, e.instance_path()))
+        .collect();
+    assert!(
+        errors.is_empty(),
+        "{what} violates the spec:\n{}\nbody: {body}",
+        errors.join("\n")
+    );
+}
+
+/// A pull request task. The spec's `pullrequest_comment_task` cannot be validated as a whole:
+/// it is an `allOf` whose parts each forbid the others' properties (`task` allows no `links`
+/// or `comment`, the part that adds `links` allows nothing else), so no task with any
+/// property passes. Its parts are checked instead: the task's own fields against `task`, its
+/// `links` against the links of `pullrequest_task`, its `comment` against `comment`.
+fn validate_task(body: &Value) {
+    let mut own = body.clone();
+    let links = own.as_object_mut().and_then(|o| o.remove("links"));
+    let comment = own.as_object_mut().and_then(|o| o.remove("comment"));
+    validate_schema(
+        "task",
+        &own,
+        &json!({ "$ref": "#/components/schemas/task" }),
+    );
+    let links = links.expect("a task has links");
+    let links_schema =
+        spec()["components"]["schemas"]["pullrequest_task"]["allOf"][1]["properties"]["links"]
+            .clone();
+    assert!(links_schema.is_object(), "the spec has the task's links");
+    validate_schema("task links", &links, &links_schema);
+    if let Some(comment) = comment {
+        validate_schema(
+            "task comment",
+            &comment,
+            &json!({ "$ref": "#/components/schemas/comment" }),
+        );
+    }
+}
+
 async fn check_get(sb: &Running, spec_path: &str, real_path: &str) -> Value {
     let body = sb.get_json(real_path).await;
     validate("GET", spec_path, "200", &body);
@@ -355,6 +403,38 @@ async fn write_operations_match_the_spec() {
         &format!("{pr_comments}/{{comment_id}}/resolve"),
         "200",
         &resolution,
+    );
+
+    // Tasks, alone and under the comment above.
+    let tasks = "/repositories/acme/widgets/pullrequests/1/tasks";
+    let (status, task) = sb
+        .send_json(
+            Method::POST,
+            tasks,
+            json!({"content": {"raw": "Add a test"}, "comment": {"id": comment["id"]}}),
+        )
+        .await;
+    assert_eq!(status, 201, "{task}");
+    validate_task(&task);
+    let (status, resolved) = sb
+        .send_json(
+            Method::PUT,
+            &format!("{tasks}/{}", task["id"]),
+            json!({"state": "RESOLVED"}),
+        )
+        .await;
+    assert_eq!(status, 200, "{resolved}");
+    validate_task(&resolved);
+    let listed = sb.get_json(tasks).await;
+    let values = listed["values"].as_array().expect("values");
+    assert_eq!(values.len(), 1, "{listed}");
+    values.iter().for_each(validate_task);
+    let mut envelope = listed.clone();
+    envelope["values"] = json!([]);
+    validate_schema(
+        "paginated_tasks (envelope)",
+        &envelope,
+        &json!({ "$ref": "#/components/schemas/paginated_tasks" }),
     );
 
     // Reviewing and closing pull requests: the participant, then the pull request itself.

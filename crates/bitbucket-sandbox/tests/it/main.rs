@@ -7,6 +7,7 @@ mod diffs;
 mod errors;
 mod persistence;
 mod pr_comments;
+mod pr_tasks;
 mod reviews;
 mod statuses;
 mod support;
