@@ -1,6 +1,6 @@
-//! Changes to a repository and how to read them: one commit, diffs and patches between
-//! commits, a file's history, writing files as a commit, build statuses, and removing
-//! branches and tags.
+//! Changes to a repository and how to read them: one commit and its comments, diffs and
+//! patches between commits, a file's history, writing files as a commit, build statuses, and
+//! removing branches and tags.
 
 use reqwest::Method;
 use reqwest::header::LOCATION;
@@ -8,7 +8,8 @@ use serde_json::{Map, Value, json};
 
 use crate::error::Error;
 use crate::http::{ApiRequest, Client, Query};
-use crate::models::{Commit, CommitStatus, DiffStat, Tag, TreeEntry};
+use crate::models::{Comment, Commit, CommitStatus, DiffStat, Tag, TreeEntry};
+use crate::ops::review::NewComment;
 use crate::ops::{list_query, page_query, repo_path};
 use crate::page::{ListParams, Page, PageParams};
 use crate::path::{file_path, segment};
@@ -300,6 +301,86 @@ impl Client {
         )?;
         list_query(params).apply(&mut url);
         self.get_json(url).await
+    }
+
+    fn commit_comments_url(
+        &self,
+        workspace: &str,
+        repo_slug: &str,
+        commit: &str,
+        comment_id: Option<u64>,
+    ) -> Result<url::Url, Error> {
+        let one = comment_id.map(|id| format!("/{id}")).unwrap_or_default();
+        self.repo_url(
+            workspace,
+            repo_slug,
+            &format!("/commit/{}/comments{one}", segment("commit", commit)?),
+        )
+    }
+
+    /// `GET .../commit/{commit}/comments`.
+    pub async fn list_commit_comments(
+        &self,
+        workspace: &str,
+        repo_slug: &str,
+        commit: &str,
+        params: &ListParams,
+    ) -> Result<Page<Comment>, Error> {
+        let mut url = self.commit_comments_url(workspace, repo_slug, commit, None)?;
+        list_query(params).apply(&mut url);
+        self.get_json(url).await
+    }
+
+    /// `GET .../commit/{commit}/comments/{comment_id}`.
+    pub async fn get_commit_comment(
+        &self,
+        workspace: &str,
+        repo_slug: &str,
+        commit: &str,
+        comment_id: u64,
+    ) -> Result<Comment, Error> {
+        let url = self.commit_comments_url(workspace, repo_slug, commit, Some(comment_id))?;
+        self.get_json(url).await
+    }
+
+    /// `POST .../commit/{commit}/comments`: general, inline on a line of the commit's diff
+    /// with its first parent, or a reply.
+    pub async fn create_commit_comment(
+        &self,
+        workspace: &str,
+        repo_slug: &str,
+        commit: &str,
+        comment: &NewComment,
+    ) -> Result<Comment, Error> {
+        let body = comment.body()?;
+        let url = self.commit_comments_url(workspace, repo_slug, commit, None)?;
+        self.send_json(Method::POST, url, &body).await
+    }
+
+    /// `PUT .../commit/{commit}/comments/{comment_id}`: replaces the text.
+    pub async fn update_commit_comment(
+        &self,
+        workspace: &str,
+        repo_slug: &str,
+        commit: &str,
+        comment_id: u64,
+        text: &str,
+    ) -> Result<Comment, Error> {
+        let body = NewComment::new(text).body()?;
+        let url = self.commit_comments_url(workspace, repo_slug, commit, Some(comment_id))?;
+        self.send_json(Method::PUT, url, &body).await
+    }
+
+    /// `DELETE .../commit/{commit}/comments/{comment_id}`.
+    pub async fn delete_commit_comment(
+        &self,
+        workspace: &str,
+        repo_slug: &str,
+        commit: &str,
+        comment_id: u64,
+    ) -> Result<(), Error> {
+        let url = self.commit_comments_url(workspace, repo_slug, commit, Some(comment_id))?;
+        self.delete(url).await
     }
 
     /// `DELETE .../refs/branches/{name}`.

@@ -1,7 +1,7 @@
 //! The pull-request lifecycle through the client, against the sandbox: write a file on a new
 //! branch, read the commit and its diff, open a pull request, comment on a line, approve
 //! (as someone else: approving your own is refused), merge with a squash; then read the
-//! effects back.
+//! effects back. Tasks on a pull request, and comments on a commit, go the same way.
 
 use bitbucket_client::{
     CommitFiles, DiffParams, InlineAnchor, MergeOptions, MergeStrategy, NewComment, NewPullRequest,
@@ -416,4 +416,123 @@ async fn tasks_are_created_resolved_reopened_and_deleted() {
         .await
         .expect_err("deleted twice");
     assert!(gone.is_not_found(), "{gone}");
+}
+
+#[tokio::test]
+async fn commits_are_commented_inline_replied_to_edited_and_deleted() {
+    let env = start().await;
+    let demo = env.demo();
+    let alice = env.alice();
+    let (ws, repo) = ("acme", "widgets");
+    let hash = demo
+        .commit_files(
+            ws,
+            repo,
+            &CommitFiles {
+                message: Some("Add notes".into()),
+                branch: Some("feature/notes".into()),
+                files: vec![("docs/notes.md".into(), "one\ntwo\nthree\n".into())],
+                ..CommitFiles::default()
+            },
+        )
+        .await
+        .expect("commit");
+
+    let inline = alice
+        .create_commit_comment(
+            ws,
+            repo,
+            &hash,
+            &NewComment {
+                text: "Say **why**".into(),
+                inline: Some(InlineAnchor {
+                    path: "docs/notes.md".into(),
+                    from: None,
+                    to: Some(2),
+                }),
+                parent: None,
+            },
+        )
+        .await
+        .expect("inline comment");
+    assert_eq!(
+        inline.inline.as_ref().map(|i| (i.path.as_str(), i.to)),
+        Some(("docs/notes.md", Some(2)))
+    );
+    let html = inline.content.as_ref().and_then(|c| c.html.as_deref());
+    assert!(
+        html.is_some_and(|h| h.contains("<strong>why</strong>")),
+        "{html:?}"
+    );
+    let reply = demo
+        .create_commit_comment(
+            ws,
+            repo,
+            &hash,
+            &NewComment {
+                parent: Some(inline.id),
+                ..NewComment::new("For the docs")
+            },
+        )
+        .await
+        .expect("reply");
+    assert_eq!(reply.parent.map(|p| p.id), Some(inline.id));
+
+    // An anchor outside the commit's diff is refused by the server.
+    let outside = demo
+        .create_commit_comment(
+            ws,
+            repo,
+            &hash,
+            &NewComment {
+                inline: Some(InlineAnchor {
+                    path: "README.md".into(),
+                    from: None,
+                    to: Some(1),
+                }),
+                ..NewComment::new("not here")
+            },
+        )
+        .await
+        .expect_err("README.md is not in the diff");
+    assert_eq!(api(&outside).status, 400, "{outside}");
+
+    let edited = alice
+        .update_commit_comment(ws, repo, &hash, inline.id, "Say why, please")
+        .await
+        .expect("edit");
+    assert_eq!(
+        edited.content.and_then(|c| c.raw).as_deref(),
+        Some("Say why, please")
+    );
+    let refused = demo
+        .update_commit_comment(ws, repo, &hash, inline.id, "hijack")
+        .await
+        .expect_err("someone else's comment");
+    assert_eq!(api(&refused).status, 403, "{refused}");
+
+    demo.delete_commit_comment(ws, repo, &hash, reply.id)
+        .await
+        .expect("delete");
+    let gone = demo
+        .get_commit_comment(ws, repo, &hash, reply.id)
+        .await
+        .expect("a deleted comment is still there, marked");
+    assert_eq!(gone.deleted, Some(true));
+    let listed = demo
+        .list_commit_comments(ws, repo, &hash, &Default::default())
+        .await
+        .expect("list");
+    let ids: Vec<u64> = listed.values.iter().map(|c| c.id).collect();
+    assert_eq!(ids, vec![inline.id, reply.id]);
+    let missing = demo
+        .list_commit_comments(
+            ws,
+            repo,
+            "0123456789abcdef0123456789abcdef01234567",
+            &Default::default(),
+        )
+        .await
+        .expect_err("no such commit");
+    assert!(missing.is_not_found(), "{missing}");
 }

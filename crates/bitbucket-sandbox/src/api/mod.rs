@@ -1,9 +1,9 @@
 //! The REST 2.0 routes, one module per resource, and the extractors they share.
 
+mod comments;
 mod commit_files;
 mod diffs;
 mod issues;
-mod pr_comments;
 mod pr_tasks;
 mod pullrequests;
 mod refs;
@@ -130,17 +130,17 @@ pub fn router(state: SharedState) -> Router {
         .route(&format!("{pr}/statuses"), get(statuses::pull_request))
         .route(
             &format!("{pr}/comments"),
-            get(pr_comments::list).post(pr_comments::create),
+            get(comments::list).post(comments::create),
         )
         .route(
             &format!("{pr}/comments/{{comment_id}}"),
-            get(pr_comments::get)
-                .put(pr_comments::update)
-                .delete(pr_comments::delete),
+            get(comments::get)
+                .put(comments::update)
+                .delete(comments::delete),
         )
         .route(
             &format!("{pr}/comments/{{comment_id}}/resolve"),
-            post(pr_comments::resolve).delete(pr_comments::reopen),
+            post(comments::resolve).delete(comments::reopen),
         )
         .route(
             &format!("{pr}/tasks"),
@@ -151,6 +151,16 @@ pub fn router(state: SharedState) -> Router {
             get(pr_tasks::get)
                 .put(pr_tasks::update)
                 .delete(pr_tasks::delete),
+        )
+        .route(
+            &format!("{repo}/commit/{{commit}}/comments"),
+            get(comments::commit_list).post(comments::commit_create),
+        )
+        .route(
+            &format!("{repo}/commit/{{commit}}/comments/{{comment_id}}"),
+            get(comments::commit_get)
+                .put(comments::commit_update)
+                .delete(comments::commit_delete),
         )
         .route(
             &format!("{repo}/commit/{{commit}}/statuses"),

@@ -7,8 +7,8 @@ use axum::response::Response;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
+use super::comments::markdown_html;
 use super::issues::created;
-use super::pr_comments::markdown_html;
 use super::pullrequests::load;
 use super::{P, parse_id};
 use crate::body;
@@ -16,7 +16,7 @@ use crate::error::{ApiError, ApiResult};
 use crate::paging::{MAX_PAGELEN, Params, paginate};
 use crate::render;
 use crate::state::{Access, AppState, Caller, SharedState, now};
-use crate::store::{NewPrTask, PrTaskRow, PullRequestRow, RepoRow, UserRow, WorkspaceRow};
+use crate::store::{NewPrTask, PrTaskRow, PullRequestRow, RepoRow, Thread, UserRow, WorkspaceRow};
 
 pub const RESOLVED: &str = "RESOLVED";
 pub const UNRESOLVED: &str = "UNRESOLVED";
@@ -189,7 +189,10 @@ pub async fn create(
                 .with_field("comment", "Give the id of a comment on this pull request."));
         }
         Some(CommentRef { id: Some(comment) }) => {
-            let found = state.store.pr_comment(repo.id, pr.id, comment).await?;
+            let found = state
+                .store
+                .code_comment(repo.id, Thread::PullRequest(pr.id), comment)
+                .await?;
             if found.is_none_or(|c| c.deleted) {
                 return Err(ApiError::bad_request(format!(
                     "Comment {comment} not found on pull request #{}",

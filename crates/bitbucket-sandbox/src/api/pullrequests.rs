@@ -13,7 +13,7 @@ use crate::error::{ApiError, ApiResult};
 use crate::paging::{MAX_PR_PAGELEN, Params, paginate};
 use crate::render::{self, PullRequestContext};
 use crate::state::{Access, AppState, Caller, SharedState, now};
-use crate::store::{NewPullRequest, PullRequestRow, RepoRow, UserRow, WorkspaceRow};
+use crate::store::{NewPullRequest, PullRequestRow, RepoRow, Thread, UserRow, WorkspaceRow};
 
 pub const STATES: &[&str] = &["OPEN", "MERGED", "DECLINED", "SUPERSEDED"];
 
@@ -53,7 +53,10 @@ pub(super) async fn pr_value(
             author,
             reviewers: &reviewers,
             reviews: &reviews,
-            comment_count: state.store.pr_comment_count(repo.id, pr.id).await?,
+            comment_count: state
+                .store
+                .code_comment_count(repo.id, Thread::PullRequest(pr.id))
+                .await?,
             task_count: state.store.pr_open_task_count(repo.id, pr.id).await?,
         },
     ))

@@ -12,8 +12,8 @@
 //! The schema is a list of numbered migrations (`migrations/NNNN_*.sql`); the database's
 //! `user_version` says how many have run, so an existing data folder upgrades in place.
 
+mod code_comments;
 mod issues;
-mod pr_comments;
 mod pr_tasks;
 mod pullrequests;
 mod repos;
@@ -30,8 +30,8 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions};
 use sqlx::{Sqlite, SqliteConnection, SqlitePool, Transaction};
 use tokio::sync::{Mutex, MutexGuard};
 
+pub use code_comments::{CodeCommentRow, NewCodeComment, Thread};
 pub use issues::NewIssue;
-pub use pr_comments::{NewPrComment, PrCommentRow};
 pub use pr_tasks::{NewPrTask, PrTaskRow};
 pub use pullrequests::NewPullRequest;
 pub use repos::NewRepo;
@@ -45,6 +45,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (3, include_str!("migrations/0003_statuses.sql")),
     (4, include_str!("migrations/0004_pr_comments.sql")),
     (5, include_str!("migrations/0005_pr_tasks.sql")),
+    (6, include_str!("migrations/0006_commit_comments.sql")),
 ];
 
 /// The schema version this build writes: the number of the last migration.

@@ -405,6 +405,66 @@ async fn write_operations_match_the_spec() {
         &resolution,
     );
 
+    // A reply, whose `parent` is a comment too.
+    let (status, reply) = sb
+        .send_json(
+            Method::POST,
+            "/repositories/acme/widgets/pullrequests/1/comments",
+            json!({"content": {"raw": "Thanks"}, "parent": {"id": comment["id"]}}),
+        )
+        .await;
+    assert_eq!(status, 201, "{reply}");
+    validate("POST", pr_comments, "201", &reply);
+
+    // Commit comments: the spec gives no schema for the 201s of POST and PUT; the GETs of
+    // one comment and of the list have them.
+    let head = sb.get_json("/repositories/acme/widgets/commit/main").await;
+    let head = head["hash"].as_str().expect("hash");
+    let commit_comments = "/repositories/{workspace}/{repo_slug}/commit/{commit}/comments";
+    let on_commit = format!("/repositories/acme/widgets/commit/{head}/comments");
+    let (status, top) = sb
+        .send_json(
+            Method::POST,
+            &on_commit,
+            json!({"content": {"raw": "Nice"}}),
+        )
+        .await;
+    assert_eq!(status, 201, "{top}");
+    let (status, answer) = sb
+        .send_json(
+            Method::POST,
+            &on_commit,
+            json!({"content": {"raw": "Indeed"}, "parent": {"id": top["id"]}}),
+        )
+        .await;
+    assert_eq!(status, 201, "{answer}");
+    let (status, edited) = sb
+        .send_json(
+            Method::PUT,
+            &format!("{on_commit}/{}", top["id"]),
+            json!({"content": {"raw": "Nice!"}}),
+        )
+        .await;
+    assert_eq!(status, 201, "{edited}");
+    for body in [&top, &answer, &edited] {
+        validate(
+            "GET",
+            &format!("{commit_comments}/{{comment_id}}"),
+            "200",
+            body,
+        );
+    }
+    let one = sb.get_json(&format!("{on_commit}/{}", answer["id"])).await;
+    validate(
+        "GET",
+        &format!("{commit_comments}/{{comment_id}}"),
+        "200",
+        &one,
+    );
+    let listed = sb.get_json(&on_commit).await;
+    assert_eq!(listed["size"], 2, "{listed}");
+    validate("GET", commit_comments, "200", &listed);
+
     // Tasks, alone and under the comment above.
     let tasks = "/repositories/acme/widgets/pullrequests/1/tasks";
     let (status, task) = sb
