@@ -8,98 +8,19 @@
 
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 
 // `bitbucket` is a CommonJS (UMD) package: only its default export is visible to ESM.
 import bitbucketPkg from 'bitbucket';
 
+import { ALICE as ALICE_LOGIN, DEMO as DEMO_LOGIN, startSandbox } from '../support/sandbox.mjs';
+
 const { Bitbucket } = bitbucketPkg;
 
-const HERE = path.dirname(fileURLToPath(import.meta.url));
-const EXE = process.platform === 'win32' ? '.exe' : '';
-const BIN = process.env.BBAGENT_BIN
-  ? path.resolve(process.env.BBAGENT_BIN)
-  : path.resolve(HERE, '..', '..', 'target', 'debug', `bbagent${EXE}`);
+const DEMO = { username: DEMO_LOGIN.username, password: DEMO_LOGIN.password };
+const ALICE = { username: ALICE_LOGIN.username, password: ALICE_LOGIN.password };
 
-const DEMO = { username: 'demo@example.com', password: 'sandbox-token' };
-const ALICE = { username: 'alice@example.com', password: 'alice-token' };
-const START_TIMEOUT_MS = 15_000;
-
-/** The sandbox process, its data folder, its base URL and what it wrote on stderr. */
-const sandbox = { proc: null, dir: null, baseUrl: null, stderr: '' };
-
-/** Starts `bbagent sandbox` on a free port; resolves with the base URL it prints first. */
-function startSandbox() {
-  if (!existsSync(BIN)) {
-    throw new Error(
-      `bbagent binary not found at ${BIN}.\n` +
-        'Build it first with `cargo build -p bbagent` (from the repository root), ' +
-        'or point BBAGENT_BIN at an existing binary.',
-    );
-  }
-  sandbox.dir = mkdtempSync(path.join(tmpdir(), 'bbagent-npm-'));
-  // The sandbox reads these from the environment; they must not leak in from the caller's shell.
-  const env = { ...process.env };
-  for (const key of ['BBAGENT_SANDBOX_TOKEN', 'BBAGENT_SANDBOX_LISTEN', 'BBAGENT_SANDBOX_DIR']) {
-    delete env[key];
-  }
-  const proc = spawn(BIN, ['sandbox', '--listen', '127.0.0.1:0', '--data-dir', sandbox.dir], {
-    env,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  sandbox.proc = proc;
-  proc.stderr.setEncoding('utf8');
-  proc.stderr.on('data', (chunk) => {
-    sandbox.stderr = (sandbox.stderr + chunk).slice(-8000);
-  });
-  return new Promise((resolve, reject) => {
-    let stdout = '';
-    const fail = (why) => {
-      clearTimeout(timer);
-      reject(new Error(`${why}\n--- sandbox stderr ---\n${sandbox.stderr}`));
-    };
-    const timer = setTimeout(
-      () => fail(`the sandbox printed no base URL within ${START_TIMEOUT_MS} ms`),
-      START_TIMEOUT_MS,
-    );
-    proc.once('error', (err) => fail(`cannot run ${BIN}: ${err.message}`));
-    proc.once('exit', (code, signal) =>
-      fail(`the sandbox exited before printing its URL (code ${code}, signal ${signal})`),
-    );
-    proc.stdout.setEncoding('utf8');
-    proc.stdout.on('data', (chunk) => {
-      if (sandbox.baseUrl) return;
-      stdout += chunk;
-      const nl = stdout.indexOf('\n');
-      if (nl < 0) return;
-      const url = stdout.slice(0, nl).trim();
-      clearTimeout(timer);
-      proc.removeAllListeners('exit');
-      if (!/^http:\/\/127\.0\.0\.1:\d+\/2\.0$/.test(url)) {
-        reject(new Error(`unexpected first stdout line from the sandbox: ${JSON.stringify(url)}`));
-        return;
-      }
-      sandbox.baseUrl = url;
-      resolve(url);
-    });
-  });
-}
-
-async function stopSandbox() {
-  const { proc } = sandbox;
-  if (proc && proc.exitCode === null && proc.signalCode === null) {
-    const exited = new Promise((resolve) => proc.once('exit', resolve));
-    proc.kill('SIGTERM');
-    const timer = setTimeout(() => proc.kill('SIGKILL'), 5_000);
-    await exited;
-    clearTimeout(timer);
-  }
-  if (sandbox.dir) rmSync(sandbox.dir, { recursive: true, force: true });
-}
+/** The running sandbox (`baseUrl`, `stop()`), set in `before`. */
+const sandbox = { baseUrl: null, stop: async () => {} };
 
 /** A client as a third party would build it; `notice: false` silences the client's banner. */
 function client(auth) {
@@ -153,11 +74,11 @@ describe('npm bitbucket@2.12.0 against the bbagent sandbox', { timeout: 60_000 }
   let bb;
 
   before(async () => {
-    await startSandbox();
+    Object.assign(sandbox, await startSandbox('bbagent-npm-'));
     bb = client(DEMO);
   });
 
-  after(stopSandbox);
+  after(() => sandbox.stop());
 
   describe('users and workspaces', () => {
     test('users.getAuthedUser → GET /user (Basic auth)', async () => {
@@ -547,6 +468,161 @@ describe('npm bitbucket@2.12.0 against the bbagent sandbox', { timeout: 60_000 }
 
     test('a disabled issue tracker surfaces as a 404 HTTPError with the error envelope', async () => {
       await httpError(bb.issue_tracker.list({ workspace: 'acme', repo_slug: 'website' }), 404);
+    });
+  });
+
+  describe('review threads: pull request diff, comments and tasks; commit comments', () => {
+    const repo = { workspace: 'acme', repo_slug: 'widgets' };
+    const pr = { ...repo, pull_request_id: 1 };
+    let comment;
+    let task;
+
+    test('repositories.getPullRequestDiff / getPullRequestPatch → …/pullrequests/1/diff, …/patch', async () => {
+      const diff = await bb.repositories.getPullRequestDiff(pr);
+      assert.equal(diff.status, 200);
+      assert.match(String(diff.data), /^\+\+\+ b\/src\/login\.rs$/m);
+      const patch = await bb.repositories.getPullRequestPatch(pr);
+      assert.match(String(patch.data), /^From [0-9a-f]{40} /m);
+      assert.match(String(patch.data), /^\+\+\+ b\/src\/login\.rs$/m);
+    });
+
+    test('pull request comments: create, get, update, resolve, reopen, delete', async () => {
+      const created = await bb.repositories.createPullRequestComment({
+        ...pr,
+        _body: { content: { raw: 'Needs a **test**' } },
+      });
+      assert.equal(created.status, 201);
+      comment = created.data;
+      assert.match(comment.content.html, /<strong>test<\/strong>/);
+      const one = await bb.repositories.getPullRequestComment({ ...pr, comment_id: comment.id });
+      assert.equal(one.data.content.raw, 'Needs a **test**');
+      const updated = await bb.repositories.updatePullRequestComment({
+        ...pr,
+        comment_id: comment.id,
+        _body: { content: { raw: 'Needs a test, please' } },
+      });
+      assert.equal(updated.data.content.raw, 'Needs a test, please');
+      const resolution = await bb.repositories.resolvePullRequestComment({ ...pr, comment_id: comment.id });
+      assert.equal(resolution.data.type, 'comment_resolution');
+      assert.equal(resolution.data.user.display_name, 'Demo User');
+      await noContent(bb.repositories.reopenPullRequestComment({ ...pr, comment_id: comment.id }));
+      const reopened = await bb.repositories.getPullRequestComment({ ...pr, comment_id: comment.id });
+      assert.equal(reopened.data.resolution, undefined);
+
+      const doomed = await bb.repositories.createPullRequestComment({
+        ...pr,
+        _body: { content: { raw: 'to be deleted' } },
+      });
+      await noContent(bb.repositories.deletePullRequestComment({ ...pr, comment_id: doomed.data.id }));
+      const gone = await bb.repositories.getPullRequestComment({ ...pr, comment_id: doomed.data.id });
+      assert.equal(gone.data.deleted, true);
+      // An anchor outside the diff is refused.
+      await httpError(
+        bb.repositories.createPullRequestComment({
+          ...pr,
+          _body: { content: { raw: 'x' }, inline: { path: 'README.md', to: 1 } },
+        }),
+        400,
+      );
+    });
+
+    test('pull request tasks: create on a comment, list, get, resolve, delete; task_count follows', async () => {
+      const created = await bb.repositories.createPullRequestTask({
+        ...pr,
+        _body: { content: { raw: 'Write the test' }, comment: { id: comment.id } },
+      });
+      assert.equal(created.status, 201);
+      task = created.data;
+      assert.equal(task.state, 'UNRESOLVED');
+      assert.equal(task.comment.id, comment.id);
+      assert.equal(task.creator.display_name, 'Demo User');
+      assert.equal((await bb.repositories.getPullRequest(pr)).data.task_count, 1);
+
+      const listed = await bb.repositories.listPullRequestTasks(pr);
+      assert.deepEqual(listed.data.values.map((t) => t.id), [task.id]);
+      const one = await bb.repositories.getPullRequestTask({ ...pr, task_id: task.id });
+      assert.equal(one.data.content.raw, 'Write the test');
+
+      const resolved = await bb.repositories.updatePullRequestTask({
+        ...pr,
+        task_id: task.id,
+        _body: { state: 'RESOLVED' },
+      });
+      assert.equal(resolved.data.state, 'RESOLVED');
+      assert.equal(resolved.data.resolved_by.display_name, 'Demo User');
+      assert.equal((await bb.repositories.getPullRequest(pr)).data.task_count, 0);
+      await httpError(
+        bb.repositories.updatePullRequestTask({ ...pr, task_id: task.id, _body: { state: 'DONE' } }),
+        400,
+      );
+      await httpError(
+        bb.repositories.createPullRequestTask({ ...pr, _body: { content: { raw: 'x' }, comment: { id: 999999 } } }),
+        400,
+      );
+
+      await noContent(bb.repositories.deletePullRequestTask({ ...pr, task_id: task.id }));
+      await httpError(bb.repositories.getPullRequestTask({ ...pr, task_id: task.id }), 404);
+    });
+
+    test('commit comments: inline on the commit\'s own diff, reply, update (201), delete', async () => {
+      const head = (await bb.repositories.getBranch({ ...repo, name: 'feature/login' })).data.target.hash;
+      const stat = await bb.repositories.listDiffStats({ ...repo, spec: head });
+      const added = stat.data.values.find((v) => v.new && v.lines_added > 0);
+      assert.ok(added, JSON.stringify(stat.data.values));
+      const commit = { ...repo, commit: head };
+      const inline = await bb.repositories.createCommitComment({
+        ...commit,
+        _body: { content: { raw: 'Why this line?' }, inline: { path: added.new.path, to: 1 } },
+      });
+      assert.equal(inline.status, 201);
+      assert.equal(inline.data.type, 'commit_comment');
+      assert.equal(inline.data.commit.hash, head);
+      assert.deepEqual(inline.data.inline, { path: added.new.path, to: 1 });
+      const reply = await bb.repositories.createCommitComment({
+        ...commit,
+        _body: { content: { raw: 'Because.' }, parent: { id: inline.data.id } },
+      });
+      assert.equal(reply.data.parent.id, inline.data.id);
+
+      const updated = await bb.repositories.updateCommitComment({
+        ...commit,
+        comment_id: inline.data.id,
+        _body: { content: { raw: 'Why this line, exactly?' } },
+      });
+      assert.equal(updated.status, 201);
+      const one = await bb.repositories.getCommitComment({ ...commit, comment_id: inline.data.id });
+      assert.equal(one.data.content.raw, 'Why this line, exactly?');
+
+      await noContent(bb.repositories.deleteCommitComment({ ...commit, comment_id: reply.data.id }));
+      const listed = await bb.repositories.listCommitComments(commit);
+      assert.deepEqual(
+        listed.data.values.map((c) => [c.id, c.deleted]),
+        [
+          [inline.data.id, false],
+          [reply.data.id, true],
+        ],
+      );
+      await httpError(
+        bb.repositories.createCommitComment({
+          ...commit,
+          _body: { content: { raw: 'x' }, inline: { path: added.new.path, to: 100000 } },
+        }),
+        400,
+      );
+    });
+
+    test('approval withdrawn, and the develop pull request declined', async () => {
+      await bb.repositories.createPullRequestApproval(pr);
+      await noContent(bb.repositories.deletePullRequestApproval(pr));
+      const after = await bb.repositories.getPullRequest(pr);
+      assert.ok(!after.data.participants.some((p) => p.approved), JSON.stringify(after.data.participants));
+
+      const open = await bb.pullrequests.list({ ...repo, state: 'OPEN' });
+      const develop = open.data.values.find((p) => p.source.branch.name === 'develop');
+      assert.ok(develop, 'the pull request opened above');
+      const declined = await bb.repositories.declinePullRequest({ ...repo, pull_request_id: develop.id });
+      assert.equal(declined.data.state, 'DECLINED');
+      await httpError(bb.repositories.mergePullRequest({ ...repo, pull_request_id: develop.id, _body: {} }), 400);
     });
   });
 
