@@ -43,8 +43,28 @@ async fn resolve(
     .ok_or_else(|| ApiError::not_found(format!("Commit not found: \"{rev}\"")))
 }
 
+/// One side of a spec, without the `{workspace}/{repo}:` prefix Bitbucket's own pull request
+/// diff links put before each commit (`acme/widgets:1a2b3c%0D4d5e6f`). Git refs cannot hold
+/// a `:`, so one always starts such a prefix; it must name this repository, since comparing
+/// with a fork is not supported.
+fn side<'a>(ws: &WorkspaceRow, repo: &RepoRow, side: &'a str) -> ApiResult<&'a str> {
+    let Some((owner, rev)) = side.split_once(':') else {
+        return Ok(side);
+    };
+    let this = format!("{}/{}", ws.slug, repo.slug);
+    if !owner.eq_ignore_ascii_case(&this) {
+        return Err(ApiError::not_found(format!(
+            "Repository '{owner}' in the spec is not '{this}': comparing across repositories is not supported"
+        )));
+    }
+    Ok(rev)
+}
+
 /// Reads `a..b` (the changes of `a` compared with `b`; with `topic`, compared with their
-/// merge base) or one commit (compared with its first parent).
+/// merge base) or one commit (compared with its first parent). A carriage return (`%0D`)
+/// separates the two commits as `..` does, and each may carry its repository
+/// (`{workspace}/{repo}:{commit}`): the form of the links Bitbucket redirects a pull
+/// request's diff to, which some clients build themselves.
 async fn range(
     state: &SharedState,
     ws: &WorkspaceRow,
@@ -60,8 +80,9 @@ async fn range(
     if spec.contains("...") {
         return Err(bad());
     }
-    match spec.split_once("..") {
+    match spec.split_once('\r').or_else(|| spec.split_once("..")) {
         Some((a, b)) => {
+            let (a, b) = (side(ws, repo, a)?, side(ws, repo, b)?);
             if a.is_empty() || b.is_empty() {
                 return Err(bad());
             }
@@ -86,6 +107,7 @@ async fn range(
             })
         }
         None => {
+            let spec = side(ws, repo, spec)?;
             if spec.is_empty() {
                 return Err(bad());
             }

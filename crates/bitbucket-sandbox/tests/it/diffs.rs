@@ -279,3 +279,35 @@ async fn bad_specs_are_refused() {
         assert!(text.contains(message), "{path}: `{text}` lacks `{message}`");
     }
 }
+
+/// The form Bitbucket redirects a pull request's diff to, `{ws}/{repo}:{a}%0D{b}`, which
+/// `bitbucket-mcp` builds itself from the pull request's short hashes: the same diff as
+/// `a..b`. Another repository in it is refused.
+#[tokio::test]
+async fn pull_request_diff_links_name_the_repository_and_split_on_a_carriage_return() {
+    let sb = start().await;
+    let pr = sb.get_json(&format!("{REPO}/pullrequests/1")).await;
+    let src = pr["source"]["commit"]["hash"].as_str().expect("source");
+    let dst = pr["destination"]["commit"]["hash"]
+        .as_str()
+        .expect("destination");
+    assert_eq!(src.len(), 12, "the pull request shows short hashes");
+    let (status, _, plain) = get_text(&sb, &format!("{REPO}/diff/{src}..{dst}?topic=true")).await;
+    assert_eq!(status, 200, "{plain}");
+    assert!(plain.contains("+++ b/src/login.rs"), "{plain}");
+    let link = format!("{REPO}/diff/acme/widgets:{src}%0D{dst}?from_pullrequest_id=1&topic=true");
+    let (status, _, linked) = get_text(&sb, &link).await;
+    assert_eq!(status, 200, "{linked}");
+    assert_eq!(linked, plain);
+    let (status, _, stat) =
+        get_text(&sb, &format!("{REPO}/diffstat/acme/widgets:{src}%0D{dst}")).await;
+    assert_eq!(status, 200, "{stat}");
+
+    let (status, _, body) = get_text(&sb, &format!("{REPO}/diff/acme/website:{src}%0D{dst}")).await;
+    assert_eq!(status, 404, "{body}");
+    let body: Value = serde_json::from_str(&body).expect("error envelope");
+    assert!(
+        error_message(&body).contains("across repositories"),
+        "{body}"
+    );
+}
