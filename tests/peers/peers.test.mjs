@@ -305,11 +305,16 @@ for (const peer of PEERS) {
 
     test('merges, and main holds the change', async () => {
       const message = `Squash the docs (${peer.name})`;
-      text(await call(peer.tools.merge, peer.args.merge(prId, message)), peer.tools.merge);
+      const result = json(await call(peer.tools.merge, peer.args.merge(prId, message)), peer.tools.merge);
       const pr = await rest(sandbox.baseUrl, DEMO, 'GET', `/repositories/acme/widgets/pullrequests/${prId}`);
       assert.equal(pr.json.state, 'MERGED');
+      assert.equal(pr.json.closed_by.nickname, 'demo');
       const head = await rest(sandbox.baseUrl, DEMO, 'GET', '/repositories/acme/widgets/commit/main');
       assert.equal(head.json.message.trim(), message);
+      // Both report the merge commit: one passes the pull request through, one picks its hash.
+      const reported = result.merge_commit?.hash ?? result.merge_commit;
+      assert.equal(reported, head.json.hash, JSON.stringify(result));
+      assert.equal(pr.json.merge_commit.hash, head.json.hash);
       assert.equal(head.json.parents.length, 1, 'a squash has one parent');
       const res = await fetch(`${sandbox.baseUrl}/repositories/acme/widgets/src/main/${file}`, {
         headers: { authorization: `Bearer ${DEMO.token}` },

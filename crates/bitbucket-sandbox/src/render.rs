@@ -361,6 +361,8 @@ pub struct PullRequestContext<'a> {
     pub comment_count: i64,
     /// Open (unresolved) tasks.
     pub task_count: i64,
+    /// Who merged or declined it.
+    pub closed_by: Option<&'a UserRow>,
 }
 
 /// A user's part in a pull request: reviewer or participant, and their review, if any.
@@ -407,7 +409,7 @@ pub fn pull_request(
             "commit": { "hash": &hash[..hash.len().min(12)] },
         })
     };
-    json!({
+    let mut v = json!({
         "type": "pullrequest",
         "id": p.id,
         "title": p.title,
@@ -443,7 +445,16 @@ pub fn pull_request(
             "merge": api("/merge"),
             "decline": api("/decline"),
         },
-    })
+    });
+    if let Some(obj) = v.as_object_mut() {
+        if let Some(hash) = &p.merge_commit {
+            obj.insert("merge_commit".into(), json!({ "hash": hash }));
+        }
+        if let Some(u) = ctx.closed_by {
+            obj.insert("closed_by".into(), user(s, u));
+        }
+    }
+    v
 }
 
 fn participants(s: &AppState, ctx: &PullRequestContext<'_>) -> Vec<Value> {

@@ -58,6 +58,9 @@ pub(super) async fn pr_value(
                 .code_comment_count(repo.id, Thread::PullRequest(pr.id))
                 .await?,
             task_count: state.store.pr_open_task_count(repo.id, pr.id).await?,
+            closed_by: pr
+                .closed_by
+                .and_then(|id| users.iter().find(|u| u.id == id)),
         },
     ))
 }

@@ -246,6 +246,7 @@ pub async fn decline(
     P((workspace, slug, id)): P<(String, String, String)>,
 ) -> ApiResult<Json<Value>> {
     let (ws, repo, pr) = read_pr(&state, &caller, &workspace, &slug, &id, Access::Write).await?;
+    let user = caller.require()?.clone();
     let (src, dst) = tips(&state, &ws, &repo, &pr)
         .await
         .unwrap_or((pr.source_commit.clone(), pr.destination_commit.clone()));
@@ -263,6 +264,7 @@ pub async fn decline(
     pr.state = "DECLINED".into();
     pr.source_commit = src;
     pr.destination_commit = dst;
+    pr.closed_by = Some(user.id);
     pr.updated_on = now();
     write.update_pull_request(repo.id, &pr, None).await?;
     write.commit().await?;
@@ -354,8 +356,10 @@ pub async fn merge(
     .await?;
     pr.state = "MERGED".into();
     pr.source_commit = src;
+    pr.merge_commit = Some(merged.hash.clone());
     pr.destination_commit = merged.hash;
     pr.close_source_branch = close_source;
+    pr.closed_by = Some(user.id);
     pr.updated_on = now();
     write.update_pull_request(repo.id, &pr, None).await?;
     write.commit().await?;

@@ -46,6 +46,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (4, include_str!("migrations/0004_pr_comments.sql")),
     (5, include_str!("migrations/0005_pr_tasks.sql")),
     (6, include_str!("migrations/0006_commit_comments.sql")),
+    (7, include_str!("migrations/0007_pr_closing.sql")),
 ];
 
 /// The schema version this build writes: the number of the last migration.

@@ -174,7 +174,7 @@ impl Write<'_> {
         sqlx::query(
             "UPDATE pullrequests SET title = ?, description = ?, state = ?, source_commit = ?,
                 destination_branch = ?, destination_commit = ?, close_source_branch = ?, draft = ?,
-                updated_on = ? WHERE repo_id = ? AND id = ?",
+                updated_on = ?, merge_commit = ?, closed_by = ? WHERE repo_id = ? AND id = ?",
         )
         .bind(&pr.title)
         .bind(&pr.description)
@@ -185,6 +185,8 @@ impl Write<'_> {
         .bind(pr.close_source_branch)
         .bind(pr.draft)
         .bind(&pr.updated_on)
+        .bind(&pr.merge_commit)
+        .bind(pr.closed_by)
         .bind(repo_id)
         .bind(pr.id)
         .execute(&mut *self.tx)

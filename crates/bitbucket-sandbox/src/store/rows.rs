@@ -202,6 +202,10 @@ pub struct PullRequestRow {
     pub draft: bool,
     pub created_on: String,
     pub updated_on: String,
+    /// The commit a merge made (the destination's new head), once merged.
+    pub merge_commit: Option<String>,
+    /// Who merged or declined it.
+    pub closed_by: Option<i64>,
 }
 
 impl PullRequestRow {
@@ -220,6 +224,8 @@ impl PullRequestRow {
             draft: col(row, "draft")?,
             created_on: col(row, "created_on")?,
             updated_on: col(row, "updated_on")?,
+            merge_commit: col(row, "merge_commit")?,
+            closed_by: col(row, "closed_by")?,
         })
     }
 }

@@ -308,6 +308,14 @@ async fn merge_strategies_agree_with_git() {
         }
         assert_eq!(status, 200, "{}: {body}", case.name);
         assert_eq!(body["state"], "MERGED", "{}", case.name);
+        // The commit the merge made (main's new head) and who merged it, as Bitbucket shows them.
+        assert_eq!(
+            body["merge_commit"]["hash"],
+            main_after.as_str(),
+            "{}",
+            case.name
+        );
+        assert_eq!(body["closed_by"]["nickname"], "demo", "{}", case.name);
         merged.push(case.name);
         assert_eq!(
             git(&sb, &["rev-parse", "main^{tree}"]),
@@ -366,6 +374,8 @@ async fn a_declined_pull_request_cannot_be_merged_and_keeps_its_branches() {
     .await;
     assert_eq!(status, 200, "{body}");
     assert_eq!(body["state"], "DECLINED");
+    assert_eq!(body["closed_by"]["nickname"], "demo");
+    assert!(body.get("merge_commit").is_none(), "{body}");
     let (status, body) = call(
         &sb,
         Method::POST,
