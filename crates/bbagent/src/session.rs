@@ -185,6 +185,8 @@ fn instructions(settings: &AgentSettings) -> String {
 Use the tools to act, then answer briefly and factually: say what was done, and include the `html` links the tool results carry. \
 Never invent workspaces, repositories, branches or ids: list or look them up. If something required is missing and cannot be found, ask one short question.",
     );
+    text.push('\n');
+    text.push_str(bitbucket_toolkit::DATA_INSTRUCTIONS);
     match (&settings.workspace, &settings.repo) {
         (Some(w), Some(r)) => text.push_str(&format!(
             "\nUnless the user names others, use workspace `{w}` and repository `{r}` (repo_slug)."

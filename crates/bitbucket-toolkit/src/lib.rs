@@ -31,6 +31,7 @@ mod output;
 mod policy;
 mod spec;
 mod tools;
+mod untrusted;
 
 use bitbucket_client::Client;
 
@@ -40,6 +41,7 @@ use serde_json::Value;
 
 pub use policy::{DestructivePolicy, PolicyError, ToolPolicy};
 pub use spec::{ArgumentInfo, ToolAnnotations, ToolInfo, ToolSpec, Toolset, UnknownToolset};
+pub use untrusted::{DATA_INSTRUCTIONS, unmark};
 
 /// Runs the catalogue's tools with one client.
 #[derive(Debug, Clone)]
@@ -106,6 +108,16 @@ impl ToolOutcome {
             },
             // Output types are structs of plain data, so this only guards the invariant.
             Ok(_) | Err(_) => Self::failure("the result could not be turned into a JSON object"),
+        }
+    }
+
+    /// The text as a model should read it: a result marked as data (see [`DATA_INSTRUCTIONS`]),
+    /// a failure as it is.
+    pub fn text_for_model(&self) -> String {
+        if self.is_error {
+            self.text.clone()
+        } else {
+            untrusted::mark(&self.text)
         }
     }
 

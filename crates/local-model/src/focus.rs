@@ -106,7 +106,7 @@ impl Focus {
                         && let Some(tool) = catalogue.get(&call.name)
                     {
                         let outcome = Outcome {
-                            content: content.clone(),
+                            content: crate::text::unmarked(content),
                             is_error: *is_error,
                             structured: structured.clone(),
                         };

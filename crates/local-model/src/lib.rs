@@ -103,7 +103,7 @@ fn this_turn(messages: &[Message]) -> Vec<(String, serde_json::Value, Outcome)> 
             results.insert(
                 call_id.as_str(),
                 Outcome {
-                    content: content.clone(),
+                    content: crate::text::unmarked(content),
                     is_error: *is_error,
                     structured: structured.clone(),
                 },

@@ -4,7 +4,13 @@ use bitbucket_client::Client;
 use futures::StreamExt as _;
 use serde_json::json;
 
-use crate::{Session, call, failed, ok};
+use crate::{Session, call, failed};
+
+/// A successful call whose text arrived marked as data.
+fn ok(name: &str, result: &rmcp::model::CallToolResult) -> serde_json::Value {
+    crate::assert_marked(name, &crate::text(result));
+    crate::ok(name, result)
+}
 
 fn head(branch: &bitbucket_client::Branch) -> String {
     branch

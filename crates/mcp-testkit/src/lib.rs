@@ -156,6 +156,7 @@ pub fn text(result: &CallToolResult) -> String {
         .join("\n")
 }
 
+/// Checks that a call succeeded; returns the structured result.
 pub fn ok(name: &str, result: &CallToolResult) -> Value {
     assert_ne!(
         result.is_error,
@@ -167,6 +168,21 @@ pub fn ok(name: &str, result: &CallToolResult) -> Value {
         .structured_content
         .clone()
         .unwrap_or_else(|| panic!("{name}: no structured content"))
+}
+
+/// Checks that `text` is one data block whose closing tag carries its opening tag's id (see
+/// `bitbucket_toolkit::DATA_INSTRUCTIONS`).
+pub fn assert_marked(name: &str, text: &str) {
+    let id = text
+        .strip_prefix("<data id=\"")
+        .and_then(|rest| rest.split_once('"'))
+        .map(|(id, _)| id)
+        .unwrap_or_else(|| panic!("{name}: the result is not marked as data: {text}"));
+    let closing = format!("</data id=\"{id}\">");
+    assert!(
+        text.ends_with(&closing) && text.matches(&closing).count() == 1,
+        "{name}: the data block ends once, at the end: {text}"
+    );
 }
 
 pub fn failed(name: &str, result: &CallToolResult) -> String {

@@ -184,7 +184,11 @@ async fn http_toolsets_work_in_both_protocol_eras() {
             panic!("{results:?}")
         };
         assert!(
-            created.starts_with(&format!("Created branch `{branch}`")),
+            created.starts_with("<data id=\"") && created.ends_with("\">"),
+            "marked as data: {created}"
+        );
+        assert!(
+            bitbucket_toolkit::unmark(created).starts_with(&format!("Created branch `{branch}`")),
             "{created}"
         );
         assert!(refused.contains("already exists"), "{refused}");

@@ -93,9 +93,11 @@ pub fn summary(events: &[AgentEvent]) -> Vec<String> {
                 content,
                 ..
             } => {
+                // Bitbucket results arrive marked as data; the summary shows what is inside.
                 format!(
-                    "{} {name}: {content}",
-                    if *is_error { "failed" } else { "result" }
+                    "{} {name}: {}",
+                    if *is_error { "failed" } else { "result" },
+                    bitbucket_toolkit::unmark(content)
                 )
             }
             AgentEvent::Retrying { attempt, error, .. } => format!("retry {attempt}: {error}"),

@@ -15,3 +15,4 @@ mod router;
 mod router_agent;
 mod shared;
 mod support;
+mod untrusted;
