@@ -195,6 +195,25 @@ pub fn slug(text: &str, max_words: usize) -> String {
         .join("-")
 }
 
+/// A tool result without the data block that marks Bitbucket content as untrusted
+/// (`<data id="…" …>` … `</data id="…">`, as the server's instructions describe it): the
+/// model reads what is inside as data, and shows people the text itself.
+pub fn unmarked(content: &str) -> String {
+    let Some(rest) = content.strip_prefix("<data id=\"") else {
+        return content.to_owned();
+    };
+    let Some((id, rest)) = rest.split_once('"') else {
+        return content.to_owned();
+    };
+    let Some((_, body)) = rest.split_once('\n') else {
+        return content.to_owned();
+    };
+    match body.strip_suffix(&format!("\n</data id=\"{id}\">")) {
+        Some(body) => body.replace("‹/data", "</data").replace("‹data", "<data"),
+        None => content.to_owned(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -274,24 +293,5 @@ mod tests {
             slug("Crash when saving settings on Linux boxes", 4),
             "crash-when-saving-settings"
         );
-    }
-}
-
-/// A tool result without the data block that marks Bitbucket content as untrusted
-/// (`<data id="…" …>` … `</data id="…">`, as the server's instructions describe it): the
-/// model reads what is inside as data, and shows people the text itself.
-pub fn unmarked(content: &str) -> String {
-    let Some(rest) = content.strip_prefix("<data id=\"") else {
-        return content.to_owned();
-    };
-    let Some((id, rest)) = rest.split_once('"') else {
-        return content.to_owned();
-    };
-    let Some((_, body)) = rest.split_once('\n') else {
-        return content.to_owned();
-    };
-    match body.strip_suffix(&format!("\n</data id=\"{id}\">")) {
-        Some(body) => body.replace("‹/data", "</data").replace("‹data", "<data"),
-        None => content.to_owned(),
     }
 }
