@@ -415,6 +415,74 @@ pub async fn exercise_review_lifecycle(s: &Session, bitbucket: &Client) {
         readme
     );
 
+    // A comment on the commit itself: inline on the changed line, edited, then deleted.
+    let on_commit = |extra: serde_json::Value| {
+        let mut args = json!({"workspace": "acme", "repo_slug": "widgets", "commit": after});
+        if let (Some(args), Some(extra)) = (args.as_object_mut(), extra.as_object()) {
+            args.extend(extra.clone());
+        }
+        args
+    };
+    let noted = ok(
+        "commit comment",
+        &call(
+            s,
+            "BITBUCKET_CREATE_COMMIT_COMMENT",
+            on_commit(json!({"content": "Say *which* HTML.", "path": "README.md", "line": 3})),
+        )
+        .await,
+    );
+    let note_id = noted["id"].as_u64().expect("comment id");
+    let stored = bitbucket
+        .get_commit_comment("acme", "widgets", &after, note_id)
+        .await
+        .expect("commit comment stored");
+    let anchor = stored.inline.clone().expect("inline");
+    assert_eq!((anchor.path.as_str(), anchor.to), ("README.md", Some(3)));
+    let listed = ok(
+        "commit comments",
+        &call(
+            s,
+            "BITBUCKET_GET_REPOSITORIES_COMMIT_COMMENTS",
+            on_commit(json!({})),
+        )
+        .await,
+    );
+    assert_eq!(listed["items"][0]["id"], json!(note_id), "{listed}");
+    ok(
+        "edit commit comment",
+        &call(
+            s,
+            "BITBUCKET_UPDATE_REPOSITORIES_COMMIT_COMMENTS",
+            on_commit(json!({"comment_id": note_id, "content": "Say which HTML."})),
+        )
+        .await,
+    );
+    let shown = ok(
+        "get commit comment",
+        &call(
+            s,
+            "BITBUCKET_GET_COMMIT_COMMENT",
+            on_commit(json!({"comment_id": note_id})),
+        )
+        .await,
+    );
+    assert_eq!(shown["content"], json!("Say which HTML."), "{shown}");
+    ok(
+        "delete commit comment",
+        &call(
+            s,
+            "BITBUCKET_DELETE_COMMIT_COMMENT",
+            on_commit(json!({"comment_id": note_id})),
+        )
+        .await,
+    );
+    let gone = bitbucket
+        .get_commit_comment("acme", "widgets", &after, note_id)
+        .await
+        .expect("a deleted comment still reads, marked deleted");
+    assert_eq!(gone.deleted, Some(true));
+
     let pr = ok(
         "open PR",
         &call(

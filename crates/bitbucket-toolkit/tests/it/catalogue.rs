@@ -26,6 +26,7 @@ const NOT_IN_COMPOSIO: &[&str] = &[
     "BITBUCKET_REMOVE_PULL_REQUEST_CHANGE_REQUEST",
     "BITBUCKET_DECLINE_PULL_REQUEST",
     "BITBUCKET_COMMIT_FILES",
+    "BITBUCKET_CREATE_COMMIT_COMMENT",
     "BITBUCKET_DELETE_BRANCH",
     "BITBUCKET_CREATE_TAG",
     "BITBUCKET_DELETE_TAG",
@@ -109,6 +110,7 @@ fn annotations_tell_the_truth() {
             "BITBUCKET_DELETE_PULL_REQUEST_TASK",
             "BITBUCKET_DECLINE_PULL_REQUEST",
             "BITBUCKET_MERGE_PULL_REQUEST",
+            "BITBUCKET_DELETE_COMMIT_COMMENT",
             "BITBUCKET_DELETE_ISSUE",
         ]
     );
@@ -357,6 +359,26 @@ async fn every_tool_succeeds_with_a_result_matching_its_output_schema() {
         (
             "BITBUCKET_GET_REPOSITORIES_COMMIT_STATUSES",
             widgets(json!({"commit": "main"})),
+        ),
+        (
+            "BITBUCKET_CREATE_COMMIT_COMMENT",
+            widgets(json!({"commit": "topic", "content": "Why?", "path": "NOTES.md", "line": 1})),
+        ),
+        (
+            "BITBUCKET_GET_REPOSITORIES_COMMIT_COMMENTS",
+            widgets(json!({"commit": "topic"})),
+        ),
+        (
+            "BITBUCKET_GET_COMMIT_COMMENT",
+            widgets(json!({"commit": "topic", "comment_id": 1})),
+        ),
+        (
+            "BITBUCKET_UPDATE_REPOSITORIES_COMMIT_COMMENTS",
+            widgets(json!({"commit": "topic", "comment_id": 1, "content": "Why this?"})),
+        ),
+        (
+            "BITBUCKET_DELETE_COMMIT_COMMENT",
+            widgets(json!({"commit": "topic", "comment_id": 1})),
         ),
         ("BITBUCKET_LIST_PULL_REQUESTS", widgets(json!({}))),
         (

@@ -1,6 +1,8 @@
 //! Commits: one commit in full, what it (or a range) changes, the history of a file, and
 //! writing files as a new commit.
 
+pub(crate) mod comments;
+
 use bitbucket_client::{Client, CommitFiles, DiffParams, PageParams};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};

@@ -158,6 +158,30 @@ impl Render for CommentResult {
     }
 }
 
+/// The anchor of an inline comment from a tool's `path`, `line` and `old_line`; none for a
+/// general comment.
+pub(crate) fn inline_anchor(
+    path: Option<&Text>,
+    line: Option<Id>,
+    old_line: Option<Id>,
+) -> Result<Option<InlineAnchor>, ToolError> {
+    match (path, line, old_line) {
+        (None, None, None) => Ok(None),
+        (Some(_), None, None) => Err(ToolError::Refused(
+            "an inline comment needs `line` (or `old_line` for a removed line) with `path`"
+                .to_owned(),
+        )),
+        (None, _, _) => Err(ToolError::Refused(
+            "`line` and `old_line` need `path`, the file they are in".to_owned(),
+        )),
+        (Some(path), line, old_line) => Ok(Some(InlineAnchor {
+            path: path.0.trim_start_matches('/').to_owned(),
+            from: old_line.map(|l| l.0),
+            to: line.map(|l| l.0),
+        })),
+    }
+}
+
 fn comment_context(action: &str, workspace: &str, slug: &str, id: u64, comment: u64) -> Context {
     Context::new(
         format!("{action} comment #{comment} of pull request #{id}"),
@@ -319,25 +343,7 @@ An inline line must be one the diff shows.";
             args.repo_slug.as_str(),
             args.pull_request_id.0,
         );
-        let inline = match (&args.path, args.line, args.old_line) {
-            (None, None, None) => None,
-            (Some(_), None, None) => {
-                return Err(ToolError::Refused(
-                    "an inline comment needs `line` (or `old_line` for a removed line) with `path`"
-                        .to_owned(),
-                ));
-            }
-            (None, _, _) => {
-                return Err(ToolError::Refused(
-                    "`line` and `old_line` need `path`, the file they are in".to_owned(),
-                ));
-            }
-            (Some(path), line, old_line) => Some(InlineAnchor {
-                path: path.0.trim_start_matches('/').to_owned(),
-                from: old_line.map(|l| l.0),
-                to: line.map(|l| l.0),
-            }),
-        };
+        let inline = inline_anchor(args.path.as_ref(), args.line, args.old_line)?;
         let request = NewComment {
             text: args.content.0.clone(),
             inline,
