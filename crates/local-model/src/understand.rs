@@ -153,7 +153,15 @@ pub fn choose_tool_with<'c>(
         }
         // A word equal to a tool's own action asks for it, and is no thing ("request
         // changes": the request is the action).
-        if word_verbs.is_empty() && catalogue.tools.iter().any(|t| t.verb == word) {
+        // But "on commit 4f2a9c1", "the last commit": a thing, after an article or a
+        // preposition or before a hash.
+        let prev = if i > 0 { u.at(i as isize - 1) } else { "" };
+        let named_thing = lexicon::noun(word).is_some()
+            && (matches!(
+                prev,
+                "the" | "a" | "this" | "that" | "on" | "of" | "in" | "to" | "latest" | "last"
+            ) || looks_like_hash(next));
+        if word_verbs.is_empty() && !named_thing && catalogue.tools.iter().any(|t| t.verb == word) {
             *verbs.entry(word.to_owned()).or_default() += 1.0;
             i += 1;
             continue;
@@ -1005,8 +1013,11 @@ fn refs(s: &mut Scan) {
         })
         .collect();
     for (role, name) in roles {
-        let mut picked = None;
-        for i in 0..s.u.len() {
+        // A commit hash names the commit, wherever it stands ("on line 3 in commit 4f2a9c1").
+        let mut picked = (role == RefRole::At)
+            .then(|| (0..s.u.len()).find(|&i| s.free(i) && looks_like_hash(s.word(i))))
+            .flatten();
+        for i in (0..s.u.len()).take_while(|_| picked.is_none()) {
             let word = s.word(i);
             let next = s.word(i + 1);
             let candidate = match role {
@@ -1094,6 +1105,13 @@ fn bare_places(s: &mut Scan) {
         };
         let value = s.word(j).to_owned();
         if value.contains('/') || looks_like_file(s.raw(j)) || value.parse::<u64>().is_ok() {
+            continue;
+        }
+        // "in commit 4f2a9c1", "of PR 2": a thing with its id, not a place.
+        let id = s.word(j + 1);
+        if lexicon::noun(&value).is_some()
+            && (looks_like_hash(id) || id.trim_start_matches('#').parse::<u64>().is_ok())
+        {
             continue;
         }
         if s.known.is_branch(&value) && !s.known.is_workspace(&value) {
@@ -1361,6 +1379,13 @@ fn purpose(s: &mut Scan) {
     if !words.is_empty() && words.len() <= 6 {
         s.found.purpose = Some(words.join(" "));
     }
+}
+
+/// `4f2a9c1`: a commit hash, 7 to 40 hex digits with at least one digit among them.
+fn looks_like_hash(word: &str) -> bool {
+    (7..=40).contains(&word.len())
+        && word.bytes().all(|b| b.is_ascii_hexdigit())
+        && word.bytes().any(|b| b.is_ascii_digit())
 }
 
 #[cfg(test)]

@@ -83,6 +83,18 @@ fn tools_are_chosen_by_action_and_thing() {
             "reply 'thanks' on snippet kypj",
             "BITBUCKET_CREATE_SNIPPET_COMMENT",
         ),
+        (
+            "list the comments on commit 4f2a9c1",
+            "BITBUCKET_GET_REPOSITORIES_COMMIT_COMMENTS",
+        ),
+        (
+            "comment 'why?' on commit 4f2a9c1",
+            "BITBUCKET_CREATE_COMMIT_COMMENT",
+        ),
+        (
+            "comment 'why?' on line 3 of README.md in commit 4f2a9c1",
+            "BITBUCKET_CREATE_COMMIT_COMMENT",
+        ),
     ];
     for (request, tool) in table {
         assert_eq!(read(request, &known()).0, tool, "{request:?}");
