@@ -29,8 +29,8 @@ pub struct AskArgs {
     #[arg(long, conflicts_with = "json")]
     pub plain: bool,
 
-    /// Approve destructive tools (deleting a repository or an issue). Without it they are
-    /// refused and the model is told so.
+    /// Approve destructive tools (deleting a repository, branch, issue or comment; merging or
+    /// declining a pull request). Without it they are refused and the model is told so.
     #[arg(long)]
     pub yes: bool,
 
