@@ -3,6 +3,7 @@
 mod ask;
 mod chat;
 mod cli;
+mod crash;
 mod eval;
 mod help;
 mod mcp;
