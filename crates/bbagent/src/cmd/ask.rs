@@ -98,8 +98,11 @@ async fn drive(
         .agent
         .run_stream_with_cancel(args.prompt.clone(), history, cancel);
     futures::pin_mut!(events);
-    let mut out = std::io::stdout().lock();
-    let mut err = std::io::stderr().lock();
+    // Unlocked handles: each write takes the lock for itself. A lock held across the awaits
+    // below would stop every other thread that logs to stderr (the embedded MCP server's
+    // does, with `BBAGENT_LOG`), and the answer it owes would never come.
+    let mut out = std::io::stdout();
+    let mut err = std::io::stderr();
     let mut answer = AnswerText::new(!args.json && crate::render::markdown_on_stdout(args.plain));
     let mut tools = crate::render::ToolLines::new(
         !args.json

@@ -175,7 +175,8 @@ async fn keys(command: &KeysCommand, dir: &Path) -> anyhow::Result<()> {
 }
 
 async fn keys_in(command: &KeysCommand, store: &tool_router::store::Store) -> anyhow::Result<()> {
-    let mut out = std::io::stdout().lock();
+    // Not locked: no lock is held across an await.
+    let mut out = std::io::stdout();
     match command {
         KeysCommand::Create { name, project } => {
             let (key, info) = store.create_key(name, project.as_deref()).await?;
