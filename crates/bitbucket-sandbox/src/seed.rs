@@ -176,7 +176,7 @@ pub async fn seed(store: &Store, git: &GitStore) -> Result<(), SeedError> {
         .bind(u.username)
         .bind(u.display_name)
         .bind(u.email)
-        .bind(u.token)
+        .bind(crate::store::token_digest(u.token))
         .bind(&created)
         .fetch_one(&mut *tx)
         .await?;

@@ -37,6 +37,7 @@ pub use pullrequests::NewPullRequest;
 pub use repos::NewRepo;
 pub use rows::*;
 pub use statuses::StatusRow;
+pub use users::token_digest;
 
 /// The schema, one step per entry, applied in order. Never edit a shipped step; add one.
 const MIGRATIONS: &[(i64, &str)] = &[
@@ -109,6 +110,7 @@ impl Store {
             .await
             .map_err(open_err)?;
         migrate(&pool).await?;
+        users::digest_plain_tokens(&pool).await?;
         Ok(Self {
             pool,
             write_lock: Mutex::new(()),

@@ -58,6 +58,10 @@ async fn a_first_schema_database_upgrades_in_place() {
     let store = Store::open(&path).await.expect("upgrade");
     assert_eq!(user_version(&store.pool).await, SCHEMA_VERSION);
     let user = store.find_user("old").await.expect("query").expect("kept");
+    // The old plaintext token is kept as a digest, and still lets its user in.
+    assert_eq!(user.token, token_digest("t"));
+    let by_login = store.user_by_login("old", "t").await.expect("query");
+    assert_eq!(by_login.map(|u| u.username), Some("old".to_owned()));
     assert_eq!(user.display_name, "Old User");
     // Migration 2 ran: the table of reviews exists.
     let tables: i64 = sqlx::query_scalar(

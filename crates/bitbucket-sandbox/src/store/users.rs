@@ -1,6 +1,51 @@
 //! Users, workspaces and memberships: who may see what.
+//!
+//! API tokens are kept as digests (`sha256:<hex>`), as Bitbucket keeps them: a copy of the
+//! data folder gives no one a way in, and a token of the user's own never rests in plaintext.
+
+use sha2::{Digest as _, Sha256};
+use sqlx::SqlitePool;
 
 use super::{Store, UserRow, WorkspaceRow, Write, col};
+
+const DIGEST_PREFIX: &str = "sha256:";
+
+/// What the database keeps of `token`.
+pub fn token_digest(token: &str) -> String {
+    let digest = Sha256::digest(token.as_bytes());
+    let mut text = String::with_capacity(DIGEST_PREFIX.len() + 64);
+    text.push_str(DIGEST_PREFIX);
+    for byte in digest {
+        text.push_str(&format!("{byte:02x}"));
+    }
+    text
+}
+
+/// Replaces tokens that an older sandbox stored in plaintext by their digests, then rewrites
+/// the file so that no old page keeps them. Returns how many there were.
+pub(super) async fn digest_plain_tokens(pool: &SqlitePool) -> Result<usize, sqlx::Error> {
+    let plain: Vec<(i64, String)> =
+        sqlx::query_as("SELECT id, token FROM users WHERE token NOT LIKE 'sha256:%'")
+            .fetch_all(pool)
+            .await?;
+    if plain.is_empty() {
+        return Ok(0);
+    }
+    let mut tx = pool.begin().await?;
+    for (id, token) in &plain {
+        sqlx::query("UPDATE users SET token = ? WHERE id = ?")
+            .bind(token_digest(token))
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+    }
+    tx.commit().await?;
+    sqlx::raw_sql("VACUUM").execute(pool).await?;
+    sqlx::raw_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+        .execute(pool)
+        .await?;
+    Ok(plain.len())
+}
 
 impl Store {
     pub async fn user_by_id(&self, id: i64) -> Result<Option<UserRow>, sqlx::Error> {
@@ -32,7 +77,7 @@ impl Store {
     /// The user holding a bearer token.
     pub async fn user_by_token(&self, token: &str) -> Result<Option<UserRow>, sqlx::Error> {
         let row = sqlx::query("SELECT * FROM users WHERE token = ?")
-            .bind(token)
+            .bind(token_digest(token))
             .fetch_optional(&self.pool)
             .await?;
         row.as_ref().map(UserRow::from_row).transpose()
@@ -47,7 +92,7 @@ impl Store {
         let row =
             sqlx::query("SELECT * FROM users WHERE (email = ?1 OR username = ?1) AND token = ?2")
                 .bind(login)
-                .bind(token)
+                .bind(token_digest(token))
                 .fetch_optional(&self.pool)
                 .await?;
         row.as_ref().map(UserRow::from_row).transpose()
@@ -121,7 +166,7 @@ impl Write<'_> {
     /// Replaces a user's API token.
     pub async fn set_token(&mut self, username: &str, token: &str) -> Result<(), sqlx::Error> {
         sqlx::query("UPDATE users SET token = ? WHERE username = ?")
-            .bind(token)
+            .bind(token_digest(token))
             .bind(username)
             .execute(&mut *self.tx)
             .await?;
