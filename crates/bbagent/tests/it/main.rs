@@ -14,6 +14,7 @@ mod pty_local;
 mod pty_terminal;
 mod router;
 mod router_agent;
+mod secrets;
 mod shared;
 mod support;
 mod untrusted;
