@@ -474,3 +474,44 @@ async fn path_traversal_in_src_is_refused() {
         );
     }
 }
+
+/// A client that never finishes its headers, or its body, is closed after the timeout
+/// rather than held open for ever (issue 14's probe held such requests for 95 s and more).
+#[tokio::test]
+async fn unfinished_requests_are_closed_after_the_timeouts() {
+    use std::time::Duration;
+
+    use bitbucket_sandbox::{Limits, Sandbox, SandboxConfig};
+    use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+
+    let dir = tempfile::tempdir().expect("temp dir");
+    let limits = Limits::default()
+        .with_header_timeout(Duration::from_millis(200))
+        .with_body_timeout(Duration::from_millis(200));
+    let sandbox = Sandbox::start(SandboxConfig::new(dir.path()).with_limits(limits))
+        .await
+        .expect("sandbox starts");
+    let half_headers = "GET /2.0/user HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bea".to_owned();
+    let half_body = "POST /2.0/repositories/acme/widgets/issues HTTP/1.1\r\nHost: localhost\r\n\
+                     Authorization: Bearer sandbox-token\r\ncontent-type: application/json\r\n\
+                     content-length: 100\r\n\r\n{\"title\":"
+        .to_owned();
+    for (request, answer) in [(half_headers, None), (half_body, Some("HTTP/1.1 400"))] {
+        let mut stream = tokio::net::TcpStream::connect(sandbox.addr())
+            .await
+            .expect("connect");
+        stream.write_all(request.as_bytes()).await.expect("write");
+        let mut seen = Vec::new();
+        let read =
+            tokio::time::timeout(Duration::from_secs(5), stream.read_to_end(&mut seen)).await;
+        assert!(read.is_ok(), "the sandbox kept an unfinished request open");
+        let seen = String::from_utf8_lossy(&seen);
+        match answer {
+            None => assert!(!seen.contains("200 OK"), "{seen}"),
+            Some(status) => {
+                assert!(seen.starts_with(status), "{seen}");
+                assert!(seen.contains("\"type\":\"error\""), "{seen}");
+            }
+        }
+    }
+}
