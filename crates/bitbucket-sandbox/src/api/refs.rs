@@ -109,7 +109,7 @@ async fn resolve_new_ref(
     }
     if !crate::git::is_valid_branch_name(name) {
         return Err(ApiError::bad_request(format!("'{name}' is not a valid {} name", kind.to_lowercase()))
-            .with_detail("Names follow git's rules: no spaces, `..`, `~`, `^`, `:`, `?`, `*`, `[`, `\\`, no leading `-` or `.`, no trailing `/`, `.` or `.lock`.")
+            .with_detail(format!("Names follow git's rules: no spaces, `..`, `~`, `^`, `:`, `?`, `*`, `[`, `\\`, no leading `-` or `.`, no trailing `/`, `.` or `.lock`; at most {} bytes in at most {} `/`-separated parts.", crate::git::MAX_REF_NAME_BYTES, crate::git::MAX_REF_NAME_DEPTH))
             .with_field("name", "Invalid name."));
     }
     let target = input

@@ -475,6 +475,76 @@ async fn path_traversal_in_src_is_refused() {
     }
 }
 
+/// A ref is a file: a name too long for one, or nested too deep for a path, used to fail in
+/// git with a 500. Every way a branch or tag name comes in refuses it as a 400 instead.
+#[tokio::test]
+async fn over_long_and_deeply_nested_ref_names_are_400() {
+    let sb = start().await;
+    let long = "x".repeat(251);
+    let deep = "a/".repeat(300) + "a";
+    let deeper_than_gix_goes = "c/".repeat(30) + "c";
+    for name in [&long, &deep, &deeper_than_gix_goes] {
+        let new_ref = serde_json::json!({"name": name, "target": {"hash": "main"}});
+        for path in [
+            "/repositories/acme/widgets/refs/branches",
+            "/repositories/acme/widgets/refs/tags",
+        ] {
+            let (status, body) = sb.send_json(Method::POST, path, new_ref.clone()).await;
+            assert_eq!(status, 400, "{path} {}: {body}", name.len());
+            assert!(
+                error_message(&body).contains("is not a valid"),
+                "{path}: {body}"
+            );
+            assert!(
+                body["error"]["detail"]
+                    .as_str()
+                    .is_some_and(|d| d.contains("at most 250 bytes in at most 20")),
+                "{body}"
+            );
+        }
+        let form = url::form_urlencoded::Serializer::new(String::new())
+            .extend_pairs([("message", "m"), ("branch", name.as_str()), ("x.txt", "x")])
+            .finish();
+        let response = sb
+            .demo(Method::POST, "/repositories/acme/widgets/src")
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(form)
+            .send()
+            .await
+            .expect("request");
+        assert_eq!(
+            response.status(),
+            400,
+            "POST /src with a {}-byte branch",
+            name.len()
+        );
+        let body: Value = response.json().await.expect("json");
+        error_message(&body);
+        let repo = serde_json::json!({"scm": "git", "mainbranch": {"name": name}});
+        let (status, body) = sb
+            .send_json(Method::POST, "/repositories/acme/too-long-main", repo)
+            .await;
+        assert_eq!(status, 400, "{body}");
+        let (status, body) = sb
+            .raw_get(&format!("/repositories/acme/widgets/refs/branches/{name}"))
+            .await;
+        assert_eq!(status, 404, "{body}");
+    }
+    // The limit itself, and a deep name within it, are fine.
+    for name in ["y".repeat(250), "b/".repeat(19) + "b"] {
+        let new_ref = serde_json::json!({"name": name, "target": {"hash": "main"}});
+        let (status, body) = sb
+            .send_json(
+                Method::POST,
+                "/repositories/acme/widgets/refs/branches",
+                new_ref,
+            )
+            .await;
+        assert_eq!(status, 201, "{}: {body}", name.len());
+        assert_eq!(body["name"], name.as_str());
+    }
+}
+
 /// A client that never finishes its headers, or its body, is closed after the timeout
 /// rather than held open for ever (issue 14's probe held such requests for 95 s and more).
 #[tokio::test]
