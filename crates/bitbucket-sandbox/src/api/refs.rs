@@ -8,7 +8,7 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use super::{P, git};
-use crate::body;
+use crate::body::JsonBody;
 use crate::error::{ApiError, ApiResult};
 use crate::git::{GitError, RefInfo, Signature};
 use crate::paging::{MAX_PAGELEN, Params, paginate_with};
@@ -153,9 +153,9 @@ pub async fn create_branch(
     state: State<SharedState>,
     caller: Caller,
     P((workspace, slug)): P<(String, String)>,
-    raw: axum::body::Bytes,
+    raw: JsonBody,
 ) -> ApiResult<Response> {
-    let input: NewRef = body::parse(&raw)?;
+    let input: NewRef = raw.parse()?;
     let (ws, repo) = state
         .repo(&caller, &workspace, &slug, Access::Write)
         .await?;
@@ -256,9 +256,9 @@ pub async fn create_tag(
     state: State<SharedState>,
     caller: Caller,
     P((workspace, slug)): P<(String, String)>,
-    raw: axum::body::Bytes,
+    raw: JsonBody,
 ) -> ApiResult<Response> {
-    let input: NewRef = body::parse(&raw)?;
+    let input: NewRef = raw.parse()?;
     let (ws, repo) = state
         .repo(&caller, &workspace, &slug, Access::Write)
         .await?;

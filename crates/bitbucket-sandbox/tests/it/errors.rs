@@ -545,6 +545,79 @@ async fn over_long_and_deeply_nested_ref_names_are_400() {
     }
 }
 
+/// Endpoints that take JSON check the content type, as Bitbucket does: a JSON document sent
+/// as text, a form or XML is refused and creates nothing. Forms still go to `POST /src`.
+#[tokio::test]
+async fn json_endpoints_refuse_other_content_types() {
+    let sb = start().await;
+    let issues = "/repositories/acme/widgets/issues";
+    let count = |page: Value| page["size"].as_u64().expect("size");
+    let before = count(sb.get_json(issues).await);
+    let json = r#"{"title":"sent as something else"}"#;
+    for content_type in [
+        Some("text/plain"),
+        Some("application/x-www-form-urlencoded"),
+        Some("application/xml"),
+        Some("multipart/form-data; boundary=x"),
+        None,
+    ] {
+        let mut request = sb.demo(Method::POST, issues).body(json);
+        if let Some(content_type) = content_type {
+            request = request.header("content-type", content_type);
+        }
+        let response = request.send().await.expect("request");
+        assert_eq!(response.status(), 415, "{content_type:?}");
+        let body: Value = response.json().await.expect("json");
+        let message = error_message(&body);
+        assert!(message.contains("application/json"), "{message}");
+    }
+    for form in ["title=sent+as+a+form", "<issue><title>xml</title></issue>"] {
+        let response = sb
+            .demo(Method::POST, issues)
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(form)
+            .send()
+            .await
+            .expect("request");
+        assert_eq!(response.status(), 415, "{form}");
+    }
+    assert_eq!(
+        count(sb.get_json(issues).await),
+        before,
+        "an issue was created"
+    );
+
+    // JSON with parameters is JSON; a bodiless POST needs no content type.
+    let response = sb
+        .demo(Method::POST, issues)
+        .header("content-type", "application/json; charset=utf-8")
+        .body(json)
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(response.status(), 201);
+    assert_eq!(count(sb.get_json(issues).await), before + 1);
+    let response = sb
+        .demo(Method::POST, "/repositories/acme/widgets/refs/branches")
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(response.status(), 400);
+    let body: Value = response.json().await.expect("json");
+    assert!(error_message(&body).contains("name is required"), "{body}");
+    let form = url::form_urlencoded::Serializer::new(String::new())
+        .extend_pairs([("message", "a form"), ("form.txt", "still works")])
+        .finish();
+    let response = sb
+        .demo(Method::POST, "/repositories/acme/widgets/src")
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(form)
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(response.status(), 201);
+}
+
 /// A client that never finishes its headers, or its body, is closed after the timeout
 /// rather than held open for ever (issue 14's probe held such requests for 95 s and more).
 #[tokio::test]
