@@ -4,27 +4,25 @@
 //!
 //! The checks are reusable by any axum server: [`Guard`] is the middleware (Origin, optional
 //! Host, key) over a [`KeyCheck`], which decides what a presented key is worth (one fixed key
-//! here, a key store in the tool router), and [`mcp_service`] is rmcp's service for any handler
-//! with the Host allowlist and the body limit.
+//! here, a key store in the tool router), [`crate::endpoint::mcp_endpoint`] is rmcp's service
+//! for any handler (Host allowlist, body limit, session limits), and [`Serving`] serves it
+//! within [`Limits`] (header and body timeouts, a connection cap).
 
 use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::time::Duration;
 
 use axum::Router;
 use axum::extract::{Request, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
-use rmcp::ServerHandler;
-use rmcp::transport::streamable_http_server::session::local::LocalSessionManager;
-use rmcp::transport::streamable_http_server::{StreamableHttpServerConfig, StreamableHttpService};
+pub use http_serve::{Limits, Serving};
 use secrecy::{ExposeSecret as _, SecretString};
-use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
 use crate::BitbucketMcp;
+use crate::endpoint::{McpSettings, SessionLimits, mcp_endpoint};
 
 /// The default largest request body: MCP requests are small JSON documents.
 pub const DEFAULT_MAX_BODY_BYTES: usize = 1024 * 1024;
@@ -43,6 +41,10 @@ pub struct HttpOptions {
     /// `:*` as the port allows any port.
     pub allowed_origins: Vec<String>,
     pub max_body_bytes: usize,
+    /// Header and body timeouts, and the most connections at once.
+    pub limits: Limits,
+    /// Idle expiry of MCP sessions and the most one key may hold.
+    pub sessions: SessionLimits,
 }
 
 impl HttpOptions {
@@ -53,6 +55,8 @@ impl HttpOptions {
             allowed_hosts: Vec::new(),
             allowed_origins: Vec::new(),
             max_body_bytes: DEFAULT_MAX_BODY_BYTES,
+            limits: Limits::default(),
+            sessions: SessionLimits::default(),
         }
     }
 
@@ -73,6 +77,16 @@ impl HttpOptions {
 
     pub fn with_max_body_bytes(mut self, bytes: usize) -> Self {
         self.max_body_bytes = bytes;
+        self
+    }
+
+    pub fn with_limits(mut self, limits: Limits) -> Self {
+        self.limits = limits;
+        self
+    }
+
+    pub fn with_sessions(mut self, sessions: SessionLimits) -> Self {
+        self.sessions = sessions;
         self
     }
 }
@@ -124,56 +138,6 @@ impl HttpServer {
     /// Resolves when the server stops by itself (an I/O failure); pending while it serves.
     pub async fn stopped(&mut self) -> std::io::Result<()> {
         self.serving.stopped().await
-    }
-}
-
-/// An axum app being served until its token is cancelled (or this is dropped): the part of
-/// a running server that `bbagent mcp --http` and the tool router share.
-#[derive(Debug)]
-pub struct Serving {
-    ct: CancellationToken,
-    task: Option<JoinHandle<std::io::Result<()>>>,
-}
-
-impl Serving {
-    /// Serves `app` on `listener` until `ct` is cancelled, finishing requests in flight.
-    pub fn spawn(listener: tokio::net::TcpListener, app: Router, ct: CancellationToken) -> Self {
-        let shutdown = ct.clone();
-        let task = tokio::spawn(async move {
-            axum::serve(listener, app)
-                .with_graceful_shutdown(async move { shutdown.cancelled().await })
-                .await
-        });
-        Self {
-            ct,
-            task: Some(task),
-        }
-    }
-
-    /// Stops accepting and waits for the server to finish.
-    pub async fn shutdown(&mut self) {
-        self.ct.cancel();
-        if let Some(task) = self.task.take() {
-            let _ = task.await;
-        }
-    }
-
-    /// Resolves when the server stops by itself (an I/O failure); pending while it serves.
-    pub async fn stopped(&mut self) -> std::io::Result<()> {
-        match self.task.as_mut() {
-            Some(task) => {
-                let result = task.await.unwrap_or_else(|e| Err(std::io::Error::other(e)));
-                self.task = None;
-                result
-            }
-            None => std::future::pending().await,
-        }
-    }
-}
-
-impl Drop for Serving {
-    fn drop(&mut self) {
-        self.ct.cancel();
     }
 }
 
@@ -284,26 +248,6 @@ pub fn allowed_hosts(addr: SocketAddr, extra: &[String]) -> Vec<String> {
     hosts
 }
 
-/// rmcp's Streamable HTTP service for any handler, with the Host allowlist, the body limit
-/// and SSE keep-alives; sessions end when `ct` is cancelled.
-pub fn mcp_service<H, F>(
-    factory: F,
-    hosts: Vec<String>,
-    max_body_bytes: usize,
-    ct: CancellationToken,
-) -> StreamableHttpService<H, LocalSessionManager>
-where
-    H: ServerHandler,
-    F: Fn() -> Result<H, std::io::Error> + Send + Sync + 'static,
-{
-    let config = StreamableHttpServerConfig::default()
-        .with_allowed_hosts(hosts)
-        .with_max_request_body_bytes(max_body_bytes)
-        .with_sse_keep_alive(Some(Duration::from_secs(15)))
-        .with_cancellation_token(ct);
-    StreamableHttpService::new(factory, Arc::new(LocalSessionManager::default()), config)
-}
-
 /// One allowed origin: scheme, host, and a port or any port.
 #[derive(Debug, Clone, PartialEq)]
 struct OriginRule {
@@ -383,13 +327,18 @@ pub async fn serve(handler: BitbucketMcp, options: HttpOptions) -> Result<HttpSe
 
     let hosts = allowed_hosts(addr, &options.allowed_hosts);
     let ct = CancellationToken::new();
-    let service = mcp_service(
-        move || Ok(handler.clone()),
+    let settings = McpSettings {
         hosts,
-        options.max_body_bytes,
+        max_body_bytes: options.max_body_bytes,
+        sessions: options.sessions,
+    };
+    let endpoint = mcp_endpoint(
+        "/mcp",
+        move || Ok(handler.clone()),
+        settings,
         ct.child_token(),
     );
-    let app = guard.apply(Router::new().route_service("/mcp", service));
+    let app = guard.apply(endpoint);
 
     let host = if addr.ip().is_unspecified() {
         SocketAddr::new(std::net::Ipv4Addr::LOCALHOST.into(), addr.port())
@@ -399,7 +348,7 @@ pub async fn serve(handler: BitbucketMcp, options: HttpOptions) -> Result<HttpSe
     Ok(HttpServer {
         addr,
         url: format!("http://{host}/mcp"),
-        serving: Serving::spawn(listener, app, ct),
+        serving: Serving::spawn(listener, app, options.limits, ct),
     })
 }
 

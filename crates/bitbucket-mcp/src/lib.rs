@@ -4,9 +4,11 @@
 //! [`ServerOptions`]) and runs calls through the toolkit. Destructive tools follow a
 //! [`DestructivePolicy`]; under `Confirm` the user is asked through MCP elicitation, in the way
 //! each protocol era allows. [`http::serve`] adds the HTTP safety layer (Origin and Host
-//! checks, API key, body limit) around rmcp's Streamable HTTP service.
+//! checks, API key, body limit) around rmcp's Streamable HTTP service, with [`endpoint`]'s
+//! session limits and JSON-RPC errors, served within [`http_serve::Limits`].
 
 pub mod confirm;
+pub mod endpoint;
 pub mod http;
 mod server;
 

@@ -6,9 +6,9 @@ use std::sync::Arc;
 
 use bitbucket_toolkit::{PolicyError, ToolPolicy, ToolSpec, Toolkit};
 use rmcp::model::{
-    CallToolRequestParams, CallToolResponse, CallToolResult, ContentBlock, Implementation,
-    ListToolsResult, PaginatedRequestParams, ServerCapabilities, ServerConfig, Tool,
-    ToolAnnotations,
+    CallToolRequestParams, CallToolResponse, CallToolResult, ContentBlock, CustomRequest,
+    CustomResult, Implementation, ListToolsResult, PaginatedRequestParams, ServerCapabilities,
+    ServerConfig, Tool, ToolAnnotations,
 };
 use rmcp::service::RequestContext;
 use rmcp::{ErrorData, RoleServer, ServerHandler};
@@ -169,5 +169,13 @@ impl ServerHandler for BitbucketMcp {
         // Results are marked as data, so text others wrote cannot pass for instructions.
         result.content = vec![ContentBlock::text(text)];
         Ok(result.into())
+    }
+
+    async fn on_custom_request(
+        &self,
+        request: CustomRequest,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<CustomResult, ErrorData> {
+        Err(crate::endpoint::unhandled_request(&request))
     }
 }

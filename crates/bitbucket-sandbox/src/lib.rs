@@ -23,12 +23,13 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
+use http_serve::Serving;
 use tokio::net::TcpListener;
-use tokio::sync::oneshot;
-use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
 use tower::Layer as _;
 
 pub use faults::FaultConfig;
+pub use http_serve::Limits;
 pub use seed::{ALICE_TOKEN, BOB_TOKEN, DEMO_EMAIL, DEMO_TOKEN};
 
 use crate::faults::Faults;
@@ -48,6 +49,8 @@ pub struct SandboxConfig {
     /// Wipe the data folder and seed it again.
     pub reset: bool,
     pub faults: FaultConfig,
+    /// Header and body timeouts, and the most connections at once.
+    pub limits: Limits,
 }
 
 impl SandboxConfig {
@@ -59,6 +62,7 @@ impl SandboxConfig {
             demo_token: None,
             reset: false,
             faults: FaultConfig::default(),
+            limits: Limits::default(),
         }
     }
 
@@ -79,6 +83,11 @@ impl SandboxConfig {
 
     pub fn with_faults(mut self, faults: FaultConfig) -> Self {
         self.faults = faults;
+        self
+    }
+
+    pub fn with_limits(mut self, limits: Limits) -> Self {
+        self.limits = limits;
         self
     }
 }
@@ -115,8 +124,7 @@ pub struct Sandbox {
     addr: SocketAddr,
     base_url: String,
     seeded: bool,
-    shutdown: Option<oneshot::Sender<()>>,
-    task: Option<JoinHandle<std::io::Result<()>>>,
+    serving: Serving,
     _lock: File,
 }
 
@@ -185,25 +193,14 @@ impl Sandbox {
         });
         let app = tower::util::MapRequestLayer::new(api::normalize_path)
             .layer(api::router(state.clone()));
-        let (tx, rx) = oneshot::channel::<()>();
-        let task = tokio::spawn(async move {
-            axum::serve(
-                listener,
-                axum::ServiceExt::<axum::extract::Request>::into_make_service(app),
-            )
-            .with_graceful_shutdown(async {
-                let _ = rx.await;
-            })
-            .await
-        });
+        let serving = Serving::spawn(listener, app, config.limits, CancellationToken::new());
         tracing::info!(%origin, seeded, "sandbox listening");
         Ok(Self {
             state,
             addr,
             base_url: format!("{origin}/2.0"),
             seeded,
-            shutdown: Some(tx),
-            task: Some(task),
+            serving,
             _lock: lock,
         })
     }
@@ -239,28 +236,12 @@ impl Sandbox {
 
     /// Serves until the server fails or is shut down from elsewhere.
     pub async fn wait(mut self) -> std::io::Result<()> {
-        match self.task.take() {
-            Some(task) => task.await.unwrap_or_else(|e| Err(std::io::Error::other(e))),
-            None => Ok(()),
-        }
+        self.serving.stopped().await
     }
 
     async fn stop(&mut self) {
-        if let Some(tx) = self.shutdown.take() {
-            let _ = tx.send(());
-        }
-        if let Some(task) = self.task.take() {
-            let _ = task.await;
-        }
+        self.serving.shutdown().await;
         self.state.store.close().await;
-    }
-}
-
-impl Drop for Sandbox {
-    fn drop(&mut self) {
-        if let Some(tx) = self.shutdown.take() {
-            let _ = tx.send(());
-        }
     }
 }
 

@@ -12,9 +12,9 @@ use axum::response::{IntoResponse, Response};
 use bitbucket_mcp::confirm::{Confirmation, confirm};
 use bitbucket_toolkit::{ToolSpec, Toolkit};
 use rmcp::model::{
-    CallToolRequestParams, CallToolResponse, CallToolResult, ContentBlock, Implementation,
-    InputRequiredResult, ListToolsResult, PaginatedRequestParams, ServerCapabilities, ServerConfig,
-    Tool, ToolAnnotations,
+    CallToolRequestParams, CallToolResponse, CallToolResult, ContentBlock, CustomRequest,
+    CustomResult, Implementation, InputRequiredResult, ListToolsResult, PaginatedRequestParams,
+    ServerCapabilities, ServerConfig, Tool, ToolAnnotations,
 };
 use rmcp::service::RequestContext;
 use rmcp::{ErrorData, RoleServer, ServerHandler};
@@ -196,5 +196,13 @@ impl ServerHandler for RouterMcp {
             outcome = work => Ok(result(outcome)),
             () = context.ct.cancelled() => Ok(to_call_result(&MetaResult::failed(format!("`{name}` was cancelled by the client"))).into()),
         }
+    }
+
+    async fn on_custom_request(
+        &self,
+        request: CustomRequest,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<CustomResult, ErrorData> {
+        Err(bitbucket_mcp::endpoint::unhandled_request(&request))
     }
 }

@@ -7,13 +7,13 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
-use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
+use bitbucket_mcp::endpoint::{McpSettings, SessionLimits, mcp_endpoint};
 use bitbucket_mcp::http::{
-    DEFAULT_MAX_BODY_BYTES, Guard, HttpError, KeyCheck, RejectStyle, Serving, SingleKey,
-    allowed_hosts, mcp_service,
+    DEFAULT_MAX_BODY_BYTES, Guard, HttpError, KeyCheck, Limits, RejectStyle, Serving, SingleKey,
+    allowed_hosts,
 };
 use bitbucket_toolkit::Toolkit;
 use tokio_util::sync::CancellationToken;
@@ -39,6 +39,10 @@ pub struct RouterConfig {
     pub max_body_bytes: usize,
     pub link_ttl: Duration,
     pub wait_timeout: Duration,
+    /// Header and body timeouts, and the most connections at once.
+    pub limits: Limits,
+    /// Idle expiry of MCP sessions and the most one API key may hold.
+    pub sessions: SessionLimits,
 }
 
 impl RouterConfig {
@@ -52,6 +56,8 @@ impl RouterConfig {
             max_body_bytes: DEFAULT_MAX_BODY_BYTES,
             link_ttl: Duration::from_secs(15 * 60),
             wait_timeout: Duration::from_secs(60),
+            limits: Limits::default(),
+            sessions: SessionLimits::default(),
         }
     }
 }
@@ -206,18 +212,21 @@ pub async fn start(config: RouterConfig, toolkit: Toolkit) -> Result<RunningRout
         .with_hosts(hosts.clone())
         .with_style(RejectStyle::Json)
         .apply(api::routes(Arc::clone(&shared)));
-    let service = mcp_service(
+    let settings = McpSettings {
+        hosts: hosts.clone(),
+        max_body_bytes: config.max_body_bytes,
+        sessions: config.sessions,
+    };
+    let mcp = mcp_endpoint(
+        "/tool_router/{id}/mcp",
         || Ok(RouterMcp),
-        hosts.clone(),
-        config.max_body_bytes,
+        settings,
         ct.child_token(),
-    );
-    let mcp = Router::new()
-        .route_service("/tool_router/{id}/mcp", service)
-        .route_layer(axum::middleware::from_fn_with_state(
-            Arc::clone(&shared),
-            resolve_session,
-        ));
+    )
+    .route_layer(axum::middleware::from_fn_with_state(
+        Arc::clone(&shared),
+        resolve_session,
+    ));
     let mcp = Guard::new(keys, &origins)?
         .with_hosts(hosts.clone())
         .apply(mcp);
@@ -237,6 +246,6 @@ pub async fn start(config: RouterConfig, toolkit: Toolkit) -> Result<RunningRout
         addr,
         url: public_url,
         store,
-        serving: Serving::spawn(listener, app, ct),
+        serving: Serving::spawn(listener, app, config.limits, ct),
     })
 }

@@ -8,6 +8,7 @@ use bitbucket_mcp::{BitbucketMcp, DestructivePolicy, ServerOptions};
 use bitbucket_toolkit::{Toolkit, Toolset};
 use secrecy::SecretString;
 
+use super::{ConnectionArgs, SessionArgs};
 use crate::backend::{Backend, BackendArgs};
 use crate::settings::WhenUnset;
 
@@ -53,6 +54,12 @@ pub struct McpArgs {
     /// Largest accepted HTTP request body, in bytes.
     #[arg(long, default_value_t = DEFAULT_MAX_BODY_BYTES, value_name = "BYTES")]
     pub max_body_bytes: usize,
+
+    #[command(flatten)]
+    pub connections: ConnectionArgs,
+
+    #[command(flatten)]
+    pub sessions: SessionArgs,
 }
 
 /// Which tools are offered, shared by `mcp` and `tools`.
@@ -111,7 +118,9 @@ pub async fn run(args: McpArgs) -> anyhow::Result<()> {
             let mut options = HttpOptions::new(addr)
                 .with_allowed_hosts(args.allowed_hosts)
                 .with_allowed_origins(args.allowed_origins)
-                .with_max_body_bytes(args.max_body_bytes);
+                .with_max_body_bytes(args.max_body_bytes)
+                .with_limits(args.connections.limits())
+                .with_sessions(args.sessions.limits());
             if let Some(key) = args.api_key {
                 options = options.with_api_key(SecretString::from(key));
             }

@@ -9,8 +9,12 @@ mod sandbox;
 mod tools;
 
 use std::path::PathBuf;
+use std::time::Duration;
 
 use anyhow::Context as _;
+use bitbucket_mcp::endpoint::SessionLimits;
+use bitbucket_mcp::http::Limits;
+use clap::builder::RangedU64ValueParser;
 use clap::{Parser, Subcommand};
 
 /// Drive Bitbucket with an AI agent, safely and visibly.
@@ -65,6 +69,80 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Sandbox(args) => sandbox::run(args).await,
         Command::Eval(args) => eval::run(args).await,
     }
+}
+
+/// How many clients a server we run (`sandbox`, `mcp --http`, `router`) takes at once.
+#[derive(Debug, Clone, clap::Args)]
+pub struct ConnectionArgs {
+    /// The most HTTP connections served at once; more wait until one closes. Whatever the
+    /// cap, a request's headers must arrive within 15s and its body within 60s, or the
+    /// connection is closed.
+    #[arg(
+        long,
+        default_value_t = Limits::DEFAULT_MAX_CONNECTIONS,
+        value_parser = RangedU64ValueParser::<usize>::new().range(1..),
+        value_name = "N"
+    )]
+    pub max_connections: usize,
+}
+
+impl ConnectionArgs {
+    pub fn limits(&self) -> Limits {
+        Limits::default().with_max_connections(self.max_connections)
+    }
+}
+
+/// How many MCP sessions an HTTP MCP endpoint (`mcp --http`, `router`) keeps.
+#[derive(Debug, Clone, clap::Args)]
+pub struct SessionArgs {
+    /// The most MCP sessions open at once with one API key; a client asking for more gets a
+    /// JSON-RPC error until one ends.
+    #[arg(
+        long,
+        default_value_t = SessionLimits::DEFAULT_MAX_PER_KEY,
+        value_parser = RangedU64ValueParser::<usize>::new().range(1..),
+        value_name = "N"
+    )]
+    pub max_sessions_per_key: usize,
+
+    /// End an MCP session after this long without a request (`30m`, `90s`); its client then
+    /// starts a new one.
+    #[arg(long, default_value = "30m", value_parser = parse_session_idle, value_name = "DURATION")]
+    pub session_idle: Duration,
+}
+
+impl SessionArgs {
+    pub fn limits(&self) -> SessionLimits {
+        SessionLimits::default()
+            .with_max_per_key(self.max_sessions_per_key)
+            .with_idle(self.session_idle)
+    }
+}
+
+fn parse_session_idle(s: &str) -> Result<Duration, String> {
+    match parse_duration(s)? {
+        Duration::ZERO => Err("a session must be allowed to idle for more than `0s`".to_owned()),
+        idle => Ok(idle),
+    }
+}
+
+/// A duration such as `5s`, `300ms`, `30m` or `2h`, at most a day.
+pub fn parse_duration(s: &str) -> Result<Duration, String> {
+    let bad = || format!("invalid duration `{s}`: expected e.g. `5s`, `300ms` or `30m`");
+    let (number, unit) = if let Some(ms) = s.strip_suffix("ms") {
+        (ms, 1e-3)
+    } else if let Some(m) = s.strip_suffix('m') {
+        (m, 60.0)
+    } else if let Some(h) = s.strip_suffix('h') {
+        (h, 3600.0)
+    } else {
+        (s.strip_suffix('s').unwrap_or(s), 1.0)
+    };
+    let value: f64 = number.trim().parse().map_err(|_| bad())?;
+    if !value.is_finite() || value < 0.0 || value * unit > 86_400.0 {
+        return Err(bad());
+    }
+    Ok(Duration::from_secs_f64(value * unit))
 }
 
 /// The embedded sandbox's data folder, e.g. `~/.local/share/bbagent/sandbox`.

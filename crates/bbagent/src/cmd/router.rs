@@ -13,6 +13,7 @@ use secrecy::SecretString;
 use tool_router::connections::{Credentials, TOOLKIT};
 use tool_router::{RouterConfig, vault::ENV_MASTER_KEY};
 
+use super::{ConnectionArgs, SessionArgs};
 use crate::backend::{Backend, BackendArgs};
 use crate::settings::WhenUnset;
 
@@ -34,6 +35,12 @@ pub struct RouterArgs {
     /// Host names (besides loopback and the public URL's) accepted in `Host`.
     #[arg(long = "allowed-host", value_name = "HOST")]
     allowed_hosts: Vec<String>,
+
+    #[command(flatten)]
+    connections: ConnectionArgs,
+
+    #[command(flatten)]
+    sessions: SessionArgs,
 
     #[command(flatten)]
     backend: BackendArgs,
@@ -133,6 +140,8 @@ async fn serve(args: &RouterArgs, dir: PathBuf) -> anyhow::Result<()> {
     config.public_url = args.public_url.clone();
     config.master_key = master_key();
     config.allowed_hosts = args.allowed_hosts.clone();
+    config.limits = args.connections.limits();
+    config.sessions = args.sessions.limits();
     let toolkit = Toolkit::new(backend.client.clone());
     let mut router = tool_router::start(config, toolkit)
         .await

@@ -38,6 +38,9 @@ pub struct SandboxArgs {
     #[arg(long, value_parser = parse_faults)]
     faults: Option<FaultConfig>,
 
+    #[command(flatten)]
+    connections: super::ConnectionArgs,
+
     /// Started by another command for the commands that share this folder: stays while any
     /// of them runs, then `--idle-exit` longer, and leaves quietly if a sandbox already serves
     /// the folder.
@@ -50,7 +53,7 @@ pub struct SandboxArgs {
         hide = true,
         env = "BBAGENT_SANDBOX_IDLE",
         default_value = "5s",
-        value_parser = parse_duration
+        value_parser = super::parse_duration
     )]
     idle_exit: Duration,
 }
@@ -60,19 +63,6 @@ fn parse_faults(s: &str) -> Result<FaultConfig, String> {
         .map_err(|e: bitbucket_sandbox::faults::FaultSpecError| e.to_string())
 }
 
-fn parse_duration(s: &str) -> Result<Duration, String> {
-    let bad = || format!("invalid duration `{s}`: expected e.g. `5s` or `300ms`");
-    let (number, unit) = match s.strip_suffix("ms") {
-        Some(ms) => (ms, 1e-3),
-        None => (s.strip_suffix('s').unwrap_or(s), 1.0),
-    };
-    let value: f64 = number.trim().parse().map_err(|_| bad())?;
-    if !value.is_finite() || value < 0.0 || value * unit > 86_400.0 {
-        return Err(bad());
-    }
-    Ok(Duration::from_secs_f64(value * unit))
-}
-
 pub async fn run(args: SandboxArgs) -> anyhow::Result<()> {
     let data_dir = match args.data_dir {
         Some(dir) => dir,
@@ -80,7 +70,8 @@ pub async fn run(args: SandboxArgs) -> anyhow::Result<()> {
     };
     let mut config = SandboxConfig::new(&data_dir)
         .with_listen(args.listen)
-        .with_reset(args.reset);
+        .with_reset(args.reset)
+        .with_limits(args.connections.limits());
     if let Some(token) = &args.token {
         config = config.with_demo_token(token);
     }

@@ -180,6 +180,36 @@ fn sandbox_rejects_a_bad_fault_spec() {
 }
 
 #[test]
+fn servers_reject_limits_that_serve_nothing() {
+    let dir = tempfile::tempdir().expect("dir");
+    for (args, says) in [
+        (
+            &["sandbox", "--max-connections", "0"][..],
+            "0 is not in 1..",
+        ),
+        (
+            &[
+                "mcp",
+                "--http",
+                "127.0.0.1:0",
+                "--max-sessions-per-key",
+                "0",
+            ][..],
+            "0 is not in 1..",
+        ),
+        (&["router", "--session-idle", "0s"][..], "more than `0s`"),
+        (
+            &["router", "--session-idle", "soon"][..],
+            "invalid duration `soon`",
+        ),
+    ] {
+        let out = run(dir.path(), args);
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        assert!(stderr(&out).contains(says), "{args:?}: {}", stderr(&out));
+    }
+}
+
+#[test]
 fn sandbox_prints_its_url_first_and_reports_a_busy_folder() {
     use std::io::{BufRead as _, BufReader};
     let dir = tempfile::tempdir().expect("dir");

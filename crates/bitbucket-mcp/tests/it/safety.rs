@@ -94,10 +94,10 @@ async fn requests_are_checked_before_they_reach_mcp() {
         post(&url, &[("x-api-key", KEY)], huge).await,
         StatusCode::PAYLOAD_TOO_LARGE
     );
-    // rmcp answers an unparseable body with 415 and the parse error.
+    // An unparseable body is a JSON-RPC parse error (see `limits.rs` for its body).
     assert_eq!(
         post(&url, &[("x-api-key", KEY)], "{not json".into()).await,
-        StatusCode::UNSUPPORTED_MEDIA_TYPE
+        StatusCode::BAD_REQUEST
     );
 }
 

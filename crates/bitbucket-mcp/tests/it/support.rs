@@ -18,6 +18,14 @@ pub struct Env {
 }
 
 pub async fn start(options: ServerOptions) -> Env {
+    start_with(options, |http| http).await
+}
+
+/// With the HTTP options changed by `http` (limits, sessions).
+pub async fn start_with(
+    options: ServerOptions,
+    http: impl FnOnce(HttpOptions) -> HttpOptions,
+) -> Env {
     let dir = tempfile::tempdir().expect("temp dir");
     let sandbox = Sandbox::start(SandboxConfig::new(dir.path()))
         .await
@@ -30,7 +38,10 @@ pub async fn start(options: ServerOptions) -> Env {
     let handler = BitbucketMcp::new(Toolkit::new(bitbucket.clone()), options).expect("handler");
     let server = bitbucket_mcp::http::serve(
         handler,
-        HttpOptions::new("127.0.0.1:0".parse().expect("addr")).with_api_key(KEY.to_owned().into()),
+        http(
+            HttpOptions::new("127.0.0.1:0".parse().expect("addr"))
+                .with_api_key(KEY.to_owned().into()),
+        ),
     )
     .await
     .expect("server");

@@ -18,7 +18,7 @@ use serde_json::{Value, json};
 use super::issues::created;
 use super::pullrequests::load;
 use super::{P, git, parse_id};
-use crate::body;
+use crate::body::JsonBody;
 use crate::error::{ApiError, ApiResult};
 use crate::git::{CommitInfo, DiffOptions};
 use crate::paging::{MAX_PAGELEN, Params, paginate};
@@ -398,9 +398,9 @@ async fn create_on(
     state: &SharedState,
     caller: &Caller,
     on: &On,
-    raw: &axum::body::Bytes,
+    raw: &JsonBody,
 ) -> ApiResult<Response> {
-    let input: CommentInput = body::parse(raw)?;
+    let input: CommentInput = raw.parse()?;
     let user = caller.require()?.clone();
     let content = required_content(input.content)?;
     let inline = match &input.inline {
@@ -477,9 +477,9 @@ async fn update_on(
     caller: &Caller,
     on: &On,
     comment_id: &str,
-    raw: &axum::body::Bytes,
+    raw: &JsonBody,
 ) -> ApiResult<Value> {
-    let input: UpdateInput = body::parse(raw)?;
+    let input: UpdateInput = raw.parse()?;
     let content = required_content(input.content)?;
     let (mut c, _) = change(state, caller, on, comment_id, true).await?;
     c.content = content;
@@ -527,7 +527,7 @@ pub async fn create(
     State(state): State<SharedState>,
     caller: Caller,
     P((workspace, slug, id)): P<(String, String, String)>,
-    raw: axum::body::Bytes,
+    raw: JsonBody,
 ) -> ApiResult<Response> {
     let on = on_pull_request(&state, &caller, &workspace, &slug, &id).await?;
     create_on(&state, &caller, &on, &raw).await
@@ -537,7 +537,7 @@ pub async fn update(
     State(state): State<SharedState>,
     caller: Caller,
     P((workspace, slug, id, comment_id)): P<(String, String, String, String)>,
-    raw: axum::body::Bytes,
+    raw: JsonBody,
 ) -> ApiResult<Json<Value>> {
     let on = on_pull_request(&state, &caller, &workspace, &slug, &id).await?;
     Ok(Json(
@@ -624,7 +624,7 @@ pub async fn commit_create(
     State(state): State<SharedState>,
     caller: Caller,
     P((workspace, slug, commit)): P<(String, String, String)>,
-    raw: axum::body::Bytes,
+    raw: JsonBody,
 ) -> ApiResult<Response> {
     let on = on_commit(&state, &caller, &workspace, &slug, &commit).await?;
     create_on(&state, &caller, &on, &raw).await
@@ -635,7 +635,7 @@ pub async fn commit_update(
     State(state): State<SharedState>,
     caller: Caller,
     P((workspace, slug, commit, comment_id)): P<(String, String, String, String)>,
-    raw: axum::body::Bytes,
+    raw: JsonBody,
 ) -> ApiResult<Response> {
     let on = on_commit(&state, &caller, &workspace, &slug, &commit).await?;
     let v = update_on(&state, &caller, &on, &comment_id, &raw).await?;

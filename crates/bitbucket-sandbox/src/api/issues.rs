@@ -8,7 +8,7 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use super::{P, parse_id};
-use crate::body;
+use crate::body::JsonBody;
 use crate::error::{ApiError, ApiResult};
 use crate::paging::{MAX_PAGELEN, Params, paginate, paginate_with};
 use crate::query::Collation;
@@ -185,9 +185,9 @@ pub async fn create(
     State(state): State<SharedState>,
     caller: Caller,
     P((workspace, slug)): P<(String, String)>,
-    raw: axum::body::Bytes,
+    raw: JsonBody,
 ) -> ApiResult<Response> {
-    let input: IssueInput = body::parse(&raw)?;
+    let input: IssueInput = raw.parse()?;
     let (ws, repo) = tracker(&state, &caller, &workspace, &slug, Access::Write).await?;
     let reporter = caller.require()?;
     let title = input.title.as_deref().map(str::trim).unwrap_or("");
@@ -244,9 +244,9 @@ pub async fn update(
     State(state): State<SharedState>,
     caller: Caller,
     P((workspace, slug, id)): P<(String, String, String)>,
-    raw: axum::body::Bytes,
+    raw: JsonBody,
 ) -> ApiResult<Json<Value>> {
-    let input: IssueInput = body::parse(&raw)?;
+    let input: IssueInput = raw.parse()?;
     let (ws, repo) = tracker(&state, &caller, &workspace, &slug, Access::Write).await?;
     let id = parse_id(&id, "issue id")?;
     if let Some(kind) = &input.kind {
@@ -382,9 +382,9 @@ pub async fn create_comment(
     State(state): State<SharedState>,
     caller: Caller,
     P((workspace, slug, id)): P<(String, String, String)>,
-    raw: axum::body::Bytes,
+    raw: JsonBody,
 ) -> ApiResult<Response> {
-    let input: CommentInput = body::parse(&raw)?;
+    let input: CommentInput = raw.parse()?;
     let (ws, repo) = tracker(&state, &caller, &workspace, &slug, Access::Write).await?;
     let user = caller.require()?;
     let content = input.content.and_then(|c| c.raw).unwrap_or_default();

@@ -11,7 +11,7 @@ use super::comments::markdown_html;
 use super::issues::created;
 use super::pullrequests::load;
 use super::{P, parse_id};
-use crate::body;
+use crate::body::JsonBody;
 use crate::error::{ApiError, ApiResult};
 use crate::paging::{MAX_PAGELEN, Params, paginate};
 use crate::render;
@@ -176,9 +176,9 @@ pub async fn create(
     State(state): State<SharedState>,
     caller: Caller,
     P((workspace, slug, id)): P<(String, String, String)>,
-    raw: axum::body::Bytes,
+    raw: JsonBody,
 ) -> ApiResult<Response> {
-    let input: CreateInput = body::parse(&raw)?;
+    let input: CreateInput = raw.parse()?;
     let (ws, repo, pr) = context(&state, &caller, &workspace, &slug, &id).await?;
     let user = caller.require()?.clone();
     let content = task_text(input.content)?;
@@ -235,9 +235,9 @@ pub async fn update(
     State(state): State<SharedState>,
     caller: Caller,
     P((workspace, slug, id, task_id)): P<(String, String, String, String)>,
-    raw: axum::body::Bytes,
+    raw: JsonBody,
 ) -> ApiResult<Json<Value>> {
-    let input: UpdateInput = body::parse(&raw)?;
+    let input: UpdateInput = raw.parse()?;
     let new_state = match input.state.as_deref() {
         None => None,
         Some(s) if s == RESOLVED || s == UNRESOLVED => Some(s.to_owned()),

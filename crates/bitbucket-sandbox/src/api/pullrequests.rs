@@ -8,7 +8,7 @@ use serde_json::Value;
 
 use super::issues::created;
 use super::{P, git, parse_id};
-use crate::body;
+use crate::body::JsonBody;
 use crate::error::{ApiError, ApiResult};
 use crate::paging::{MAX_PR_PAGELEN, Params, paginate};
 use crate::render::{self, PullRequestContext};
@@ -203,9 +203,9 @@ pub async fn create(
     state: State<SharedState>,
     caller: Caller,
     P((workspace, slug)): P<(String, String)>,
-    raw: axum::body::Bytes,
+    raw: JsonBody,
 ) -> ApiResult<Response> {
-    let input: PrInput = body::parse(&raw)?;
+    let input: PrInput = raw.parse()?;
     let (ws, repo) = state
         .repo(&caller, &workspace, &slug, Access::Write)
         .await?;
@@ -307,9 +307,9 @@ pub async fn update(
     state: State<SharedState>,
     caller: Caller,
     P((workspace, slug, id)): P<(String, String, String)>,
-    raw: axum::body::Bytes,
+    raw: JsonBody,
 ) -> ApiResult<Json<Value>> {
-    let input: PrInput = body::parse(&raw)?;
+    let input: PrInput = raw.parse()?;
     let (ws, repo) = state
         .repo(&caller, &workspace, &slug, Access::Write)
         .await?;

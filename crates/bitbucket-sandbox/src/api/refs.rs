@@ -8,7 +8,7 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use super::{P, git};
-use crate::body;
+use crate::body::JsonBody;
 use crate::error::{ApiError, ApiResult};
 use crate::git::{GitError, RefInfo, Signature};
 use crate::paging::{MAX_PAGELEN, Params, paginate_with};
@@ -109,7 +109,7 @@ async fn resolve_new_ref(
     }
     if !crate::git::is_valid_branch_name(name) {
         return Err(ApiError::bad_request(format!("'{name}' is not a valid {} name", kind.to_lowercase()))
-            .with_detail("Names follow git's rules: no spaces, `..`, `~`, `^`, `:`, `?`, `*`, `[`, `\\`, no leading `-` or `.`, no trailing `/`, `.` or `.lock`.")
+            .with_detail(format!("Names follow git's rules: no spaces, `..`, `~`, `^`, `:`, `?`, `*`, `[`, `\\`, no leading `-` or `.`, no trailing `/`, `.` or `.lock`; at most {} bytes in at most {} `/`-separated parts.", crate::git::MAX_REF_NAME_BYTES, crate::git::MAX_REF_NAME_DEPTH))
             .with_field("name", "Invalid name."));
     }
     let target = input
@@ -153,9 +153,9 @@ pub async fn create_branch(
     state: State<SharedState>,
     caller: Caller,
     P((workspace, slug)): P<(String, String)>,
-    raw: axum::body::Bytes,
+    raw: JsonBody,
 ) -> ApiResult<Response> {
-    let input: NewRef = body::parse(&raw)?;
+    let input: NewRef = raw.parse()?;
     let (ws, repo) = state
         .repo(&caller, &workspace, &slug, Access::Write)
         .await?;
@@ -256,9 +256,9 @@ pub async fn create_tag(
     state: State<SharedState>,
     caller: Caller,
     P((workspace, slug)): P<(String, String)>,
-    raw: axum::body::Bytes,
+    raw: JsonBody,
 ) -> ApiResult<Response> {
-    let input: NewRef = body::parse(&raw)?;
+    let input: NewRef = raw.parse()?;
     let (ws, repo) = state
         .repo(&caller, &workspace, &slug, Access::Write)
         .await?;

@@ -8,7 +8,7 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use super::{P, git};
-use crate::body;
+use crate::body::JsonBody;
 use crate::error::{ApiError, ApiResult};
 use crate::paging::{MAX_PAGELEN, Params, paginate};
 use crate::render;
@@ -139,9 +139,9 @@ pub async fn create(
     state: State<SharedState>,
     caller: Caller,
     P((workspace, slug)): P<(String, String)>,
-    raw: axum::body::Bytes,
+    raw: JsonBody,
 ) -> ApiResult<Response> {
-    let input: NewRepository = body::parse(&raw)?;
+    let input: NewRepository = raw.parse()?;
     let ws = state.workspace(&caller, &workspace).await?;
     validate_slug(&slug)?;
     if let Some(scm) = &input.scm

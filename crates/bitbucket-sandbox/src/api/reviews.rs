@@ -10,7 +10,7 @@ use serde_json::Value;
 use super::diffs::{Output, Range, respond};
 use super::pullrequests::{load, pr_value};
 use super::{P, git, parse_id};
-use crate::body;
+use crate::body::JsonBody;
 use crate::error::{ApiError, ApiResult};
 use crate::git::{MergeStrategy, Signature};
 use crate::paging::{MAX_PAGELEN, Params, paginate};
@@ -294,9 +294,9 @@ pub async fn merge(
     State(state): State<SharedState>,
     caller: Caller,
     P((workspace, slug, id)): P<(String, String, String)>,
-    raw: axum::body::Bytes,
+    raw: JsonBody,
 ) -> ApiResult<Json<Value>> {
-    let input: MergeInput = body::parse(&raw)?;
+    let input: MergeInput = raw.parse()?;
     let strategy = match input.merge_strategy.as_deref().unwrap_or("merge_commit") {
         "merge_commit" => MergeStrategy::MergeCommit,
         "squash" => MergeStrategy::Squash,

@@ -9,7 +9,7 @@ use serde_json::Value;
 
 use super::issues::created;
 use super::{P, parse_id};
-use crate::body;
+use crate::body::JsonBody;
 use crate::error::{ApiError, ApiResult};
 use crate::paging::{MAX_PAGELEN, Params, paginate};
 use crate::render;
@@ -150,9 +150,9 @@ pub async fn create_comment(
     State(state): State<SharedState>,
     caller: Caller,
     P((workspace, encoded_id)): P<(String, String)>,
-    raw: axum::body::Bytes,
+    raw: JsonBody,
 ) -> ApiResult<Response> {
-    let input: CommentInput = body::parse(&raw)?;
+    let input: CommentInput = raw.parse()?;
     let (ws, sn) = load(&state, &caller, &workspace, &encoded_id).await?;
     let user = caller.require()?;
     let content = input.content.and_then(|c| c.raw).unwrap_or_default();

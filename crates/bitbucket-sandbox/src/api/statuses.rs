@@ -9,7 +9,7 @@ use serde_json::{Value, json};
 
 use super::pullrequests::load;
 use super::{P, git, parse_id};
-use crate::body;
+use crate::body::JsonBody;
 use crate::error::{ApiError, ApiResult};
 use crate::paging::{MAX_PAGELEN, Params, paginate};
 use crate::state::{Access, AppState, Caller, SharedState, now};
@@ -73,9 +73,9 @@ async fn put(
     caller: Caller,
     (workspace, slug, commit): (String, String, String),
     key_in_path: Option<String>,
-    raw: axum::body::Bytes,
+    raw: JsonBody,
 ) -> ApiResult<Response> {
-    let input: StatusInput = body::parse(&raw)?;
+    let input: StatusInput = raw.parse()?;
     let (ws, repo) = state
         .repo(&caller, &workspace, &slug, Access::Write)
         .await?;
@@ -137,7 +137,7 @@ pub async fn create(
     State(state): State<SharedState>,
     caller: Caller,
     P(path): P<(String, String, String)>,
-    raw: axum::body::Bytes,
+    raw: JsonBody,
 ) -> ApiResult<Response> {
     put(state, caller, path, None, raw).await
 }
@@ -147,7 +147,7 @@ pub async fn update(
     State(state): State<SharedState>,
     caller: Caller,
     P((workspace, slug, commit, key)): P<(String, String, String, String)>,
-    raw: axum::body::Bytes,
+    raw: JsonBody,
 ) -> ApiResult<Response> {
     put(state, caller, (workspace, slug, commit), Some(key), raw).await
 }

@@ -261,15 +261,32 @@ pub enum PathContent {
     NotFound,
 }
 
+/// The longest branch or tag name, in bytes: with git's `.lock` suffix, a name of one component
+/// still fits the usual 255-byte limit on a file name.
+pub const MAX_REF_NAME_BYTES: usize = 250;
+
+/// The most `/`-separated parts of a branch or tag name: gix creates at most 25 missing folders
+/// for one ref file.
+pub const MAX_REF_NAME_DEPTH: usize = 20;
+
 /// Tells whether `name` is acceptable as a branch (or tag) name.
 ///
 /// These are git's `check-ref-format --branch` rules for `refs/heads/<name>`: not empty; no ASCII
 /// control characters, space, `~ ^ : ? * [ \`; no `..`, `@{` or `//`; no leading or trailing `/`;
 /// no trailing `.`; no component starting with `.` or ending in `.lock`; no leading `-`; not
 /// `HEAD`. On top of git we also reject the single character `@`, which git allows as a branch name
-/// but which means `HEAD` in revision syntax and would only confuse clients.
+/// but which means `HEAD` in revision syntax and would only confuse clients, and names longer than
+/// [`MAX_REF_NAME_BYTES`] or deeper than [`MAX_REF_NAME_DEPTH`]: a ref is a file, and a longer
+/// name would exceed what the file system allows for a file name, a deeper one what gix creates
+/// of missing folders at once, failing at write time instead of here.
 pub fn is_valid_branch_name(name: &str) -> bool {
-    if name.is_empty() || name.starts_with('-') || name == "HEAD" || name == "@" {
+    if name.is_empty()
+        || name.len() > MAX_REF_NAME_BYTES
+        || name.split('/').count() > MAX_REF_NAME_DEPTH
+        || name.starts_with('-')
+        || name == "HEAD"
+        || name == "@"
+    {
         return false;
     }
     let full = format!("refs/heads/{name}");

@@ -474,3 +474,187 @@ async fn path_traversal_in_src_is_refused() {
         );
     }
 }
+
+/// A ref is a file: a name too long for one, or nested too deep for a path, used to fail in
+/// git with a 500. Every way a branch or tag name comes in refuses it as a 400 instead.
+#[tokio::test]
+async fn over_long_and_deeply_nested_ref_names_are_400() {
+    let sb = start().await;
+    let long = "x".repeat(251);
+    let deep = "a/".repeat(300) + "a";
+    let deeper_than_gix_goes = "c/".repeat(30) + "c";
+    for name in [&long, &deep, &deeper_than_gix_goes] {
+        let new_ref = serde_json::json!({"name": name, "target": {"hash": "main"}});
+        for path in [
+            "/repositories/acme/widgets/refs/branches",
+            "/repositories/acme/widgets/refs/tags",
+        ] {
+            let (status, body) = sb.send_json(Method::POST, path, new_ref.clone()).await;
+            assert_eq!(status, 400, "{path} {}: {body}", name.len());
+            assert!(
+                error_message(&body).contains("is not a valid"),
+                "{path}: {body}"
+            );
+            assert!(
+                body["error"]["detail"]
+                    .as_str()
+                    .is_some_and(|d| d.contains("at most 250 bytes in at most 20")),
+                "{body}"
+            );
+        }
+        let form = url::form_urlencoded::Serializer::new(String::new())
+            .extend_pairs([("message", "m"), ("branch", name.as_str()), ("x.txt", "x")])
+            .finish();
+        let response = sb
+            .demo(Method::POST, "/repositories/acme/widgets/src")
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(form)
+            .send()
+            .await
+            .expect("request");
+        assert_eq!(
+            response.status(),
+            400,
+            "POST /src with a {}-byte branch",
+            name.len()
+        );
+        let body: Value = response.json().await.expect("json");
+        error_message(&body);
+        let repo = serde_json::json!({"scm": "git", "mainbranch": {"name": name}});
+        let (status, body) = sb
+            .send_json(Method::POST, "/repositories/acme/too-long-main", repo)
+            .await;
+        assert_eq!(status, 400, "{body}");
+        let (status, body) = sb
+            .raw_get(&format!("/repositories/acme/widgets/refs/branches/{name}"))
+            .await;
+        assert_eq!(status, 404, "{body}");
+    }
+    // The limit itself, and a deep name within it, are fine.
+    for name in ["y".repeat(250), "b/".repeat(19) + "b"] {
+        let new_ref = serde_json::json!({"name": name, "target": {"hash": "main"}});
+        let (status, body) = sb
+            .send_json(
+                Method::POST,
+                "/repositories/acme/widgets/refs/branches",
+                new_ref,
+            )
+            .await;
+        assert_eq!(status, 201, "{}: {body}", name.len());
+        assert_eq!(body["name"], name.as_str());
+    }
+}
+
+/// Endpoints that take JSON check the content type, as Bitbucket does: a JSON document sent
+/// as text, a form or XML is refused and creates nothing. Forms still go to `POST /src`.
+#[tokio::test]
+async fn json_endpoints_refuse_other_content_types() {
+    let sb = start().await;
+    let issues = "/repositories/acme/widgets/issues";
+    let count = |page: Value| page["size"].as_u64().expect("size");
+    let before = count(sb.get_json(issues).await);
+    let json = r#"{"title":"sent as something else"}"#;
+    for content_type in [
+        Some("text/plain"),
+        Some("application/x-www-form-urlencoded"),
+        Some("application/xml"),
+        Some("multipart/form-data; boundary=x"),
+        None,
+    ] {
+        let mut request = sb.demo(Method::POST, issues).body(json);
+        if let Some(content_type) = content_type {
+            request = request.header("content-type", content_type);
+        }
+        let response = request.send().await.expect("request");
+        assert_eq!(response.status(), 415, "{content_type:?}");
+        let body: Value = response.json().await.expect("json");
+        let message = error_message(&body);
+        assert!(message.contains("application/json"), "{message}");
+    }
+    for form in ["title=sent+as+a+form", "<issue><title>xml</title></issue>"] {
+        let response = sb
+            .demo(Method::POST, issues)
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(form)
+            .send()
+            .await
+            .expect("request");
+        assert_eq!(response.status(), 415, "{form}");
+    }
+    assert_eq!(
+        count(sb.get_json(issues).await),
+        before,
+        "an issue was created"
+    );
+
+    // JSON with parameters is JSON; a bodiless POST needs no content type.
+    let response = sb
+        .demo(Method::POST, issues)
+        .header("content-type", "application/json; charset=utf-8")
+        .body(json)
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(response.status(), 201);
+    assert_eq!(count(sb.get_json(issues).await), before + 1);
+    let response = sb
+        .demo(Method::POST, "/repositories/acme/widgets/refs/branches")
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(response.status(), 400);
+    let body: Value = response.json().await.expect("json");
+    assert!(error_message(&body).contains("name is required"), "{body}");
+    let form = url::form_urlencoded::Serializer::new(String::new())
+        .extend_pairs([("message", "a form"), ("form.txt", "still works")])
+        .finish();
+    let response = sb
+        .demo(Method::POST, "/repositories/acme/widgets/src")
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(form)
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(response.status(), 201);
+}
+
+/// A client that never finishes its headers, or its body, is closed after the timeout
+/// rather than held open for ever (issue 14's probe held such requests for 95 s and more).
+#[tokio::test]
+async fn unfinished_requests_are_closed_after_the_timeouts() {
+    use std::time::Duration;
+
+    use bitbucket_sandbox::{Limits, Sandbox, SandboxConfig};
+    use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+
+    let dir = tempfile::tempdir().expect("temp dir");
+    let limits = Limits::default()
+        .with_header_timeout(Duration::from_millis(200))
+        .with_body_timeout(Duration::from_millis(200));
+    let sandbox = Sandbox::start(SandboxConfig::new(dir.path()).with_limits(limits))
+        .await
+        .expect("sandbox starts");
+    let half_headers = "GET /2.0/user HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bea".to_owned();
+    let half_body = "POST /2.0/repositories/acme/widgets/issues HTTP/1.1\r\nHost: localhost\r\n\
+                     Authorization: Bearer sandbox-token\r\ncontent-type: application/json\r\n\
+                     content-length: 100\r\n\r\n{\"title\":"
+        .to_owned();
+    for (request, answer) in [(half_headers, None), (half_body, Some("HTTP/1.1 400"))] {
+        let mut stream = tokio::net::TcpStream::connect(sandbox.addr())
+            .await
+            .expect("connect");
+        stream.write_all(request.as_bytes()).await.expect("write");
+        let mut seen = Vec::new();
+        let read =
+            tokio::time::timeout(Duration::from_secs(5), stream.read_to_end(&mut seen)).await;
+        assert!(read.is_ok(), "the sandbox kept an unfinished request open");
+        let seen = String::from_utf8_lossy(&seen);
+        match answer {
+            None => assert!(!seen.contains("200 OK"), "{seen}"),
+            Some(status) => {
+                assert!(seen.starts_with(status), "{seen}");
+                assert!(seen.contains("\"type\":\"error\""), "{seen}");
+            }
+        }
+    }
+}

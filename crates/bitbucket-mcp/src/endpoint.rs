@@ -1,0 +1,398 @@
+//! The MCP endpoint both our servers mount: rmcp's Streamable HTTP service, with idle
+//! sessions expiring, a bound on the sessions one API key holds, and every refusal written as
+//! a JSON-RPC error (rmcp's own are plain text): a body that is not JSON gets `-32700`, a
+//! wrong content type too, so a client always has an error it can parse.
+
+use std::collections::HashMap;
+use std::hash::BuildHasher as _;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use axum::Router;
+use axum::body::Body;
+use axum::extract::{Request, State};
+use axum::http::{HeaderMap, Method, StatusCode, header};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use rmcp::ServerHandler;
+use rmcp::model::{CallToolRequestParams, CustomRequest, ErrorCode, ErrorData};
+use rmcp::transport::streamable_http_server::session::local::LocalSessionManager;
+use rmcp::transport::streamable_http_server::{
+    SessionId, SessionManager as _, StreamableHttpServerConfig, StreamableHttpService,
+};
+use serde_json::{Value, json};
+use tokio_util::sync::CancellationToken;
+
+use crate::http::presented_key;
+
+const SESSION_HEADER: &str = "mcp-session-id";
+/// JSON-RPC's server-error range: what MCP SDKs use for "session not found".
+const SESSION_NOT_FOUND: i32 = -32001;
+const TOO_MANY_SESSIONS: i32 = -32000;
+
+/// How long sessions live and how many one key may hold.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SessionLimits {
+    /// A session with no request for this long is ended; its id then gets 404.
+    pub idle: Duration,
+    /// The most sessions open at once with one API key (or without a key).
+    pub max_per_key: usize,
+}
+
+impl SessionLimits {
+    pub const DEFAULT_IDLE: Duration = Duration::from_secs(30 * 60);
+    pub const DEFAULT_MAX_PER_KEY: usize = 100;
+
+    pub fn with_idle(mut self, idle: Duration) -> Self {
+        self.idle = idle;
+        self
+    }
+
+    /// At least one session is always allowed.
+    pub fn with_max_per_key(mut self, max: usize) -> Self {
+        self.max_per_key = max.max(1);
+        self
+    }
+}
+
+impl Default for SessionLimits {
+    fn default() -> Self {
+        Self {
+            idle: Self::DEFAULT_IDLE,
+            max_per_key: Self::DEFAULT_MAX_PER_KEY,
+        }
+    }
+}
+
+/// What an MCP endpoint accepts.
+#[derive(Debug, Clone)]
+pub struct McpSettings {
+    /// Host names that may appear in `Host` (see [`crate::http::allowed_hosts`]).
+    pub hosts: Vec<String>,
+    pub max_body_bytes: usize,
+    pub sessions: SessionLimits,
+}
+
+/// A router serving `handler`s made by `factory` at `path` (which may hold path parameters);
+/// sessions end when `ct` is cancelled.
+pub fn mcp_endpoint<H, F>(
+    path: &str,
+    factory: F,
+    settings: McpSettings,
+    ct: CancellationToken,
+) -> Router
+where
+    H: ServerHandler,
+    F: Fn() -> Result<H, std::io::Error> + Send + Sync + 'static,
+{
+    let mut manager = LocalSessionManager::default();
+    manager.session_config.keep_alive = Some(settings.sessions.idle);
+    let manager = Arc::new(manager);
+    let config = StreamableHttpServerConfig::default()
+        .with_allowed_hosts(settings.hosts)
+        .with_max_request_body_bytes(settings.max_body_bytes)
+        .with_sse_keep_alive(Some(Duration::from_secs(15)))
+        .with_cancellation_token(ct);
+    let service = StreamableHttpService::new(factory, Arc::clone(&manager), config);
+    let endpoint = Arc::new(Endpoint {
+        manager,
+        limits: settings.sessions,
+        max_body_bytes: settings.max_body_bytes,
+        hasher: std::hash::RandomState::new(),
+        owners: Mutex::new(HashMap::new()),
+    });
+    Router::new()
+        .route_service(path, service)
+        .route_layer(middleware::from_fn_with_state(endpoint, checks))
+}
+
+/// The JSON-RPC error for a request rmcp could not read as any MCP request: a known method
+/// whose params do not fit is `-32602` (rmcp hands those over as custom requests), anything
+/// else `-32601`. Both servers' handlers answer custom requests with it.
+pub fn unhandled_request(request: &CustomRequest) -> ErrorData {
+    const KNOWN: [&str; 15] = [
+        "initialize",
+        "ping",
+        "tools/call",
+        "tools/list",
+        "prompts/get",
+        "prompts/list",
+        "resources/list",
+        "resources/read",
+        "resources/subscribe",
+        "resources/unsubscribe",
+        "resources/templates/list",
+        "completion/complete",
+        "logging/setLevel",
+        "tasks/get",
+        "tasks/cancel",
+    ];
+    let method = request.method.as_str();
+    if !KNOWN.contains(&method) {
+        return ErrorData::new(
+            ErrorCode::METHOD_NOT_FOUND,
+            format!("method `{method}` not found"),
+            None,
+        );
+    }
+    let why = match method {
+        "tools/call" => {
+            let params = request.params.clone().unwrap_or(Value::Null);
+            serde_json::from_value::<CallToolRequestParams>(params)
+                .err()
+                .map(|e| format!(": {e}"))
+        }
+        _ => None,
+    };
+    ErrorData::invalid_params(
+        format!("invalid params for `{method}`{}", why.unwrap_or_default()),
+        None,
+    )
+}
+
+struct Endpoint {
+    manager: Arc<LocalSessionManager>,
+    limits: SessionLimits,
+    max_body_bytes: usize,
+    /// Buckets are hashes of the presented key, so no key is kept in memory twice.
+    hasher: std::hash::RandomState,
+    owners: Mutex<HashMap<u64, Bucket>>,
+}
+
+#[derive(Default)]
+struct Bucket {
+    sessions: Vec<SessionId>,
+    /// Initializations under way, counted so that concurrent ones cannot overshoot.
+    pending: usize,
+}
+
+impl Endpoint {
+    /// A place for one more session of `bucket`, or the number it already holds.
+    async fn reserve(self: &Arc<Self>, bucket: u64) -> Result<Reservation, usize> {
+        let known = self
+            .lock()
+            .get(&bucket)
+            .map(|b| b.sessions.clone())
+            .unwrap_or_default();
+        let mut ended = Vec::new();
+        for id in known {
+            // Ended by DELETE, by idling or by shutdown: rmcp has dropped it.
+            if !self.manager.has_session(&id).await.unwrap_or(false) {
+                ended.push(id);
+            }
+        }
+        let mut owners = self.lock();
+        let held = owners.entry(bucket).or_default();
+        held.sessions.retain(|id| !ended.contains(id));
+        let count = held.sessions.len() + held.pending;
+        if count >= self.limits.max_per_key {
+            return Err(count);
+        }
+        held.pending += 1;
+        Ok(Reservation {
+            endpoint: Arc::clone(self),
+            bucket,
+            session: None,
+        })
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<u64, Bucket>> {
+        // A panic elsewhere while holding the lock leaves counts that are still usable.
+        self.owners
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+}
+
+/// One pending initialization; records the session it made, if any, when dropped.
+struct Reservation {
+    endpoint: Arc<Endpoint>,
+    bucket: u64,
+    session: Option<SessionId>,
+}
+
+impl Drop for Reservation {
+    fn drop(&mut self) {
+        let mut owners = self.endpoint.lock();
+        if let Some(held) = owners.get_mut(&self.bucket) {
+            held.pending = held.pending.saturating_sub(1);
+            if let Some(id) = self.session.take() {
+                held.sessions.push(id);
+            }
+            if held.pending == 0 && held.sessions.is_empty() {
+                owners.remove(&self.bucket);
+            }
+        }
+    }
+}
+
+/// Reads a POST's body before rmcp does, to answer what is not JSON-RPC as JSON-RPC errors
+/// and to count sessions per key; rewrites rmcp's plain-text refusals as JSON-RPC errors.
+async fn checks(State(endpoint): State<Arc<Endpoint>>, request: Request, next: Next) -> Response {
+    if request.method() != Method::POST {
+        let response = next.run(request).await;
+        return as_jsonrpc(response, None).await;
+    }
+    if !is_json(request.headers()) {
+        return rpc_error(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            None,
+            ErrorCode::PARSE_ERROR.0,
+            "parse error: send the JSON-RPC message as `Content-Type: application/json`",
+        );
+    }
+    let bucket = endpoint
+        .hasher
+        .hash_one(presented_key(request.headers()).unwrap_or_default());
+    let (parts, body) = request.into_parts();
+    let bytes = match axum::body::to_bytes(body, endpoint.max_body_bytes).await {
+        Ok(bytes) => bytes,
+        Err(e) if http_serve::is_body_timeout(&e) => {
+            return rpc_error(
+                StatusCode::REQUEST_TIMEOUT,
+                None,
+                ErrorCode::INVALID_REQUEST.0,
+                &format!("invalid request: {e}"),
+            );
+        }
+        Err(e) if is_length_limit(&e) => {
+            return rpc_error(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                None,
+                ErrorCode::INVALID_REQUEST.0,
+                &format!(
+                    "invalid request: the body is larger than {} bytes",
+                    endpoint.max_body_bytes
+                ),
+            );
+        }
+        Err(e) => {
+            return rpc_error(
+                StatusCode::BAD_REQUEST,
+                None,
+                ErrorCode::INVALID_REQUEST.0,
+                &format!("invalid request: cannot read the body: {e}"),
+            );
+        }
+    };
+    let message: Value = match serde_json::from_slice(&bytes) {
+        Ok(message) => message,
+        Err(e) => {
+            return rpc_error(
+                StatusCode::BAD_REQUEST,
+                None,
+                ErrorCode::PARSE_ERROR.0,
+                &format!("parse error: the body is not JSON: {e}"),
+            );
+        }
+    };
+    let id = message
+        .get("id")
+        .filter(|id| id.is_string() || id.is_i64() || id.is_u64())
+        .cloned();
+    let initializes = !parts.headers.contains_key(SESSION_HEADER)
+        && message.get("method").and_then(Value::as_str) == Some("initialize");
+    let mut reservation = None;
+    if initializes {
+        match endpoint.reserve(bucket).await {
+            Ok(r) => reservation = Some(r),
+            Err(held) => {
+                let limits = endpoint.limits;
+                tracing::warn!(
+                    held,
+                    limit = limits.max_per_key,
+                    "refused a new MCP session"
+                );
+                return rpc_error(
+                    StatusCode::TOO_MANY_REQUESTS,
+                    id,
+                    TOO_MANY_SESSIONS,
+                    &format!(
+                        "too many MCP sessions for this API key: {held} open, the limit is {}; \
+                         end unused ones (HTTP DELETE with their `Mcp-Session-Id`), let idle ones \
+                         expire (after {}s), or raise the limit with `--max-sessions-per-key`",
+                        limits.max_per_key,
+                        limits.idle.as_secs()
+                    ),
+                );
+            }
+        }
+    }
+    let response = next
+        .run(Request::from_parts(parts, Body::from(bytes)))
+        .await;
+    if let Some(reservation) = reservation.as_mut()
+        && response.status().is_success()
+    {
+        reservation.session = response
+            .headers()
+            .get(SESSION_HEADER)
+            .and_then(|v| v.to_str().ok())
+            .map(SessionId::from);
+    }
+    drop(reservation);
+    as_jsonrpc(response, id).await
+}
+
+fn is_json(headers: &HeaderMap) -> bool {
+    headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .is_some_and(|essence| essence.trim().eq_ignore_ascii_case("application/json"))
+}
+
+fn is_length_limit(error: &(dyn std::error::Error + 'static)) -> bool {
+    let mut cause = Some(error);
+    while let Some(e) = cause {
+        if e.is::<http_body_util::LengthLimitError>() {
+            return true;
+        }
+        cause = e.source();
+    }
+    false
+}
+
+/// rmcp's refusals (wrong `Accept`, unknown session, a body that is JSON but no JSON-RPC
+/// message) are plain text; a client parses JSON-RPC.
+async fn as_jsonrpc(response: Response, id: Option<Value>) -> Response {
+    let status = response.status();
+    let plain = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_none_or(|v| v.starts_with("text/plain"));
+    if !(status.is_client_error() || status.is_server_error()) || !plain {
+        return response;
+    }
+    let text = axum::body::to_bytes(response.into_body(), 64 * 1024)
+        .await
+        .map(|b| String::from_utf8_lossy(&b).into_owned())
+        .unwrap_or_default();
+    let (status, code) = match status {
+        // The content type was checked first, so rmcp's 415 means "not a JSON-RPC message".
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => {
+            (StatusCode::BAD_REQUEST, ErrorCode::INVALID_REQUEST.0)
+        }
+        StatusCode::NOT_FOUND => (status, SESSION_NOT_FOUND),
+        s if s.is_server_error() => (status, ErrorCode::INTERNAL_ERROR.0),
+        _ => (status, ErrorCode::INVALID_REQUEST.0),
+    };
+    let message = if text.trim().is_empty() {
+        status.canonical_reason().unwrap_or("error").to_owned()
+    } else {
+        text
+    };
+    rpc_error(status, id, code, &message)
+}
+
+fn rpc_error(status: StatusCode, id: Option<Value>, code: i32, message: &str) -> Response {
+    let mut body = json!({
+        "jsonrpc": "2.0",
+        "error": { "code": code, "message": message },
+    });
+    if let (Some(id), Some(obj)) = (id, body.as_object_mut()) {
+        obj.insert("id".into(), id);
+    }
+    (status, axum::Json(body)).into_response()
+}
