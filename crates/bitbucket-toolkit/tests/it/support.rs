@@ -1,6 +1,6 @@
 //! Starting a sandbox with a toolkit on it, and calling tools with checks built in.
 
-use bitbucket_client::{Auth, Client, ClientConfig, RetryPolicy};
+use bitbucket_client::{Auth, Client, ClientConfig, RepoId, RetryPolicy};
 use bitbucket_sandbox::git::{GitStore, Signature};
 use bitbucket_sandbox::{DEMO_EMAIL, DEMO_TOKEN, Sandbox, SandboxConfig};
 use bitbucket_toolkit::{ToolOutcome, Toolkit};
@@ -74,6 +74,11 @@ impl Env {
             .unwrap_or_else(|unknown| panic!("{unknown}"))
     }
 
+    /// Requests the sandbox has received so far.
+    pub fn requests(&self) -> u64 {
+        self._sandbox.request_count()
+    }
+
     /// The sandbox's git repositories, to add fixtures the REST API cannot make.
     pub fn git(&self) -> GitStore {
         GitStore::new(self.dir.path().join("repos"))
@@ -126,4 +131,9 @@ pub fn assert_house_style(message: &str) {
         !message.ends_with('.'),
         "message should not end with a period: {message}"
     );
+}
+
+/// The id of a repository in the sandbox.
+pub fn repo(workspace: &str, slug: &str) -> RepoId {
+    RepoId::new(workspace, slug).expect("valid repository id")
 }
