@@ -1,6 +1,6 @@
 //! Branch and tag tools, checked against the repository's real refs.
 
-use bitbucket_sandbox::git::Signature;
+use bitbucket_sandbox::git::{self, Signature};
 use serde_json::{Value, json};
 
 use crate::support::{Env, repo, start};
@@ -157,8 +157,7 @@ async fn creates_branches_from_a_branch_a_tag_or_a_hash() {
         .hash;
     env.git()
         .create_tag(
-            "acme",
-            "widgets",
+            &git::RepoId::new("acme", "widgets").unwrap(),
             "v0.1.0",
             &first,
             Some("First release"),
