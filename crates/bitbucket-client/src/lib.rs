@@ -2,7 +2,7 @@
 //!
 //! ```no_run
 //! # async fn demo() -> Result<(), bitbucket_client::Error> {
-//! use bitbucket_client::{Auth, Client, ClientConfig, ListParams, RetryPolicy};
+//! use bitbucket_client::{Auth, Client, ClientConfig, ListParams, RepoId, RetryPolicy};
 //!
 //! // From `BITBUCKET_BASE_URL`, `BITBUCKET_ACCESS_TOKEN` or `BITBUCKET_EMAIL` + `BITBUCKET_API_TOKEN`.
 //! let client = Client::from_env()?;
@@ -13,7 +13,8 @@
 //!         .with_auth(Auth::bearer("access-token"))
 //!         .with_retry(RetryPolicy::fast()),
 //! )?;
-//! let branches = client.list_branches("acme", "website", &ListParams::new()).await?;
+//! let website = RepoId::new("acme", "website")?;
+//! let branches = client.list_branches(&website, &ListParams::new()).await?;
 //! # let _ = branches; Ok(()) }
 //! ```
 //!
@@ -29,6 +30,7 @@ pub mod models;
 mod ops;
 mod page;
 mod path;
+mod repo;
 
 pub use config::{
     Auth, AuthKind, ClientConfig, DEFAULT_BASE_URL, ENV_ACCESS_TOKEN, ENV_API_TOKEN, ENV_BASE_URL,
@@ -53,4 +55,5 @@ pub use ops::review::{MergeOptions, MergeStrategy, NewComment, PullRequestUpdate
 pub use ops::source::DirectoryParams;
 pub use ops::workspaces::ListWorkspacesParams;
 pub use page::{ItemStream, ListParams, Page, PageParams};
+pub use repo::RepoId;
 pub use secrecy::SecretString;

@@ -154,8 +154,9 @@ impl Client {
     /// ```no_run
     /// # async fn demo(client: bitbucket_client::Client) -> Result<(), bitbucket_client::Error> {
     /// use futures::TryStreamExt;
-    /// use bitbucket_client::ListParams;
-    /// let first = client.list_branches("acme", "website", &ListParams::new()).await?;
+    /// use bitbucket_client::{ListParams, RepoId};
+    /// let website: RepoId = "acme/website".parse()?;
+    /// let first = client.list_branches(&website, &ListParams::new()).await?;
     /// let all: Vec<_> = client.paginate(first, 500).try_collect().await?;
     /// # let _ = all; Ok(()) }
     /// ```

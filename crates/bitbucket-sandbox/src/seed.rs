@@ -4,7 +4,7 @@
 
 use sqlx::SqliteConnection;
 
-use crate::git::{GitStore, Signature};
+use crate::git::{GitStore, RepoId, Signature};
 use crate::state::new_uuid;
 use crate::store::Store;
 
@@ -92,10 +92,10 @@ pub async fn seed(store: &Store, git: &GitStore) -> Result<(), SeedError> {
     let [demo, alice, bob] = [&USERS[0], &USERS[1], &USERS[2]];
 
     // Git first: if it fails, the database stays empty and the next start seeds again.
-    git.init("acme", "widgets", "main")?;
+    let widgets_git = RepoId::new("acme", "widgets")?;
+    git.init(&widgets_git, "main")?;
     let c1 = git.commit_files(
-        "acme",
-        "widgets",
+        &widgets_git,
         "main",
         None,
         &[
@@ -107,8 +107,7 @@ pub async fn seed(store: &Store, git: &GitStore) -> Result<(), SeedError> {
         &sig(demo, at(date!(2026 - 01 - 05), 9)),
     )?;
     let c2 = git.commit_files(
-        "acme",
-        "widgets",
+        &widgets_git,
         "main",
         Some(&c1.hash),
         &[("docs/guide.md", GUIDE_MD.as_bytes())],
@@ -116,8 +115,7 @@ pub async fn seed(store: &Store, git: &GitStore) -> Result<(), SeedError> {
         &sig(bob, at(date!(2026 - 01 - 08), 14)),
     )?;
     git.commit_files(
-        "acme",
-        "widgets",
+        &widgets_git,
         "develop",
         Some(&c2.hash),
         &[("src/lib.rs", LIB_RS.as_bytes())],
@@ -125,20 +123,19 @@ pub async fn seed(store: &Store, git: &GitStore) -> Result<(), SeedError> {
         &sig(bob, at(date!(2026 - 01 - 12), 11)),
     )?;
     git.commit_files(
-        "acme",
-        "widgets",
+        &widgets_git,
         "feature/login",
         Some(&c2.hash),
         &[("src/login.rs", LOGIN_RS.as_bytes())],
         "Add login form",
         &sig(alice, at(date!(2026 - 02 - 01), 16)),
     )?;
-    git.set_main_branch("acme", "widgets", "main")?;
+    git.set_main_branch(&widgets_git, "main")?;
 
-    git.init("acme", "website", "main")?;
+    let website_git = RepoId::new("acme", "website")?;
+    git.init(&website_git, "main")?;
     git.commit_files(
-        "acme",
-        "website",
+        &website_git,
         "main",
         None,
         &[
@@ -148,19 +145,19 @@ pub async fn seed(store: &Store, git: &GitStore) -> Result<(), SeedError> {
         "Launch the website",
         &sig(alice, at(date!(2026 - 01 - 06), 10)),
     )?;
-    git.set_main_branch("acme", "website", "main")?;
+    git.set_main_branch(&website_git, "main")?;
 
-    git.init("demo", "notes", "main")?;
+    let notes_git = RepoId::new("demo", "notes")?;
+    git.init(&notes_git, "main")?;
     git.commit_files(
-        "demo",
-        "notes",
+        &notes_git,
         "main",
         None,
         &[("README.md", README_NOTES.as_bytes())],
         "Start my notes",
         &sig(demo, at(date!(2026 - 01 - 04), 8)),
     )?;
-    git.set_main_branch("demo", "notes", "main")?;
+    git.set_main_branch(&notes_git, "main")?;
 
     let mut write = store.write().await?;
     let tx = write.conn();
@@ -289,7 +286,7 @@ pub async fn seed(store: &Store, git: &GitStore) -> Result<(), SeedError> {
     }
     let main_head = c2.hash.clone();
     let login_head = git
-        .branch("acme", "widgets", "feature/login")?
+        .branch(&widgets_git, "feature/login")?
         .map(|b| b.target.hash)
         .unwrap_or_default();
     let pr_time = ts(at(date!(2026 - 02 - 05), 15));

@@ -7,11 +7,14 @@
 use std::borrow::Cow;
 use std::fmt;
 
+use bitbucket_client::RepoId;
 use schemars::{JsonSchema, Schema, SchemaGenerator, json_schema};
 use serde::Deserialize;
 use serde::de::{self, DeserializeOwned, Deserializer, Visitor};
 use serde_json::Value;
 use serde_path_to_error::Segment;
+
+use crate::error::ToolError;
 
 /// Why the arguments of a call were refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -143,6 +146,16 @@ pub(crate) fn compact(value: &Value) -> String {
     } else {
         text
     }
+}
+
+/// The repository that a tool's `workspace` and `repo_slug` arguments name, made once per
+/// call. A value that cannot name one (`.` or `..`) is refused with the client's own message,
+/// before anything is sent.
+pub(crate) fn repo_id(workspace: &Text, repo_slug: &Text) -> Result<RepoId, ToolError> {
+    RepoId::new(workspace.as_str(), repo_slug.as_str()).map_err(|source| ToolError::Bitbucket {
+        message: source.to_string(),
+        source,
+    })
 }
 
 /// A required text argument: trimmed, and never empty.

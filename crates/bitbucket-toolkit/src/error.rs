@@ -5,7 +5,7 @@
 //! So a 404 is diagnosed with one more read (does the repository exist, is its tracker on)
 //! and the message names the thing that is missing and the tool that lists what exists.
 
-use bitbucket_client::{Client, Error};
+use bitbucket_client::{Client, Error, RepoId};
 
 use crate::args::ArgError;
 
@@ -33,10 +33,7 @@ pub(crate) enum Scope {
     /// No particular resource (the current user).
     Account,
     Workspace(String),
-    Repository {
-        workspace: String,
-        slug: String,
-    },
+    Repository(RepoId),
     Snippet {
         workspace: String,
         id: String,
@@ -44,18 +41,15 @@ pub(crate) enum Scope {
 }
 
 impl Scope {
-    pub fn repository(workspace: &impl ToString, slug: &impl ToString) -> Self {
-        Scope::Repository {
-            workspace: workspace.to_string(),
-            slug: slug.to_string(),
-        }
+    pub fn repository(repo: &RepoId) -> Self {
+        Scope::Repository(repo.clone())
     }
 
     fn label(&self) -> String {
         match self {
             Scope::Account => "your account".to_owned(),
             Scope::Workspace(workspace) => format!("`{workspace}`"),
-            Scope::Repository { workspace, slug } => format!("`{workspace}/{slug}`"),
+            Scope::Repository(repo) => format!("`{repo}`"),
             Scope::Snippet { workspace, id } => format!("snippet `{workspace}/{id}`"),
         }
     }
@@ -215,27 +209,25 @@ impl Context {
                 "snippet `{id}` not found in workspace `{workspace}` (the id is the short code \
                  in the snippet's URL, e.g. `kypj`)"
             )),
-            Scope::Repository { workspace, slug } => {
+            Scope::Repository(repo) => {
                 let missing_repository = format!(
-                    "repository `{workspace}/{slug}` not found (check the workspace and slug; \
+                    "repository `{repo}` not found (check the workspace and slug; \
                      BITBUCKET_LIST_REPOSITORIES_IN_WORKSPACE lists them)"
                 );
                 if self.is_repository {
                     return Some(missing_repository);
                 }
-                match client.get_repository(workspace, slug).await {
+                match client.get_repository(repo).await {
                     Err(err) if err.is_not_found() => Some(missing_repository),
                     Err(_) => None,
                     Ok(repository) if self.issues && repository.has_issues == Some(false) => {
                         Some(format!(
-                            "the issue tracker is disabled for `{workspace}/{slug}` (an admin can \
+                            "the issue tracker is disabled for `{repo}` (an admin can \
                              enable it in the repository settings)"
                         ))
                     }
                     Ok(_) => self.item.as_ref().map(|(label, list_tool)| {
-                        format!(
-                            "{label} not found in `{workspace}/{slug}` ({list_tool} lists them)"
-                        )
+                        format!("{label} not found in `{repo}` ({list_tool} lists them)")
                     }),
                 }
             }
@@ -246,7 +238,7 @@ impl Context {
 /// The tail that every tool shares: a client call's failure, explained for the tool.
 ///
 /// ```ignore
-/// let pr = client.get_pull_request(w, s, id).await.or_explain(client, || Context::new(..)).await?;
+/// let pr = client.get_pull_request(&repo, id).await.or_explain(client, || Context::new(..)).await?;
 /// ```
 /// The context is built only on failure.
 pub(crate) trait Explain<T> {

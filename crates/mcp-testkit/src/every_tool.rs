@@ -1,6 +1,6 @@
 //! One call of every tool, each checked against the sandbox through the Bitbucket client.
 
-use bitbucket_client::Client;
+use bitbucket_client::{Client, RepoId};
 use futures::StreamExt as _;
 use serde_json::json;
 
@@ -34,7 +34,7 @@ pub async fn exercise_every_tool(s: &Session, bitbucket: &Client) {
     let r = json!("widgets");
 
     let main = bitbucket
-        .get_branch("acme", "widgets", "main")
+        .get_branch(&repo_id("acme", "widgets"), "main")
         .await
         .expect("main");
     let created = ok(
@@ -47,7 +47,7 @@ pub async fn exercise_every_tool(s: &Session, bitbucket: &Client) {
         .await,
     );
     let branch = bitbucket
-        .get_branch("acme", "widgets", "feature/mcp")
+        .get_branch(&repo_id("acme", "widgets"), "feature/mcp")
         .await
         .expect("branch exists");
     assert_eq!(
@@ -56,7 +56,7 @@ pub async fn exercise_every_tool(s: &Session, bitbucket: &Client) {
         "default target is main's head: {created}"
     );
     let develop = bitbucket
-        .get_branch("acme", "widgets", "develop")
+        .get_branch(&repo_id("acme", "widgets"), "develop")
         .await
         .expect("develop");
     ok(
@@ -71,7 +71,7 @@ pub async fn exercise_every_tool(s: &Session, bitbucket: &Client) {
     assert_eq!(
         head(
             &bitbucket
-                .get_branch("acme", "widgets", "hotfix/mcp")
+                .get_branch(&repo_id("acme", "widgets"), "hotfix/mcp")
                 .await
                 .expect("hotfix")
         ),
@@ -151,7 +151,7 @@ pub async fn exercise_every_tool(s: &Session, bitbucket: &Client) {
         .await,
     );
     let stored = bitbucket
-        .get_issue("acme", "widgets", id)
+        .get_issue(&repo_id("acme", "widgets"), id)
         .await
         .expect("issue");
     assert_eq!(
@@ -195,7 +195,7 @@ pub async fn exercise_every_tool(s: &Session, bitbucket: &Client) {
     );
     assert!(
         bitbucket
-            .get_issue("acme", "widgets", id)
+            .get_issue(&repo_id("acme", "widgets"), id)
             .await
             .expect_err("deleted")
             .is_not_found()
@@ -204,7 +204,7 @@ pub async fn exercise_every_tool(s: &Session, bitbucket: &Client) {
     let pr = ok("create PR", &call(s, "BITBUCKET_CREATE_PULL_REQUEST", json!({"workspace": w, "repo_slug": r, "title": "Hotfix", "source_branch": "hotfix/mcp"})).await);
     let pr_id = pr["id"].as_u64().expect("pr id");
     let stored = bitbucket
-        .get_pull_request("acme", "widgets", pr_id)
+        .get_pull_request(&repo_id("acme", "widgets"), pr_id)
         .await
         .expect("pr");
     assert_eq!(stored.title, "Hotfix");
@@ -281,7 +281,7 @@ pub async fn exercise_every_tool(s: &Session, bitbucket: &Client) {
     );
     assert_eq!(
         bitbucket
-            .get_repository("demo", "from-mcp")
+            .get_repository(&repo_id("demo", "from-mcp"))
             .await
             .expect("repo")
             .is_private,
@@ -298,7 +298,7 @@ pub async fn exercise_every_tool(s: &Session, bitbucket: &Client) {
     );
     assert!(
         bitbucket
-            .get_repository("demo", "from-mcp")
+            .get_repository(&repo_id("demo", "from-mcp"))
             .await
             .expect_err("deleted")
             .is_not_found()
@@ -362,7 +362,7 @@ pub async fn exercise_every_tool(s: &Session, bitbucket: &Client) {
 async fn head_of(bitbucket: &Client, branch: &str) -> String {
     head(
         &bitbucket
-            .get_branch("acme", "widgets", branch)
+            .get_branch(&repo_id("acme", "widgets"), branch)
             .await
             .unwrap_or_else(|e| panic!("{branch}: {e}")),
     )
@@ -370,7 +370,7 @@ async fn head_of(bitbucket: &Client, branch: &str) -> String {
 
 async fn file_at(bitbucket: &Client, revision: &str, path: &str) -> String {
     let source = bitbucket
-        .get_file("acme", "widgets", Some(revision), path)
+        .get_file(&repo_id("acme", "widgets"), Some(revision), path)
         .await
         .unwrap_or_else(|e| panic!("{path} at {revision}: {e}"));
     match source {
@@ -434,7 +434,7 @@ pub async fn exercise_review_lifecycle(s: &Session, bitbucket: &Client) {
     );
     let note_id = noted["id"].as_u64().expect("comment id");
     let stored = bitbucket
-        .get_commit_comment("acme", "widgets", &after, note_id)
+        .get_commit_comment(&repo_id("acme", "widgets"), &after, note_id)
         .await
         .expect("commit comment stored");
     let anchor = stored.inline.clone().expect("inline");
@@ -478,7 +478,7 @@ pub async fn exercise_review_lifecycle(s: &Session, bitbucket: &Client) {
         .await,
     );
     let gone = bitbucket
-        .get_commit_comment("acme", "widgets", &after, note_id)
+        .get_commit_comment(&repo_id("acme", "widgets"), &after, note_id)
         .await
         .expect("a deleted comment still reads, marked deleted");
     assert_eq!(gone.deleted, Some(true));
@@ -528,7 +528,7 @@ pub async fn exercise_review_lifecycle(s: &Session, bitbucket: &Client) {
         .await,
     );
     let stored = bitbucket
-        .list_pull_request_comments("acme", "widgets", id, &Default::default())
+        .list_pull_request_comments(&repo_id("acme", "widgets"), id, &Default::default())
         .await
         .expect("comments");
     let inline = stored.values[0].inline.clone().expect("inline");
@@ -555,7 +555,7 @@ pub async fn exercise_review_lifecycle(s: &Session, bitbucket: &Client) {
         .await,
     );
     let login = bitbucket
-        .get_pull_request("acme", "widgets", 1)
+        .get_pull_request(&repo_id("acme", "widgets"), 1)
         .await
         .expect("pr 1");
     assert!(
@@ -577,7 +577,7 @@ pub async fn exercise_review_lifecycle(s: &Session, bitbucket: &Client) {
     assert_eq!(merged["state"], "MERGED", "{merged}");
     let main_after = head_of(bitbucket, "main").await;
     let squash = bitbucket
-        .get_commit("acme", "widgets", &main_after)
+        .get_commit(&repo_id("acme", "widgets"), &main_after)
         .await
         .expect("squash commit");
     let parents: Vec<&str> = squash.parents.iter().map(|p| p.hash.as_str()).collect();
@@ -601,10 +601,18 @@ pub async fn exercise_review_lifecycle(s: &Session, bitbucket: &Client) {
     );
     assert_eq!(merged["state"], "MERGED", "{merged}");
     let merge = bitbucket
-        .get_commit("acme", "widgets", &head_of(bitbucket, "main").await)
+        .get_commit(
+            &repo_id("acme", "widgets"),
+            &head_of(bitbucket, "main").await,
+        )
         .await
         .expect("merge commit");
     let parents: Vec<&str> = merge.parents.iter().map(|p| p.hash.as_str()).collect();
     assert_eq!(parents, [main_after.as_str(), after.as_str()], "both heads");
     assert_eq!(file_at(bitbucket, "main", "README.md").await, readme);
+}
+
+/// The id of a repository in the sandbox.
+fn repo_id(workspace: &str, slug: &str) -> RepoId {
+    RepoId::new(workspace, slug).expect("valid repository id")
 }

@@ -18,7 +18,7 @@ use secrecy::SecretString;
 use serde_json::json;
 use tempfile::TempDir;
 
-use crate::support::{agent, collect, llm, summary};
+use crate::support::{agent, collect, llm, repo, summary};
 
 const KEY: &str = "mcp-test-key";
 
@@ -75,7 +75,11 @@ impl Env {
     }
 
     async fn branch_exists(&self, name: &str) -> bool {
-        match self.bitbucket.get_branch("acme", "widgets", name).await {
+        match self
+            .bitbucket
+            .get_branch(&repo("acme", "widgets"), name)
+            .await
+        {
             Ok(_) => true,
             Err(e) if e.is_not_found() => false,
             Err(e) => panic!("{e}"),
@@ -83,7 +87,7 @@ impl Env {
     }
 
     async fn repo_exists(&self, slug: &str) -> bool {
-        match self.bitbucket.get_repository("demo", slug).await {
+        match self.bitbucket.get_repository(&repo("demo", slug)).await {
             Ok(_) => true,
             Err(e) if e.is_not_found() => false,
             Err(e) => panic!("{e}"),
@@ -295,7 +299,7 @@ async fn the_servers_confirmation_question_goes_to_the_approver() {
         let toolset = McpToolset::connect(env.config(protocol)).await.unwrap();
         let slug = format!("doomed-{i}");
         env.bitbucket
-            .create_repository("demo", &slug, &Default::default())
+            .create_repository(&repo("demo", &slug), &Default::default())
             .await
             .unwrap();
         let call = ToolCall {
@@ -354,7 +358,7 @@ async fn one_approval_covers_the_servers_own_confirmation() {
         let toolset = McpToolset::connect(env.config(protocol)).await.unwrap();
         let slug = format!("agent-doomed-{i}");
         env.bitbucket
-            .create_repository("demo", &slug, &Default::default())
+            .create_repository(&repo("demo", &slug), &Default::default())
             .await
             .unwrap();
         let llm = llm(Provider::OpenAi).await;

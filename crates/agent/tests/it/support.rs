@@ -7,6 +7,7 @@ use agent::{
     Agent, AgentError, AgentEvent, ModelOptions, ModelSpec, RetryPolicy, ToolAnnotations,
     ToolDefinition, ToolOutput, build_model,
 };
+use bitbucket_client::RepoId;
 use futures::{Stream, StreamExt as _};
 use llm_script::{Provider, ScriptedLlm};
 use secrecy::SecretString;
@@ -169,4 +170,9 @@ pub fn local_tools(calls: &Calls) -> agent::FunctionToolset {
             c.record("delete_branch", &args);
             async { ToolOutput::text("deleted") }
         })
+}
+
+/// The id of a repository in the sandbox.
+pub fn repo(workspace: &str, slug: &str) -> RepoId {
+    RepoId::new(workspace, slug).expect("valid repository id")
 }

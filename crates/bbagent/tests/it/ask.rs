@@ -4,7 +4,7 @@
 use llm_script::{Failure, Provider, ScriptedLlm, Turn};
 use serde_json::{Value, json};
 
-use crate::support::{World, stderr, stdout, tokio_command};
+use crate::support::{World, repo, stderr, stdout, tokio_command};
 
 async fn ask(
     world: &World,
@@ -66,12 +66,12 @@ async fn a_branch_is_created_through_both_providers() {
         );
         let main = world
             .bitbucket
-            .get_branch("acme", "widgets", "main")
+            .get_branch(&repo("acme", "widgets"), "main")
             .await
             .expect("main");
         let made = world
             .bitbucket
-            .get_branch("acme", "widgets", "feature/ask")
+            .get_branch(&repo("acme", "widgets"), "feature/ask")
             .await
             .expect("created");
         assert_eq!(
@@ -196,7 +196,7 @@ async fn destructive_calls_need_yes() {
     );
     world
         .bitbucket
-        .get_repository("acme", "website")
+        .get_repository(&repo("acme", "website"))
         .await
         .expect("still there");
     let told = format!("{:?}", llm.requests()[1].tool_results());
@@ -214,7 +214,7 @@ async fn destructive_calls_need_yes() {
     assert!(out.status.success(), "{}", stderr(&out));
     let gone = world
         .bitbucket
-        .get_repository("acme", "website")
+        .get_repository(&repo("acme", "website"))
         .await
         .expect_err("deleted");
     assert!(gone.is_not_found());

@@ -7,7 +7,7 @@ use llm_script::{Provider, ScriptedLlm, Turn};
 use serde_json::json;
 use tokio::io::AsyncWriteExt as _;
 
-use crate::support::{World, stderr, stdout, tokio_command};
+use crate::support::{World, repo, stderr, stdout, tokio_command};
 
 async fn chat(world: &World, llm: &ScriptedLlm, input: &str) -> std::process::Output {
     let mut cmd = tokio_command(world.dir.path());
@@ -86,7 +86,7 @@ async fn turns_carry_over_and_the_conversation_can_be_resumed() {
     assert!(!text.contains("\"role\""), "{text}");
     world
         .bitbucket
-        .get_branch("acme", "widgets", "feature/chat")
+        .get_branch(&repo("acme", "widgets"), "feature/chat")
         .await
         .expect("branch exists");
     // The second turn's request carried the first turn.
@@ -140,7 +140,7 @@ async fn destructive_calls_wait_for_a_yes() {
     );
     let gone = world
         .bitbucket
-        .get_repository("acme", "website")
+        .get_repository(&repo("acme", "website"))
         .await
         .expect_err("deleted after yes");
     assert!(gone.is_not_found());

@@ -1,6 +1,6 @@
 //! `bbagent tools` and `bbagent sandbox` as scripts use them.
 
-use crate::support::{World, command, run, stderr, stdout};
+use crate::support::{World, command, repo, run, stderr, stdout};
 
 #[test]
 fn tools_list_names_every_tool() {
@@ -103,7 +103,7 @@ async fn tools_call_runs_one_tool() {
     assert_eq!(created["name"], "from-cli", "{created}");
     world
         .bitbucket
-        .get_branch("acme", "widgets", "from-cli")
+        .get_branch(&repo("acme", "widgets"), "from-cli")
         .await
         .expect("branch exists");
 

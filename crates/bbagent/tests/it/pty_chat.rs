@@ -15,7 +15,7 @@ use llm_script::{Entry, Provider, ScriptedLlm, Turn};
 use serde_json::{Value, json};
 
 use crate::pty::Pty;
-use crate::support::{World, command};
+use crate::support::{World, command, repo};
 
 fn model(provider: Provider) -> (&'static str, &'static str) {
     match provider {
@@ -103,7 +103,7 @@ async fn reference_requests(provider: Provider) {
     let llm = ScriptedLlm::start(provider).await.expect("llm");
     let readme = world
         .bitbucket
-        .get_file("acme", "widgets", Some("main"), "README.md")
+        .get_file(&repo("acme", "widgets"), Some("main"), "README.md")
         .await
         .expect("README")
         .into_file()
@@ -149,12 +149,12 @@ async fn reference_requests(provider: Provider) {
     chat.prompt().await;
     let main = world
         .bitbucket
-        .get_branch("acme", "widgets", "main")
+        .get_branch(&repo("acme", "widgets"), "main")
         .await
         .expect("main");
     let made = world
         .bitbucket
-        .get_branch("acme", "widgets", "feature/pty")
+        .get_branch(&repo("acme", "widgets"), "feature/pty")
         .await
         .expect("the branch exists");
     assert_eq!(
@@ -175,7 +175,7 @@ async fn reference_requests(provider: Provider) {
     chat.prompt().await;
     let pr = world
         .bitbucket
-        .get_pull_request("acme", "widgets", 2)
+        .get_pull_request(&repo("acme", "widgets"), 2)
         .await
         .expect("the pull request exists");
     assert_eq!(pr.title, "Add the login form to develop");
@@ -409,7 +409,7 @@ async fn a_destructive_call_waits_for_a_yes() {
     tokio::time::sleep(Duration::from_millis(500)).await;
     world
         .bitbucket
-        .get_repository("acme", "website")
+        .get_repository(&repo("acme", "website"))
         .await
         .expect("still there while the question waits");
     assert_eq!(llm.requests().len(), 1);
@@ -420,7 +420,7 @@ async fn a_destructive_call_waits_for_a_yes() {
     chat.prompt().await;
     world
         .bitbucket
-        .get_repository("acme", "website")
+        .get_repository(&repo("acme", "website"))
         .await
         .expect("still there after no");
     let told = results_seen(&llm);
@@ -437,7 +437,7 @@ async fn a_destructive_call_waits_for_a_yes() {
     chat.prompt().await;
     let gone = world
         .bitbucket
-        .get_repository("acme", "website")
+        .get_repository(&repo("acme", "website"))
         .await
         .expect_err("deleted after yes");
     assert!(gone.is_not_found(), "{gone}");

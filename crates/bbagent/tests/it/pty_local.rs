@@ -6,7 +6,7 @@ use std::path::Path;
 use std::process::Command;
 
 use crate::pty_chat::{issue_comments, leave, start};
-use crate::support::{World, command};
+use crate::support::{World, command, repo};
 
 /// A developer's push to `branch`: a commit on top of it in the sandbox's git repository, so
 /// the branch has changes to pull (as on Bitbucket, a branch with none cannot be proposed).
@@ -87,12 +87,12 @@ async fn four_reference_requests(
     chat.prompt().await;
     let main = world
         .bitbucket
-        .get_branch("acme", "widgets", "main")
+        .get_branch(&repo("acme", "widgets"), "main")
         .await
         .expect("main");
     let made = world
         .bitbucket
-        .get_branch("acme", "widgets", "feature/login-fix")
+        .get_branch(&repo("acme", "widgets"), "feature/login-fix")
         .await
         .expect("the branch exists");
     assert_eq!(
@@ -111,7 +111,7 @@ async fn four_reference_requests(
     chat.prompt().await;
     let pr = world
         .bitbucket
-        .get_pull_request("acme", "widgets", 2)
+        .get_pull_request(&repo("acme", "widgets"), 2)
         .await
         .expect("the pull request exists");
     let source = pr.source.and_then(|e| e.branch_name().map(str::to_owned));
@@ -168,7 +168,7 @@ async fn the_offline_model_runs_a_pull_request_from_branch_to_squash_merge() {
         let bitbucket = world.bitbucket.clone();
         async move {
             bitbucket
-                .get_branch("acme", "widgets", branch)
+                .get_branch(&repo("acme", "widgets"), branch)
                 .await
                 .expect("branch")
                 .target
@@ -198,7 +198,7 @@ async fn the_offline_model_runs_a_pull_request_from_branch_to_squash_merge() {
     chat.prompt().await;
     let pr = world
         .bitbucket
-        .get_pull_request("acme", "widgets", 2)
+        .get_pull_request(&repo("acme", "widgets"), 2)
         .await
         .expect("the pull request exists");
     assert_eq!(
@@ -218,7 +218,7 @@ async fn the_offline_model_runs_a_pull_request_from_branch_to_squash_merge() {
     chat.prompt().await;
     let comments = world
         .bitbucket
-        .list_pull_request_comments("acme", "widgets", 2, &Default::default())
+        .list_pull_request_comments(&repo("acme", "widgets"), 2, &Default::default())
         .await
         .expect("comments");
     let inline = comments.values[0].inline.clone().expect("inline");
@@ -232,7 +232,7 @@ async fn the_offline_model_runs_a_pull_request_from_branch_to_squash_merge() {
     chat.prompt().await;
     let approved = world
         .bitbucket
-        .get_pull_request("acme", "widgets", 2)
+        .get_pull_request(&repo("acme", "widgets"), 2)
         .await
         .expect("pr");
     assert!(
@@ -251,7 +251,7 @@ async fn the_offline_model_runs_a_pull_request_from_branch_to_squash_merge() {
     chat.prompt().await;
     let merged = world
         .bitbucket
-        .get_pull_request("acme", "widgets", 2)
+        .get_pull_request(&repo("acme", "widgets"), 2)
         .await
         .expect("pr");
     assert_eq!(merged.state.as_ref().map(|s| s.as_str()), Some("MERGED"));
@@ -259,14 +259,14 @@ async fn the_offline_model_runs_a_pull_request_from_branch_to_squash_merge() {
     assert_ne!(main_after, main_before, "the destination branch moved");
     let squash = world
         .bitbucket
-        .get_commit("acme", "widgets", &main_after)
+        .get_commit(&repo("acme", "widgets"), &main_after)
         .await
         .expect("squash commit");
     let parents: Vec<&str> = squash.parents.iter().map(|p| p.hash.as_str()).collect();
     assert_eq!(parents, [main_before.as_str()], "a squash has one parent");
     let readme = world
         .bitbucket
-        .get_file("acme", "widgets", Some(&main_after), "README.md")
+        .get_file(&repo("acme", "widgets"), Some(&main_after), "README.md")
         .await
         .expect("readme");
     let readme = readme.into_file().and_then(|f| f.text().map(str::to_owned));

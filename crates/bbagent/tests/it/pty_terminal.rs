@@ -2,7 +2,7 @@
 //! in words (lookups grouped), the answer shows once, and `/history` is a transcript.
 
 use crate::pty_chat::{leave, start};
-use crate::support::{World, command};
+use crate::support::{World, command, repo};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn tool_lines_are_compact_and_dim_and_the_answer_shows_once() {
@@ -22,7 +22,7 @@ async fn tool_lines_are_compact_and_dim_and_the_answer_shows_once() {
     chat.prompt().await;
     world
         .bitbucket
-        .get_branch("acme", "widgets", "feature/tidy")
+        .get_branch(&repo("acme", "widgets"), "feature/tidy")
         .await
         .expect("the branch exists");
 

@@ -7,7 +7,7 @@ use std::process::Stdio;
 use llm_script::{Entry, Provider, ScriptedLlm, Turn};
 use serde_json::json;
 
-use crate::support::{World, command, stderr, stdout, tokio_command};
+use crate::support::{World, command, repo, stderr, stdout, tokio_command};
 
 /// A `bbagent router` on its own data folder, killed when the test ends.
 struct Router {
@@ -148,12 +148,12 @@ async fn ask_creates_a_branch_through_a_router_session() {
 
     let main = world
         .bitbucket
-        .get_branch("acme", "widgets", "main")
+        .get_branch(&repo("acme", "widgets"), "main")
         .await
         .expect("main");
     let made = world
         .bitbucket
-        .get_branch("acme", "widgets", "feature/routed")
+        .get_branch(&repo("acme", "widgets"), "feature/routed")
         .await
         .expect("the branch was created in the sandbox");
     assert_eq!(made.target.map(|c| c.hash), main.target.map(|c| c.hash));
@@ -202,12 +202,12 @@ async fn the_offline_model_creates_a_branch_through_a_router_session() {
     assert!(stdout(&out).contains("feature/x"), "{}", stdout(&out));
     let main = world
         .bitbucket
-        .get_branch("acme", "widgets", "main")
+        .get_branch(&repo("acme", "widgets"), "main")
         .await
         .expect("main");
     let made = world
         .bitbucket
-        .get_branch("acme", "widgets", "feature/x")
+        .get_branch(&repo("acme", "widgets"), "feature/x")
         .await
         .expect("the branch was created in the sandbox");
     assert_eq!(made.target.map(|c| c.hash), main.target.map(|c| c.hash));
@@ -226,7 +226,7 @@ async fn the_offline_model_creates_a_branch_through_a_router_session() {
     assert!(
         world
             .bitbucket
-            .get_branch("acme", "widgets", "feature/y")
+            .get_branch(&repo("acme", "widgets"), "feature/y")
             .await
             .is_err(),
         "no branch without a connection"
@@ -272,7 +272,7 @@ async fn a_destructive_call_through_the_router_needs_yes() {
     );
     world
         .bitbucket
-        .get_repository("acme", "widgets")
+        .get_repository(&repo("acme", "widgets"))
         .await
         .expect("still there");
 
@@ -286,7 +286,7 @@ async fn a_destructive_call_through_the_router_needs_yes() {
     assert!(
         world
             .bitbucket
-            .get_repository("acme", "widgets")
+            .get_repository(&repo("acme", "widgets"))
             .await
             .is_err(),
         "deleted: {}",

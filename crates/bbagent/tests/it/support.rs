@@ -3,7 +3,7 @@
 use std::path::Path;
 use std::process::{Command, Output, Stdio};
 
-use bitbucket_client::{Auth, Client, ClientConfig};
+use bitbucket_client::{Auth, Client, ClientConfig, RepoId};
 use bitbucket_sandbox::{Sandbox, SandboxConfig};
 use tempfile::TempDir;
 
@@ -105,4 +105,9 @@ impl World {
             .env("BITBUCKET_EMAIL", "demo@example.com")
             .env("BITBUCKET_API_TOKEN", "sandbox-token")
     }
+}
+
+/// The id of a repository in the sandbox.
+pub fn repo(workspace: &str, slug: &str) -> RepoId {
+    RepoId::new(workspace, slug).expect("valid repository id")
 }

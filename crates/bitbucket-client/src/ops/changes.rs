@@ -10,9 +10,10 @@ use crate::error::Error;
 use crate::http::{ApiRequest, Client, Query};
 use crate::models::{Comment, Commit, CommitStatus, DiffStat, Tag, TreeEntry};
 use crate::ops::review::NewComment;
-use crate::ops::{list_query, page_query, repo_path};
+use crate::ops::{list_query, page_query};
 use crate::page::{ListParams, Page, PageParams};
 use crate::path::{file_path, segment};
+use crate::repo::RepoId;
 
 /// Options of a diff or a diffstat.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -114,22 +115,13 @@ pub struct NewCommitStatus {
 }
 
 impl Client {
-    fn repo_url(&self, workspace: &str, repo_slug: &str, rest: &str) -> Result<url::Url, Error> {
-        self.endpoint(&format!("{}{rest}", repo_path(workspace, repo_slug)?))
+    fn repo_url(&self, repo: &RepoId, rest: &str) -> Result<url::Url, Error> {
+        self.endpoint(&format!("{}{rest}", repo.path()))
     }
 
     /// `GET .../commit/{commit}`.
-    pub async fn get_commit(
-        &self,
-        workspace: &str,
-        repo_slug: &str,
-        commit: &str,
-    ) -> Result<Commit, Error> {
-        let url = self.repo_url(
-            workspace,
-            repo_slug,
-            &format!("/commit/{}", segment("commit", commit)?),
-        )?;
+    pub async fn get_commit(&self, repo: &RepoId, commit: &str) -> Result<Commit, Error> {
+        let url = self.repo_url(repo, &format!("/commit/{}", segment("commit", commit)?))?;
         self.get_json(url).await
     }
 
@@ -137,74 +129,45 @@ impl Client {
     /// first parent), as text.
     pub async fn diff(
         &self,
-        workspace: &str,
-        repo_slug: &str,
+        repo: &RepoId,
         spec: &str,
         params: &DiffParams,
     ) -> Result<String, Error> {
-        let mut url = self.repo_url(
-            workspace,
-            repo_slug,
-            &format!("/diff/{}", segment("spec", spec)?),
-        )?;
+        let mut url = self.repo_url(repo, &format!("/diff/{}", segment("spec", spec)?))?;
         params.query().apply(&mut url);
         self.get_text(url).await
     }
 
     /// `GET .../patch/{spec}`: the changes as a series of patches, as text.
-    pub async fn patch(
-        &self,
-        workspace: &str,
-        repo_slug: &str,
-        spec: &str,
-    ) -> Result<String, Error> {
-        let url = self.repo_url(
-            workspace,
-            repo_slug,
-            &format!("/patch/{}", segment("spec", spec)?),
-        )?;
+    pub async fn patch(&self, repo: &RepoId, spec: &str) -> Result<String, Error> {
+        let url = self.repo_url(repo, &format!("/patch/{}", segment("spec", spec)?))?;
         self.get_text(url).await
     }
 
     /// `GET .../diffstat/{spec}`: what `spec` changes, file by file.
     pub async fn diffstat(
         &self,
-        workspace: &str,
-        repo_slug: &str,
+        repo: &RepoId,
         spec: &str,
         params: &DiffParams,
         page: &PageParams,
     ) -> Result<Page<DiffStat>, Error> {
-        let mut url = self.repo_url(
-            workspace,
-            repo_slug,
-            &format!("/diffstat/{}", segment("spec", spec)?),
-        )?;
+        let mut url = self.repo_url(repo, &format!("/diffstat/{}", segment("spec", spec)?))?;
         params.query().apply(&mut url);
         page_query(page).apply(&mut url);
         self.get_json(url).await
     }
 
     /// `GET .../merge-base/{a..b}`: the best common ancestor of two commits.
-    pub async fn merge_base(
-        &self,
-        workspace: &str,
-        repo_slug: &str,
-        spec: &str,
-    ) -> Result<Commit, Error> {
-        let url = self.repo_url(
-            workspace,
-            repo_slug,
-            &format!("/merge-base/{}", segment("spec", spec)?),
-        )?;
+    pub async fn merge_base(&self, repo: &RepoId, spec: &str) -> Result<Commit, Error> {
+        let url = self.repo_url(repo, &format!("/merge-base/{}", segment("spec", spec)?))?;
         self.get_json(url).await
     }
 
     /// `GET .../filehistory/{commit}/{path}`: the versions of a file, newest first.
     pub async fn file_history(
         &self,
-        workspace: &str,
-        repo_slug: &str,
+        repo: &RepoId,
         commit: &str,
         path: &str,
         params: &PageParams,
@@ -216,8 +179,7 @@ impl Client {
             });
         }
         let url = self.repo_url(
-            workspace,
-            repo_slug,
+            repo,
             &format!("/filehistory/{}/{path}", segment("commit", commit)?),
         )?;
         let mut url = url;
@@ -227,14 +189,9 @@ impl Client {
 
     /// `POST .../src`: writes and removes files as one commit. Returns the new commit's hash
     /// (from `Location`).
-    pub async fn commit_files(
-        &self,
-        workspace: &str,
-        repo_slug: &str,
-        commit: &CommitFiles,
-    ) -> Result<String, Error> {
+    pub async fn commit_files(&self, repo: &RepoId, commit: &CommitFiles) -> Result<String, Error> {
         let form = commit.form()?;
-        let url = self.repo_url(workspace, repo_slug, "/src")?;
+        let url = self.repo_url(repo, "/src")?;
         let request = ApiRequest::new(Method::POST, url).form_body(&form);
         let response = self.execute(&request).await?;
         let location = response
@@ -257,8 +214,7 @@ impl Client {
     /// `POST .../commit/{commit}/statuses/build`: creates or updates a build status.
     pub async fn create_commit_status(
         &self,
-        workspace: &str,
-        repo_slug: &str,
+        repo: &RepoId,
         commit: &str,
         status: &NewCommitStatus,
     ) -> Result<CommitStatus, Error> {
@@ -278,8 +234,7 @@ impl Client {
             body.insert("description".into(), json!(description));
         }
         let url = self.repo_url(
-            workspace,
-            repo_slug,
+            repo,
             &format!("/commit/{}/statuses/build", segment("commit", commit)?),
         )?;
         self.send_json(Method::POST, url, &Value::Object(body))
@@ -289,14 +244,12 @@ impl Client {
     /// `GET .../commit/{commit}/statuses`.
     pub async fn list_commit_statuses(
         &self,
-        workspace: &str,
-        repo_slug: &str,
+        repo: &RepoId,
         commit: &str,
         params: &ListParams,
     ) -> Result<Page<CommitStatus>, Error> {
         let mut url = self.repo_url(
-            workspace,
-            repo_slug,
+            repo,
             &format!("/commit/{}/statuses", segment("commit", commit)?),
         )?;
         list_query(params).apply(&mut url);
@@ -305,15 +258,13 @@ impl Client {
 
     fn commit_comments_url(
         &self,
-        workspace: &str,
-        repo_slug: &str,
+        repo: &RepoId,
         commit: &str,
         comment_id: Option<u64>,
     ) -> Result<url::Url, Error> {
         let one = comment_id.map(|id| format!("/{id}")).unwrap_or_default();
         self.repo_url(
-            workspace,
-            repo_slug,
+            repo,
             &format!("/commit/{}/comments{one}", segment("commit", commit)?),
         )
     }
@@ -321,12 +272,11 @@ impl Client {
     /// `GET .../commit/{commit}/comments`.
     pub async fn list_commit_comments(
         &self,
-        workspace: &str,
-        repo_slug: &str,
+        repo: &RepoId,
         commit: &str,
         params: &ListParams,
     ) -> Result<Page<Comment>, Error> {
-        let mut url = self.commit_comments_url(workspace, repo_slug, commit, None)?;
+        let mut url = self.commit_comments_url(repo, commit, None)?;
         list_query(params).apply(&mut url);
         self.get_json(url).await
     }
@@ -334,12 +284,11 @@ impl Client {
     /// `GET .../commit/{commit}/comments/{comment_id}`.
     pub async fn get_commit_comment(
         &self,
-        workspace: &str,
-        repo_slug: &str,
+        repo: &RepoId,
         commit: &str,
         comment_id: u64,
     ) -> Result<Comment, Error> {
-        let url = self.commit_comments_url(workspace, repo_slug, commit, Some(comment_id))?;
+        let url = self.commit_comments_url(repo, commit, Some(comment_id))?;
         self.get_json(url).await
     }
 
@@ -347,58 +296,48 @@ impl Client {
     /// with its first parent, or a reply.
     pub async fn create_commit_comment(
         &self,
-        workspace: &str,
-        repo_slug: &str,
+        repo: &RepoId,
         commit: &str,
         comment: &NewComment,
     ) -> Result<Comment, Error> {
         let body = comment.body()?;
-        let url = self.commit_comments_url(workspace, repo_slug, commit, None)?;
+        let url = self.commit_comments_url(repo, commit, None)?;
         self.send_json(Method::POST, url, &body).await
     }
 
     /// `PUT .../commit/{commit}/comments/{comment_id}`: replaces the text.
     pub async fn update_commit_comment(
         &self,
-        workspace: &str,
-        repo_slug: &str,
+        repo: &RepoId,
         commit: &str,
         comment_id: u64,
         text: &str,
     ) -> Result<Comment, Error> {
         let body = NewComment::new(text).body()?;
-        let url = self.commit_comments_url(workspace, repo_slug, commit, Some(comment_id))?;
+        let url = self.commit_comments_url(repo, commit, Some(comment_id))?;
         self.send_json(Method::PUT, url, &body).await
     }
 
     /// `DELETE .../commit/{commit}/comments/{comment_id}`.
     pub async fn delete_commit_comment(
         &self,
-        workspace: &str,
-        repo_slug: &str,
+        repo: &RepoId,
         commit: &str,
         comment_id: u64,
     ) -> Result<(), Error> {
-        let url = self.commit_comments_url(workspace, repo_slug, commit, Some(comment_id))?;
+        let url = self.commit_comments_url(repo, commit, Some(comment_id))?;
         self.delete(url).await
     }
 
     /// `DELETE .../refs/branches/{name}`.
-    pub async fn delete_branch(
-        &self,
-        workspace: &str,
-        repo_slug: &str,
-        name: &str,
-    ) -> Result<(), Error> {
-        self.delete(self.branch_url(workspace, repo_slug, name)?)
-            .await
+    pub async fn delete_branch(&self, repo: &RepoId, name: &str) -> Result<(), Error> {
+        self.delete(self.branch_url(repo, name)?).await
     }
 
     /// `POST .../refs/tags`: a tag `name` at `target` (a branch or a commit).
     pub async fn create_tag(
         &self,
-        workspace: &str,
-        repo_slug: &str,
+        repo: &RepoId,
         name: &str,
         target: &str,
         message: Option<&str>,
@@ -407,22 +346,13 @@ impl Client {
         if let Some(message) = message {
             body["message"] = json!(message);
         }
-        let url = self.repo_url(workspace, repo_slug, "/refs/tags")?;
+        let url = self.repo_url(repo, "/refs/tags")?;
         self.send_json(Method::POST, url, &body).await
     }
 
     /// `DELETE .../refs/tags/{name}`.
-    pub async fn delete_tag(
-        &self,
-        workspace: &str,
-        repo_slug: &str,
-        name: &str,
-    ) -> Result<(), Error> {
-        let url = self.repo_url(
-            workspace,
-            repo_slug,
-            &format!("/refs/tags/{}", segment("name", name)?),
-        )?;
+    pub async fn delete_tag(&self, repo: &RepoId, name: &str) -> Result<(), Error> {
+        let url = self.repo_url(repo, &format!("/refs/tags/{}", segment("name", name)?))?;
         self.delete(url).await
     }
 }
@@ -431,6 +361,10 @@ impl Client {
 mod tests {
     use super::*;
     use crate::config::ClientConfig;
+
+    fn web() -> RepoId {
+        RepoId::new("acme", "web").unwrap()
+    }
 
     #[test]
     fn a_commit_form_names_files_by_path_and_refuses_nothing_to_do() {
@@ -466,9 +400,7 @@ mod tests {
     #[test]
     fn diff_options_become_the_query() {
         let client = Client::new(ClientConfig::new("http://127.0.0.1:7990/2.0")).unwrap();
-        let mut url = client
-            .repo_url("acme", "web", "/diff/main..feature")
-            .unwrap();
+        let mut url = client.repo_url(&web(), "/diff/main..feature").unwrap();
         DiffParams {
             context: Some(5),
             paths: vec!["src/a.rs".into(), "b.md".into()],

@@ -3,9 +3,10 @@
 use crate::error::Error;
 use crate::http::Client;
 use crate::models::Commit;
-use crate::ops::{page_query, repo_path};
+use crate::ops::page_query;
 use crate::page::{Page, PageParams};
 use crate::path::segment;
+use crate::repo::RepoId;
 
 impl Client {
     /// `GET /repositories/{workspace}/{repo_slug}/commits/{revision}`: commits reachable from
@@ -13,12 +14,11 @@ impl Client {
     /// `GET .../commits` lists those of every branch.
     pub async fn list_commits(
         &self,
-        workspace: &str,
-        repo_slug: &str,
+        repo: &RepoId,
         revision: Option<&str>,
         params: &PageParams,
     ) -> Result<Page<Commit>, Error> {
-        let mut path = format!("{}/commits", repo_path(workspace, repo_slug)?);
+        let mut path = format!("{}/commits", repo.path());
         if let Some(revision) = revision {
             path.push('/');
             path.push_str(&segment("revision", revision)?);

@@ -10,8 +10,9 @@ use serde_json::{Map, Value, json};
 use crate::error::Error;
 use crate::http::{ApiRequest, Client};
 use crate::models::{Content, Issue, IssueComment, IssueKind, IssuePriority, IssueState};
-use crate::ops::{AccountRef, list_query, raw_content, repo_path};
+use crate::ops::{AccountRef, list_query, raw_content};
 use crate::page::{ListParams, Page};
+use crate::repo::RepoId;
 
 /// An issue to create.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -111,43 +112,29 @@ impl IssueUpdate {
 
 impl Client {
     /// `POST /repositories/{workspace}/{repo_slug}/issues`.
-    pub async fn create_issue(
-        &self,
-        workspace: &str,
-        repo_slug: &str,
-        issue: &NewIssue,
-    ) -> Result<Issue, Error> {
+    pub async fn create_issue(&self, repo: &RepoId, issue: &NewIssue) -> Result<Issue, Error> {
         if issue.title.trim().is_empty() {
             return Err(Error::InvalidInput {
                 message: "`title` must not be empty".to_owned(),
             });
         }
-        let url = self.endpoint(&format!("{}/issues", repo_path(workspace, repo_slug)?))?;
+        let url = self.endpoint(&format!("{}/issues", repo.path()))?;
         self.send_json(Method::POST, url, &issue.body()).await
     }
 
     /// `GET /repositories/{workspace}/{repo_slug}/issues/{issue_id}`.
-    pub async fn get_issue(
-        &self,
-        workspace: &str,
-        repo_slug: &str,
-        issue_id: u64,
-    ) -> Result<Issue, Error> {
-        let url = self.endpoint(&format!(
-            "{}/issues/{issue_id}",
-            repo_path(workspace, repo_slug)?
-        ))?;
+    pub async fn get_issue(&self, repo: &RepoId, issue_id: u64) -> Result<Issue, Error> {
+        let url = self.endpoint(&format!("{}/issues/{issue_id}", repo.path()))?;
         self.get_json(url).await
     }
 
     /// `GET /repositories/{workspace}/{repo_slug}/issues`.
     pub async fn list_issues(
         &self,
-        workspace: &str,
-        repo_slug: &str,
+        repo: &RepoId,
         params: &ListParams,
     ) -> Result<Page<Issue>, Error> {
-        let path = format!("{}/issues", repo_path(workspace, repo_slug)?);
+        let path = format!("{}/issues", repo.path());
         self.get_json(self.endpoint_with(&path, list_query(params))?)
             .await
     }
@@ -156,8 +143,7 @@ impl Client {
     /// in `update`; an empty update is refused rather than sent.
     pub async fn update_issue(
         &self,
-        workspace: &str,
-        repo_slug: &str,
+        repo: &RepoId,
         issue_id: u64,
         update: &IssueUpdate,
     ) -> Result<Issue, Error> {
@@ -166,24 +152,13 @@ impl Client {
                 message: "the issue update sets no field".to_owned(),
             });
         }
-        let url = self.endpoint(&format!(
-            "{}/issues/{issue_id}",
-            repo_path(workspace, repo_slug)?
-        ))?;
+        let url = self.endpoint(&format!("{}/issues/{issue_id}", repo.path()))?;
         self.send_json(Method::PUT, url, &update.body()).await
     }
 
     /// `DELETE /repositories/{workspace}/{repo_slug}/issues/{issue_id}`.
-    pub async fn delete_issue(
-        &self,
-        workspace: &str,
-        repo_slug: &str,
-        issue_id: u64,
-    ) -> Result<(), Error> {
-        let url = self.endpoint(&format!(
-            "{}/issues/{issue_id}",
-            repo_path(workspace, repo_slug)?
-        ))?;
+    pub async fn delete_issue(&self, repo: &RepoId, issue_id: u64) -> Result<(), Error> {
+        let url = self.endpoint(&format!("{}/issues/{issue_id}", repo.path()))?;
         self.delete(url).await
     }
 
@@ -191,15 +166,11 @@ impl Client {
     /// issue's comments, oldest first unless `params.sort` says otherwise.
     pub async fn list_issue_comments(
         &self,
-        workspace: &str,
-        repo_slug: &str,
+        repo: &RepoId,
         issue_id: u64,
         params: &ListParams,
     ) -> Result<Page<IssueComment>, Error> {
-        let path = format!(
-            "{}/issues/{issue_id}/comments",
-            repo_path(workspace, repo_slug)?
-        );
+        let path = format!("{}/issues/{issue_id}/comments", repo.path());
         self.get_json(self.endpoint_with(&path, list_query(params))?)
             .await
     }
@@ -208,15 +179,11 @@ impl Client {
     /// `{"content": {"raw": content}}`.
     pub async fn create_issue_comment(
         &self,
-        workspace: &str,
-        repo_slug: &str,
+        repo: &RepoId,
         issue_id: u64,
         content: &str,
     ) -> Result<IssueComment, Error> {
-        let url = self.endpoint(&format!(
-            "{}/issues/{issue_id}/comments",
-            repo_path(workspace, repo_slug)?
-        ))?;
+        let url = self.endpoint(&format!("{}/issues/{issue_id}/comments", repo.path()))?;
         let request = ApiRequest::new(Method::POST, url)
             .json_body(&json!({ "content": raw_content(content) }))?;
         let response = self.execute(&request).await?;

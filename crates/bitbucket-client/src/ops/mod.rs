@@ -2,10 +2,8 @@
 
 use serde_json::{Value, json};
 
-use crate::error::Error;
 use crate::http::Query;
 use crate::page::{ListParams, PageParams};
-use crate::path::segment;
 
 pub(crate) mod changes;
 pub(crate) mod commits;
@@ -47,15 +45,6 @@ impl AccountRef {
     }
 }
 
-/// `/repositories/{workspace}/{repo_slug}` with both values encoded.
-pub(crate) fn repo_path(workspace: &str, repo_slug: &str) -> Result<String, Error> {
-    Ok(format!(
-        "/repositories/{}/{}",
-        segment("workspace", workspace)?,
-        segment("repo_slug", repo_slug)?
-    ))
-}
-
 pub(crate) fn list_query(params: &ListParams) -> Query {
     Query::new()
         .opt("q", params.q.as_deref())
@@ -89,15 +78,5 @@ mod tests {
             AccountRef::parse("557058:x").to_json(),
             json!({"account_id": "557058:x"})
         );
-    }
-
-    #[test]
-    fn repo_paths_are_encoded() {
-        assert_eq!(
-            repo_path("{ws}", "my repo").unwrap(),
-            "/repositories/%7Bws%7D/my%20repo"
-        );
-        assert!(repo_path("", "x").is_err());
-        assert!(repo_path("a", "..").is_err());
     }
 }

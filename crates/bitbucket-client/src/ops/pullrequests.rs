@@ -7,8 +7,9 @@ use url::Url;
 use crate::error::Error;
 use crate::http::{Client, Query};
 use crate::models::{PullRequest, PullRequestState};
-use crate::ops::{AccountRef, repo_path};
+use crate::ops::AccountRef;
 use crate::page::Page;
+use crate::repo::RepoId;
 
 /// A pull request to create.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -89,8 +90,7 @@ impl Client {
     /// `POST /repositories/{workspace}/{repo_slug}/pullrequests`.
     pub async fn create_pull_request(
         &self,
-        workspace: &str,
-        repo_slug: &str,
+        repo: &RepoId,
         pull_request: &NewPullRequest,
     ) -> Result<PullRequest, Error> {
         if pull_request.title.trim().is_empty() {
@@ -103,10 +103,7 @@ impl Client {
                 message: "`source_branch` must not be empty".to_owned(),
             });
         }
-        let url = self.endpoint(&format!(
-            "{}/pullrequests",
-            repo_path(workspace, repo_slug)?
-        ))?;
+        let url = self.endpoint(&format!("{}/pullrequests", repo.path()))?;
         self.send_json(Method::POST, url, &pull_request.body())
             .await
     }
@@ -114,32 +111,25 @@ impl Client {
     /// `GET /repositories/{workspace}/{repo_slug}/pullrequests/{pull_request_id}`.
     pub async fn get_pull_request(
         &self,
-        workspace: &str,
-        repo_slug: &str,
+        repo: &RepoId,
         pull_request_id: u64,
     ) -> Result<PullRequest, Error> {
-        let url = self.endpoint(&format!(
-            "{}/pullrequests/{pull_request_id}",
-            repo_path(workspace, repo_slug)?
-        ))?;
+        let url = self.endpoint(&format!("{}/pullrequests/{pull_request_id}", repo.path()))?;
         self.get_json(url).await
     }
 
     /// `GET /repositories/{workspace}/{repo_slug}/pullrequests?state=OPEN&state=MERGED...`.
     pub async fn list_pull_requests(
         &self,
-        workspace: &str,
-        repo_slug: &str,
+        repo: &RepoId,
         params: &ListPullRequestsParams,
     ) -> Result<Page<PullRequest>, Error> {
-        self.get_json(self.pull_requests_url(workspace, repo_slug, params)?)
-            .await
+        self.get_json(self.pull_requests_url(repo, params)?).await
     }
 
     pub(crate) fn pull_requests_url(
         &self,
-        workspace: &str,
-        repo_slug: &str,
+        repo: &RepoId,
         params: &ListPullRequestsParams,
     ) -> Result<Url, Error> {
         let mut query = Query::new();
@@ -151,10 +141,7 @@ impl Client {
             .opt("sort", params.sort.as_deref())
             .opt("page", params.page)
             .opt("pagelen", params.pagelen);
-        self.endpoint_with(
-            &format!("{}/pullrequests", repo_path(workspace, repo_slug)?),
-            query,
-        )
+        self.endpoint_with(&format!("{}/pullrequests", repo.path()), query)
     }
 }
 
@@ -162,6 +149,10 @@ impl Client {
 mod tests {
     use super::*;
     use crate::config::ClientConfig;
+
+    fn web() -> RepoId {
+        RepoId::new("acme", "web").unwrap()
+    }
 
     #[test]
     fn new_pull_request_body() {
@@ -200,8 +191,7 @@ mod tests {
         let client = Client::new(ClientConfig::new("http://127.0.0.1:7990/2.0")).unwrap();
         let url = client
             .pull_requests_url(
-                "acme",
-                "web",
+                &web(),
                 &ListPullRequestsParams {
                     states: vec![PullRequestState::Open, PullRequestState::Merged],
                     pagelen: Some(50),

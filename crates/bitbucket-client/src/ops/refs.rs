@@ -7,9 +7,10 @@ use url::Url;
 use crate::error::Error;
 use crate::http::Client;
 use crate::models::{Branch, Tag};
-use crate::ops::{list_query, repo_path};
+use crate::ops::list_query;
 use crate::page::{ListParams, Page};
 use crate::path::segment;
+use crate::repo::RepoId;
 
 /// A branch to create.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -36,64 +37,39 @@ impl NewBranch {
 
 impl Client {
     /// `POST /repositories/{workspace}/{repo_slug}/refs/branches`.
-    pub async fn create_branch(
-        &self,
-        workspace: &str,
-        repo_slug: &str,
-        branch: &NewBranch,
-    ) -> Result<Branch, Error> {
-        let url = self.endpoint(&format!(
-            "{}/refs/branches",
-            repo_path(workspace, repo_slug)?
-        ))?;
+    pub async fn create_branch(&self, repo: &RepoId, branch: &NewBranch) -> Result<Branch, Error> {
+        let url = self.endpoint(&format!("{}/refs/branches", repo.path()))?;
         self.send_json(Method::POST, url, &branch.body()).await
     }
 
     /// `GET /repositories/{workspace}/{repo_slug}/refs/branches`.
     pub async fn list_branches(
         &self,
-        workspace: &str,
-        repo_slug: &str,
+        repo: &RepoId,
         params: &ListParams,
     ) -> Result<Page<Branch>, Error> {
-        let path = format!("{}/refs/branches", repo_path(workspace, repo_slug)?);
+        let path = format!("{}/refs/branches", repo.path());
         self.get_json(self.endpoint_with(&path, list_query(params))?)
             .await
     }
 
     /// `GET /repositories/{workspace}/{repo_slug}/refs/branches/{name}`; a `/` in the name is
     /// sent as `%2F`.
-    pub async fn get_branch(
-        &self,
-        workspace: &str,
-        repo_slug: &str,
-        name: &str,
-    ) -> Result<Branch, Error> {
-        self.get_json(self.branch_url(workspace, repo_slug, name)?)
-            .await
+    pub async fn get_branch(&self, repo: &RepoId, name: &str) -> Result<Branch, Error> {
+        self.get_json(self.branch_url(repo, name)?).await
     }
 
-    pub(crate) fn branch_url(
-        &self,
-        workspace: &str,
-        repo_slug: &str,
-        name: &str,
-    ) -> Result<Url, Error> {
+    pub(crate) fn branch_url(&self, repo: &RepoId, name: &str) -> Result<Url, Error> {
         self.endpoint(&format!(
             "{}/refs/branches/{}",
-            repo_path(workspace, repo_slug)?,
+            repo.path(),
             segment("name", name)?
         ))
     }
 
     /// `GET /repositories/{workspace}/{repo_slug}/refs/tags`.
-    pub async fn list_tags(
-        &self,
-        workspace: &str,
-        repo_slug: &str,
-        params: &ListParams,
-    ) -> Result<Page<Tag>, Error> {
-        let path = format!("{}/refs/tags", repo_path(workspace, repo_slug)?);
+    pub async fn list_tags(&self, repo: &RepoId, params: &ListParams) -> Result<Page<Tag>, Error> {
+        let path = format!("{}/refs/tags", repo.path());
         self.get_json(self.endpoint_with(&path, list_query(params))?)
             .await
     }
@@ -103,6 +79,10 @@ impl Client {
 mod tests {
     use super::*;
     use crate::config::ClientConfig;
+
+    fn web() -> RepoId {
+        RepoId::new("acme", "web").unwrap()
+    }
 
     #[test]
     fn new_branch_body() {
@@ -115,9 +95,7 @@ mod tests {
     #[test]
     fn branch_names_stay_one_segment() {
         let client = Client::new(ClientConfig::new("http://127.0.0.1:7990/2.0")).unwrap();
-        let url = client
-            .branch_url("acme", "web", "feature/login page")
-            .unwrap();
+        let url = client.branch_url(&web(), "feature/login page").unwrap();
         assert_eq!(
             url.as_str(),
             "http://127.0.0.1:7990/2.0/repositories/acme/web/refs/branches/feature%2Flogin%20page"

@@ -6,9 +6,9 @@ use serde_json::{Map, Value, json};
 use crate::error::Error;
 use crate::http::{Client, Query};
 use crate::models::{Repository, RepositoryRole};
-use crate::ops::repo_path;
 use crate::page::Page;
 use crate::path::segment;
+use crate::repo::RepoId;
 
 /// A repository to create; it is always a git repository.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -82,28 +82,21 @@ impl Client {
     /// `POST /repositories/{workspace}/{repo_slug}`.
     pub async fn create_repository(
         &self,
-        workspace: &str,
-        repo_slug: &str,
+        repo: &RepoId,
         repository: &NewRepository,
     ) -> Result<Repository, Error> {
-        let url = self.endpoint(&repo_path(workspace, repo_slug)?)?;
+        let url = self.endpoint(repo.path())?;
         self.send_json(Method::POST, url, &repository.body()).await
     }
 
     /// `GET /repositories/{workspace}/{repo_slug}`.
-    pub async fn get_repository(
-        &self,
-        workspace: &str,
-        repo_slug: &str,
-    ) -> Result<Repository, Error> {
-        self.get_json(self.endpoint(&repo_path(workspace, repo_slug)?)?)
-            .await
+    pub async fn get_repository(&self, repo: &RepoId) -> Result<Repository, Error> {
+        self.get_json(self.endpoint(repo.path())?).await
     }
 
     /// `DELETE /repositories/{workspace}/{repo_slug}`. This cannot be undone.
-    pub async fn delete_repository(&self, workspace: &str, repo_slug: &str) -> Result<(), Error> {
-        self.delete(self.endpoint(&repo_path(workspace, repo_slug)?)?)
-            .await
+    pub async fn delete_repository(&self, repo: &RepoId) -> Result<(), Error> {
+        self.delete(self.endpoint(repo.path())?).await
     }
 
     /// `GET /repositories/{workspace}`.

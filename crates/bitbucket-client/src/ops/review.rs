@@ -11,8 +11,9 @@ use crate::models::{
     Comment, CommentResolution, Commit, CommitStatus, DiffStat, InlineAnchor, Participant,
     PullRequest, Task,
 };
-use crate::ops::{AccountRef, list_query, page_query, raw_content, repo_path};
+use crate::ops::{AccountRef, list_query, page_query, raw_content};
 use crate::page::{ListParams, Page, PageParams};
+use crate::repo::RepoId;
 
 /// Changes to a pull request (`PUT`); fields left `None` stay as they are.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -155,119 +156,85 @@ impl NewComment {
 }
 
 impl Client {
-    fn pull_request_url(
-        &self,
-        workspace: &str,
-        repo_slug: &str,
-        id: u64,
-        rest: &str,
-    ) -> Result<Url, Error> {
-        self.endpoint(&format!(
-            "{}/pullrequests/{id}{rest}",
-            repo_path(workspace, repo_slug)?
-        ))
+    fn pull_request_url(&self, repo: &RepoId, id: u64, rest: &str) -> Result<Url, Error> {
+        self.endpoint(&format!("{}/pullrequests/{id}{rest}", repo.path()))
     }
 
     /// `PUT .../pullrequests/{id}`: title, description, destination or reviewers.
     pub async fn update_pull_request(
         &self,
-        workspace: &str,
-        repo_slug: &str,
+        repo: &RepoId,
         id: u64,
         update: &PullRequestUpdate,
     ) -> Result<PullRequest, Error> {
         let body = update.body()?;
-        let url = self.pull_request_url(workspace, repo_slug, id, "")?;
+        let url = self.pull_request_url(repo, id, "")?;
         self.send_json(Method::PUT, url, &body).await
     }
 
     /// `POST .../pullrequests/{id}/approve`: approves as the current user.
-    pub async fn approve_pull_request(
-        &self,
-        workspace: &str,
-        repo_slug: &str,
-        id: u64,
-    ) -> Result<Participant, Error> {
-        let url = self.pull_request_url(workspace, repo_slug, id, "/approve")?;
+    pub async fn approve_pull_request(&self, repo: &RepoId, id: u64) -> Result<Participant, Error> {
+        let url = self.pull_request_url(repo, id, "/approve")?;
         self.fetch(ApiRequest::new(Method::POST, url)).await
     }
 
     /// `DELETE .../pullrequests/{id}/approve`: withdraws the current user's approval.
-    pub async fn unapprove_pull_request(
-        &self,
-        workspace: &str,
-        repo_slug: &str,
-        id: u64,
-    ) -> Result<(), Error> {
-        let url = self.pull_request_url(workspace, repo_slug, id, "/approve")?;
+    pub async fn unapprove_pull_request(&self, repo: &RepoId, id: u64) -> Result<(), Error> {
+        let url = self.pull_request_url(repo, id, "/approve")?;
         self.delete(url).await
     }
 
     /// `POST .../pullrequests/{id}/request-changes`.
     pub async fn request_pull_request_changes(
         &self,
-        workspace: &str,
-        repo_slug: &str,
+        repo: &RepoId,
         id: u64,
     ) -> Result<Participant, Error> {
-        let url = self.pull_request_url(workspace, repo_slug, id, "/request-changes")?;
+        let url = self.pull_request_url(repo, id, "/request-changes")?;
         self.fetch(ApiRequest::new(Method::POST, url)).await
     }
 
     /// `DELETE .../pullrequests/{id}/request-changes`: withdraws the current user's request.
     pub async fn remove_pull_request_change_request(
         &self,
-        workspace: &str,
-        repo_slug: &str,
+        repo: &RepoId,
         id: u64,
     ) -> Result<(), Error> {
-        let url = self.pull_request_url(workspace, repo_slug, id, "/request-changes")?;
+        let url = self.pull_request_url(repo, id, "/request-changes")?;
         self.delete(url).await
     }
 
     /// `POST .../pullrequests/{id}/decline`.
-    pub async fn decline_pull_request(
-        &self,
-        workspace: &str,
-        repo_slug: &str,
-        id: u64,
-    ) -> Result<PullRequest, Error> {
-        let url = self.pull_request_url(workspace, repo_slug, id, "/decline")?;
+    pub async fn decline_pull_request(&self, repo: &RepoId, id: u64) -> Result<PullRequest, Error> {
+        let url = self.pull_request_url(repo, id, "/decline")?;
         self.fetch(ApiRequest::new(Method::POST, url)).await
     }
 
     /// `POST .../pullrequests/{id}/merge`.
     pub async fn merge_pull_request(
         &self,
-        workspace: &str,
-        repo_slug: &str,
+        repo: &RepoId,
         id: u64,
         options: &MergeOptions,
     ) -> Result<PullRequest, Error> {
-        let url = self.pull_request_url(workspace, repo_slug, id, "/merge")?;
+        let url = self.pull_request_url(repo, id, "/merge")?;
         self.send_json(Method::POST, url, &options.body()).await
     }
 
     /// `GET .../pullrequests/{id}/diff`: the unified diff, as text.
-    pub async fn pull_request_diff(
-        &self,
-        workspace: &str,
-        repo_slug: &str,
-        id: u64,
-    ) -> Result<String, Error> {
-        let url = self.pull_request_url(workspace, repo_slug, id, "/diff")?;
+    pub async fn pull_request_diff(&self, repo: &RepoId, id: u64) -> Result<String, Error> {
+        let url = self.pull_request_url(repo, id, "/diff")?;
         self.get_text(url).await
     }
 
     /// `GET .../pullrequests/{id}/diffstat`: what it changes, file by file.
     pub async fn pull_request_diffstat(
         &self,
-        workspace: &str,
-        repo_slug: &str,
+        repo: &RepoId,
         id: u64,
         params: &PageParams,
     ) -> Result<Page<DiffStat>, Error> {
-        let mut url = self.pull_request_url(workspace, repo_slug, id, "/diffstat")?;
+        let mut url = self.pull_request_url(repo, id, "/diffstat")?;
         page_query(params).apply(&mut url);
         self.get_json(url).await
     }
@@ -275,12 +242,11 @@ impl Client {
     /// `GET .../pullrequests/{id}/commits`: the commits it would merge, newest first.
     pub async fn pull_request_commits(
         &self,
-        workspace: &str,
-        repo_slug: &str,
+        repo: &RepoId,
         id: u64,
         params: &PageParams,
     ) -> Result<Page<Commit>, Error> {
-        let mut url = self.pull_request_url(workspace, repo_slug, id, "/commits")?;
+        let mut url = self.pull_request_url(repo, id, "/commits")?;
         page_query(params).apply(&mut url);
         self.get_json(url).await
     }
@@ -288,12 +254,11 @@ impl Client {
     /// `GET .../pullrequests/{id}/statuses`: the build statuses of its commits.
     pub async fn pull_request_statuses(
         &self,
-        workspace: &str,
-        repo_slug: &str,
+        repo: &RepoId,
         id: u64,
         params: &ListParams,
     ) -> Result<Page<CommitStatus>, Error> {
-        let mut url = self.pull_request_url(workspace, repo_slug, id, "/statuses")?;
+        let mut url = self.pull_request_url(repo, id, "/statuses")?;
         list_query(params).apply(&mut url);
         self.get_json(url).await
     }
@@ -301,12 +266,11 @@ impl Client {
     /// `GET .../pullrequests/{id}/comments`.
     pub async fn list_pull_request_comments(
         &self,
-        workspace: &str,
-        repo_slug: &str,
+        repo: &RepoId,
         id: u64,
         params: &ListParams,
     ) -> Result<Page<Comment>, Error> {
-        let mut url = self.pull_request_url(workspace, repo_slug, id, "/comments")?;
+        let mut url = self.pull_request_url(repo, id, "/comments")?;
         list_query(params).apply(&mut url);
         self.get_json(url).await
     }
@@ -314,100 +278,80 @@ impl Client {
     /// `GET .../pullrequests/{id}/comments/{comment_id}`.
     pub async fn get_pull_request_comment(
         &self,
-        workspace: &str,
-        repo_slug: &str,
+        repo: &RepoId,
         id: u64,
         comment_id: u64,
     ) -> Result<Comment, Error> {
-        let url =
-            self.pull_request_url(workspace, repo_slug, id, &format!("/comments/{comment_id}"))?;
+        let url = self.pull_request_url(repo, id, &format!("/comments/{comment_id}"))?;
         self.get_json(url).await
     }
 
     /// `POST .../pullrequests/{id}/comments`.
     pub async fn create_pull_request_comment(
         &self,
-        workspace: &str,
-        repo_slug: &str,
+        repo: &RepoId,
         id: u64,
         comment: &NewComment,
     ) -> Result<Comment, Error> {
         let body = comment.body()?;
-        let url = self.pull_request_url(workspace, repo_slug, id, "/comments")?;
+        let url = self.pull_request_url(repo, id, "/comments")?;
         self.send_json(Method::POST, url, &body).await
     }
 
     /// `PUT .../pullrequests/{id}/comments/{comment_id}`: replaces the text.
     pub async fn update_pull_request_comment(
         &self,
-        workspace: &str,
-        repo_slug: &str,
+        repo: &RepoId,
         id: u64,
         comment_id: u64,
         text: &str,
     ) -> Result<Comment, Error> {
         let body = NewComment::new(text).body()?;
-        let url =
-            self.pull_request_url(workspace, repo_slug, id, &format!("/comments/{comment_id}"))?;
+        let url = self.pull_request_url(repo, id, &format!("/comments/{comment_id}"))?;
         self.send_json(Method::PUT, url, &body).await
     }
 
     /// `DELETE .../pullrequests/{id}/comments/{comment_id}`.
     pub async fn delete_pull_request_comment(
         &self,
-        workspace: &str,
-        repo_slug: &str,
+        repo: &RepoId,
         id: u64,
         comment_id: u64,
     ) -> Result<(), Error> {
-        let url =
-            self.pull_request_url(workspace, repo_slug, id, &format!("/comments/{comment_id}"))?;
+        let url = self.pull_request_url(repo, id, &format!("/comments/{comment_id}"))?;
         self.delete(url).await
     }
 
     /// `POST .../pullrequests/{id}/comments/{comment_id}/resolve`.
     pub async fn resolve_pull_request_comment(
         &self,
-        workspace: &str,
-        repo_slug: &str,
+        repo: &RepoId,
         id: u64,
         comment_id: u64,
     ) -> Result<CommentResolution, Error> {
-        let url = self.pull_request_url(
-            workspace,
-            repo_slug,
-            id,
-            &format!("/comments/{comment_id}/resolve"),
-        )?;
+        let url = self.pull_request_url(repo, id, &format!("/comments/{comment_id}/resolve"))?;
         self.fetch(ApiRequest::new(Method::POST, url)).await
     }
 
     /// `DELETE .../pullrequests/{id}/comments/{comment_id}/resolve`: opens it again.
     pub async fn reopen_pull_request_comment(
         &self,
-        workspace: &str,
-        repo_slug: &str,
+        repo: &RepoId,
         id: u64,
         comment_id: u64,
     ) -> Result<(), Error> {
-        let url = self.pull_request_url(
-            workspace,
-            repo_slug,
-            id,
-            &format!("/comments/{comment_id}/resolve"),
-        )?;
+        let url = self.pull_request_url(repo, id, &format!("/comments/{comment_id}/resolve"))?;
         self.delete(url).await
     }
 
     /// `GET .../pullrequests/{id}/tasks`.
     pub async fn list_pull_request_tasks(
         &self,
-        workspace: &str,
-        repo_slug: &str,
+        repo: &RepoId,
         id: u64,
         params: &ListParams,
     ) -> Result<Page<Task>, Error> {
-        let mut url = self.pull_request_url(workspace, repo_slug, id, "/tasks")?;
+        let mut url = self.pull_request_url(repo, id, "/tasks")?;
         list_query(params).apply(&mut url);
         self.get_json(url).await
     }
@@ -415,8 +359,7 @@ impl Client {
     /// `POST .../pullrequests/{id}/tasks`, optionally on a comment.
     pub async fn create_pull_request_task(
         &self,
-        workspace: &str,
-        repo_slug: &str,
+        repo: &RepoId,
         id: u64,
         text: &str,
         comment_id: Option<u64>,
@@ -430,15 +373,14 @@ impl Client {
         if let Some(comment) = comment_id {
             body["comment"] = json!({ "id": comment });
         }
-        let url = self.pull_request_url(workspace, repo_slug, id, "/tasks")?;
+        let url = self.pull_request_url(repo, id, "/tasks")?;
         self.send_json(Method::POST, url, &body).await
     }
 
     /// `PUT .../pullrequests/{id}/tasks/{task_id}`: resolves or reopens it, or changes its text.
     pub async fn update_pull_request_task(
         &self,
-        workspace: &str,
-        repo_slug: &str,
+        repo: &RepoId,
         id: u64,
         task_id: u64,
         resolved: Option<bool>,
@@ -457,19 +399,18 @@ impl Client {
                 message: "nothing to update: give a state or a text".to_owned(),
             });
         }
-        let url = self.pull_request_url(workspace, repo_slug, id, &format!("/tasks/{task_id}"))?;
+        let url = self.pull_request_url(repo, id, &format!("/tasks/{task_id}"))?;
         self.send_json(Method::PUT, url, &Value::Object(body)).await
     }
 
     /// `DELETE .../pullrequests/{id}/tasks/{task_id}`.
     pub async fn delete_pull_request_task(
         &self,
-        workspace: &str,
-        repo_slug: &str,
+        repo: &RepoId,
         id: u64,
         task_id: u64,
     ) -> Result<(), Error> {
-        let url = self.pull_request_url(workspace, repo_slug, id, &format!("/tasks/{task_id}"))?;
+        let url = self.pull_request_url(repo, id, &format!("/tasks/{task_id}"))?;
         self.delete(url).await
     }
 

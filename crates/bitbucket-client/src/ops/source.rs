@@ -14,9 +14,9 @@ use url::Url;
 use crate::error::Error;
 use crate::http::{Accept, ApiRequest, Client, Query};
 use crate::models::{FileContent, Source, TreeEntry};
-use crate::ops::repo_path;
 use crate::page::Page;
 use crate::path::{file_path, segment};
+use crate::repo::RepoId;
 
 /// Options for [`Client::list_directory`].
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -72,19 +72,18 @@ impl Client {
     /// head commit), else the repository's main branch.
     pub async fn resolve_revision(
         &self,
-        workspace: &str,
-        repo_slug: &str,
+        repo: &RepoId,
         revision: Option<&str>,
     ) -> Result<String, Error> {
         let name = match revision.map(str::trim).filter(|text| !text.is_empty()) {
             Some(revision) => revision.to_owned(),
             None => {
-                let repository = self.get_repository(workspace, repo_slug).await?;
+                let repository = self.get_repository(repo).await?;
                 match repository.mainbranch_name() {
                     Some(name) => name.to_owned(),
                     None => {
                         return Err(Error::NoMainBranch {
-                            repository: format!("{workspace}/{repo_slug}"),
+                            repository: repo.to_string(),
                         });
                     }
                 }
@@ -93,7 +92,7 @@ impl Client {
         if !name.contains('/') {
             return Ok(name);
         }
-        match self.get_branch(workspace, repo_slug, &name).await {
+        match self.get_branch(repo, &name).await {
             Ok(branch) => match branch.target {
                 Some(target) if !target.hash.is_empty() => Ok(target.hash),
                 _ => Ok(name),
@@ -106,8 +105,7 @@ impl Client {
 
     fn src_url(
         &self,
-        workspace: &str,
-        repo_slug: &str,
+        repo: &RepoId,
         revision: &str,
         path: &str,
         directory: bool,
@@ -116,7 +114,7 @@ impl Client {
         let path = file_path(path)?;
         let mut text = format!(
             "{}/src/{}/{}",
-            repo_path(workspace, repo_slug)?,
+            repo.path(),
             segment("revision", revision)?,
             path
         );
@@ -131,23 +129,13 @@ impl Client {
     /// or the first page of a directory's listing (an empty `path` is the root directory).
     pub async fn get_file(
         &self,
-        workspace: &str,
-        repo_slug: &str,
+        repo: &RepoId,
         revision: Option<&str>,
         path: &str,
     ) -> Result<Source, Error> {
-        let revision = self
-            .resolve_revision(workspace, repo_slug, revision)
-            .await?;
+        let revision = self.resolve_revision(repo, revision).await?;
         let directory = file_path(path)?.is_empty();
-        let url = self.src_url(
-            workspace,
-            repo_slug,
-            &revision,
-            path,
-            directory,
-            Query::new(),
-        )?;
+        let url = self.src_url(repo, &revision, path, directory, Query::new())?;
         let request = ApiRequest::new(Method::GET, url).accept(Accept::Any);
         let response = self.execute(&request).await?;
         let content_type = response.content_type();
@@ -175,17 +163,14 @@ impl Client {
     /// description of a path, without its contents.
     pub async fn get_file_meta(
         &self,
-        workspace: &str,
-        repo_slug: &str,
+        repo: &RepoId,
         revision: Option<&str>,
         path: &str,
     ) -> Result<TreeEntry, Error> {
-        let revision = self
-            .resolve_revision(workspace, repo_slug, revision)
-            .await?;
+        let revision = self.resolve_revision(repo, revision).await?;
         let directory = file_path(path)?.is_empty();
         let query = Query::new().push("format", "meta");
-        let url = self.src_url(workspace, repo_slug, &revision, path, directory, query)?;
+        let url = self.src_url(repo, &revision, path, directory, query)?;
         self.get_json(url).await
     }
 
@@ -193,22 +178,19 @@ impl Client {
     /// lists the root. Follow `next` with [`Client::next_page`] or [`Client::paginate`].
     pub async fn list_directory(
         &self,
-        workspace: &str,
-        repo_slug: &str,
+        repo: &RepoId,
         revision: Option<&str>,
         path: &str,
         params: &DirectoryParams,
     ) -> Result<Page<TreeEntry>, Error> {
-        let revision = self
-            .resolve_revision(workspace, repo_slug, revision)
-            .await?;
+        let revision = self.resolve_revision(repo, revision).await?;
         let query = Query::new()
             .opt("max_depth", params.max_depth)
             .opt("q", params.q.as_deref())
             .opt("sort", params.sort.as_deref())
             .opt("page", params.page)
             .opt("pagelen", params.pagelen);
-        let url = self.src_url(workspace, repo_slug, &revision, path, true, query)?;
+        let url = self.src_url(repo, &revision, path, true, query)?;
         self.get_json(url).await
     }
 }
@@ -217,6 +199,10 @@ impl Client {
 mod tests {
     use super::*;
     use crate::config::ClientConfig;
+
+    fn web() -> RepoId {
+        RepoId::new("acme", "web").unwrap()
+    }
 
     const LISTING: &str = r#"{"pagelen":10,"page":1,"size":2,"values":[
         {"path":"tests/test_project","type":"commit_directory","commit":{"type":"commit","hash":"eefd5ef"},
@@ -282,7 +268,7 @@ mod tests {
         let base = "http://127.0.0.1:7990/2.0/repositories/acme/web/src";
         let url = |revision: &str, path: &str, directory: bool| {
             client
-                .src_url("acme", "web", revision, path, directory, Query::new())
+                .src_url(&web(), revision, path, directory, Query::new())
                 .unwrap()
                 .to_string()
         };
@@ -299,8 +285,7 @@ mod tests {
         assert_eq!(url("rel/1.0", "a", false), format!("{base}/rel%2F1.0/a"));
         let meta = client
             .src_url(
-                "acme",
-                "web",
+                &web(),
                 "main",
                 "a.txt",
                 false,
@@ -310,7 +295,7 @@ mod tests {
         assert_eq!(meta.as_str(), format!("{base}/main/a.txt?format=meta"));
         assert!(
             client
-                .src_url("acme", "web", "main", "../x", false, Query::new())
+                .src_url(&web(), "main", "../x", false, Query::new())
                 .is_err()
         );
     }

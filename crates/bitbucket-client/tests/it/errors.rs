@@ -5,12 +5,12 @@ use std::time::{Duration, Instant};
 
 use bitbucket_client::{
     Auth, Client, ClientConfig, Error, ListParams, ListPullRequestsParams, NewBranch, NewIssue,
-    RetryPolicy,
+    RepoId, RetryPolicy,
 };
 use bitbucket_sandbox::{DEMO_EMAIL, DEMO_TOKEN, FaultConfig};
 use serde_json::Value;
 
-use crate::support::{WRONG_API_TOKEN, WRONG_BEARER, api, assert_no_secret, start};
+use crate::support::{WRONG_API_TOKEN, WRONG_BEARER, api, assert_no_secret, repo, start};
 
 #[tokio::test]
 async fn unauthorized_without_credentials_names_the_variables() {
@@ -63,7 +63,7 @@ async fn unauthorized_with_wrong_tokens_names_the_variables() {
 
     let bearer = env.bearer(WRONG_BEARER);
     let err = bearer
-        .list_branches("acme", "widgets", &ListParams::new())
+        .list_branches(&repo("acme", "widgets"), &ListParams::new())
         .await
         .expect_err("wrong bearer");
     assert_eq!(err.status(), Some(401));
@@ -89,7 +89,7 @@ async fn forbidden_for_a_non_member() {
     let env = start().await;
     let alice = env.alice();
     let err = alice
-        .get_repository("demo", "notes")
+        .get_repository(&repo("demo", "notes"))
         .await
         .expect_err("alice is not in demo");
     let api = api(&err);
@@ -108,7 +108,7 @@ async fn forbidden_for_a_non_member() {
     assert_no_secret(&err);
 
     let err = alice
-        .get_file("demo", "notes", Some("main"), "README.md")
+        .get_file(&repo("demo", "notes"), Some("main"), "README.md")
         .await
         .expect_err("nor its files");
     assert_eq!(err.status(), Some(403));
@@ -116,7 +116,7 @@ async fn forbidden_for_a_non_member() {
     // The demo user, who owns it, reads it.
     let notes = env
         .demo()
-        .get_repository("demo", "notes")
+        .get_repository(&repo("demo", "notes"))
         .await
         .expect("demo's notes");
     assert_eq!(notes.full_name, "demo/notes");
@@ -128,7 +128,7 @@ async fn not_found_repository_and_pull_request() {
     let demo = env.demo();
     let before = env.requests();
     let err = demo
-        .get_repository("acme", "no-such-repo")
+        .get_repository(&repo("acme", "no-such-repo"))
         .await
         .expect_err("unknown repo");
     assert_eq!(env.requests() - before, 1, "a 404 is not retried");
@@ -140,7 +140,7 @@ async fn not_found_repository_and_pull_request() {
     assert_no_secret(&err);
 
     let err = demo
-        .get_pull_request("acme", "widgets", 999)
+        .get_pull_request(&repo("acme", "widgets"), 999)
         .await
         .expect_err("unknown pr");
     assert_eq!(err.status(), Some(404));
@@ -153,7 +153,7 @@ async fn not_found_repository_and_pull_request() {
     );
 
     let err = demo
-        .get_branch("acme", "widgets", "feature/nope")
+        .get_branch(&repo("acme", "widgets"), "feature/nope")
         .await
         .expect_err("unknown branch");
     assert_eq!(err.status(), Some(404));
@@ -169,7 +169,7 @@ async fn disabled_issue_tracker_is_explained() {
     let env = start().await;
     let demo = env.demo();
     let err = demo
-        .list_issues("acme", "website", &ListParams::new())
+        .list_issues(&repo("acme", "website"), &ListParams::new())
         .await
         .expect_err("website has no tracker");
     let api = api(&err);
@@ -191,7 +191,7 @@ async fn disabled_issue_tracker_is_explained() {
     );
 
     let err = demo
-        .create_issue("acme", "website", &NewIssue::new("Broken link"))
+        .create_issue(&repo("acme", "website"), &NewIssue::new("Broken link"))
         .await
         .expect_err("no tracker to write to");
     assert_eq!(err.status(), Some(404));
@@ -202,7 +202,7 @@ async fn disabled_issue_tracker_is_explained() {
     );
 
     let err = demo
-        .get_issue("acme", "website", 1)
+        .get_issue(&repo("acme", "website"), 1)
         .await
         .expect_err("no issue either");
     assert_eq!(err.status(), Some(404));
@@ -239,7 +239,10 @@ async fn bad_requests_carry_bitbucket_messages() {
     let demo = env.demo();
 
     let err = demo
-        .create_branch("acme", "widgets", &NewBranch::new("bad name", "main"))
+        .create_branch(
+            &repo("acme", "widgets"),
+            &NewBranch::new("bad name", "main"),
+        )
         .await
         .expect_err("invalid branch name");
     let api_err = api(&err);
@@ -260,7 +263,7 @@ async fn bad_requests_carry_bitbucket_messages() {
     );
 
     let err = demo
-        .create_branch("acme", "widgets", &NewBranch::new("develop", "main"))
+        .create_branch(&repo("acme", "widgets"), &NewBranch::new("develop", "main"))
         .await
         .expect_err("duplicate branch");
     let api_err = api(&err);
@@ -269,14 +272,17 @@ async fn bad_requests_carry_bitbucket_messages() {
     assert_eq!(api_err.fields["name"], ["Already exists."]);
 
     let err = demo
-        .create_branch("acme", "widgets", &NewBranch::new("orphan", "0000000"))
+        .create_branch(
+            &repo("acme", "widgets"),
+            &NewBranch::new("orphan", "0000000"),
+        )
         .await
         .expect_err("unknown target");
     assert_eq!(err.status(), Some(400));
     assert!(api_message(&err).starts_with("The target '0000000' does not exist"));
 
     let err = demo
-        .list_branches("acme", "widgets", &ListParams::new().pagelen(101))
+        .list_branches(&repo("acme", "widgets"), &ListParams::new().pagelen(101))
         .await
         .expect_err("pagelen over 100");
     let api_err = api(&err);
@@ -291,8 +297,7 @@ async fn bad_requests_carry_bitbucket_messages() {
     );
     let err = demo
         .list_pull_requests(
-            "acme",
-            "widgets",
+            &repo("acme", "widgets"),
             &ListPullRequestsParams {
                 pagelen: Some(51),
                 ..ListPullRequestsParams::default()
@@ -304,8 +309,7 @@ async fn bad_requests_carry_bitbucket_messages() {
     assert_eq!(api_message(&err), "Invalid pagelen");
     let fifty = demo
         .list_pull_requests(
-            "acme",
-            "widgets",
+            &repo("acme", "widgets"),
             &ListPullRequestsParams {
                 pagelen: Some(50),
                 ..ListPullRequestsParams::default()
@@ -316,7 +320,7 @@ async fn bad_requests_carry_bitbucket_messages() {
     assert_eq!(fifty.pagelen, Some(50));
 
     let err = demo
-        .list_branches("acme", "widgets", &ListParams::new().q("name ~"))
+        .list_branches(&repo("acme", "widgets"), &ListParams::new().q("name ~"))
         .await
         .expect_err("incomplete q");
     let api_err = api(&err);
@@ -324,13 +328,16 @@ async fn bad_requests_carry_bitbucket_messages() {
     assert!(api_err.message.starts_with("invalid `q`"), "{err}");
     assert!(api_err.fields.contains_key("q"), "{err}");
     let err = demo
-        .list_issues("acme", "widgets", &ListParams::new().q("title = \"x\" AND"))
+        .list_issues(
+            &repo("acme", "widgets"),
+            &ListParams::new().q("title = \"x\" AND"),
+        )
         .await
         .expect_err("dangling AND");
     assert_eq!(err.status(), Some(400));
     assert!(api_message(&err).starts_with("invalid `q`"), "{err}");
     let err = demo
-        .list_issues("acme", "widgets", &ListParams::new().sort("-"))
+        .list_issues(&repo("acme", "widgets"), &ListParams::new().sort("-"))
         .await
         .expect_err("bad sort");
     assert_eq!(err.status(), Some(400));
@@ -342,18 +349,19 @@ async fn arguments_that_cannot_be_sent_are_refused_locally() {
     let env = start().await;
     let demo = env.demo();
     let before = env.requests();
-    let err = demo
-        .get_repository("acme", "..")
-        .await
-        .expect_err("dot segment");
+    let err = RepoId::new("acme", "..").expect_err("dot segment");
     assert!(matches!(err, Error::InvalidInput { .. }), "{err:?}");
+    assert_eq!(
+        err.to_string(),
+        "invalid argument: `repo_slug` must not be `..`"
+    );
     let err = demo
-        .create_issue("acme", "widgets", &NewIssue::new("  "))
+        .create_issue(&repo("acme", "widgets"), &NewIssue::new("  "))
         .await
         .expect_err("blank title");
     assert!(matches!(err, Error::InvalidInput { .. }), "{err:?}");
     let err = demo
-        .update_issue("acme", "widgets", 1, &Default::default())
+        .update_issue(&repo("acme", "widgets"), 1, &Default::default())
         .await
         .expect_err("empty update");
     assert!(matches!(err, Error::InvalidInput { .. }), "{err:?}");
@@ -405,7 +413,7 @@ async fn connection_refused_is_a_transport_error() {
 
     // A POST that never reached the server is safe to repeat too.
     let err = client
-        .create_issue("acme", "widgets", &NewIssue::new("Never sent"))
+        .create_issue(&repo("acme", "widgets"), &NewIssue::new("Never sent"))
         .await
         .expect_err("refused post");
     assert!(
@@ -442,7 +450,7 @@ async fn timeouts_are_reported_within_a_bounded_time() {
     let before = env.requests();
     let started = Instant::now();
     let err = client
-        .get_repository("acme", "widgets")
+        .get_repository(&repo("acme", "widgets"))
         .await
         .expect_err("every attempt is slow");
     let elapsed = started.elapsed();

@@ -9,7 +9,7 @@ use bitbucket_client::{
 };
 use bitbucket_sandbox::{DEMO_EMAIL, DEMO_TOKEN};
 
-use crate::support::{api, start};
+use crate::support::{api, repo, start};
 
 const README_START: &str = "# Widgets\n\nWidgets is Acme's small Rust service";
 
@@ -223,7 +223,7 @@ async fn repository_get_create_delete() {
     let env = start().await;
     let demo = env.demo();
     let widgets = demo
-        .get_repository("acme", "widgets")
+        .get_repository(&repo("acme", "widgets"))
         .await
         .expect("widgets");
     assert_eq!(widgets.full_name, "acme/widgets");
@@ -238,8 +238,7 @@ async fn repository_get_create_delete() {
 
     let created = demo
         .create_repository(
-            "acme",
-            "gadgets",
+            &repo("acme", "gadgets"),
             &NewRepository {
                 name: Some("Gadgets".into()),
                 description: Some("Gadget service.".into()),
@@ -264,7 +263,7 @@ async fn repository_get_create_delete() {
     );
 
     let fetched = demo
-        .get_repository("acme", "gadgets")
+        .get_repository(&repo("acme", "gadgets"))
         .await
         .expect("get created");
     assert_eq!(fetched.uuid, created.uuid);
@@ -274,16 +273,16 @@ async fn repository_get_create_delete() {
         .expect("list");
     assert!(listed.values.iter().any(|r| r.full_name == "acme/gadgets"));
 
-    demo.delete_repository("acme", "gadgets")
+    demo.delete_repository(&repo("acme", "gadgets"))
         .await
         .expect("delete");
     let gone = demo
-        .get_repository("acme", "gadgets")
+        .get_repository(&repo("acme", "gadgets"))
         .await
         .expect_err("deleted");
     assert!(gone.is_not_found(), "{gone:?}");
     let again = demo
-        .delete_repository("acme", "gadgets")
+        .delete_repository(&repo("acme", "gadgets"))
         .await
         .expect_err("deleted twice");
     assert_eq!(again.status(), Some(404));
@@ -294,13 +293,13 @@ async fn branches_create_from_hashes_and_names_and_read_back() {
     let env = start().await;
     let demo = env.demo();
     let main = demo
-        .get_branch("acme", "widgets", "main")
+        .get_branch(&repo("acme", "widgets"), "main")
         .await
         .expect("main");
     let main_head = main.target.expect("main target").hash;
     assert_eq!(main_head.len(), 40);
     let develop_head = demo
-        .get_branch("acme", "widgets", "develop")
+        .get_branch(&repo("acme", "widgets"), "develop")
         .await
         .expect("develop")
         .target
@@ -315,7 +314,7 @@ async fn branches_create_from_hashes_and_names_and_read_back() {
         ("nested/from-slash", "feature/login", ""),
     ] {
         let created = demo
-            .create_branch("acme", "widgets", &NewBranch::new(name, target))
+            .create_branch(&repo("acme", "widgets"), &NewBranch::new(name, target))
             .await
             .unwrap_or_else(|err| panic!("create {name}: {err}"));
         assert_eq!(created.name, name);
@@ -324,7 +323,7 @@ async fn branches_create_from_hashes_and_names_and_read_back() {
             assert_eq!(hash, expected, "{name}");
         }
         let read = demo
-            .get_branch("acme", "widgets", name)
+            .get_branch(&repo("acme", "widgets"), name)
             .await
             .unwrap_or_else(|err| panic!("get {name}: {err}"));
         assert_eq!(read.name, name);
@@ -333,7 +332,7 @@ async fn branches_create_from_hashes_and_names_and_read_back() {
 
     // A name with `/` stays one path segment.
     let login = demo
-        .get_branch("acme", "widgets", "feature/login")
+        .get_branch(&repo("acme", "widgets"), "feature/login")
         .await
         .expect("feature/login");
     assert_eq!(login.name, "feature/login");
@@ -345,15 +344,14 @@ async fn branches_create_from_hashes_and_names_and_read_back() {
     assert_eq!(login_target.parents.len(), 1);
     assert_eq!(login_target.parents[0].hash, main_head);
     let nested = demo
-        .get_branch("acme", "widgets", "nested/from-slash")
+        .get_branch(&repo("acme", "widgets"), "nested/from-slash")
         .await
         .expect("nested");
     assert_eq!(nested.target.expect("target").hash, login_target.hash);
 
     let listed = demo
         .list_branches(
-            "acme",
-            "widgets",
+            &repo("acme", "widgets"),
             &ListParams::new().q("name ~ \"from-\"").sort("-name"),
         )
         .await
@@ -365,7 +363,7 @@ async fn branches_create_from_hashes_and_names_and_read_back() {
     );
 
     let all = demo
-        .list_branches("acme", "widgets", &ListParams::new().sort("name"))
+        .list_branches(&repo("acme", "widgets"), &ListParams::new().sort("name"))
         .await
         .expect("all branches");
     let names: Vec<_> = all.values.iter().map(|b| b.name.as_str()).collect();
@@ -388,7 +386,7 @@ async fn tags_are_listed() {
     let env = start().await;
     let demo = env.demo();
     let none = demo
-        .list_tags("acme", "widgets", &ListParams::new())
+        .list_tags(&repo("acme", "widgets"), &ListParams::new())
         .await
         .expect("no tags yet");
     assert!(none.values.is_empty());
@@ -410,14 +408,14 @@ async fn tags_are_listed() {
         assert_eq!(response.status().as_u16(), 201, "tag {name}");
     }
     let main_head = demo
-        .get_branch("acme", "widgets", "main")
+        .get_branch(&repo("acme", "widgets"), "main")
         .await
         .expect("main")
         .target
         .expect("target")
         .hash;
     let tags = demo
-        .list_tags("acme", "widgets", &ListParams::new().sort("-name"))
+        .list_tags(&repo("acme", "widgets"), &ListParams::new().sort("-name"))
         .await
         .expect("tags");
     let names: Vec<_> = tags.values.iter().map(|t| t.name.as_str()).collect();
@@ -427,7 +425,10 @@ async fn tags_are_listed() {
         main_head
     );
     let filtered = demo
-        .list_tags("acme", "widgets", &ListParams::new().q("name = \"v0.3.0\""))
+        .list_tags(
+            &repo("acme", "widgets"),
+            &ListParams::new().q("name = \"v0.3.0\""),
+        )
         .await
         .expect("filtered tags");
     assert_eq!(filtered.values.len(), 1);
@@ -439,7 +440,7 @@ async fn commits_on_a_branch_and_by_default() {
     let env = start().await;
     let demo = env.demo();
     let main = demo
-        .list_commits("acme", "widgets", Some("main"), &PageParams::new())
+        .list_commits(&repo("acme", "widgets"), Some("main"), &PageParams::new())
         .await
         .expect("main commits");
     let messages: Vec<_> = main
@@ -458,7 +459,11 @@ async fn commits_on_a_branch_and_by_default() {
     );
 
     let login = demo
-        .list_commits("acme", "widgets", Some("feature/login"), &PageParams::new())
+        .list_commits(
+            &repo("acme", "widgets"),
+            Some("feature/login"),
+            &PageParams::new(),
+        )
         .await
         .expect("feature/login commits");
     let messages: Vec<_> = login
@@ -473,8 +478,7 @@ async fn commits_on_a_branch_and_by_default() {
 
     let at_hash = demo
         .list_commits(
-            "acme",
-            "widgets",
+            &repo("acme", "widgets"),
             Some(&main.values[1].hash),
             &PageParams::new(),
         )
@@ -483,7 +487,7 @@ async fn commits_on_a_branch_and_by_default() {
     assert_eq!(at_hash.values.len(), 1);
 
     let default = demo
-        .list_commits("acme", "widgets", None, &PageParams::new())
+        .list_commits(&repo("acme", "widgets"), None, &PageParams::new())
         .await
         .expect("default commits");
     // Without a revision: the commits of every branch, newest first.
@@ -505,8 +509,7 @@ async fn commits_on_a_branch_and_by_default() {
 
     let one = demo
         .list_commits(
-            "acme",
-            "widgets",
+            &repo("acme", "widgets"),
             Some("main"),
             &PageParams::new().pagelen(1),
         )
@@ -524,13 +527,16 @@ async fn issue_lifecycle_and_comments() {
     let alice = env.alice().current_user().await.expect("alice");
     let alice_id = alice.account_id.clone().expect("alice's account id");
 
-    let seeded = demo.get_issue("acme", "widgets", 1).await.expect("issue 1");
+    let seeded = demo
+        .get_issue(&repo("acme", "widgets"), 1)
+        .await
+        .expect("issue 1");
     assert_eq!(seeded.title, "Crash when saving settings");
     assert_eq!(seeded.kind, Some(IssueKind::Bug));
     assert_eq!(seeded.state, Some(IssueState::New));
 
     let all = demo
-        .list_issues("acme", "widgets", &ListParams::new())
+        .list_issues(&repo("acme", "widgets"), &ListParams::new())
         .await
         .expect("issues");
     let titles: Vec<_> = all.values.iter().map(|i| i.title.as_str()).collect();
@@ -544,8 +550,7 @@ async fn issue_lifecycle_and_comments() {
     );
     let bugs = demo
         .list_issues(
-            "acme",
-            "widgets",
+            &repo("acme", "widgets"),
             &ListParams::new().q("kind = \"bug\"").sort("-id"),
         )
         .await
@@ -555,8 +560,7 @@ async fn issue_lifecycle_and_comments() {
 
     let created = demo
         .create_issue(
-            "acme",
-            "widgets",
+            &repo("acme", "widgets"),
             &NewIssue {
                 title: "Export widgets as PNG".into(),
                 content: Some("Charts should *export*.".into()),
@@ -588,14 +592,16 @@ async fn issue_lifecycle_and_comments() {
         Some("Demo User")
     );
 
-    let fetched = demo.get_issue("acme", "widgets", 4).await.expect("get 4");
+    let fetched = demo
+        .get_issue(&repo("acme", "widgets"), 4)
+        .await
+        .expect("get 4");
     assert_eq!(fetched.title, created.title);
     assert_eq!(fetched.priority, Some(IssuePriority::Critical));
 
     let updated = demo
         .update_issue(
-            "acme",
-            "widgets",
+            &repo("acme", "widgets"),
             4,
             &IssueUpdate {
                 title: Some("Export widgets as PNG and SVG".into()),
@@ -618,13 +624,16 @@ async fn issue_lifecycle_and_comments() {
         Some(alice_id.as_str()),
         "untouched"
     );
-    let refetched = demo.get_issue("acme", "widgets", 4).await.expect("get 4");
+    let refetched = demo
+        .get_issue(&repo("acme", "widgets"), 4)
+        .await
+        .expect("get 4");
     assert_eq!(refetched.title, "Export widgets as PNG and SVG");
     assert_eq!(refetched.state, Some(IssueState::OnHold));
     assert_eq!(refetched.priority, Some(IssuePriority::Minor));
 
     let comment = demo
-        .create_issue_comment("acme", "widgets", 4, "PNG first, please.")
+        .create_issue_comment(&repo("acme", "widgets"), 4, "PNG first, please.")
         .await
         .expect("comment");
     assert!(comment.id > 0);
@@ -640,12 +649,12 @@ async fn issue_lifecycle_and_comments() {
         Some("Demo User")
     );
     let second = demo
-        .create_issue_comment("acme", "widgets", 4, "And SVG.")
+        .create_issue_comment(&repo("acme", "widgets"), 4, "And SVG.")
         .await
         .expect("second comment");
     assert!(second.id > comment.id);
     let comments = demo
-        .list_issue_comments("acme", "widgets", 4, &ListParams::new())
+        .list_issue_comments(&repo("acme", "widgets"), 4, &ListParams::new())
         .await
         .expect("comments");
     let texts: Vec<Option<&str>> = comments
@@ -656,8 +665,7 @@ async fn issue_lifecycle_and_comments() {
     assert_eq!(texts, [Some("PNG first, please."), Some("And SVG.")]);
     let first_page = demo
         .list_issue_comments(
-            "acme",
-            "widgets",
+            &repo("acme", "widgets"),
             4,
             &ListParams {
                 pagelen: Some(1),
@@ -669,16 +677,16 @@ async fn issue_lifecycle_and_comments() {
     assert_eq!(first_page.values.len(), 1);
     assert!(first_page.has_next());
 
-    demo.delete_issue("acme", "widgets", 4)
+    demo.delete_issue(&repo("acme", "widgets"), 4)
         .await
         .expect("delete");
     let gone = demo
-        .get_issue("acme", "widgets", 4)
+        .get_issue(&repo("acme", "widgets"), 4)
         .await
         .expect_err("deleted");
     assert_eq!(gone.status(), Some(404));
     let remaining = demo
-        .list_issues("acme", "widgets", &ListParams::new())
+        .list_issues(&repo("acme", "widgets"), &ListParams::new())
         .await
         .expect("issues after delete");
     assert_eq!(remaining.values.len(), 3);
@@ -692,7 +700,7 @@ async fn pull_requests_create_get_and_list_by_state() {
     let bob = env.bob().current_user().await.expect("bob");
 
     let seeded = demo
-        .get_pull_request("acme", "widgets", 1)
+        .get_pull_request(&repo("acme", "widgets"), 1)
         .await
         .expect("pr 1");
     assert_eq!(seeded.title, "Add login form");
@@ -714,7 +722,7 @@ async fn pull_requests_create_get_and_list_by_state() {
     );
 
     let develop_head = demo
-        .get_branch("acme", "widgets", "develop")
+        .get_branch(&repo("acme", "widgets"), "develop")
         .await
         .expect("develop")
         .target
@@ -722,8 +730,7 @@ async fn pull_requests_create_get_and_list_by_state() {
         .hash;
     let created = demo
         .create_pull_request(
-            "acme",
-            "widgets",
+            &repo("acme", "widgets"),
             &NewPullRequest {
                 title: "Shared widget types".into(),
                 source_branch: "develop".into(),
@@ -767,7 +774,7 @@ async fn pull_requests_create_get_and_list_by_state() {
     );
 
     let fetched = demo
-        .get_pull_request("acme", "widgets", 2)
+        .get_pull_request(&repo("acme", "widgets"), 2)
         .await
         .expect("get pr 2");
     assert_eq!(fetched.title, created.title);
@@ -779,8 +786,7 @@ async fn pull_requests_create_get_and_list_by_state() {
         async move {
             let page = demo
                 .list_pull_requests(
-                    "acme",
-                    "widgets",
+                    &repo("acme", "widgets"),
                     &ListPullRequestsParams {
                         states,
                         ..ListPullRequestsParams::default()
@@ -811,8 +817,7 @@ async fn pull_requests_create_get_and_list_by_state() {
 
     let filtered = demo
         .list_pull_requests(
-            "acme",
-            "widgets",
+            &repo("acme", "widgets"),
             &ListPullRequestsParams {
                 q: Some("draft = true".into()),
                 pagelen: Some(50),
@@ -840,12 +845,12 @@ async fn files_at_branches_commits_and_the_main_branch() {
     let env = start().await;
     let demo = env.demo();
     let commits = demo
-        .list_commits("acme", "widgets", Some("main"), &PageParams::new())
+        .list_commits(&repo("acme", "widgets"), Some("main"), &PageParams::new())
         .await
         .expect("commits");
     let first_commit = commits.values[1].hash.clone();
     let login_head = demo
-        .get_branch("acme", "widgets", "feature/login")
+        .get_branch(&repo("acme", "widgets"), "feature/login")
         .await
         .expect("login")
         .target
@@ -853,7 +858,7 @@ async fn files_at_branches_commits_and_the_main_branch() {
         .hash;
 
     let readme = demo
-        .get_file("acme", "widgets", Some("main"), "README.md")
+        .get_file(&repo("acme", "widgets"), Some("main"), "README.md")
         .await
         .expect("README at main");
     let Source::File(file) = readme else {
@@ -872,7 +877,7 @@ async fn files_at_branches_commits_and_the_main_branch() {
     );
 
     let (text, revision) = file_text(
-        demo.get_file("acme", "widgets", None, "README.md")
+        demo.get_file(&repo("acme", "widgets"), None, "README.md")
             .await
             .expect("README at the main branch"),
     );
@@ -887,33 +892,33 @@ async fn files_at_branches_commits_and_the_main_branch() {
         "develop",
     ] {
         let (text, _) = file_text(
-            demo.get_file("acme", "widgets", Some(revision), "README.md")
+            demo.get_file(&repo("acme", "widgets"), Some(revision), "README.md")
                 .await
                 .unwrap_or_else(|err| panic!("README at {revision}: {err}")),
         );
         assert!(text.starts_with(README_START), "README at {revision}");
     }
     assert_eq!(
-        demo.resolve_revision("acme", "widgets", None)
+        demo.resolve_revision(&repo("acme", "widgets"), None)
             .await
             .expect("default revision"),
         "main"
     );
     assert_eq!(
-        demo.resolve_revision("acme", "widgets", Some("feature/login"))
+        demo.resolve_revision(&repo("acme", "widgets"), Some("feature/login"))
             .await
             .expect("slashed revision"),
         login_head
     );
     assert_eq!(
-        demo.resolve_revision("acme", "widgets", Some("develop"))
+        demo.resolve_revision(&repo("acme", "widgets"), Some("develop"))
             .await
             .expect("plain revision"),
         "develop"
     );
 
     let (text, revision) = file_text(
-        demo.get_file("acme", "widgets", Some(&first_commit), "src/main.rs")
+        demo.get_file(&repo("acme", "widgets"), Some(&first_commit), "src/main.rs")
             .await
             .expect("main.rs at the first commit"),
     );
@@ -921,26 +926,34 @@ async fn files_at_branches_commits_and_the_main_branch() {
     assert_eq!(revision, first_commit);
     // The guide came with the second commit.
     let missing = demo
-        .get_file("acme", "widgets", Some(&first_commit), "docs/guide.md")
+        .get_file(
+            &repo("acme", "widgets"),
+            Some(&first_commit),
+            "docs/guide.md",
+        )
         .await
         .expect_err("no guide in the first commit");
     assert_eq!(missing.status(), Some(404));
 
     let (text, revision) = file_text(
-        demo.get_file("acme", "widgets", Some("feature/login"), "src/login.rs")
-            .await
-            .expect("login.rs on feature/login"),
+        demo.get_file(
+            &repo("acme", "widgets"),
+            Some("feature/login"),
+            "src/login.rs",
+        )
+        .await
+        .expect("login.rs on feature/login"),
     );
     assert!(text.contains("render_login_form"));
     assert_eq!(revision, login_head, "a slashed branch reads at its head");
     let not_on_main = demo
-        .get_file("acme", "widgets", Some("main"), "src/login.rs")
+        .get_file(&repo("acme", "widgets"), Some("main"), "src/login.rs")
         .await
         .expect_err("login.rs is only on the branch");
     assert!(not_on_main.is_not_found());
 
     let (text, _) = file_text(
-        demo.get_file("acme", "website", None, "index.html")
+        demo.get_file(&repo("acme", "website"), None, "index.html")
             .await
             .expect("index.html"),
     );
@@ -948,7 +961,7 @@ async fn files_at_branches_commits_and_the_main_branch() {
 
     // Directories come back as listings, by path or as the root.
     let root = demo
-        .get_file("acme", "widgets", Some("main"), "")
+        .get_file(&repo("acme", "widgets"), Some("main"), "")
         .await
         .expect("root")
         .into_directory()
@@ -957,7 +970,7 @@ async fn files_at_branches_commits_and_the_main_branch() {
     paths.sort_unstable();
     assert_eq!(paths, ["Cargo.toml", "README.md", "docs", "src"]);
     let src = demo
-        .get_file("acme", "widgets", Some("feature/login"), "src")
+        .get_file(&repo("acme", "widgets"), Some("feature/login"), "src")
         .await
         .expect("src")
         .into_directory()
@@ -972,14 +985,14 @@ async fn file_meta_and_directory_listings() {
     let env = start().await;
     let demo = env.demo();
     let main_head = demo
-        .get_branch("acme", "widgets", "main")
+        .get_branch(&repo("acme", "widgets"), "main")
         .await
         .expect("main")
         .target
         .expect("target")
         .hash;
     let readme_len = match demo
-        .get_file("acme", "widgets", Some("main"), "README.md")
+        .get_file(&repo("acme", "widgets"), Some("main"), "README.md")
         .await
         .expect("README")
     {
@@ -988,7 +1001,7 @@ async fn file_meta_and_directory_listings() {
     };
 
     let meta = demo
-        .get_file_meta("acme", "widgets", Some("main"), "README.md")
+        .get_file_meta(&repo("acme", "widgets"), Some("main"), "README.md")
         .await
         .expect("README meta");
     assert!(meta.is_file(), "{meta:?}");
@@ -996,7 +1009,7 @@ async fn file_meta_and_directory_listings() {
     assert_eq!(meta.size, Some(readme_len));
     assert_eq!(meta.commit.as_ref().expect("commit").hash, main_head);
     let meta = demo
-        .get_file_meta("acme", "widgets", None, "docs")
+        .get_file_meta(&repo("acme", "widgets"), None, "docs")
         .await
         .expect("docs meta");
     assert!(meta.is_directory(), "{meta:?}");
@@ -1004,8 +1017,7 @@ async fn file_meta_and_directory_listings() {
 
     let root = demo
         .list_directory(
-            "acme",
-            "widgets",
+            &repo("acme", "widgets"),
             Some("main"),
             "",
             &DirectoryParams::default(),
@@ -1035,15 +1047,19 @@ async fn file_meta_and_directory_listings() {
     assert_eq!(readme.size, Some(readme_len));
 
     let src = demo
-        .list_directory("acme", "widgets", None, "src", &DirectoryParams::default())
+        .list_directory(
+            &repo("acme", "widgets"),
+            None,
+            "src",
+            &DirectoryParams::default(),
+        )
         .await
         .expect("src listing");
     let paths: Vec<_> = src.values.iter().map(|e| e.path.as_str()).collect();
     assert_eq!(paths, ["src/main.rs"]);
     let src = demo
         .list_directory(
-            "acme",
-            "widgets",
+            &repo("acme", "widgets"),
             Some("feature/login"),
             "src/",
             &DirectoryParams::default(),
@@ -1056,8 +1072,7 @@ async fn file_meta_and_directory_listings() {
 
     let files_only = demo
         .list_directory(
-            "acme",
-            "widgets",
+            &repo("acme", "widgets"),
             Some("main"),
             "",
             &DirectoryParams {

@@ -4,7 +4,7 @@
 use bitbucket_client::{Branch, Client, ListParams, NewBranch, Page};
 use futures::TryStreamExt;
 
-use crate::support::{Env, start};
+use crate::support::{Env, repo, start};
 
 const BRANCHES: usize = 25;
 const QUERY: &str = "name ~ \"page/\"";
@@ -15,7 +15,10 @@ async fn many_branches(env: &Env) -> (Client, Vec<String>) {
     let names: Vec<String> = (1..=BRANCHES).map(|n| format!("page/{n:02}")).collect();
     for name in &names {
         client
-            .create_branch("acme", "widgets", &NewBranch::new(name.clone(), "main"))
+            .create_branch(
+                &repo("acme", "widgets"),
+                &NewBranch::new(name.clone(), "main"),
+            )
             .await
             .unwrap_or_else(|err| panic!("create {name}: {err}"));
     }
@@ -25,8 +28,7 @@ async fn many_branches(env: &Env) -> (Client, Vec<String>) {
 async fn first_page(client: &Client, sort: &str) -> Page<Branch> {
     client
         .list_branches(
-            "acme",
-            "widgets",
+            &repo("acme", "widgets"),
             &ListParams::new().q(QUERY).sort(sort).pagelen(10),
         )
         .await

@@ -8,7 +8,7 @@ use bitbucket_client::{Auth, Error, Issue, IssueUpdate, ListParams, NewIssue, Re
 use bitbucket_sandbox::{DEMO_EMAIL, DEMO_TOKEN, FaultConfig};
 use futures::TryStreamExt;
 
-use crate::support::{Env, api, assert_no_secret, patient, start};
+use crate::support::{Env, api, assert_no_secret, patient, repo, start};
 
 fn faults(spec: &str) -> FaultConfig {
     spec.parse().expect("fault spec")
@@ -17,7 +17,7 @@ fn faults(spec: &str) -> FaultConfig {
 async fn all_issues(env: &Env) -> Vec<Issue> {
     let client = env.demo();
     let first = client
-        .list_issues("acme", "widgets", &ListParams::new().pagelen(100))
+        .list_issues(&repo("acme", "widgets"), &ListParams::new().pagelen(100))
         .await
         .expect("issues");
     client
@@ -36,7 +36,10 @@ async fn two_hundred_calls_under_faults_without_duplicate_writes() {
     let mut victims = Vec::new();
     for n in 0..40 {
         let issue = client
-            .create_issue("acme", "widgets", &NewIssue::new(format!("Victim {n}")))
+            .create_issue(
+                &repo("acme", "widgets"),
+                &NewIssue::new(format!("Victim {n}")),
+            )
             .await
             .expect("victim");
         victims.push(issue.id);
@@ -56,7 +59,7 @@ async fn two_hundred_calls_under_faults_without_duplicate_writes() {
         match call % 5 {
             0 => {
                 let issue = client
-                    .get_issue("acme", "widgets", 1)
+                    .get_issue(&repo("acme", "widgets"), 1)
                     .await
                     .unwrap_or_else(|err| panic!("call {call}: GET issue: {err}"));
                 assert_eq!(issue.title, "Crash when saving settings");
@@ -64,14 +67,14 @@ async fn two_hundred_calls_under_faults_without_duplicate_writes() {
             1 => match (call / 5) % 3 {
                 0 => {
                     let branches = client
-                        .list_branches("acme", "widgets", &ListParams::new())
+                        .list_branches(&repo("acme", "widgets"), &ListParams::new())
                         .await
                         .unwrap_or_else(|err| panic!("call {call}: GET branches: {err}"));
                     assert!(branches.values.iter().any(|b| b.name == "main"));
                 }
                 1 => {
                     let readme = client
-                        .get_file("acme", "widgets", Some("main"), "README.md")
+                        .get_file(&repo("acme", "widgets"), Some("main"), "README.md")
                         .await
                         .unwrap_or_else(|err| panic!("call {call}: GET README: {err}"))
                         .into_file()
@@ -80,7 +83,7 @@ async fn two_hundred_calls_under_faults_without_duplicate_writes() {
                 }
                 _ => {
                     let pr = client
-                        .get_pull_request("acme", "widgets", 1)
+                        .get_pull_request(&repo("acme", "widgets"), 1)
                         .await
                         .unwrap_or_else(|err| panic!("call {call}: GET pr: {err}"));
                     assert_eq!(pr.title, "Add login form");
@@ -90,8 +93,7 @@ async fn two_hundred_calls_under_faults_without_duplicate_writes() {
                 let title = format!("Add dark mode (take {call})");
                 let issue = client
                     .update_issue(
-                        "acme",
-                        "widgets",
+                        &repo("acme", "widgets"),
                         2,
                         &IssueUpdate {
                             title: Some(title.clone()),
@@ -106,7 +108,7 @@ async fn two_hundred_calls_under_faults_without_duplicate_writes() {
             3 => {
                 let title = format!("Retry run {call}");
                 match client
-                    .create_issue("acme", "widgets", &NewIssue::new(title.clone()))
+                    .create_issue(&repo("acme", "widgets"), &NewIssue::new(title.clone()))
                     .await
                 {
                     Ok(issue) => {
@@ -129,7 +131,7 @@ async fn two_hundred_calls_under_faults_without_duplicate_writes() {
             _ => {
                 let id = victims[call / 5];
                 client
-                    .delete_issue("acme", "widgets", id)
+                    .delete_issue(&repo("acme", "widgets"), id)
                     .await
                     .unwrap_or_else(|err| panic!("call {call}: DELETE issue {id}: {err}"));
             }
@@ -181,7 +183,7 @@ async fn post_answered_503_is_not_retried() {
     env.sandbox.set_faults(faults("503=1"));
     let before = env.requests();
     let err = client
-        .create_issue("acme", "widgets", &NewIssue::new("Maybe processed"))
+        .create_issue(&repo("acme", "widgets"), &NewIssue::new("Maybe processed"))
         .await
         .expect_err("503");
     assert_eq!(env.requests() - before, 1, "exactly one attempt");
@@ -213,7 +215,7 @@ async fn post_answered_429_is_retried_until_the_policy_runs_out() {
     env.sandbox.set_faults(faults("429=1,retry-after=0"));
     let before = env.requests();
     let err = client
-        .create_issue("acme", "widgets", &NewIssue::new("Rate limited"))
+        .create_issue(&repo("acme", "widgets"), &NewIssue::new("Rate limited"))
         .await
         .expect_err("always 429");
     assert_eq!(env.requests() - before, 6);
@@ -254,7 +256,10 @@ async fn post_answered_429_then_accepted_is_written_once() {
     let before = env.requests();
     let task = tokio::spawn(async move {
         client
-            .create_issue("acme", "widgets", &NewIssue::new("Second time lucky"))
+            .create_issue(
+                &repo("acme", "widgets"),
+                &NewIssue::new("Second time lucky"),
+            )
             .await
     });
     // The sandbox picks the fault as it counts the request, so once the first attempt is
@@ -284,7 +289,7 @@ async fn idempotent_calls_give_up_naming_the_attempts() {
         let before = env.requests();
         let started = Instant::now();
         let err = client
-            .get_repository("acme", "widgets")
+            .get_repository(&repo("acme", "widgets"))
             .await
             .expect_err("always failing");
         assert!(started.elapsed() < Duration::from_secs(2), "{spec}");
@@ -310,8 +315,7 @@ async fn idempotent_calls_give_up_naming_the_attempts() {
     env.sandbox.set_faults(faults("503=1"));
     let err = client
         .update_issue(
-            "acme",
-            "widgets",
+            &repo("acme", "widgets"),
             1,
             &IssueUpdate {
                 title: Some("Never applied".into()),
@@ -325,7 +329,7 @@ async fn idempotent_calls_give_up_naming_the_attempts() {
         "{err:?}"
     );
     let err = client
-        .delete_issue("acme", "widgets", 1)
+        .delete_issue(&repo("acme", "widgets"), 1)
         .await
         .expect_err("delete");
     assert!(
@@ -334,7 +338,7 @@ async fn idempotent_calls_give_up_naming_the_attempts() {
     );
     env.sandbox.set_faults(FaultConfig::default());
     let issue = client
-        .get_issue("acme", "widgets", 1)
+        .get_issue(&repo("acme", "widgets"), 1)
         .await
         .expect("still there");
     assert_eq!(issue.title, "Crash when saving settings");

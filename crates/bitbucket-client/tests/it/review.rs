@@ -8,16 +8,16 @@ use bitbucket_client::{
     PageParams, PullRequestState, PullRequestUpdate,
 };
 
-use crate::support::{api, start};
+use crate::support::{api, repo, start};
 
 #[tokio::test]
 async fn a_change_goes_from_a_branch_through_review_into_main() {
     let env = start().await;
     let demo = env.demo();
     let alice = env.alice();
-    let (ws, repo) = ("acme", "widgets");
+    let widgets = repo("acme", "widgets");
     let main_before = demo
-        .get_branch(ws, repo, "main")
+        .get_branch(&widgets, "main")
         .await
         .expect("main")
         .target
@@ -27,8 +27,7 @@ async fn a_change_goes_from_a_branch_through_review_into_main() {
     // A file written on a new branch is one commit on top of main.
     let hash = demo
         .commit_files(
-            ws,
-            repo,
+            &widgets,
             &CommitFiles {
                 message: Some("Document the login fix".into()),
                 branch: Some("feature/docs".into()),
@@ -38,7 +37,7 @@ async fn a_change_goes_from_a_branch_through_review_into_main() {
         )
         .await
         .expect("commit");
-    let commit = demo.get_commit(ws, repo, &hash).await.expect("the commit");
+    let commit = demo.get_commit(&widgets, &hash).await.expect("the commit");
     assert_eq!(commit.hash, hash);
     assert_eq!(
         commit.message.as_deref().map(str::trim),
@@ -47,22 +46,21 @@ async fn a_change_goes_from_a_branch_through_review_into_main() {
     assert_eq!(commit.parents.len(), 1);
     assert_eq!(commit.parents[0].hash, main_before);
     let branch = demo
-        .get_branch(ws, repo, "feature/docs")
+        .get_branch(&widgets, "feature/docs")
         .await
         .expect("branch");
     assert_eq!(branch.target.expect("head").hash, hash);
 
     // Its diff and diffstat name the file.
     let diff = demo
-        .diff(ws, repo, &hash, &DiffParams::default())
+        .diff(&widgets, &hash, &DiffParams::default())
         .await
         .expect("diff");
     assert!(diff.contains("+++ b/docs/login.md"), "{diff}");
     assert!(diff.contains("+Fixed."), "{diff}");
     let stat = demo
         .diffstat(
-            ws,
-            repo,
+            &widgets,
             &hash,
             &DiffParams::default(),
             &PageParams::default(),
@@ -75,13 +73,12 @@ async fn a_change_goes_from_a_branch_through_review_into_main() {
 
     // A pull request from it, renamed, with an inline comment.
     let pr = demo
-        .create_pull_request(ws, repo, &NewPullRequest::new("Docs", "feature/docs"))
+        .create_pull_request(&widgets, &NewPullRequest::new("Docs", "feature/docs"))
         .await
         .expect("pull request");
     let pr = demo
         .update_pull_request(
-            ws,
-            repo,
+            &widgets,
             pr.id,
             &PullRequestUpdate {
                 title: Some("Document the login fix".into()),
@@ -91,12 +88,11 @@ async fn a_change_goes_from_a_branch_through_review_into_main() {
         .await
         .expect("update");
     assert_eq!(pr.title, "Document the login fix");
-    let pr_diff = demo.pull_request_diff(ws, repo, pr.id).await.expect("diff");
+    let pr_diff = demo.pull_request_diff(&widgets, pr.id).await.expect("diff");
     assert!(pr_diff.contains("+Fixed."), "{pr_diff}");
     let comment = alice
         .create_pull_request_comment(
-            ws,
-            repo,
+            &widgets,
             pr.id,
             &NewComment {
                 text: "nit: say what was fixed".into(),
@@ -115,19 +111,19 @@ async fn a_change_goes_from_a_branch_through_review_into_main() {
         Some(("docs/login.md", Some(3)))
     );
     let comments = demo
-        .list_pull_request_comments(ws, repo, pr.id, &Default::default())
+        .list_pull_request_comments(&widgets, pr.id, &Default::default())
         .await
         .expect("comments");
     assert!(comments.values.iter().any(|c| c.id == comment.id));
 
     // Approving your own pull request is refused; someone else's approval counts.
     let own = demo
-        .approve_pull_request(ws, repo, pr.id)
+        .approve_pull_request(&widgets, pr.id)
         .await
         .expect_err("own approval");
     assert_eq!(api(&own).status, 400, "{own}");
     let approval = alice
-        .approve_pull_request(ws, repo, pr.id)
+        .approve_pull_request(&widgets, pr.id)
         .await
         .expect("approve");
     assert_eq!(approval.approved, Some(true));
@@ -135,8 +131,7 @@ async fn a_change_goes_from_a_branch_through_review_into_main() {
     // A squash merge moves main by one commit that holds the change.
     let merged = demo
         .merge_pull_request(
-            ws,
-            repo,
+            &widgets,
             pr.id,
             &MergeOptions {
                 strategy: Some(MergeStrategy::Squash),
@@ -148,20 +143,20 @@ async fn a_change_goes_from_a_branch_through_review_into_main() {
         .expect("merge");
     assert_eq!(merged.state, Some(PullRequestState::Merged));
     let main_after = demo
-        .get_branch(ws, repo, "main")
+        .get_branch(&widgets, "main")
         .await
         .expect("main")
         .target
         .expect("main's head");
     assert_ne!(main_after.hash, main_before);
     let squash = demo
-        .get_commit(ws, repo, &main_after.hash)
+        .get_commit(&widgets, &main_after.hash)
         .await
         .expect("squash commit");
     assert_eq!(squash.parents.len(), 1, "a squash has one parent");
     assert_eq!(squash.parents[0].hash, main_before);
     let file = demo
-        .get_file(ws, repo, Some("main"), "docs/login.md")
+        .get_file(&widgets, Some("main"), "docs/login.md")
         .await
         .expect("the file is on main");
     match file {
@@ -173,7 +168,7 @@ async fn a_change_goes_from_a_branch_through_review_into_main() {
 
     // Merging again is refused: it is no longer open.
     let again = demo
-        .merge_pull_request(ws, repo, pr.id, &MergeOptions::default())
+        .merge_pull_request(&widgets, pr.id, &MergeOptions::default())
         .await
         .expect_err("merge twice");
     assert!(api(&again).status >= 400, "{again}");
@@ -184,11 +179,10 @@ async fn reviews_can_be_changed_statuses_posted_and_refs_removed() {
     let env = start().await;
     let demo = env.demo();
     let alice = env.alice();
-    let (ws, repo) = ("acme", "widgets");
+    let widgets = repo("acme", "widgets");
     let head = demo
         .commit_files(
-            ws,
-            repo,
+            &widgets,
             &CommitFiles {
                 message: Some("Tweak the README".into()),
                 branch: Some("feature/tweak".into()),
@@ -199,17 +193,17 @@ async fn reviews_can_be_changed_statuses_posted_and_refs_removed() {
         .await
         .expect("commit");
     let base = demo
-        .merge_base(ws, repo, &format!("{head}..main"))
+        .merge_base(&widgets, &format!("{head}..main"))
         .await
         .expect("merge base");
-    let main = demo.get_branch(ws, repo, "main").await.expect("main");
+    let main = demo.get_branch(&widgets, "main").await.expect("main");
     assert_eq!(Some(base.hash), main.target.map(|c| c.hash));
     let history = demo
-        .file_history(ws, repo, &head, "README.md", &PageParams::default())
+        .file_history(&widgets, &head, "README.md", &PageParams::default())
         .await
         .expect("file history");
     assert!(history.values.len() >= 2, "{:?}", history.values.len());
-    let patch = demo.patch(ws, repo, &head).await.expect("patch");
+    let patch = demo.patch(&widgets, &head).await.expect("patch");
     assert!(
         patch.contains("Tweak the README") && patch.contains("+Tweaked."),
         "{patch}"
@@ -218,8 +212,7 @@ async fn reviews_can_be_changed_statuses_posted_and_refs_removed() {
     // CI reports on the head commit; the pull request shows it.
     let status = demo
         .create_commit_status(
-            ws,
-            repo,
+            &widgets,
             &head,
             &bitbucket_client::NewCommitStatus {
                 key: "ci/build".into(),
@@ -233,11 +226,11 @@ async fn reviews_can_be_changed_statuses_posted_and_refs_removed() {
         .expect("status");
     assert_eq!(status.state.as_deref(), Some("FAILED"));
     let pr = demo
-        .create_pull_request(ws, repo, &NewPullRequest::new("Tweak", "feature/tweak"))
+        .create_pull_request(&widgets, &NewPullRequest::new("Tweak", "feature/tweak"))
         .await
         .expect("pull request");
     let statuses = demo
-        .pull_request_statuses(ws, repo, pr.id, &Default::default())
+        .pull_request_statuses(&widgets, pr.id, &Default::default())
         .await
         .expect("statuses");
     assert_eq!(statuses.values.len(), 1);
@@ -245,22 +238,21 @@ async fn reviews_can_be_changed_statuses_posted_and_refs_removed() {
 
     // Changes requested, then withdrawn; a comment resolved and reopened, with a reply.
     let asked = alice
-        .request_pull_request_changes(ws, repo, pr.id)
+        .request_pull_request_changes(&widgets, pr.id)
         .await
         .expect("request changes");
     assert_eq!(asked.state.as_deref(), Some("changes_requested"));
     alice
-        .remove_pull_request_change_request(ws, repo, pr.id)
+        .remove_pull_request_change_request(&widgets, pr.id)
         .await
         .expect("withdraw");
     let first = alice
-        .create_pull_request_comment(ws, repo, pr.id, &NewComment::new("Why tweak?"))
+        .create_pull_request_comment(&widgets, pr.id, &NewComment::new("Why tweak?"))
         .await
         .expect("comment");
     let reply = demo
         .create_pull_request_comment(
-            ws,
-            repo,
+            &widgets,
             pr.id,
             &NewComment {
                 parent: Some(first.id),
@@ -270,35 +262,35 @@ async fn reviews_can_be_changed_statuses_posted_and_refs_removed() {
         .await
         .expect("reply");
     assert_eq!(reply.parent.map(|p| p.id), Some(first.id));
-    demo.resolve_pull_request_comment(ws, repo, pr.id, first.id)
+    demo.resolve_pull_request_comment(&widgets, pr.id, first.id)
         .await
         .expect("resolve");
-    demo.reopen_pull_request_comment(ws, repo, pr.id, first.id)
+    demo.reopen_pull_request_comment(&widgets, pr.id, first.id)
         .await
         .expect("reopen");
 
     // Declined, it cannot be merged; its branch and a tag can go.
     let declined = demo
-        .decline_pull_request(ws, repo, pr.id)
+        .decline_pull_request(&widgets, pr.id)
         .await
         .expect("decline");
     assert_eq!(declined.state, Some(PullRequestState::Declined));
     let refused = demo
-        .merge_pull_request(ws, repo, pr.id, &MergeOptions::default())
+        .merge_pull_request(&widgets, pr.id, &MergeOptions::default())
         .await
         .expect_err("a declined pull request cannot be merged");
     assert_eq!(api(&refused).status, 400, "{refused}");
-    demo.create_tag(ws, repo, "v-tweak", &head, None)
+    demo.create_tag(&widgets, "v-tweak", &head, None)
         .await
         .expect("tag");
-    demo.delete_tag(ws, repo, "v-tweak")
+    demo.delete_tag(&widgets, "v-tweak")
         .await
         .expect("delete tag");
-    demo.delete_branch(ws, repo, "feature/tweak")
+    demo.delete_branch(&widgets, "feature/tweak")
         .await
         .expect("delete branch");
     let gone = demo
-        .get_branch(ws, repo, "feature/tweak")
+        .get_branch(&widgets, "feature/tweak")
         .await
         .expect_err("deleted");
     assert!(gone.is_not_found(), "{gone}");
@@ -309,12 +301,12 @@ async fn tasks_are_created_resolved_reopened_and_deleted() {
     let env = start().await;
     let demo = env.demo();
     let alice = env.alice();
-    let (ws, repo, pr) = ("acme", "widgets", 1);
+    let (widgets, pr) = (repo("acme", "widgets"), 1);
     let open_tasks = |client: &bitbucket_client::Client| {
-        let client = client.clone();
+        let (client, widgets) = (client.clone(), widgets.clone());
         async move {
             client
-                .get_pull_request(ws, repo, pr)
+                .get_pull_request(&widgets, pr)
                 .await
                 .expect("pull request")
                 .task_count
@@ -323,11 +315,11 @@ async fn tasks_are_created_resolved_reopened_and_deleted() {
     assert_eq!(open_tasks(&demo).await, Some(0));
 
     let comment = alice
-        .create_pull_request_comment(ws, repo, pr, &NewComment::new("Split this up"))
+        .create_pull_request_comment(&widgets, pr, &NewComment::new("Split this up"))
         .await
         .expect("comment");
     let plain = demo
-        .create_pull_request_task(ws, repo, pr, "Add a test", None)
+        .create_pull_request_task(&widgets, pr, "Add a test", None)
         .await
         .expect("task");
     assert_eq!(plain.state.as_deref(), Some("UNRESOLVED"));
@@ -340,7 +332,7 @@ async fn tasks_are_created_resolved_reopened_and_deleted() {
         Some("demo")
     );
     let under = alice
-        .create_pull_request_task(ws, repo, pr, "Split it", Some(comment.id))
+        .create_pull_request_task(&widgets, pr, "Split it", Some(comment.id))
         .await
         .expect("task on a comment");
     assert_eq!(under.comment.map(|c| c.id), Some(comment.id));
@@ -348,7 +340,7 @@ async fn tasks_are_created_resolved_reopened_and_deleted() {
 
     // Alice resolves the demo user's task; it stops counting, and shows who resolved it.
     let resolved = alice
-        .update_pull_request_task(ws, repo, pr, plain.id, Some(true), None)
+        .update_pull_request_task(&widgets, pr, plain.id, Some(true), None)
         .await
         .expect("resolve");
     assert_eq!(resolved.state.as_deref(), Some("RESOLVED"));
@@ -362,7 +354,7 @@ async fn tasks_are_created_resolved_reopened_and_deleted() {
     assert!(resolved.resolved_on.is_some());
     assert_eq!(open_tasks(&demo).await, Some(1));
     let reopened = demo
-        .update_pull_request_task(ws, repo, pr, plain.id, Some(false), Some("Add two tests"))
+        .update_pull_request_task(&widgets, pr, plain.id, Some(false), Some("Add two tests"))
         .await
         .expect("reopen and reword");
     assert_eq!(reopened.state.as_deref(), Some("UNRESOLVED"));
@@ -374,12 +366,12 @@ async fn tasks_are_created_resolved_reopened_and_deleted() {
 
     // Someone else's text cannot be changed, nor their task deleted.
     let refused = alice
-        .update_pull_request_task(ws, repo, pr, plain.id, None, Some("mine now"))
+        .update_pull_request_task(&widgets, pr, plain.id, None, Some("mine now"))
         .await
         .expect_err("someone else's task");
     assert_eq!(api(&refused).status, 403, "{refused}");
     let refused = alice
-        .delete_pull_request_task(ws, repo, pr, plain.id)
+        .delete_pull_request_task(&widgets, pr, plain.id)
         .await
         .expect_err("someone else's task");
     assert_eq!(api(&refused).status, 403, "{refused}");
@@ -387,13 +379,13 @@ async fn tasks_are_created_resolved_reopened_and_deleted() {
     // A task on a comment that does not exist is refused by the server; a blank one by the
     // client, before any request.
     let missing = demo
-        .create_pull_request_task(ws, repo, pr, "Orphan", Some(999))
+        .create_pull_request_task(&widgets, pr, "Orphan", Some(999))
         .await
         .expect_err("missing comment");
     assert_eq!(api(&missing).status, 400, "{missing}");
     let requests = env.requests();
     let blank = demo
-        .create_pull_request_task(ws, repo, pr, "  ", None)
+        .create_pull_request_task(&widgets, pr, "  ", None)
         .await
         .expect_err("blank");
     assert!(
@@ -402,17 +394,17 @@ async fn tasks_are_created_resolved_reopened_and_deleted() {
     );
     assert_eq!(env.requests(), requests, "nothing was sent");
 
-    demo.delete_pull_request_task(ws, repo, pr, plain.id)
+    demo.delete_pull_request_task(&widgets, pr, plain.id)
         .await
         .expect("delete");
     let listed = demo
-        .list_pull_request_tasks(ws, repo, pr, &Default::default())
+        .list_pull_request_tasks(&widgets, pr, &Default::default())
         .await
         .expect("tasks");
     let ids: Vec<u64> = listed.values.iter().map(|t| t.id).collect();
     assert_eq!(ids, vec![under.id]);
     let gone = demo
-        .delete_pull_request_task(ws, repo, pr, plain.id)
+        .delete_pull_request_task(&widgets, pr, plain.id)
         .await
         .expect_err("deleted twice");
     assert!(gone.is_not_found(), "{gone}");
@@ -423,11 +415,10 @@ async fn commits_are_commented_inline_replied_to_edited_and_deleted() {
     let env = start().await;
     let demo = env.demo();
     let alice = env.alice();
-    let (ws, repo) = ("acme", "widgets");
+    let widgets = repo("acme", "widgets");
     let hash = demo
         .commit_files(
-            ws,
-            repo,
+            &widgets,
             &CommitFiles {
                 message: Some("Add notes".into()),
                 branch: Some("feature/notes".into()),
@@ -440,8 +431,7 @@ async fn commits_are_commented_inline_replied_to_edited_and_deleted() {
 
     let inline = alice
         .create_commit_comment(
-            ws,
-            repo,
+            &widgets,
             &hash,
             &NewComment {
                 text: "Say **why**".into(),
@@ -466,8 +456,7 @@ async fn commits_are_commented_inline_replied_to_edited_and_deleted() {
     );
     let reply = demo
         .create_commit_comment(
-            ws,
-            repo,
+            &widgets,
             &hash,
             &NewComment {
                 parent: Some(inline.id),
@@ -481,8 +470,7 @@ async fn commits_are_commented_inline_replied_to_edited_and_deleted() {
     // An anchor outside the commit's diff is refused by the server.
     let outside = demo
         .create_commit_comment(
-            ws,
-            repo,
+            &widgets,
             &hash,
             &NewComment {
                 inline: Some(InlineAnchor {
@@ -498,7 +486,7 @@ async fn commits_are_commented_inline_replied_to_edited_and_deleted() {
     assert_eq!(api(&outside).status, 400, "{outside}");
 
     let edited = alice
-        .update_commit_comment(ws, repo, &hash, inline.id, "Say why, please")
+        .update_commit_comment(&widgets, &hash, inline.id, "Say why, please")
         .await
         .expect("edit");
     assert_eq!(
@@ -506,29 +494,28 @@ async fn commits_are_commented_inline_replied_to_edited_and_deleted() {
         Some("Say why, please")
     );
     let refused = demo
-        .update_commit_comment(ws, repo, &hash, inline.id, "hijack")
+        .update_commit_comment(&widgets, &hash, inline.id, "hijack")
         .await
         .expect_err("someone else's comment");
     assert_eq!(api(&refused).status, 403, "{refused}");
 
-    demo.delete_commit_comment(ws, repo, &hash, reply.id)
+    demo.delete_commit_comment(&widgets, &hash, reply.id)
         .await
         .expect("delete");
     let gone = demo
-        .get_commit_comment(ws, repo, &hash, reply.id)
+        .get_commit_comment(&widgets, &hash, reply.id)
         .await
         .expect("a deleted comment is still there, marked");
     assert_eq!(gone.deleted, Some(true));
     let listed = demo
-        .list_commit_comments(ws, repo, &hash, &Default::default())
+        .list_commit_comments(&widgets, &hash, &Default::default())
         .await
         .expect("list");
     let ids: Vec<u64> = listed.values.iter().map(|c| c.id).collect();
     assert_eq!(ids, vec![inline.id, reply.id]);
     let missing = demo
         .list_commit_comments(
-            ws,
-            repo,
+            &widgets,
             "0123456789abcdef0123456789abcdef01234567",
             &Default::default(),
         )

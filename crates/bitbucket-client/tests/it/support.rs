@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use bitbucket_client::{Auth, Client, ClientConfig, Error, RetryPolicy};
+use bitbucket_client::{Auth, Client, ClientConfig, Error, RepoId, RetryPolicy};
 use bitbucket_sandbox::{ALICE_TOKEN, BOB_TOKEN, DEMO_EMAIL, DEMO_TOKEN, Sandbox, SandboxConfig};
 use tempfile::TempDir;
 
@@ -16,6 +16,11 @@ pub const WRONG_BEARER: &str = "wrong-bearer-token-8e21d7";
 pub struct Env {
     pub sandbox: Sandbox,
     _dir: TempDir,
+}
+
+/// The id of a seeded repository.
+pub fn repo(workspace: &str, slug: &str) -> RepoId {
+    RepoId::new(workspace, slug).expect("valid repository id")
 }
 
 pub async fn start() -> Env {

@@ -4,17 +4,17 @@ use bitbucket_mcp::{DestructivePolicy, ServerOptions};
 use serde_json::json;
 use std::sync::atomic::Ordering;
 
-use crate::support::{Answer, ERAS, Env, call, connect, failed, ok, start};
+use crate::support::{Answer, ERAS, Env, call, connect, failed, ok, repo, start};
 
 async fn make_repo(env: &Env, slug: &str) {
     env.bitbucket
-        .create_repository("demo", slug, &Default::default())
+        .create_repository(&repo("demo", slug), &Default::default())
         .await
         .expect("create repo");
 }
 
 async fn exists(env: &Env, slug: &str) -> bool {
-    match env.bitbucket.get_repository("demo", slug).await {
+    match env.bitbucket.get_repository(&repo("demo", slug)).await {
         Ok(_) => true,
         Err(e) if e.is_not_found() => false,
         Err(e) => panic!("{e}"),

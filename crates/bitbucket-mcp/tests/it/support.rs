@@ -1,6 +1,6 @@
 //! A sandbox, the MCP server over HTTP in front of it, and rmcp clients of both eras.
 
-use bitbucket_client::{Auth, Client, ClientConfig};
+use bitbucket_client::{Auth, Client, ClientConfig, RepoId};
 use bitbucket_mcp::http::{HttpOptions, HttpServer};
 use bitbucket_mcp::{BitbucketMcp, ServerOptions};
 use bitbucket_sandbox::{Sandbox, SandboxConfig};
@@ -61,4 +61,9 @@ pub async fn connect(
     answer: Option<Answer>,
 ) -> (Session, std::sync::Arc<std::sync::atomic::AtomicUsize>) {
     mcp_testkit::connect_http(env.server.url(), Some(KEY), era, answer).await
+}
+
+/// The id of a repository in the sandbox.
+pub fn repo(workspace: &str, slug: &str) -> RepoId {
+    RepoId::new(workspace, slug).expect("valid repository id")
 }

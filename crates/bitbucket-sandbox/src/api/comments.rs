@@ -17,7 +17,7 @@ use serde_json::{Value, json};
 
 use super::issues::created;
 use super::pullrequests::load;
-use super::{P, git, parse_id};
+use super::{P, git, parse_id, repo_id};
 use crate::body::JsonBody;
 use crate::error::{ApiError, ApiResult};
 use crate::git::{CommitInfo, DiffOptions};
@@ -122,12 +122,12 @@ impl On {
             Subject::Commit(c) => return Ok((c.parents.first().cloned(), c.hash.clone())),
             Subject::PullRequest(pr) => pr.clone(),
         };
-        let (w, r) = (self.ws.slug.clone(), self.repo.slug.clone());
+        let id = repo_id(&self.ws, &self.repo)?;
         let (base, head) = git(&State(state.clone()), move |g| {
             let tip = |branch: &str, recorded: &str| -> Result<String, crate::git::GitError> {
                 Ok(match pr.state.as_str() {
                     "OPEN" => g
-                        .branch(&w, &r, branch)?
+                        .branch(&id, branch)?
                         .map(|b| b.target.hash)
                         .unwrap_or_else(|| recorded.to_owned()),
                     _ => recorded.to_owned(),
@@ -135,7 +135,7 @@ impl On {
             };
             let src = tip(&pr.source_branch, &pr.source_commit)?;
             let dst = tip(&pr.destination_branch, &pr.destination_commit)?;
-            let base = g.merge_base(&w, &r, &src, &dst)?.unwrap_or(dst);
+            let base = g.merge_base(&id, &src, &dst)?.unwrap_or(dst);
             Ok((base, src))
         })
         .await?;
@@ -167,8 +167,8 @@ async fn on_commit(
     commit: &str,
 ) -> ApiResult<On> {
     let (ws, repo) = state.repo(caller, workspace, slug, Access::Read).await?;
-    let (w, r, rev) = (ws.slug.clone(), repo.slug.clone(), commit.to_owned());
-    let info = git(&State(state.clone()), move |g| g.resolve(&w, &r, &rev))
+    let (id, rev) = (repo_id(&ws, &repo)?, commit.to_owned());
+    let info = git(&State(state.clone()), move |g| g.resolve(&id, &rev))
         .await?
         .ok_or_else(|| ApiError::not_found(format!("Commit \"{commit}\" not found")))?;
     Ok(On {
@@ -308,13 +308,13 @@ async fn shown_lines(
     path: &str,
 ) -> ApiResult<Option<(HashSet<i64>, HashSet<i64>)>> {
     let (old, new) = on.diff_range(state).await?;
-    let (w, r) = (on.ws.slug.clone(), on.repo.slug.clone());
+    let id = repo_id(&on.ws, &on.repo)?;
     let options = DiffOptions {
         paths: vec![path.to_owned()],
         ..DiffOptions::default()
     };
     let files = git(&State(state.clone()), move |g| {
-        g.diff(&w, &r, old.as_deref(), &new, &options)
+        g.diff(&id, old.as_deref(), &new, &options)
     })
     .await?;
     let Some(file) = files.into_iter().find(|f| {

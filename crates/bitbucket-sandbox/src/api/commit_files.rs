@@ -6,7 +6,7 @@ use axum::extract::{FromRequest, Multipart, Request, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 
-use super::git;
+use super::{git, repo_id};
 use crate::error::{ApiError, ApiResult};
 use crate::git::{FileChange, Signature};
 use crate::paging::Params;
@@ -117,19 +117,19 @@ pub async fn create(
         );
     }
 
-    let (w, r) = (ws.slug.clone(), repo.slug.clone());
+    let id = repo_id(&ws, &repo)?;
     let main = repo.mainbranch.clone();
     let time = time::OffsetDateTime::now_utc().unix_timestamp();
     let signature = Signature::new(author.0, author.1, time);
     let commit =
         git(&State(state.clone()), move |g| {
             let branch = given_branch.unwrap_or_else(|| main.clone());
-            let exists = g.branch(&w, &r, &branch)?.is_some();
+            let exists = g.branch(&id, &branch)?.is_some();
             // A new branch starts from the given parent, else from the main branch's tip (or as
             // the root commit of an empty repository).
             let parent = match parent {
                 Some(p) => Some(p),
-                None if !exists => g.branch(&w, &r, &main)?.map(|b| b.target.hash),
+                None if !exists => g.branch(&id, &main)?.map(|b| b.target.hash),
                 None => None,
             };
             let mut changes: Vec<FileChange<'_>> = upload
@@ -146,8 +146,7 @@ pub async fn create(
                 }
             }));
             g.commit_changes(
-                &w,
-                &r,
+                &id,
                 &branch,
                 parent.as_deref(),
                 &changes,

@@ -8,7 +8,7 @@ use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 
 use super::source::{file_entry, short_commit};
-use super::{P, git};
+use super::{P, git, repo_id};
 use crate::error::{ApiError, ApiResult};
 use crate::git::{CommitInfo, DiffOptions, FilePatch, FileSide};
 use crate::paging::{MAX_PAGELEN, Params, paginate};
@@ -35,12 +35,10 @@ async fn resolve(
     repo: &RepoRow,
     rev: &str,
 ) -> ApiResult<CommitInfo> {
-    let (w, r, rev_owned) = (ws.slug.clone(), repo.slug.clone(), rev.to_owned());
-    git(&State(state.clone()), move |g| {
-        g.resolve(&w, &r, &rev_owned)
-    })
-    .await?
-    .ok_or_else(|| ApiError::not_found(format!("Commit not found: \"{rev}\"")))
+    let (id, rev_owned) = (repo_id(ws, repo)?, rev.to_owned());
+    git(&State(state.clone()), move |g| g.resolve(&id, &rev_owned))
+        .await?
+        .ok_or_else(|| ApiError::not_found(format!("Commit not found: \"{rev}\"")))
 }
 
 /// One side of a spec, without the `{workspace}/{repo}:` prefix Bitbucket's own pull request
@@ -89,13 +87,8 @@ async fn range(
             let new = resolve(state, ws, repo, a).await?;
             let old = resolve(state, ws, repo, b).await?;
             let old = if topic {
-                let (w, r, x, y) = (
-                    ws.slug.clone(),
-                    repo.slug.clone(),
-                    new.hash.clone(),
-                    old.hash.clone(),
-                );
-                git(&State(state.clone()), move |g| g.merge_base(&w, &r, &x, &y))
+                let (id, x, y) = (repo_id(ws, repo)?, new.hash.clone(), old.hash.clone());
+                git(&State(state.clone()), move |g| g.merge_base(&id, &x, &y))
                     .await?
                     .unwrap_or(old.hash)
             } else {
@@ -186,14 +179,13 @@ pub(super) async fn respond(
     output: Output,
 ) -> ApiResult<Response> {
     let options = options(params)?;
-    let (w, r, old, new) = (
-        ws.slug.clone(),
-        repo.slug.clone(),
+    let (id, old, new) = (
+        repo_id(ws, repo)?,
         range.old.clone(),
         range.new.hash.clone(),
     );
     let files = git(&State(state.clone()), move |g| {
-        g.diff(&w, &r, old.as_deref(), &new, &options)
+        g.diff(&id, old.as_deref(), &new, &options)
     })
     .await?;
     Ok(match output {
@@ -355,10 +347,10 @@ pub async fn merge_base(
         })?;
     let one = resolve(&state, &ws, &repo, a).await?;
     let two = resolve(&state, &ws, &repo, b).await?;
-    let (w, r) = (ws.slug.clone(), repo.slug.clone());
+    let id = repo_id(&ws, &repo)?;
     let base = git(&State(state.clone()), move |g| {
-        match g.merge_base(&w, &r, &one.hash, &two.hash)? {
-            Some(hash) => g.commit(&w, &r, &hash),
+        match g.merge_base(&id, &one.hash, &two.hash)? {
+            Some(hash) => g.commit(&id, &hash),
             None => Ok(None),
         }
     })
@@ -379,14 +371,9 @@ pub async fn file_history(
     let (ws, repo) = state.repo(&caller, &workspace, &slug, Access::Read).await?;
     let start = resolve(&state, &ws, &repo, &commit).await?;
     let path = path.trim_matches('/').to_owned();
-    let (w, r, hash, p) = (
-        ws.slug.clone(),
-        repo.slug.clone(),
-        start.hash.clone(),
-        path.clone(),
-    );
+    let (id, hash, p) = (repo_id(&ws, &repo)?, start.hash.clone(), path.clone());
     let history = git(&State(state.clone()), move |g| {
-        g.file_history(&w, &r, &hash, &p, HISTORY_LIMIT)
+        g.file_history(&id, &hash, &p, HISTORY_LIMIT)
     })
     .await?;
     if history.is_empty() {

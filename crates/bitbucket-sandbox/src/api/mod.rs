@@ -25,8 +25,9 @@ use percent_encoding::{AsciiSet, NON_ALPHANUMERIC};
 use serde::de::DeserializeOwned;
 
 use crate::error::{ApiError, ApiResult};
-use crate::git::{GitError, GitStore};
+use crate::git::{GitError, GitStore, RepoId};
 use crate::state::SharedState;
+use crate::store::{RepoRow, WorkspaceRow};
 
 /// Characters escaped when a name (a branch, a path) is put into one URL path segment.
 pub const SEGMENT: &AsciiSet = &NON_ALPHANUMERIC
@@ -252,6 +253,13 @@ where
             .map(|axum::extract::Path(v)| P(v))
             .map_err(|e| ApiError::bad_request(format!("Invalid path: {}", e.body_text())))
     }
+}
+
+/// The git id of a repository loaded from the store, made once per request. The slugs were
+/// checked when the workspace and repository were created, so this fails only on a store
+/// that something else wrote.
+pub fn repo_id(ws: &WorkspaceRow, repo: &RepoRow) -> ApiResult<RepoId> {
+    Ok(RepoId::new(ws.slug.as_str(), repo.slug.as_str())?)
 }
 
 /// Runs git work on the blocking pool.

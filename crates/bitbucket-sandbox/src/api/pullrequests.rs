@@ -7,7 +7,7 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use super::issues::created;
-use super::{P, git, parse_id};
+use super::{P, git, parse_id, repo_id};
 use crate::body::JsonBody;
 use crate::error::{ApiError, ApiResult};
 use crate::paging::{MAX_PR_PAGELEN, Params, paginate};
@@ -223,14 +223,9 @@ pub async fn create(
     })?;
     let destination =
         endpoint_branch(&input.destination).unwrap_or_else(|| repo.mainbranch.clone());
-    let (w, r, s, d) = (
-        ws.slug.clone(),
-        repo.slug.clone(),
-        source.clone(),
-        destination.clone(),
-    );
+    let (id, s, d) = (repo_id(&ws, &repo)?, source.clone(), destination.clone());
     let (src_ref, dst_ref) = git(&state, move |g| {
-        Ok((g.branch(&w, &r, &s)?, g.branch(&w, &r, &d)?))
+        Ok((g.branch(&id, &s)?, g.branch(&id, &d)?))
     })
     .await?;
     let src_ref = src_ref.ok_or_else(|| {
@@ -253,9 +248,9 @@ pub async fn create(
                 .with_field("destination", "Same as the source."),
         );
     }
-    let (w, r) = (ws.slug.clone(), repo.slug.clone());
+    let id = repo_id(&ws, &repo)?;
     let (sh, dh) = (src_ref.target.hash.clone(), dst_ref.target.hash.clone());
-    let merged = git(&state, move |g| g.is_ancestor(&w, &r, &sh, &dh)).await?;
+    let merged = git(&state, move |g| g.is_ancestor(&id, &sh, &dh)).await?;
     if merged {
         return Err(
             ApiError::bad_request("There are no changes to be pulled").with_detail(format!(
@@ -332,8 +327,8 @@ pub async fn update(
         pr.description = description;
     }
     if let Some(destination) = endpoint_branch(&input.destination) {
-        let (w, r, d) = (ws.slug.clone(), repo.slug.clone(), destination.clone());
-        let found = git(&state, move |g| g.branch(&w, &r, &d))
+        let (id, d) = (repo_id(&ws, &repo)?, destination.clone());
+        let found = git(&state, move |g| g.branch(&id, &d))
             .await?
             .ok_or_else(|| {
                 ApiError::bad_request(format!("Destination branch \"{destination}\" not found"))

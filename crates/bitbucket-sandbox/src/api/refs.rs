@@ -7,7 +7,7 @@ use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use serde_json::Value;
 
-use super::{P, git};
+use super::{P, git, repo_id};
 use crate::body::JsonBody;
 use crate::error::{ApiError, ApiResult};
 use crate::git::{GitError, RefInfo, Signature};
@@ -52,8 +52,8 @@ pub async fn list_branches(
     params: Params,
 ) -> ApiResult<Json<Value>> {
     let (ws, repo) = state.repo(&caller, &workspace, &slug, Access::Read).await?;
-    let (w, r) = (ws.slug.clone(), repo.slug.clone());
-    let branches = git(&state, move |g| g.branches(&w, &r)).await?;
+    let id = repo_id(&ws, &repo)?;
+    let branches = git(&state, move |g| g.branches(&id)).await?;
     let users = state.all_users().await?;
     let items = branches
         .iter()
@@ -74,8 +74,8 @@ pub async fn get_branch(
     P((workspace, slug, name)): P<(String, String, String)>,
 ) -> ApiResult<Json<Value>> {
     let (ws, repo) = state.repo(&caller, &workspace, &slug, Access::Read).await?;
-    let (w, r, n) = (ws.slug.clone(), repo.slug.clone(), name.clone());
-    let branch = git(&state, move |g| g.branch(&w, &r, &n))
+    let (id, n) = (repo_id(&ws, &repo)?, name.clone());
+    let branch = git(&state, move |g| g.branch(&id, &n))
         .await?
         .ok_or_else(|| ApiError::not_found(format!("Branch \"{name}\" does not exist")))?;
     let users = state.all_users().await?;
@@ -122,8 +122,8 @@ async fn resolve_new_ref(
         return Err(ApiError::bad_request("target.hash is required")
             .with_field("target", "This field is required."));
     }
-    let (w, r, t) = (ws.slug.clone(), repo.slug.clone(), target.to_owned());
-    let commit = git(state, move |g| g.resolve(&w, &r, &t))
+    let (id, t) = (repo_id(ws, repo)?, target.to_owned());
+    let commit = git(state, move |g| g.resolve(&id, &t))
         .await?
         .ok_or_else(|| {
             ApiError::bad_request(format!(
@@ -160,10 +160,10 @@ pub async fn create_branch(
         .repo(&caller, &workspace, &slug, Access::Write)
         .await?;
     let (name, hash) = resolve_new_ref(&state, &ws, &repo, &input, "Branch").await?;
-    let (w, r) = (ws.slug.clone(), repo.slug.clone());
+    let id = repo_id(&ws, &repo)?;
     let created = tokio::task::spawn_blocking({
         let state = state.0.clone();
-        move || state.git.create_branch(&w, &r, &name, &hash)
+        move || state.git.create_branch(&id, &name, &hash)
     })
     .await?
     .map_err(|e| ref_error(e, "Branch"))?;
@@ -185,8 +185,8 @@ pub async fn delete_branch(
             "Branch \"{name}\" is the main branch and cannot be deleted"
         )));
     }
-    let (w, r, n) = (ws.slug.clone(), repo.slug.clone(), name.clone());
-    if git(&state, move |g| g.delete_branch(&w, &r, &n)).await? {
+    let (id, n) = (repo_id(&ws, &repo)?, name.clone());
+    if git(&state, move |g| g.delete_branch(&id, &n)).await? {
         Ok(super::no_content())
     } else {
         Err(ApiError::not_found(format!(
@@ -203,8 +203,8 @@ pub async fn delete_tag(
     let (ws, repo) = state
         .repo(&caller, &workspace, &slug, Access::Write)
         .await?;
-    let (w, r, n) = (ws.slug.clone(), repo.slug.clone(), name.clone());
-    if git(&state, move |g| g.delete_tag(&w, &r, &n)).await? {
+    let (id, n) = (repo_id(&ws, &repo)?, name.clone());
+    if git(&state, move |g| g.delete_tag(&id, &n)).await? {
         Ok(super::no_content())
     } else {
         Err(ApiError::not_found(format!(
@@ -220,8 +220,8 @@ pub async fn list_tags(
     params: Params,
 ) -> ApiResult<Json<Value>> {
     let (ws, repo) = state.repo(&caller, &workspace, &slug, Access::Read).await?;
-    let (w, r) = (ws.slug.clone(), repo.slug.clone());
-    let tags = git(&state, move |g| g.tags(&w, &r)).await?;
+    let id = repo_id(&ws, &repo)?;
+    let tags = git(&state, move |g| g.tags(&id)).await?;
     let users = state.all_users().await?;
     let items = tags
         .iter()
@@ -242,8 +242,8 @@ pub async fn get_tag(
     P((workspace, slug, name)): P<(String, String, String)>,
 ) -> ApiResult<Json<Value>> {
     let (ws, repo) = state.repo(&caller, &workspace, &slug, Access::Read).await?;
-    let (w, r) = (ws.slug.clone(), repo.slug.clone());
-    let tags = git(&state, move |g| g.tags(&w, &r)).await?;
+    let id = repo_id(&ws, &repo)?;
+    let tags = git(&state, move |g| g.tags(&id)).await?;
     let tag = tags
         .iter()
         .find(|t| t.name == name)
@@ -264,7 +264,7 @@ pub async fn create_tag(
         .await?;
     let user = caller.require()?.clone();
     let (name, hash) = resolve_new_ref(&state, &ws, &repo, &input, "Tag").await?;
-    let (w, r) = (ws.slug.clone(), repo.slug.clone());
+    let id = repo_id(&ws, &repo)?;
     let message = input.message.clone();
     let tagger = Signature {
         name: user.display_name.clone(),
@@ -276,7 +276,7 @@ pub async fn create_tag(
         move || {
             state
                 .git
-                .create_tag(&w, &r, &name, &hash, message.as_deref(), &tagger)
+                .create_tag(&id, &name, &hash, message.as_deref(), &tagger)
         }
     })
     .await?

@@ -7,9 +7,10 @@ use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use serde_json::Value;
 
-use super::{P, git};
+use super::{P, git, repo_id};
 use crate::body::JsonBody;
 use crate::error::{ApiError, ApiResult};
+use crate::git::RepoId;
 use crate::paging::{MAX_PAGELEN, Params, paginate};
 use crate::render;
 use crate::state::{Access, AppState, Caller, SharedState, new_uuid, now};
@@ -21,7 +22,7 @@ pub async fn value(state: &AppState, ws: &WorkspaceRow, repo: &RepoRow) -> ApiRe
         Some(id) => state.store.project(id).await?,
         None => None,
     };
-    let size = dir_size(&state.git.repo_path(&ws.slug, &repo.slug));
+    let size = dir_size(&state.git.repo_path(&repo_id(ws, repo)?));
     Ok(render::repository(state, ws, repo, project.as_ref(), size))
 }
 
@@ -185,8 +186,9 @@ pub async fn create(
                 ),
         );
     }
-    let (ws_slug, repo_slug, branch) = (ws.slug.clone(), slug.clone(), mainbranch.clone());
-    git(&state, move |g| g.init(&ws_slug, &repo_slug, &branch)).await?;
+    let id = RepoId::new(ws.slug.as_str(), slug.as_str())?;
+    let (init_id, branch) = (id.clone(), mainbranch.clone());
+    git(&state, move |g| g.init(&init_id, &branch)).await?;
     let ts = now();
     let uuid = new_uuid();
     let new = NewRepo {
@@ -212,8 +214,7 @@ pub async fn create(
         Ok(repo) => repo,
         Err(e) => {
             // Nothing may be left half-made: the git repository goes with the failed insert.
-            let (ws_slug, repo_slug) = (ws.slug.clone(), slug.clone());
-            let _ = git(&state, move |g| g.delete(&ws_slug, &repo_slug)).await;
+            let _ = git(&state, move |g| g.delete(&id)).await;
             return Err(e.into());
         }
     };
@@ -229,10 +230,11 @@ pub async fn delete(
     let (ws, repo) = state
         .repo(&caller, &workspace, &slug, Access::Admin)
         .await?;
+    let id = repo_id(&ws, &repo)?;
     let mut write = state.store.write().await?;
     write.delete_repo(repo.id).await?;
     // The row goes even when the folder is already gone, as before; the lock covers both.
-    let removed = git(&state, move |g| g.delete(&ws.slug, &repo.slug)).await;
+    let removed = git(&state, move |g| g.delete(&id)).await;
     write.commit().await?;
     removed?;
     Ok(super::no_content())

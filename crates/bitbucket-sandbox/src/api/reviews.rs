@@ -9,7 +9,7 @@ use serde_json::Value;
 
 use super::diffs::{Output, Range, respond};
 use super::pullrequests::{load, pr_value};
-use super::{P, git, parse_id};
+use super::{P, git, parse_id, repo_id};
 use crate::body::JsonBody;
 use crate::error::{ApiError, ApiResult};
 use crate::git::{MergeStrategy, Signature};
@@ -32,14 +32,13 @@ async fn tips(
     if pr.state != "OPEN" {
         return Ok((pr.source_commit.clone(), pr.destination_commit.clone()));
     }
-    let (w, r, s, d) = (
-        ws.slug.clone(),
-        repo.slug.clone(),
+    let (id, s, d) = (
+        repo_id(ws, repo)?,
         pr.source_branch.clone(),
         pr.destination_branch.clone(),
     );
     let (src, dst) = git(&State(state.clone()), move |g| {
-        Ok((g.branch(&w, &r, &s)?, g.branch(&w, &r, &d)?))
+        Ok((g.branch(&id, &s)?, g.branch(&id, &d)?))
     })
     .await?;
     let gone = |b: &str| ApiError::not_found(format!("Branch \"{b}\" of the pull request is gone"));
@@ -56,14 +55,14 @@ async fn pr_range(
     pr: &PullRequestRow,
 ) -> ApiResult<Range> {
     let (src, dst) = tips(state, ws, repo, pr).await?;
-    let (w, r) = (ws.slug.clone(), repo.slug.clone());
+    let id = repo_id(ws, repo)?;
     let (new, old) = git(&State(state.clone()), move |g| {
         let new = g
-            .commit(&w, &r, &src)?
+            .commit(&id, &src)?
             .ok_or_else(|| crate::git::GitError::NotFound {
                 what: format!("commit `{src}`"),
             })?;
-        let base = g.merge_base(&w, &r, &src, &dst)?.unwrap_or(dst);
+        let base = g.merge_base(&id, &src, &dst)?.unwrap_or(dst);
         Ok((new, base))
     })
     .await?;
@@ -134,9 +133,9 @@ pub async fn commits(
 ) -> ApiResult<Json<Value>> {
     let (ws, repo, pr) = read_pr(&state, &caller, &workspace, &slug, &id, Access::Read).await?;
     let (src, dst) = tips(&state, &ws, &repo, &pr).await?;
-    let (w, r) = (ws.slug.clone(), repo.slug.clone());
+    let id = repo_id(&ws, &repo)?;
     let list = git(&State(state.clone()), move |g| {
-        g.log(&w, &r, &src, Some(&dst), COMMIT_LIMIT, 0)
+        g.log(&id, &src, Some(&dst), COMMIT_LIMIT, 0)
     })
     .await?;
     let users = state.all_users().await?;
@@ -339,17 +338,16 @@ pub async fn merge(
         time::OffsetDateTime::now_utc().unix_timestamp(),
     );
     let close_source = input.close_source_branch.unwrap_or(pr.close_source_branch);
-    let (w, r, dest, source_branch, source) = (
-        ws.slug.clone(),
-        repo.slug.clone(),
+    let (id, dest, source_branch, source) = (
+        repo_id(&ws, &repo)?,
         pr.destination_branch.clone(),
         pr.source_branch.clone(),
         src.clone(),
     );
     let merged = git(&State(state.clone()), move |g| {
-        let merged = g.merge(&w, &r, &dest, &source, strategy, &message, &signature)?;
+        let merged = g.merge(&id, &dest, &source, strategy, &message, &signature)?;
         if close_source {
-            g.delete_branch(&w, &r, &source_branch)?;
+            g.delete_branch(&id, &source_branch)?;
         }
         Ok(merged)
     })

@@ -6,7 +6,7 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use serde_json::{Value, json};
 
-use super::{P, SEGMENT, git};
+use super::{P, SEGMENT, git, repo_id};
 use crate::error::{ApiError, ApiResult};
 use crate::git::{CommitInfo, EntryKind, PathContent};
 use crate::paging::{MAX_PAGELEN, Params, paginate};
@@ -31,8 +31,8 @@ async fn resolve(
     repo: &RepoRow,
     rev: &str,
 ) -> ApiResult<Option<CommitInfo>> {
-    let (w, r, rev) = (ws.slug.clone(), repo.slug.clone(), rev.to_owned());
-    git(state, move |g| g.resolve(&w, &r, &rev)).await
+    let (id, rev) = (repo_id(ws, repo)?, rev.to_owned());
+    git(state, move |g| g.resolve(&id, &rev)).await
 }
 
 async fn commit_list(
@@ -62,24 +62,24 @@ async fn commit_list(
             .ok_or_else(|| ApiError::not_found(format!("Commit or branch \"{rev}\" not found")))?;
         excludes.push(commit.hash);
     }
-    let (w, r) = (ws.slug.clone(), repo.slug.clone());
+    let id = repo_id(&ws, &repo)?;
     let all_refs = includes.is_empty();
     let commits = git(&state, move |g| {
         if all_refs {
-            for reference in g.branches(&w, &r)?.into_iter().chain(g.tags(&w, &r)?) {
+            for reference in g.branches(&id)?.into_iter().chain(g.tags(&id)?) {
                 starts.push(reference.target.hash);
             }
         }
         let mut hidden = std::collections::HashSet::new();
         for exclude in &excludes {
-            for c in g.log(&w, &r, exclude, None, LOG_LIMIT, 0)? {
+            for c in g.log(&id, exclude, None, LOG_LIMIT, 0)? {
                 hidden.insert(c.hash);
             }
         }
         let mut seen = std::collections::HashSet::new();
         let mut out = Vec::new();
         for start in &starts {
-            for c in g.log(&w, &r, start, None, LOG_LIMIT, 0)? {
+            for c in g.log(&id, start, None, LOG_LIMIT, 0)? {
                 if !hidden.contains(&c.hash) && seen.insert(c.hash.clone()) {
                     out.push(c);
                 }
@@ -222,13 +222,8 @@ async fn src(
             })?,
     };
     let path = path.trim_matches('/').to_owned();
-    let (w, r, hash, p) = (
-        ws.slug.clone(),
-        repo.slug.clone(),
-        target.hash.clone(),
-        path.clone(),
-    );
-    let content = git(&state, move |g| g.read_path(&w, &r, &hash, &p)).await?;
+    let (id, hash, p) = (repo_id(&ws, &repo)?, target.hash.clone(), path.clone());
+    let content = git(&state, move |g| g.read_path(&id, &hash, &p)).await?;
     let meta = params.get("format") == Some("meta");
     if let Some(format) = params.get("format")
         && !meta

@@ -8,7 +8,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::pullrequests::load;
-use super::{P, git, parse_id};
+use super::{P, git, parse_id, repo_id};
 use crate::body::JsonBody;
 use crate::error::{ApiError, ApiResult};
 use crate::paging::{MAX_PAGELEN, Params, paginate};
@@ -49,13 +49,11 @@ async fn commit_hash(
     repo: &RepoRow,
     rev: &str,
 ) -> ApiResult<String> {
-    let (w, r, rev_owned) = (ws.slug.clone(), repo.slug.clone(), rev.to_owned());
-    git(&State(state.clone()), move |g| {
-        g.resolve(&w, &r, &rev_owned)
-    })
-    .await?
-    .map(|c| c.hash)
-    .ok_or_else(|| ApiError::not_found(format!("Commit not found: \"{rev}\"")))
+    let (id, rev_owned) = (repo_id(ws, repo)?, rev.to_owned());
+    git(&State(state.clone()), move |g| g.resolve(&id, &rev_owned))
+        .await?
+        .map(|c| c.hash)
+        .ok_or_else(|| ApiError::not_found(format!("Commit not found: \"{rev}\"")))
 }
 
 #[derive(Debug, Default, Deserialize)]

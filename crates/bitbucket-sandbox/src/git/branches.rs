@@ -4,35 +4,25 @@ use super::*;
 
 impl GitStore {
     /// All branches, sorted by name (byte order). Branches not pointing at a commit are skipped.
-    pub fn branches(&self, workspace: &str, slug: &str) -> Result<Vec<RefInfo>, GitError> {
-        self.list_refs(workspace, slug, RefKind::Branch)
+    pub fn branches(&self, id: &RepoId) -> Result<Vec<RefInfo>, GitError> {
+        self.list_refs(id, RefKind::Branch)
     }
 
     /// All tags, sorted by name (byte order), annotated tags peeled to their commit. Tags not
     /// (eventually) pointing at a commit are skipped.
-    pub fn tags(&self, workspace: &str, slug: &str) -> Result<Vec<RefInfo>, GitError> {
-        self.list_refs(workspace, slug, RefKind::Tag)
+    pub fn tags(&self, id: &RepoId) -> Result<Vec<RefInfo>, GitError> {
+        self.list_refs(id, RefKind::Tag)
     }
 
     /// The branch `name`, or `None` if it does not exist (or the name is invalid, so it cannot
     /// exist).
-    pub fn branch(
-        &self,
-        workspace: &str,
-        slug: &str,
-        name: &str,
-    ) -> Result<Option<RefInfo>, GitError> {
-        self.get_ref(workspace, slug, RefKind::Branch, name)
+    pub fn branch(&self, id: &RepoId, name: &str) -> Result<Option<RefInfo>, GitError> {
+        self.get_ref(id, RefKind::Branch, name)
     }
 
     /// The tag `name`, or `None` if it does not exist (or the name is invalid, so it cannot exist).
-    pub fn tag(
-        &self,
-        workspace: &str,
-        slug: &str,
-        name: &str,
-    ) -> Result<Option<RefInfo>, GitError> {
-        self.get_ref(workspace, slug, RefKind::Tag, name)
+    pub fn tag(&self, id: &RepoId, name: &str) -> Result<Option<RefInfo>, GitError> {
+        self.get_ref(id, RefKind::Tag, name)
     }
 
     /// Creates branch `name` at the commit `target` (a full or unique abbreviated hash).
@@ -42,13 +32,12 @@ impl GitStore {
     /// [`GitError::RefConflict`] or [`GitError::NotFound`] for an unknown commit.
     pub fn create_branch(
         &self,
-        workspace: &str,
-        slug: &str,
+        id: &RepoId,
         name: &str,
         target: &str,
     ) -> Result<RefInfo, GitError> {
         let full_name = branch_full_name(name)?;
-        let mut repo = self.open(workspace, slug)?;
+        let mut repo = self.open(id)?;
         let commit_id = lookup_commit_id(&repo, target)?;
         create_ref(&mut repo, RefKind::Branch, name, full_name, commit_id)?;
         let target = find_commit_info(&repo, commit_id)?.ok_or_else(|| commit_not_found(target))?;
@@ -62,13 +51,13 @@ impl GitStore {
     /// Deletes branch `name`; `Ok(false)` if it did not exist. Deleting the main branch is allowed
     /// here (it leaves `HEAD` unborn), so the HTTP layer must refuse that itself, as Bitbucket
     /// does.
-    pub fn delete_branch(&self, workspace: &str, slug: &str, name: &str) -> Result<bool, GitError> {
-        self.delete_ref(workspace, slug, RefKind::Branch, name)
+    pub fn delete_branch(&self, id: &RepoId, name: &str) -> Result<bool, GitError> {
+        self.delete_ref(id, RefKind::Branch, name)
     }
 
     /// Deletes tag `name`; `Ok(false)` if it did not exist.
-    pub fn delete_tag(&self, workspace: &str, slug: &str, name: &str) -> Result<bool, GitError> {
-        self.delete_ref(workspace, slug, RefKind::Tag, name)
+    pub fn delete_tag(&self, id: &RepoId, name: &str) -> Result<bool, GitError> {
+        self.delete_ref(id, RefKind::Tag, name)
     }
 
     /// Creates tag `name` at the commit `target` (a full or unique abbreviated hash): lightweight
@@ -77,8 +66,7 @@ impl GitStore {
     /// Errors as for [`Self::create_branch`].
     pub fn create_tag(
         &self,
-        workspace: &str,
-        slug: &str,
+        id: &RepoId,
         name: &str,
         target: &str,
         message: Option<&str>,
@@ -97,7 +85,7 @@ impl GitStore {
             }
         })?;
         let tagger = to_gix_signature(tagger)?;
-        let mut repo = self.open(workspace, slug)?;
+        let mut repo = self.open(id)?;
         let commit_id = lookup_commit_id(&repo, target)?;
         let ref_target = match message {
             None => commit_id,
@@ -127,15 +115,15 @@ impl GitStore {
     /// Points `HEAD` at `refs/heads/<name>`. The branch need not exist (an empty repository has
     /// none); callers that want Bitbucket's "main branch must exist" rule check [`Self::branch`]
     /// first.
-    pub fn set_main_branch(&self, workspace: &str, slug: &str, name: &str) -> Result<(), GitError> {
+    pub fn set_main_branch(&self, id: &RepoId, name: &str) -> Result<(), GitError> {
         let full_name = branch_full_name(name)?;
-        let repo = self.open(workspace, slug)?;
+        let repo = self.open(id)?;
         set_head(repo, full_name)
     }
 
     /// The branch name `HEAD` points at, whether or not that branch exists yet.
-    pub fn main_branch(&self, workspace: &str, slug: &str) -> Result<String, GitError> {
-        let repo = self.open(workspace, slug)?;
+    pub fn main_branch(&self, id: &RepoId) -> Result<String, GitError> {
+        let repo = self.open(id)?;
         let head = repo.head_name().map_err(other("could not read `HEAD`"))?;
         head.as_ref()
             .and_then(|name| name.as_bstr().strip_prefix(b"refs/heads/"))
@@ -145,13 +133,8 @@ impl GitStore {
             })
     }
 
-    pub(super) fn list_refs(
-        &self,
-        workspace: &str,
-        slug: &str,
-        kind: RefKind,
-    ) -> Result<Vec<RefInfo>, GitError> {
-        let repo = self.open(workspace, slug)?;
+    pub(super) fn list_refs(&self, id: &RepoId, kind: RefKind) -> Result<Vec<RefInfo>, GitError> {
+        let repo = self.open(id)?;
         let platform = repo.references().map_err(other("could not list refs"))?;
         let iter = match kind {
             RefKind::Branch => platform.local_branches(),
@@ -185,12 +168,11 @@ impl GitStore {
 
     pub(super) fn get_ref(
         &self,
-        workspace: &str,
-        slug: &str,
+        id: &RepoId,
         kind: RefKind,
         name: &str,
     ) -> Result<Option<RefInfo>, GitError> {
-        let repo = self.open(workspace, slug)?;
+        let repo = self.open(id)?;
         let Ok(full_name) = FullName::try_from(format!("{}{name}", kind.prefix())) else {
             return Ok(None);
         };
@@ -205,12 +187,11 @@ impl GitStore {
 
     pub(super) fn delete_ref(
         &self,
-        workspace: &str,
-        slug: &str,
+        id: &RepoId,
         kind: RefKind,
         name: &str,
     ) -> Result<bool, GitError> {
-        let mut repo = self.open(workspace, slug)?;
+        let mut repo = self.open(id)?;
         let Ok(full_name) = FullName::try_from(format!("{}{name}", kind.prefix())) else {
             return Ok(false);
         };

@@ -60,13 +60,12 @@ impl GitStore {
     /// path order.
     pub fn diff(
         &self,
-        workspace: &str,
-        slug: &str,
+        id: &RepoId,
         old: Option<&str>,
         new: &str,
         options: &DiffOptions,
     ) -> Result<Vec<FilePatch>, GitError> {
-        let repo = self.open(workspace, slug)?;
+        let repo = self.open(id)?;
         let tree_of = |hash: &str| -> Result<ObjectId, GitError> {
             let id = lookup_commit_id(&repo, hash)?;
             Ok(repo
@@ -104,14 +103,9 @@ impl GitStore {
     }
 
     /// The first parent of a commit, `None` for a root commit.
-    pub fn first_parent(
-        &self,
-        workspace: &str,
-        slug: &str,
-        hash: &str,
-    ) -> Result<Option<String>, GitError> {
+    pub fn first_parent(&self, id: &RepoId, hash: &str) -> Result<Option<String>, GitError> {
         Ok(self
-            .commit(workspace, slug, hash)?
+            .commit(id, hash)?
             .ok_or_else(|| commit_not_found(hash))?
             .parents
             .into_iter()
@@ -402,15 +396,14 @@ impl GitStore {
     /// (`None` where the commit removed it).
     pub fn file_history(
         &self,
-        workspace: &str,
-        slug: &str,
+        id: &RepoId,
         start: &str,
         path: &str,
         limit: usize,
     ) -> Result<Vec<(CommitInfo, Option<u64>)>, GitError> {
         let components = read_path_components(path)?;
-        let commits = self.log(workspace, slug, start, None, limit.max(1) * 50, 0)?;
-        let repo = self.open(workspace, slug)?;
+        let commits = self.log(id, start, None, limit.max(1) * 50, 0)?;
+        let repo = self.open(id)?;
         let entry_at = |hash: &str| -> Result<Option<ObjectId>, GitError> {
             let id = lookup_commit_id(&repo, hash)?;
             let tree = repo

@@ -26,8 +26,7 @@ impl GitStore {
     #[allow(clippy::too_many_arguments)] // the fields of Bitbucket's merge request, plus the repository
     pub fn merge(
         &self,
-        workspace: &str,
-        slug: &str,
+        id: &RepoId,
         destination: &str,
         source: &str,
         strategy: MergeStrategy,
@@ -36,7 +35,7 @@ impl GitStore {
     ) -> Result<CommitInfo, GitError> {
         let full_name = branch_full_name(destination)?;
         let signature = to_gix_signature(committer)?;
-        let mut repo = self.open(workspace, slug)?;
+        let mut repo = self.open(id)?;
         let tip = find_ref_exact(&repo, &full_name)?
             .and_then(|r| r.try_id().map(|id| id.detach()))
             .ok_or_else(|| GitError::NotFound {

@@ -34,10 +34,12 @@ mod merge;
 mod objects;
 mod read;
 mod refs;
+mod repo_id;
 mod write;
 
 pub use diff::{DiffOptions, FilePatch, FileSide};
 pub use merge::MergeStrategy;
+pub use repo_id::RepoId;
 
 /// How long a ref update waits for a competing writer's lock before giving up. Ref locks are held
 /// for microseconds, so this only matters under heavy contention, where failing fast (gix's default
@@ -294,7 +296,7 @@ pub fn is_valid_branch_name(name: &str) -> bool {
 }
 
 /// Where and how sandbox repositories are stored: `<root>/<workspace>/<repo_slug>.git`, each a bare
-/// repository.
+/// repository named by a [`RepoId`].
 #[derive(Debug, Clone)]
 pub struct GitStore {
     root: PathBuf,
@@ -309,19 +311,16 @@ impl GitStore {
         &self.root
     }
 
-    /// The folder of a repository. It does not validate the names; every other method does before
-    /// touching disk.
-    pub fn repo_path(&self, workspace: &str, slug: &str) -> PathBuf {
-        self.root.join(workspace).join(format!("{slug}.git"))
+    /// The folder of a repository.
+    pub fn repo_path(&self, repo: &RepoId) -> PathBuf {
+        repo.folder(&self.root)
     }
 
     /// Creates an empty bare repository whose `HEAD` points at `refs/heads/<main_branch>`, which
     /// stays unborn until the first commit on that branch.
-    pub fn init(&self, workspace: &str, slug: &str, main_branch: &str) -> Result<(), GitError> {
-        check_slug(workspace)?;
-        check_slug(slug)?;
+    pub fn init(&self, repo: &RepoId, main_branch: &str) -> Result<(), GitError> {
         let head = branch_full_name(main_branch)?;
-        let path = self.repo_path(workspace, slug);
+        let path = self.repo_path(repo);
         if let Some(parent) = path.parent() {
             fs::create_dir_all(parent).map_err(io_err("could not create the workspace folder"))?;
         }
@@ -330,7 +329,7 @@ impl GitStore {
             Ok(()) => {}
             Err(err) if err.kind() == io::ErrorKind::AlreadyExists => {
                 return Err(GitError::RepoExists {
-                    name: format!("{workspace}/{slug}"),
+                    name: repo.to_string(),
                 });
             }
             Err(err) => return Err(io_err("could not create the repository folder")(err)),
@@ -345,30 +344,23 @@ impl GitStore {
     }
 
     /// Removes the repository folder and everything in it.
-    pub fn delete(&self, workspace: &str, slug: &str) -> Result<(), GitError> {
-        check_slug(workspace)?;
-        check_slug(slug)?;
-        match fs::remove_dir_all(self.repo_path(workspace, slug)) {
+    pub fn delete(&self, repo: &RepoId) -> Result<(), GitError> {
+        match fs::remove_dir_all(self.repo_path(repo)) {
             Ok(()) => Ok(()),
-            Err(err) if err.kind() == io::ErrorKind::NotFound => {
-                Err(repo_not_found(workspace, slug))
-            }
+            Err(err) if err.kind() == io::ErrorKind::NotFound => Err(repo_not_found(repo)),
             Err(err) => Err(io_err("could not delete the repository folder")(err)),
         }
     }
 
-    pub(super) fn open(&self, workspace: &str, slug: &str) -> Result<gix::Repository, GitError> {
-        check_slug(workspace)?;
-        check_slug(slug)?;
-        let path = self.repo_path(workspace, slug);
+    pub(super) fn open(&self, id: &RepoId) -> Result<gix::Repository, GitError> {
+        let path = self.repo_path(id);
         if !path.is_dir() {
-            return Err(repo_not_found(workspace, slug));
+            return Err(repo_not_found(id));
         }
         // Isolated: only the repository's own config counts, never the server user's `~/.gitconfig`
         // or `GIT_*`.
-        let mut repo = gix::open_opts(&path, gix::open::Options::isolated()).map_err(other(
-            format!("could not open repository `{workspace}/{slug}`"),
-        ))?;
+        let mut repo = gix::open_opts(&path, gix::open::Options::isolated())
+            .map_err(other(format!("could not open repository `{id}`")))?;
         repo.object_cache_size_if_unset(OBJECT_CACHE_BYTES);
         Ok(repo)
     }
@@ -446,27 +438,9 @@ fn branch_full_name(name: &str) -> Result<FullName, GitError> {
     FullName::try_from(format!("refs/heads/{name}")).map_err(|_| invalid())
 }
 
-/// Workspace and repository slugs become folder names, so only a conservative character set is
-/// allowed and nothing that could be `.`, `..` or hidden.
-fn check_slug(name: &str) -> Result<(), GitError> {
-    let ok = !name.is_empty()
-        && name.len() <= 255
-        && !name.starts_with('.')
-        && name
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'));
-    if ok {
-        Ok(())
-    } else {
-        Err(GitError::InvalidRepoName {
-            name: name.to_owned(),
-        })
-    }
-}
-
-fn repo_not_found(workspace: &str, slug: &str) -> GitError {
+fn repo_not_found(repo: &RepoId) -> GitError {
     GitError::NotFound {
-        what: format!("repository `{workspace}/{slug}`"),
+        what: format!("repository `{repo}`"),
     }
 }
 

@@ -7,13 +7,8 @@ impl GitStore {
     /// digits) to a commit. Like Bitbucket, a branch wins over a tag, and a tag over a hash.
     /// Returns `Ok(None)` when nothing matches, including when an abbreviated hash matches several
     /// commits; hashes of non-commit objects do not match.
-    pub fn resolve(
-        &self,
-        workspace: &str,
-        slug: &str,
-        rev: &str,
-    ) -> Result<Option<CommitInfo>, GitError> {
-        let repo = self.open(workspace, slug)?;
+    pub fn resolve(&self, id: &RepoId, rev: &str) -> Result<Option<CommitInfo>, GitError> {
+        let repo = self.open(id)?;
         for kind in [RefKind::Branch, RefKind::Tag] {
             // A name that cannot be a ref is not an error here: it may still be a hash.
             let Ok(full_name) = FullName::try_from(format!("{}{rev}", kind.prefix())) else {
@@ -39,13 +34,12 @@ impl GitStore {
     /// [`GitError::NotFound`], a missing path [`PathContent::NotFound`].
     pub fn read_path(
         &self,
-        workspace: &str,
-        slug: &str,
+        id: &RepoId,
         commit: &str,
         path: &str,
     ) -> Result<PathContent, GitError> {
         let components = read_path_components(path)?;
-        let repo = self.open(workspace, slug)?;
+        let repo = self.open(id)?;
         let commit_id = lookup_commit_id(&repo, commit)?;
         let root = repo
             .find_commit(commit_id)
@@ -89,14 +83,13 @@ impl GitStore {
     /// are full or unique abbreviated hashes.
     pub fn log(
         &self,
-        workspace: &str,
-        slug: &str,
+        id: &RepoId,
         start: &str,
         exclude: Option<&str>,
         limit: usize,
         skip: usize,
     ) -> Result<Vec<CommitInfo>, GitError> {
-        let repo = self.open(workspace, slug)?;
+        let repo = self.open(id)?;
         let start = lookup_commit_id(&repo, start)?;
         let hidden = exclude
             .map(|hash| lookup_commit_id(&repo, hash))
@@ -133,13 +126,8 @@ impl GitStore {
     }
 
     /// The commit `hash` (full or unique abbreviated), or `None` if there is no such commit.
-    pub fn commit(
-        &self,
-        workspace: &str,
-        slug: &str,
-        hash: &str,
-    ) -> Result<Option<CommitInfo>, GitError> {
-        let repo = self.open(workspace, slug)?;
+    pub fn commit(&self, id: &RepoId, hash: &str) -> Result<Option<CommitInfo>, GitError> {
+        let repo = self.open(id)?;
         match lookup_hash(&repo, hash)? {
             Some(id) => find_commit_info(&repo, id),
             None => Ok(None),
@@ -150,12 +138,11 @@ impl GitStore {
     /// `git merge-base --is-ancestor`).
     pub fn is_ancestor(
         &self,
-        workspace: &str,
-        slug: &str,
+        id: &RepoId,
         ancestor: &str,
         descendant: &str,
     ) -> Result<bool, GitError> {
-        let repo = self.open(workspace, slug)?;
+        let repo = self.open(id)?;
         let ancestor = lookup_commit_id(&repo, ancestor)?;
         let descendant = lookup_commit_id(&repo, descendant)?;
         // If `ancestor` is reachable from `descendant`, it is their only best common ancestor.
@@ -168,12 +155,11 @@ impl GitStore {
     /// The best common ancestor of two commits, or `None` for unrelated histories.
     pub fn merge_base(
         &self,
-        workspace: &str,
-        slug: &str,
+        id: &RepoId,
         one: &str,
         two: &str,
     ) -> Result<Option<String>, GitError> {
-        let repo = self.open(workspace, slug)?;
+        let repo = self.open(id)?;
         let one = lookup_commit_id(&repo, one)?;
         let two = lookup_commit_id(&repo, two)?;
         let base = repo

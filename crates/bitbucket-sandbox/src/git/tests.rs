@@ -9,10 +9,15 @@ use super::*;
 const WS: &str = "acme";
 const SLUG: &str = "widgets";
 
+/// The repository every test works in.
+fn widgets() -> RepoId {
+    RepoId::new(WS, SLUG).expect("valid id")
+}
+
 fn setup() -> (tempfile::TempDir, GitStore) {
     let dir = tempfile::tempdir().expect("temp dir");
     let store = GitStore::new(dir.path().join("repos"));
-    store.init(WS, SLUG, "main").expect("init");
+    store.init(&widgets(), "main").expect("init");
     (dir, store)
 }
 
@@ -45,7 +50,7 @@ fn git_output(repo: &Path, args: &[&str]) -> std::process::Output {
 
 fn fsck(store: &GitStore) {
     git(
-        &store.repo_path(WS, SLUG),
+        &store.repo_path(&widgets()),
         &["fsck", "--strict", "--no-dangling"],
     );
 }
@@ -59,8 +64,7 @@ fn commit(
 ) -> CommitInfo {
     store
         .commit_files(
-            WS,
-            SLUG,
+            &widgets(),
             branch,
             parent,
             files,
@@ -104,48 +108,47 @@ fn errors_are_send_and_sync() {
 #[test]
 fn init_creates_a_bare_repo_with_unborn_main() {
     let (_dir, store) = setup();
-    let path = store.repo_path(WS, SLUG);
+    let path = store.repo_path(&widgets());
     assert_eq!(git(&path, &["rev-parse", "--is-bare-repository"]), "true");
     assert_eq!(git(&path, &["symbolic-ref", "HEAD"]), "refs/heads/main");
-    assert_eq!(store.main_branch(WS, SLUG).expect("main branch"), "main");
-    assert_eq!(store.resolve(WS, SLUG, "main").expect("resolve"), None);
-    assert!(store.branches(WS, SLUG).expect("branches").is_empty());
+    assert_eq!(store.main_branch(&widgets()).expect("main branch"), "main");
+    assert_eq!(store.resolve(&widgets(), "main").expect("resolve"), None);
+    assert!(store.branches(&widgets()).expect("branches").is_empty());
     fsck(&store);
 
     assert!(matches!(
-        store.init(WS, SLUG, "main"),
+        store.init(&widgets(), "main"),
         Err(GitError::RepoExists { .. })
     ));
     assert!(matches!(
-        store.init(WS, "other", "bad..name"),
+        store.init(&RepoId::new(WS, "other").expect("valid id"), "bad..name"),
         Err(GitError::InvalidRefName { .. })
     ));
     assert!(
-        !store.repo_path(WS, "other").exists(),
+        !store
+            .repo_path(&RepoId::new(WS, "other").expect("valid id"))
+            .exists(),
         "a failed init leaves nothing behind"
     );
     for bad in ["", ".", "..", "a/b", ".hidden", "a\\b", "a b"] {
         assert!(
-            matches!(
-                store.init(WS, bad, "main"),
-                Err(GitError::InvalidRepoName { .. })
-            ),
+            matches!(RepoId::new(WS, bad), Err(GitError::InvalidRepoName { .. })),
             "slug {bad:?}"
         );
         assert!(matches!(
-            store.init(bad, SLUG, "main"),
+            RepoId::new(bad, SLUG),
             Err(GitError::InvalidRepoName { .. })
         ));
     }
     assert!(matches!(
-        store.branches(WS, "missing"),
+        store.branches(&RepoId::new(WS, "missing").expect("valid id")),
         Err(GitError::NotFound { .. })
     ));
 
-    store.delete(WS, SLUG).expect("delete");
+    store.delete(&widgets()).expect("delete");
     assert!(!path.exists());
     assert!(matches!(
-        store.delete(WS, SLUG),
+        store.delete(&widgets()),
         Err(GitError::NotFound { .. })
     ));
 }
@@ -154,7 +157,7 @@ fn init_creates_a_bare_repo_with_unborn_main() {
 fn commits_match_git() {
     let (_dir, store) = setup();
     let (c1, c2) = seed(&store);
-    let path = store.repo_path(WS, SLUG);
+    let path = store.repo_path(&widgets());
     fsck(&store);
 
     assert_eq!(git(&path, &["rev-parse", "main"]), c2.hash);
@@ -210,8 +213,7 @@ fn commit_parent_rules() {
     assert_eq!(c3.parents, vec![c2.hash.clone()]);
     // A stale parent is refused, and the branch stays put.
     let stale = store.commit_files(
-        WS,
-        SLUG,
+        &widgets(),
         "main",
         Some(&c1.hash),
         &[("x", b"x")],
@@ -224,7 +226,7 @@ fn commit_parent_rules() {
     );
     assert_eq!(
         store
-            .branch(WS, SLUG, "main")
+            .branch(&widgets(), "main")
             .expect("branch")
             .map(|b| b.target.hash),
         Some(c3.hash.clone())
@@ -240,15 +242,14 @@ fn commit_parent_rules() {
     assert_eq!(f1.parents, vec![c1.hash.clone()]);
     let orphan = commit(&store, "orphan", None, &[("o.txt", b"o\n")], 1_700_000_400);
     assert!(orphan.parents.is_empty());
-    let path = store.repo_path(WS, SLUG);
+    let path = store.repo_path(&widgets());
     assert_eq!(
         git(&path, &["ls-tree", "-r", "--name-only", "orphan"]),
         "o.txt"
     );
     // Unknown parents and bad inputs.
     let missing = store.commit_files(
-        WS,
-        SLUG,
+        &widgets(),
         "main",
         Some("deadbeef"),
         &[("x", b"x")],
@@ -259,13 +260,13 @@ fn commit_parent_rules() {
         matches!(missing, Err(GitError::NotFound { .. })),
         "{missing:?}"
     );
-    let bad_branch = store.commit_files(WS, SLUG, "a..b", None, &[("x", b"x")], "m", &sig(1));
+    let bad_branch = store.commit_files(&widgets(), "a..b", None, &[("x", b"x")], "m", &sig(1));
     assert!(matches!(bad_branch, Err(GitError::InvalidRefName { .. })));
     for who in [
         Signature::new("A <b>", "a@b", 1),
         Signature::new("A", "a@b\n", 1),
     ] {
-        let bad_sig = store.commit_files(WS, SLUG, "main", None, &[("x", b"x")], "m", &who);
+        let bad_sig = store.commit_files(&widgets(), "main", None, &[("x", b"x")], "m", &who);
         assert!(matches!(bad_sig, Err(GitError::InvalidSignature { .. })));
     }
     fsck(&store);
@@ -277,8 +278,7 @@ fn commit_changes_deletes_and_sets_modes() {
     let (_c1, c2) = seed(&store);
     let c3 = store
         .commit_changes(
-            WS,
-            SLUG,
+            &widgets(),
             "main",
             Some(&c2.hash),
             &[
@@ -296,7 +296,7 @@ fn commit_changes_deletes_and_sets_modes() {
             &sig(1_700_000_200),
         )
         .expect("commit changes");
-    let path = store.repo_path(WS, SLUG);
+    let path = store.repo_path(&widgets());
     assert_eq!(
         git(&path, &["ls-tree", "-r", &c3.hash])
             .lines()
@@ -319,8 +319,7 @@ fn commit_changes_deletes_and_sets_modes() {
     fsck(&store);
 
     let missing = store.commit_changes(
-        WS,
-        SLUG,
+        &widgets(),
         "main",
         None,
         &[FileChange::Delete { path: "nope" }],
@@ -345,7 +344,7 @@ fn commit_changes_deletes_and_sets_modes() {
         "a\nb",
         "x/..",
     ] {
-        let res = store.commit_files(WS, SLUG, "main", None, &[(bad, b"x")], "m", &sig(1));
+        let res = store.commit_files(&widgets(), "main", None, &[(bad, b"x")], "m", &sig(1));
         assert!(
             matches!(res, Err(GitError::InvalidPath { .. })),
             "path {bad:?}: {res:?}"
@@ -372,7 +371,7 @@ fn resolve_branch_tag_and_hashes() {
     let (c1, c2) = seed(&store);
     let hash_of = |rev: &str| {
         store
-            .resolve(WS, SLUG, rev)
+            .resolve(&widgets(), rev)
             .expect("resolve")
             .map(|c| c.hash)
     };
@@ -388,42 +387,48 @@ fn resolve_branch_tag_and_hashes() {
     assert_eq!(hash_of("0000000000000000000000000000000000000000"), None);
     // The tree of c1 is an object but not a commit.
     let tree = git(
-        &store.repo_path(WS, SLUG),
+        &store.repo_path(&widgets()),
         &["rev-parse", &format!("{}^{{tree}}", c1.hash)],
     );
     assert_eq!(hash_of(&tree), None);
 
     store
-        .create_tag(WS, SLUG, "v1", &c1.hash, None, &sig(5))
+        .create_tag(&widgets(), "v1", &c1.hash, None, &sig(5))
         .expect("tag");
     store
-        .create_tag(WS, SLUG, "v1-annotated", &c1.hash, Some("release"), &sig(5))
+        .create_tag(
+            &widgets(),
+            "v1-annotated",
+            &c1.hash,
+            Some("release"),
+            &sig(5),
+        )
         .expect("tag");
     assert_eq!(hash_of("v1"), Some(c1.hash.clone()));
     assert_eq!(hash_of("v1-annotated"), Some(c1.hash.clone()));
     // Branch beats tag, tag beats hash.
     store
-        .create_tag(WS, SLUG, "main", &c1.hash, None, &sig(5))
+        .create_tag(&widgets(), "main", &c1.hash, None, &sig(5))
         .expect("tag named main");
     assert_eq!(hash_of("main"), Some(c2.hash.clone()));
     let short2 = &c2.hash[..8];
     store
-        .create_tag(WS, SLUG, short2, &c1.hash, None, &sig(5))
+        .create_tag(&widgets(), short2, &c1.hash, None, &sig(5))
         .expect("tag named like a hash");
     assert_eq!(hash_of(short2), Some(c1.hash.clone()));
     store
-        .create_branch(WS, SLUG, short2, &c2.hash)
+        .create_branch(&widgets(), short2, &c2.hash)
         .expect("branch named like a hash");
     assert_eq!(hash_of(short2), Some(c2.hash.clone()));
     assert_eq!(
         store
-            .commit(WS, SLUG, &c1.hash[..10])
+            .commit(&widgets(), &c1.hash[..10])
             .expect("commit")
             .map(|c| c.hash),
         Some(c1.hash.clone())
     );
     assert_eq!(
-        store.commit(WS, SLUG, "main").expect("commit"),
+        store.commit(&widgets(), "main").expect("commit"),
         None,
         "commit() takes hashes only"
     );
@@ -432,7 +437,7 @@ fn resolve_branch_tag_and_hashes() {
 #[test]
 fn ambiguous_short_hash_resolves_to_none() {
     let (_dir, store) = setup();
-    let path = store.repo_path(WS, SLUG);
+    let path = store.repo_path(&widgets());
     let mut seen: std::collections::HashMap<String, String> = std::collections::HashMap::new();
     let mut parent: Option<String> = None;
     let mut pair = None;
@@ -454,7 +459,7 @@ fn ambiguous_short_hash_resolves_to_none() {
         parent = Some(c.hash);
     }
     let (prefix, a, b) = pair.expect("a 4-digit collision");
-    assert_eq!(store.resolve(WS, SLUG, &prefix).expect("resolve"), None);
+    assert_eq!(store.resolve(&widgets(), &prefix).expect("resolve"), None);
     assert!(
         !git_output(
             &path,
@@ -472,7 +477,7 @@ fn ambiguous_short_hash_resolves_to_none() {
     for full in [&a, &b] {
         assert_eq!(
             store
-                .resolve(WS, SLUG, full)
+                .resolve(&widgets(), full)
                 .expect("resolve")
                 .map(|c| c.hash),
             Some(full.clone())
@@ -483,7 +488,7 @@ fn ambiguous_short_hash_resolves_to_none() {
             .expect("unique");
         assert_eq!(
             store
-                .resolve(WS, SLUG, unique)
+                .resolve(&widgets(), unique)
                 .expect("resolve")
                 .map(|c| c.hash),
             Some(full.clone())
@@ -555,9 +560,9 @@ fn branch_names_agree_with_git() {
 fn create_and_delete_branches() {
     let (_dir, store) = setup();
     let (c1, c2) = seed(&store);
-    let path = store.repo_path(WS, SLUG);
+    let path = store.repo_path(&widgets());
     let created = store
-        .create_branch(WS, SLUG, "feature/login", &c1.hash[..8])
+        .create_branch(&widgets(), "feature/login", &c1.hash[..8])
         .expect("create");
     assert_eq!(created.name, "feature/login");
     assert_eq!(created.target.hash, c1.hash);
@@ -567,7 +572,7 @@ fn create_and_delete_branches() {
     );
 
     for name in ["feature/login", "main"] {
-        let res = store.create_branch(WS, SLUG, name, &c2.hash);
+        let res = store.create_branch(&widgets(), name, &c2.hash);
         assert!(
             matches!(
                 res,
@@ -580,29 +585,28 @@ fn create_and_delete_branches() {
         );
     }
     let exists = store
-        .create_branch(WS, SLUG, "main", &c2.hash)
+        .create_branch(&widgets(), "main", &c2.hash)
         .expect_err("exists");
     assert_eq!(exists.to_string(), "branch `main` already exists");
     for name in ["bad..name", "-x", "HEAD", "", "a b", "@"] {
-        let res = store.create_branch(WS, SLUG, name, &c2.hash);
+        let res = store.create_branch(&widgets(), name, &c2.hash);
         assert!(
             matches!(res, Err(GitError::InvalidRefName { .. })),
             "{name:?}: {res:?}"
         );
     }
-    let conflict = store.create_branch(WS, SLUG, "feature", &c2.hash);
+    let conflict = store.create_branch(&widgets(), "feature", &c2.hash);
     assert!(
         matches!(conflict, Err(GitError::RefConflict { .. })),
         "{conflict:?}"
     );
-    let conflict = store.create_branch(WS, SLUG, "main/sub", &c2.hash);
+    let conflict = store.create_branch(&widgets(), "main/sub", &c2.hash);
     assert!(
         matches!(conflict, Err(GitError::RefConflict { .. })),
         "{conflict:?}"
     );
     let missing = store.create_branch(
-        WS,
-        SLUG,
+        &widgets(),
         "ghost",
         "0123456789012345678901234567890123456789",
     );
@@ -612,7 +616,7 @@ fn create_and_delete_branches() {
     );
 
     let names: Vec<String> = store
-        .branches(WS, SLUG)
+        .branches(&widgets())
         .expect("branches")
         .into_iter()
         .map(|b| b.name)
@@ -627,28 +631,28 @@ fn create_and_delete_branches() {
     );
     assert_eq!(
         store
-            .branch(WS, SLUG, "main")
+            .branch(&widgets(), "main")
             .expect("branch")
             .map(|b| b.target),
         Some(c2.clone())
     );
-    assert_eq!(store.branch(WS, SLUG, "nope").expect("branch"), None);
-    assert_eq!(store.branch(WS, SLUG, "a..b").expect("branch"), None);
+    assert_eq!(store.branch(&widgets(), "nope").expect("branch"), None);
+    assert_eq!(store.branch(&widgets(), "a..b").expect("branch"), None);
 
     assert!(
         store
-            .delete_branch(WS, SLUG, "feature/login")
+            .delete_branch(&widgets(), "feature/login")
             .expect("delete")
     );
     assert!(
         !store
-            .delete_branch(WS, SLUG, "feature/login")
+            .delete_branch(&widgets(), "feature/login")
             .expect("delete again")
     );
-    assert!(!store.delete_branch(WS, SLUG, "a..b").expect("invalid"));
+    assert!(!store.delete_branch(&widgets(), "a..b").expect("invalid"));
     // With `feature/login` gone, `feature` is free again.
     store
-        .create_branch(WS, SLUG, "feature", &c2.hash)
+        .create_branch(&widgets(), "feature", &c2.hash)
         .expect("create feature");
     fsck(&store);
 }
@@ -658,18 +662,18 @@ fn main_branch_follows_head() {
     let (_dir, store) = setup();
     let (_c1, c2) = seed(&store);
     store
-        .create_branch(WS, SLUG, "develop", &c2.hash)
+        .create_branch(&widgets(), "develop", &c2.hash)
         .expect("create");
     store
-        .set_main_branch(WS, SLUG, "develop")
+        .set_main_branch(&widgets(), "develop")
         .expect("set main");
-    assert_eq!(store.main_branch(WS, SLUG).expect("main"), "develop");
+    assert_eq!(store.main_branch(&widgets()).expect("main"), "develop");
     assert_eq!(
-        git(&store.repo_path(WS, SLUG), &["symbolic-ref", "HEAD"]),
+        git(&store.repo_path(&widgets()), &["symbolic-ref", "HEAD"]),
         "refs/heads/develop"
     );
     assert!(matches!(
-        store.set_main_branch(WS, SLUG, "a..b"),
+        store.set_main_branch(&widgets(), "a..b"),
         Err(GitError::InvalidRefName { .. })
     ));
     fsck(&store);
@@ -679,15 +683,14 @@ fn main_branch_follows_head() {
 fn tags_light_and_annotated() {
     let (_dir, store) = setup();
     let (c1, c2) = seed(&store);
-    let path = store.repo_path(WS, SLUG);
+    let path = store.repo_path(&widgets());
     let light = store
-        .create_tag(WS, SLUG, "v1.0", &c1.hash, None, &sig(10))
+        .create_tag(&widgets(), "v1.0", &c1.hash, None, &sig(10))
         .expect("light");
     assert_eq!(light.annotation, None);
     let annotated = store
         .create_tag(
-            WS,
-            SLUG,
+            &widgets(),
             "release/v2.0",
             &c2.hash,
             Some("second release"),
@@ -703,13 +706,13 @@ fn tags_light_and_annotated() {
     assert_eq!(git(&path, &["rev-parse", "release/v2.0^{commit}"]), c2.hash);
     assert_eq!(git(&path, &["cat-file", "-t", "v1.0"]), "commit");
 
-    let tags = store.tags(WS, SLUG).expect("tags");
+    let tags = store.tags(&widgets()).expect("tags");
     assert_eq!(tags, vec![annotated.clone(), light.clone()]);
     assert_eq!(
-        store.tag(WS, SLUG, "release/v2.0").expect("tag"),
+        store.tag(&widgets(), "release/v2.0").expect("tag"),
         Some(annotated)
     );
-    let dup = store.create_tag(WS, SLUG, "v1.0", &c1.hash, Some("again"), &sig(10));
+    let dup = store.create_tag(&widgets(), "v1.0", &c1.hash, Some("again"), &sig(10));
     assert!(
         matches!(
             dup,
@@ -720,7 +723,7 @@ fn tags_light_and_annotated() {
         ),
         "{dup:?}"
     );
-    let bad = store.create_tag(WS, SLUG, "bad~tag", &c1.hash, None, &sig(10));
+    let bad = store.create_tag(&widgets(), "bad~tag", &c1.hash, None, &sig(10));
     assert!(matches!(
         bad,
         Err(GitError::InvalidRefName {
@@ -728,8 +731,8 @@ fn tags_light_and_annotated() {
             ..
         })
     ));
-    assert!(store.delete_tag(WS, SLUG, "v1.0").expect("delete"));
-    assert!(!store.delete_tag(WS, SLUG, "v1.0").expect("delete again"));
+    assert!(store.delete_tag(&widgets(), "v1.0").expect("delete"));
+    assert!(!store.delete_tag(&widgets(), "v1.0").expect("delete again"));
     fsck(&store);
 }
 
@@ -739,7 +742,7 @@ fn read_path_root_dir_file_and_missing() {
     let (c1, c2) = seed(&store);
 
     let PathContent::Dir { path, entries } =
-        store.read_path(WS, SLUG, &c2.hash, "/").expect("root")
+        store.read_path(&widgets(), &c2.hash, "/").expect("root")
     else {
         panic!("root is a folder");
     };
@@ -757,12 +760,12 @@ fn read_path_root_dir_file_and_missing() {
         ]
     );
     assert_eq!(
-        store.read_path(WS, SLUG, &c2.hash, "").expect("root"),
-        store.read_path(WS, SLUG, &c2.hash, "/").expect("root")
+        store.read_path(&widgets(), &c2.hash, "").expect("root"),
+        store.read_path(&widgets(), &c2.hash, "/").expect("root")
     );
 
     let PathContent::Dir { path, entries } =
-        store.read_path(WS, SLUG, &c2.hash, "/src/").expect("src")
+        store.read_path(&widgets(), &c2.hash, "/src/").expect("src")
     else {
         panic!("src is a folder");
     };
@@ -776,7 +779,7 @@ fn read_path_root_dir_file_and_missing() {
             ("src/main.rs", EntryKind::File)
         ]
     );
-    let repo_path = store.repo_path(WS, SLUG);
+    let repo_path = store.repo_path(&widgets());
     assert_eq!(
         entries
             .iter()
@@ -794,7 +797,7 @@ fn read_path_root_dir_file_and_missing() {
     );
 
     let file = store
-        .read_path(WS, SLUG, &c1.hash[..7], "src/lib/mod.rs")
+        .read_path(&widgets(), &c1.hash[..7], "src/lib/mod.rs")
         .expect("file");
     let PathContent::File {
         path,
@@ -826,7 +829,7 @@ fn read_path_root_dir_file_and_missing() {
             &c2.hash
         };
         assert_eq!(
-            store.read_path(WS, SLUG, hash, missing).expect("missing"),
+            store.read_path(&widgets(), hash, missing).expect("missing"),
             PathContent::NotFound,
             "{missing}"
         );
@@ -842,15 +845,15 @@ fn read_path_root_dir_file_and_missing() {
         "a\0b",
         "/../",
     ] {
-        let res = store.read_path(WS, SLUG, &c2.hash, bad);
+        let res = store.read_path(&widgets(), &c2.hash, bad);
         assert!(
             matches!(res, Err(GitError::InvalidPath { .. })),
             "{bad:?}: {res:?}"
         );
     }
-    let res = store.read_path(WS, SLUG, "0123456789abcdef0123456789abcdef01234567", "");
+    let res = store.read_path(&widgets(), "0123456789abcdef0123456789abcdef01234567", "");
     assert!(matches!(res, Err(GitError::NotFound { .. })), "{res:?}");
-    let res = store.read_path(WS, SLUG, "main", "");
+    let res = store.read_path(&widgets(), "main", "");
     assert!(
         matches!(res, Err(GitError::NotFound { .. })),
         "hashes only: {res:?}"
@@ -882,7 +885,7 @@ fn history(store: &GitStore) -> Vec<CommitInfo> {
         1_700_000_250,
     );
     // Our API makes no merges; write one with gix directly, as a push would.
-    let mut repo = store.open(WS, SLUG).expect("open");
+    let mut repo = store.open(&widgets()).expect("open");
     let c3_id = ObjectId::from_hex(c3.hash.as_bytes()).expect("hex");
     let f2_id = ObjectId::from_hex(f2.hash.as_bytes()).expect("hex");
     let tree = repo
@@ -914,7 +917,7 @@ fn history(store: &GitStore) -> Vec<CommitInfo> {
     )
     .expect("move main");
     let m = store
-        .commit(WS, SLUG, &merge_id.to_string())
+        .commit(&widgets(), &merge_id.to_string())
         .expect("commit")
         .expect("merge exists");
     assert_eq!(m.parents, vec![c3.hash.clone(), f2.hash.clone()]);
@@ -925,32 +928,32 @@ fn history(store: &GitStore) -> Vec<CommitInfo> {
 fn log_matches_git_log() {
     let (_dir, store) = setup();
     let commits = history(&store);
-    let path = store.repo_path(WS, SLUG);
+    let path = store.repo_path(&widgets());
     fsck(&store);
     let hashes = |v: Vec<CommitInfo>| v.into_iter().map(|c| c.hash).collect::<Vec<_>>().join("\n");
     let main = store
-        .resolve(WS, SLUG, "main")
+        .resolve(&widgets(), "main")
         .expect("resolve")
         .expect("main")
         .hash;
     let feature = store
-        .resolve(WS, SLUG, "feature")
+        .resolve(&widgets(), "feature")
         .expect("resolve")
         .expect("feature")
         .hash;
 
-    let all = store.log(WS, SLUG, &main, None, 100, 0).expect("log");
+    let all = store.log(&widgets(), &main, None, 100, 0).expect("log");
     assert_eq!(all.len(), 6);
     assert_eq!(all[0], commits[5]);
     assert_eq!(hashes(all), git(&path, &["log", "--format=%H", "main"]));
     assert_eq!(
-        hashes(store.log(WS, SLUG, &main, None, 2, 1).expect("log")),
+        hashes(store.log(&widgets(), &main, None, 2, 1).expect("log")),
         git(&path, &["log", "--format=%H", "--skip=1", "-n2", "main"])
     );
     assert_eq!(
         hashes(
             store
-                .log(WS, SLUG, &feature, Some(&commits[3].hash), 100, 0)
+                .log(&widgets(), &feature, Some(&commits[3].hash), 100, 0)
                 .expect("log")
         ),
         git(
@@ -966,30 +969,30 @@ fn log_matches_git_log() {
     assert_eq!(
         hashes(
             store
-                .log(WS, SLUG, &main, Some(&feature), 100, 0)
+                .log(&widgets(), &main, Some(&feature), 100, 0)
                 .expect("log")
         ),
         git(&path, &["log", "--format=%H", "main", "^feature"])
     );
     assert!(
         store
-            .log(WS, SLUG, &feature, Some(&main), 100, 0)
+            .log(&widgets(), &feature, Some(&main), 100, 0)
             .expect("log")
             .is_empty()
     );
     assert!(
         store
-            .log(WS, SLUG, &main, None, 0, 0)
+            .log(&widgets(), &main, None, 0, 0)
             .expect("log")
             .is_empty()
     );
     assert!(
         store
-            .log(WS, SLUG, &main, None, 10, 50)
+            .log(&widgets(), &main, None, 10, 50)
             .expect("log")
             .is_empty()
     );
-    let res = store.log(WS, SLUG, "feedface", None, 10, 0);
+    let res = store.log(&widgets(), "feedface", None, 10, 0);
     assert!(matches!(res, Err(GitError::NotFound { .. })), "{res:?}");
 }
 
@@ -1000,7 +1003,7 @@ fn ancestry() {
     let orphan = commit(&store, "orphan", None, &[("o", b"o")], 1_700_001_000);
     let is = |a: &CommitInfo, d: &CommitInfo| {
         store
-            .is_ancestor(WS, SLUG, &a.hash, &d.hash)
+            .is_ancestor(&widgets(), &a.hash, &d.hash)
             .expect("is_ancestor")
     };
     assert!(is(&c[0], &c[5]));
@@ -1012,18 +1015,18 @@ fn ancestry() {
     assert!(!is(&c[0], &orphan));
     assert_eq!(
         store
-            .merge_base(WS, SLUG, &c[3].hash, &c[4].hash)
+            .merge_base(&widgets(), &c[3].hash, &c[4].hash)
             .expect("merge base"),
         Some(c[1].hash.clone())
     );
     assert_eq!(
         store
-            .merge_base(WS, SLUG, &c[3].hash, &orphan.hash)
+            .merge_base(&widgets(), &c[3].hash, &orphan.hash)
             .expect("merge base"),
         None
     );
     assert!(matches!(
-        store.is_ancestor(WS, SLUG, "abcdef12", &c[0].hash),
+        store.is_ancestor(&widgets(), "abcdef12", &c[0].hash),
         Err(GitError::NotFound { .. })
     ));
 }
@@ -1040,14 +1043,14 @@ fn concurrent_distinct_branches_all_succeed() {
                 (Arc::clone(&store), Arc::clone(&barrier), c2.hash.clone());
             std::thread::spawn(move || {
                 barrier.wait();
-                store.create_branch(WS, SLUG, &format!("topic/{i:02}"), &target)
+                store.create_branch(&widgets(), &format!("topic/{i:02}"), &target)
             })
         })
         .collect();
     for handle in handles {
         handle.join().expect("thread").expect("create");
     }
-    let branches = store.branches(WS, SLUG).expect("branches");
+    let branches = store.branches(&widgets()).expect("branches");
     assert_eq!(branches.len(), 21);
     assert!(branches.iter().all(|b| b.target.hash == c2.hash));
     fsck(&store);
@@ -1071,7 +1074,7 @@ fn concurrent_same_branch_has_one_winner() {
                 );
                 std::thread::spawn(move || {
                     barrier.wait();
-                    store.create_branch(WS, SLUG, &name, &target)
+                    store.create_branch(&widgets(), &name, &target)
                 })
             })
             .collect();
@@ -1107,8 +1110,7 @@ fn concurrent_commits_on_one_branch_lose_nothing() {
                 barrier.wait();
                 let name = format!("file-{i}");
                 store.commit_files(
-                    WS,
-                    SLUG,
+                    &widgets(),
                     "main",
                     None,
                     &[(&name, b"x")],
@@ -1131,7 +1133,7 @@ fn concurrent_commits_on_one_branch_lose_nothing() {
         "{results:?}"
     );
     // Every successful commit is in the history: none was overwritten by a concurrent one.
-    let path = store.repo_path(WS, SLUG);
+    let path = store.repo_path(&widgets());
     let count: usize = git(&path, &["rev-list", "--count", "main"])
         .parse()
         .expect("count");
@@ -1141,7 +1143,7 @@ fn concurrent_commits_on_one_branch_lose_nothing() {
     for result in results.iter().flatten() {
         assert!(
             store
-                .is_ancestor(WS, SLUG, &result.hash, &tip)
+                .is_ancestor(&widgets(), &result.hash, &tip)
                 .expect("ancestor")
         );
     }
@@ -1153,7 +1155,7 @@ fn read_path_links_and_submodules() {
     let (_dir, store) = setup();
     let (_c1, c2) = seed(&store);
     // Our API writes neither; build them with gix as a push would.
-    let repo = store.open(WS, SLUG).expect("open");
+    let repo = store.open(&widgets()).expect("open");
     let c2_id = ObjectId::from_hex(c2.hash.as_bytes()).expect("hex");
     let base = repo
         .find_commit(c2_id)
@@ -1186,7 +1188,8 @@ fn read_path_links_and_submodules() {
         .to_string();
     fsck(&store);
 
-    let PathContent::Dir { entries, .. } = store.read_path(WS, SLUG, &id, "").expect("root") else {
+    let PathContent::Dir { entries, .. } = store.read_path(&widgets(), &id, "").expect("root")
+    else {
         panic!("root is a folder");
     };
     let link = entries
@@ -1195,21 +1198,21 @@ fn read_path_links_and_submodules() {
         .expect("link entry");
     assert_eq!((link.kind, link.size), (EntryKind::Link, Some(9)));
     let PathContent::Dir { entries, .. } =
-        store.read_path(WS, SLUG, &id, "vendor").expect("vendor")
+        store.read_path(&widgets(), &id, "vendor").expect("vendor")
     else {
         panic!("vendor is a folder");
     };
     assert_eq!(entries[0].kind, EntryKind::Submodule);
     assert_eq!(entries[0].size, None);
     let PathContent::File { bytes, symlink, .. } =
-        store.read_path(WS, SLUG, &id, "link").expect("link")
+        store.read_path(&widgets(), &id, "link").expect("link")
     else {
         panic!("a link reads as a file");
     };
     assert_eq!((bytes.as_slice(), symlink), (&b"README.md"[..], true));
     assert_eq!(
         store
-            .read_path(WS, SLUG, &id, "vendor/lib")
+            .read_path(&widgets(), &id, "vendor/lib")
             .expect("submodule"),
         PathContent::Submodule {
             path: "vendor/lib".to_owned(),
@@ -1218,13 +1221,15 @@ fn read_path_links_and_submodules() {
     );
     assert_eq!(
         store
-            .read_path(WS, SLUG, &id, "vendor/lib/x")
+            .read_path(&widgets(), &id, "vendor/lib/x")
             .expect("inside a submodule"),
         PathContent::NotFound
     );
 
     // Writing through a link or a submodule replaces it with a folder, as for files.
-    store.create_branch(WS, SLUG, "links", &id).expect("branch");
+    store
+        .create_branch(&widgets(), "links", &id)
+        .expect("branch");
     let through = commit(
         &store,
         "links",
@@ -1234,7 +1239,7 @@ fn read_path_links_and_submodules() {
     );
     assert_eq!(
         git(
-            &store.repo_path(WS, SLUG),
+            &store.repo_path(&widgets()),
             &[
                 "ls-tree",
                 "-r",

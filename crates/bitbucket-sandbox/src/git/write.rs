@@ -10,8 +10,7 @@ impl GitStore {
     #[allow(clippy::too_many_arguments)] // mirrors the fields of Bitbucket's `POST /src` form
     pub fn commit_files(
         &self,
-        workspace: &str,
-        slug: &str,
+        id: &RepoId,
         branch: &str,
         parent: Option<&str>,
         files: &[(&str, &[u8])],
@@ -26,7 +25,7 @@ impl GitStore {
                 executable: false,
             })
             .collect();
-        self.commit_changes(workspace, slug, branch, parent, &changes, message, author)
+        self.commit_changes(id, branch, parent, &changes, message, author)
     }
 
     /// Makes one commit on `branch` applying `changes` (in order; later ones win) to the parent's
@@ -46,8 +45,7 @@ impl GitStore {
     #[allow(clippy::too_many_arguments)] // mirrors the fields of Bitbucket's `POST /src` form
     pub fn commit_changes(
         &self,
-        workspace: &str,
-        slug: &str,
+        id: &RepoId,
         branch: &str,
         parent: Option<&str>,
         changes: &[FileChange<'_>],
@@ -67,7 +65,7 @@ impl GitStore {
             })
             .collect::<Result<Vec<_>, _>>()?;
 
-        let mut repo = self.open(workspace, slug)?;
+        let mut repo = self.open(id)?;
         // `try_id`, not `id`, which panics on symbolic refs; a symbolic branch (only possible if
         // made outside this API) counts as having no tip, and the update below then refuses it.
         let tip = find_ref_exact(&repo, &full_name)?.and_then(|r| r.try_id().map(|id| id.detach()));

@@ -32,6 +32,35 @@ async fn unknown_tools_are_errors_with_suggestions() {
     assert_eq!(far.to_string(), "unknown tool `SEND_EMAIL`");
 }
 
+/// A workspace or slug that cannot name a repository (a dot segment would send the request to
+/// another endpoint) is refused when the tool makes its repository id, before any request.
+#[tokio::test]
+async fn dot_segments_never_name_a_repository() {
+    let env = start().await;
+    let before = env.requests();
+    let cases = [
+        (
+            "BITBUCKET_GET_PULL_REQUEST",
+            json!({"workspace": "acme", "repo_slug": "..", "pull_request_id": 1}),
+            "invalid argument: `repo_slug` must not be `..`",
+        ),
+        (
+            "BITBUCKET_CREATE_BRANCH",
+            json!({"workspace": ".", "repo_slug": "widgets", "name": "x", "target": "main"}),
+            "invalid argument: `workspace` must not be `.`",
+        ),
+        (
+            "BITBUCKET_RESOLVE_PULL_REQUEST_COMMENT",
+            json!({"workspace": "acme", "repo_slug": ".", "pull_request_id": 1, "comment_id": 1}),
+            "invalid argument: `repo_slug` must not be `.`",
+        ),
+    ];
+    for (tool, arguments, expected) in cases {
+        assert_eq!(env.err(tool, arguments).await, expected, "{tool}");
+    }
+    assert_eq!(env.requests(), before, "nothing was sent");
+}
+
 #[tokio::test]
 async fn argument_errors_name_the_argument() {
     let env = start().await;

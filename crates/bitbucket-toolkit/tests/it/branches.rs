@@ -1,13 +1,13 @@
 //! Branch and tag tools, checked against the repository's real refs.
 
-use bitbucket_sandbox::git::Signature;
+use bitbucket_sandbox::git::{self, Signature};
 use serde_json::{Value, json};
 
-use crate::support::{Env, start};
+use crate::support::{Env, repo, start};
 
 async fn head(env: &Env, branch: &str) -> String {
     env.client
-        .get_branch("acme", "widgets", branch)
+        .get_branch(&repo("acme", "widgets"), branch)
         .await
         .expect("branch exists")
         .target
@@ -148,7 +148,7 @@ async fn creates_branches_from_a_branch_a_tag_or_a_hash() {
 
     let first = env
         .client
-        .list_commits("acme", "widgets", Some("main"), &Default::default())
+        .list_commits(&repo("acme", "widgets"), Some("main"), &Default::default())
         .await
         .unwrap()
         .values
@@ -157,8 +157,7 @@ async fn creates_branches_from_a_branch_a_tag_or_a_hash() {
         .hash;
     env.git()
         .create_tag(
-            "acme",
-            "widgets",
+            &git::RepoId::new("acme", "widgets").unwrap(),
             "v0.1.0",
             &first,
             Some("First release"),

@@ -4,7 +4,7 @@ use bitbucket_client::{IssueComment, IssueKind, IssuePriority, IssueState};
 use futures::TryStreamExt as _;
 use serde_json::{Value, json};
 
-use crate::support::{Env, start};
+use crate::support::{Env, repo, start};
 
 fn ids(listing: &Value) -> Vec<u64> {
     listing["items"]
@@ -116,7 +116,11 @@ async fn creates_an_issue() {
         "{}",
         outcome.text
     );
-    let stored = env.client.get_issue("acme", "widgets", id).await.unwrap();
+    let stored = env
+        .client
+        .get_issue(&repo("acme", "widgets"), id)
+        .await
+        .unwrap();
     assert_eq!(stored.title, "Export fails");
     assert_eq!(stored.content_raw(), Some("Steps: click *Export*."));
     assert_eq!(stored.kind, Some(IssueKind::Task));
@@ -137,7 +141,11 @@ async fn updates_an_issue() {
         )
         .await;
     assert_eq!(outcome.structured.as_ref().unwrap()["state"], "resolved");
-    let stored = env.client.get_issue("acme", "widgets", 1).await.unwrap();
+    let stored = env
+        .client
+        .get_issue(&repo("acme", "widgets"), 1)
+        .await
+        .unwrap();
     assert_eq!(stored.state, Some(IssueState::Resolved));
     assert_eq!(stored.priority, Some(IssuePriority::Minor));
     assert_eq!(
@@ -154,7 +162,11 @@ async fn updates_an_issue() {
         json!({"workspace": "acme", "repo_slug": "widgets", "issue_id": "1", "assignee": ""}),
     )
     .await;
-    let stored = env.client.get_issue("acme", "widgets", 1).await.unwrap();
+    let stored = env
+        .client
+        .get_issue(&repo("acme", "widgets"), 1)
+        .await
+        .unwrap();
     assert_eq!(stored.assignee, None, "an empty assignee unassigns");
 
     let nothing = env
@@ -182,7 +194,7 @@ async fn deletes_an_issue() {
     assert_eq!(outcome.text, "Deleted issue #3 of acme/widgets");
     assert!(
         env.client
-            .get_issue("acme", "widgets", 3)
+            .get_issue(&repo("acme", "widgets"), 3)
             .await
             .unwrap_err()
             .is_not_found()
@@ -253,7 +265,7 @@ async fn gets_one_issue_with_its_comments_a_page_at_a_time() {
 
     for n in 1..=51 {
         env.client
-            .create_issue_comment("acme", "widgets", 1, &format!("note {n}"))
+            .create_issue_comment(&repo("acme", "widgets"), 1, &format!("note {n}"))
             .await
             .unwrap();
     }

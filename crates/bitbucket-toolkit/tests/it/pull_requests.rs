@@ -2,7 +2,7 @@
 
 use serde_json::json;
 
-use crate::support::start;
+use crate::support::{repo, start};
 
 #[tokio::test]
 async fn lists_pull_requests_by_state() {
@@ -115,7 +115,7 @@ async fn creates_a_pull_request_into_the_main_branch_with_reviewers_by_nickname(
 
     let stored = env
         .client
-        .get_pull_request("acme", "widgets", id)
+        .get_pull_request(&repo("acme", "widgets"), id)
         .await
         .unwrap();
     assert_eq!(stored.destination.unwrap().branch_name(), Some("main"));

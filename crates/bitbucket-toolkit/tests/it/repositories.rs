@@ -2,7 +2,7 @@
 
 use serde_json::json;
 
-use crate::support::start;
+use crate::support::{repo, start};
 
 #[tokio::test]
 async fn lists_repositories_page_by_page() {
@@ -96,7 +96,7 @@ async fn creates_and_deletes_a_repository() {
     );
     let stored = env
         .client
-        .get_repository("acme", "billing-api")
+        .get_repository(&repo("acme", "billing-api"))
         .await
         .unwrap();
     assert_eq!(stored.is_private, Some(true), "private by default");
@@ -124,7 +124,7 @@ async fn creates_and_deletes_a_repository() {
     assert_eq!(deleted.text, "Deleted repository `acme/billing-api`");
     let gone = env
         .client
-        .get_repository("acme", "billing-api")
+        .get_repository(&repo("acme", "billing-api"))
         .await
         .unwrap_err();
     assert!(gone.is_not_found());
@@ -149,7 +149,11 @@ async fn public_repositories_can_be_asked_for() {
         json!({"workspace": "demo", "repo_slug": "open", "is_private": "false"}),
     )
     .await;
-    let stored = env.client.get_repository("demo", "open").await.unwrap();
+    let stored = env
+        .client
+        .get_repository(&repo("demo", "open"))
+        .await
+        .unwrap();
     assert_eq!(stored.is_private, Some(false));
 }
 
@@ -158,7 +162,7 @@ async fn reads_a_file() {
     let env = start().await;
     let readme = env
         .client
-        .get_file("acme", "widgets", None, "README.md")
+        .get_file(&repo("acme", "widgets"), None, "README.md")
         .await
         .unwrap()
         .into_file()
@@ -360,7 +364,7 @@ async fn lists_commits_of_the_main_branch_by_default() {
     assert_eq!(commits["items"][0]["author"], "Bob Builder");
     let main = env
         .client
-        .get_branch("acme", "widgets", "main")
+        .get_branch(&repo("acme", "widgets"), "main")
         .await
         .unwrap();
     assert_eq!(commits["items"][0]["hash"], main.target.unwrap().hash);

@@ -3,7 +3,7 @@
 
 use serde_json::{Value, json};
 
-use crate::support::{Env, start};
+use crate::support::{Env, repo, start};
 
 fn widgets(extra: Value) -> Value {
     let mut arguments = json!({"workspace": "acme", "repo_slug": "widgets"});
@@ -15,7 +15,7 @@ fn widgets(extra: Value) -> Value {
 
 async fn head(env: &Env, branch: &str) -> String {
     env.client
-        .get_branch("acme", "widgets", branch)
+        .get_branch(&repo("acme", "widgets"), branch)
         .await
         .expect("branch")
         .target
@@ -133,7 +133,7 @@ async fn bad_review_requests_are_refused_and_change_nothing() {
     assert!(no_path.contains("need `path`"), "{no_path}");
     let comments = env
         .client
-        .list_pull_request_comments("acme", "widgets", 1, &Default::default())
+        .list_pull_request_comments(&repo("acme", "widgets"), 1, &Default::default())
         .await
         .expect("comments");
     assert!(comments.values.is_empty(), "no comment was made");

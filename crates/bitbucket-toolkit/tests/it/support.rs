@@ -1,7 +1,7 @@
 //! Starting a sandbox with a toolkit on it, and calling tools with checks built in.
 
-use bitbucket_client::{Auth, Client, ClientConfig, RetryPolicy};
-use bitbucket_sandbox::git::{GitStore, Signature};
+use bitbucket_client::{Auth, Client, ClientConfig, RepoId, RetryPolicy};
+use bitbucket_sandbox::git::{self, GitStore, Signature};
 use bitbucket_sandbox::{DEMO_EMAIL, DEMO_TOKEN, Sandbox, SandboxConfig};
 use bitbucket_toolkit::{ToolOutcome, Toolkit};
 use serde_json::Value;
@@ -74,6 +74,11 @@ impl Env {
             .unwrap_or_else(|unknown| panic!("{unknown}"))
     }
 
+    /// Requests the sandbox has received so far.
+    pub fn requests(&self) -> u64 {
+        self._sandbox.request_count()
+    }
+
     /// The sandbox's git repositories, to add fixtures the REST API cannot make.
     pub fn git(&self) -> GitStore {
         GitStore::new(self.dir.path().join("repos"))
@@ -82,13 +87,13 @@ impl Env {
     /// Commits `files` on a new branch `branch` of `acme/widgets`, on top of `main`.
     pub fn commit_on_new_branch(&self, branch: &str, files: &[(&str, &[u8])]) -> String {
         let git = self.git();
+        let widgets = git::RepoId::new("acme", "widgets").expect("valid id");
         let main = git
-            .branch("acme", "widgets", "main")
+            .branch(&widgets, "main")
             .expect("read main")
             .expect("main exists");
         git.commit_files(
-            "acme",
-            "widgets",
+            &widgets,
             branch,
             Some(&main.target.hash),
             files,
@@ -126,4 +131,9 @@ pub fn assert_house_style(message: &str) {
         !message.ends_with('.'),
         "message should not end with a period: {message}"
     );
+}
+
+/// The id of a repository in the sandbox.
+pub fn repo(workspace: &str, slug: &str) -> RepoId {
+    RepoId::new(workspace, slug).expect("valid repository id")
 }

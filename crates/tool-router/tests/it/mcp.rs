@@ -7,7 +7,7 @@ use bitbucket_sandbox::{DEMO_EMAIL, DEMO_TOKEN};
 use mcp_testkit::{Answer, ERAS, call, connect_http, ok};
 use serde_json::{Value, json};
 
-use crate::support::start;
+use crate::support::{repo, start};
 
 fn data(result: &rmcp::model::CallToolResult) -> Value {
     let structured = result
@@ -129,7 +129,7 @@ async fn the_reference_flow_connects_the_user_and_creates_a_branch_in_both_eras(
                 .is_some_and(|e| e.contains("did you mean"))
         );
         env.bitbucket
-            .get_branch("acme", "widgets", &branch)
+            .get_branch(&repo("acme", "widgets"), &branch)
             .await
             .expect("the branch exists in the sandbox");
         s.cancel().await.expect("close");
@@ -148,8 +148,7 @@ async fn destructive_calls_are_confirmed_in_both_eras() {
         let issue = env
             .bitbucket
             .create_issue(
-                "acme",
-                "widgets",
+                &repo("acme", "widgets"),
                 &bitbucket_client::NewIssue::new("doomed"),
             )
             .await
@@ -163,7 +162,7 @@ async fn destructive_calls_are_confirmed_in_both_eras() {
         assert_eq!(asked.load(Ordering::SeqCst), 1);
         assert!(
             env.bitbucket
-                .get_issue("acme", "widgets", issue.id)
+                .get_issue(&repo("acme", "widgets"), issue.id)
                 .await
                 .is_ok()
         );
@@ -182,7 +181,7 @@ async fn destructive_calls_are_confirmed_in_both_eras() {
         assert_eq!(asked.load(Ordering::SeqCst), 1);
         assert!(
             env.bitbucket
-                .get_issue("acme", "widgets", issue.id)
+                .get_issue(&repo("acme", "widgets"), issue.id)
                 .await
                 .is_err()
         );

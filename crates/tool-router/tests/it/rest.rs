@@ -4,7 +4,7 @@ use bitbucket_sandbox::{ALICE_TOKEN, BOB_TOKEN, DEMO_EMAIL, DEMO_TOKEN};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
-use crate::support::{start, start_with};
+use crate::support::{repo, start, start_with};
 
 #[tokio::test]
 async fn a_session_has_the_shape_the_sdk_reads_and_can_be_deleted() {
@@ -384,8 +384,7 @@ async fn destructive_tools_ask_through_input_required() {
     let issue = env
         .bitbucket
         .create_issue(
-            "acme",
-            "widgets",
+            &repo("acme", "widgets"),
             &bitbucket_client::NewIssue::new("doomed"),
         )
         .await
@@ -405,7 +404,7 @@ async fn destructive_tools_ask_through_input_required() {
     assert_eq!(request["mode"], "form");
     assert!(
         env.bitbucket
-            .get_issue("acme", "widgets", number)
+            .get_issue(&repo("acme", "widgets"), number)
             .await
             .is_ok(),
         "not run yet"
@@ -421,7 +420,7 @@ async fn destructive_tools_ask_through_input_required() {
     assert_eq!(declined["successful"], false, "{declined}");
     assert!(
         env.bitbucket
-            .get_issue("acme", "widgets", number)
+            .get_issue(&repo("acme", "widgets"), number)
             .await
             .is_ok()
     );
@@ -436,7 +435,7 @@ async fn destructive_tools_ask_through_input_required() {
     assert_eq!(done["successful"], true, "{done}");
     assert!(
         env.bitbucket
-            .get_issue("acme", "widgets", number)
+            .get_issue(&repo("acme", "widgets"), number)
             .await
             .is_err()
     );

@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 
-use bitbucket_client::{Auth, Client, ClientConfig};
+use bitbucket_client::{Auth, Client, ClientConfig, RepoId};
 use bitbucket_sandbox::{DEMO_EMAIL, DEMO_TOKEN, Sandbox, SandboxConfig};
 use bitbucket_toolkit::Toolkit;
 use reqwest::StatusCode;
@@ -194,4 +194,9 @@ impl Env {
         }
         self.router = Some(start_router(&self.data_dir, &self.sandbox_url, |_| {}).await);
     }
+}
+
+/// The id of a repository in the sandbox.
+pub fn repo(workspace: &str, slug: &str) -> RepoId {
+    RepoId::new(workspace, slug).expect("valid repository id")
 }

@@ -5,7 +5,7 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use super::{RefOutput, resolve_target};
-use crate::args::Text;
+use crate::args::{Text, repo_id};
 use crate::error::{Context, Explain, Scope, ToolError};
 use crate::output::{Render, short_hash};
 use crate::spec::{ToolAnnotations, Toolset};
@@ -54,24 +54,20 @@ impl Tool for DeleteBranch {
     type Output = DeletedRef;
 
     async fn run(client: &Client, args: Self::Args) -> Result<Self::Output, ToolError> {
-        let (workspace, slug, name) = (
-            args.workspace.as_str(),
-            args.repo_slug.as_str(),
+        let (repo, name) = (
+            repo_id(&args.workspace, &args.repo_slug)?,
             args.name.as_str(),
         );
         client
-            .delete_branch(workspace, slug, name)
+            .delete_branch(&repo, name)
             .await
             .or_explain(client, || {
-                Context::new(
-                    format!("delete branch `{name}`"),
-                    Scope::repository(&workspace, &slug),
-                )
-                .item(format!("branch `{name}`"), "BITBUCKET_LIST_BRANCHES")
+                Context::new(format!("delete branch `{name}`"), Scope::repository(&repo))
+                    .item(format!("branch `{name}`"), "BITBUCKET_LIST_BRANCHES")
             })
             .await?;
         Ok(DeletedRef {
-            repository: format!("{workspace}/{slug}"),
+            repository: repo.to_string(),
             kind: "branch",
             name: name.to_owned(),
             deleted: true,
@@ -91,24 +87,20 @@ impl Tool for DeleteTag {
     type Output = DeletedRef;
 
     async fn run(client: &Client, args: Self::Args) -> Result<Self::Output, ToolError> {
-        let (workspace, slug, name) = (
-            args.workspace.as_str(),
-            args.repo_slug.as_str(),
+        let (repo, name) = (
+            repo_id(&args.workspace, &args.repo_slug)?,
             args.name.as_str(),
         );
         client
-            .delete_tag(workspace, slug, name)
+            .delete_tag(&repo, name)
             .await
             .or_explain(client, || {
-                Context::new(
-                    format!("delete tag `{name}`"),
-                    Scope::repository(&workspace, &slug),
-                )
-                .item(format!("tag `{name}`"), "BITBUCKET_LIST_TAGS")
+                Context::new(format!("delete tag `{name}`"), Scope::repository(&repo))
+                    .item(format!("tag `{name}`"), "BITBUCKET_LIST_TAGS")
             })
             .await?;
         Ok(DeletedRef {
-            repository: format!("{workspace}/{slug}"),
+            repository: repo.to_string(),
             kind: "tag",
             name: name.to_owned(),
             deleted: true,
@@ -163,32 +155,31 @@ impl Tool for CreateTag {
     type Output = CreatedTag;
 
     async fn run(client: &Client, args: Self::Args) -> Result<Self::Output, ToolError> {
-        let (workspace, slug, name) = (
-            args.workspace.as_str(),
-            args.repo_slug.as_str(),
+        let (repo, name) = (
+            repo_id(&args.workspace, &args.repo_slug)?,
             args.name.as_str(),
         );
         let target = match &args.target {
-            Some(target) => resolve_target(client, workspace, slug, target.as_str()).await?,
-            None => super::main_head(client, workspace, slug).await?.1,
+            Some(target) => resolve_target(client, &repo, target.as_str()).await?,
+            None => super::main_head(client, &repo).await?.1,
         };
         let message = args.message.as_deref().filter(|m| !m.trim().is_empty());
         let tag = client
-            .create_tag(workspace, slug, name, &target, message)
+            .create_tag(&repo, name, &target, message)
             .await
             .or_explain(client, || {
                 Context::new(
                     format!("create tag `{name}`"),
-                    Scope::repository(&workspace, &slug),
+                    Scope::repository(&repo),
                 )
                 .conflict(format!(
-                    "tag `{name}` already exists in `{workspace}/{slug}` (pick another name; BITBUCKET_LIST_TAGS lists them)"
+                    "tag `{name}` already exists in `{repo}` (pick another name; BITBUCKET_LIST_TAGS lists them)"
                 ))
             })
             .await?;
         Ok(CreatedTag {
             tag: RefOutput::from_tag(tag),
-            repository: format!("{workspace}/{slug}"),
+            repository: repo.to_string(),
         })
     }
 }

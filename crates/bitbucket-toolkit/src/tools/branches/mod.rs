@@ -5,12 +5,12 @@ pub(crate) mod changes;
 
 use std::fmt::Write as _;
 
-use bitbucket_client::{Branch, Client, Commit, ListParams, NewBranch, Tag};
+use bitbucket_client::{Branch, Client, Commit, ListParams, NewBranch, RepoId, Tag};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use super::Tool;
-use crate::args::{PageLen, PageNumber, Text};
+use crate::args::{PageLen, PageNumber, Text, repo_id};
 use crate::error::{Context, Explain, Scope, ToolError};
 use crate::output::{Line, ListOutput, Render, day, field, first_line, short_hash};
 use crate::spec::{ToolAnnotations, Toolset};
@@ -136,7 +136,7 @@ Filter with `q`, e.g. `name ~ \"feature/\"`; `sort` `-target.date` puts recently
     type Output = ListOutput<RefOutput>;
 
     async fn run(client: &Client, args: Self::Args) -> Result<Self::Output, ToolError> {
-        let (workspace, slug) = (args.workspace.as_str(), args.repo_slug.as_str());
+        let repo = repo_id(&args.workspace, &args.repo_slug)?;
         let params = ListParams {
             q: args.q,
             sort: args.sort,
@@ -144,16 +144,16 @@ Filter with `q`, e.g. `name ~ \"feature/\"`; `sort` `-target.date` puts recently
             pagelen: args.pagelen.map(|p| p.0),
         };
         let page = client
-            .list_branches(workspace, slug, &params)
+            .list_branches(&repo, &params)
             .await
             .or_explain(client, || {
-                Context::new("list branches", Scope::repository(&workspace, &slug))
+                Context::new("list branches", Scope::repository(&repo))
             })
             .await?;
         Ok(ListOutput::new(
             page,
             params.page,
-            format!("Branches of {workspace}/{slug}"),
+            format!("Branches of {repo}"),
             RefOutput::from_branch,
         ))
     }
@@ -183,20 +183,16 @@ Use it to check that a branch exists or to get the commit it points at.";
     type Output = RefOutput;
 
     async fn run(client: &Client, args: Self::Args) -> Result<Self::Output, ToolError> {
-        let (workspace, slug, name) = (
-            args.workspace.as_str(),
-            args.repo_slug.as_str(),
+        let (repo, name) = (
+            repo_id(&args.workspace, &args.repo_slug)?,
             args.name.as_str(),
         );
         let branch = client
-            .get_branch(workspace, slug, name)
+            .get_branch(&repo, name)
             .await
             .or_explain(client, || {
-                Context::new(
-                    format!("read branch `{name}`"),
-                    Scope::repository(&workspace, &slug),
-                )
-                .item(format!("branch `{name}`"), "BITBUCKET_LIST_BRANCHES")
+                Context::new(format!("read branch `{name}`"), Scope::repository(&repo))
+                    .item(format!("branch `{name}`"), "BITBUCKET_LIST_BRANCHES")
             })
             .await?;
         Ok(RefOutput::from_branch(branch))
@@ -260,24 +256,23 @@ Fails if the name is taken or is not a valid git branch name.";
     type Output = CreatedBranch;
 
     async fn run(client: &Client, args: Self::Args) -> Result<Self::Output, ToolError> {
-        let (workspace, slug, name) = (
-            args.workspace.as_str(),
-            args.repo_slug.as_str(),
+        let (repo, name) = (
+            repo_id(&args.workspace, &args.repo_slug)?,
             args.name.as_str(),
         );
         let (target, hash) = match &args.target {
             Some(target) => {
-                let hash = resolve_target(client, workspace, slug, target.as_str()).await?;
+                let hash = resolve_target(client, &repo, target.as_str()).await?;
                 (target.0.clone(), hash)
             }
-            None => main_head(client, workspace, slug).await?,
+            None => main_head(client, &repo).await?,
         };
         let branch = client
-            .create_branch(workspace, slug, &NewBranch::new(name, hash.as_str()))
+            .create_branch(&repo, &NewBranch::new(name, hash.as_str()))
             .await
             .or_explain(client, || {
-                Context::new(format!("create branch `{name}`"), Scope::repository(&workspace, &slug)).conflict(format!(
-                    "branch `{name}` already exists in `{workspace}/{slug}` (pick another name, or use BITBUCKET_GET_BRANCH to see where it points)"
+                Context::new(format!("create branch `{name}`"), Scope::repository(&repo)).conflict(format!(
+                    "branch `{name}` already exists in `{repo}` (pick another name, or use BITBUCKET_GET_BRANCH to see where it points)"
                 ))
             })
             .await?;
@@ -288,7 +283,7 @@ Fails if the name is taken or is not a valid git branch name.";
             .filter(|h| !h.is_empty())
             .unwrap_or(hash);
         Ok(CreatedBranch {
-            repository: format!("{workspace}/{slug}"),
+            repository: repo.to_string(),
             name: if branch.name.is_empty() {
                 name.to_owned()
             } else {
@@ -304,12 +299,11 @@ Fails if the name is taken or is not a valid git branch name.";
 /// The main branch's name and head commit.
 pub(crate) async fn main_head(
     client: &Client,
-    workspace: &str,
-    slug: &str,
+    repo: &RepoId,
 ) -> Result<(String, String), ToolError> {
-    let scope = Scope::repository(&workspace, &slug);
+    let scope = Scope::repository(repo);
     let repository = client
-        .get_repository(workspace, slug)
+        .get_repository(repo)
         .await
         .or_explain(client, || {
             Context::new("read the repository", scope.clone()).repository_itself()
@@ -317,18 +311,18 @@ pub(crate) async fn main_head(
         .await?;
     let Some(main) = repository.mainbranch_name().map(str::to_owned) else {
         return Err(ToolError::Refused(format!(
-            "`{workspace}/{slug}` has no main branch (it may be empty); pass `target`"
+            "`{repo}` has no main branch (it may be empty); pass `target`"
         )));
     };
-    match client.get_branch(workspace, slug, &main).await {
+    match client.get_branch(repo, &main).await {
         Ok(branch) => match branch.target {
             Some(commit) if !commit.hash.is_empty() => Ok((main, commit.hash)),
             _ => Err(ToolError::Refused(format!(
-                "the main branch `{main}` of `{workspace}/{slug}` has no commit yet; push one first or pass `target`"
+                "the main branch `{main}` of `{repo}` has no commit yet; push one first or pass `target`"
             ))),
         },
         Err(err) if err.is_not_found() => Err(ToolError::Refused(format!(
-            "the main branch `{main}` of `{workspace}/{slug}` does not exist yet (the repository is empty); push a commit first or pass `target`"
+            "the main branch `{main}` of `{repo}` does not exist yet (the repository is empty); push a commit first or pass `target`"
         ))),
         Err(err) => {
             let context = Context::new(format!("read branch `{main}`"), scope);
@@ -339,14 +333,9 @@ pub(crate) async fn main_head(
 
 /// Resolves a branch name, tag name or hash to a commit hash: Bitbucket Cloud takes only a
 /// hash as a new branch's target.
-async fn resolve_target(
-    client: &Client,
-    workspace: &str,
-    slug: &str,
-    target: &str,
-) -> Result<String, ToolError> {
-    let scope = Scope::repository(&workspace, &slug);
-    match client.get_branch(workspace, slug, target).await {
+async fn resolve_target(client: &Client, repo: &RepoId, target: &str) -> Result<String, ToolError> {
+    let scope = Scope::repository(repo);
+    match client.get_branch(repo, target).await {
         Ok(branch) => {
             if let Some(commit) = branch.target.filter(|c| !c.hash.is_empty()) {
                 return Ok(commit.hash);
@@ -363,7 +352,7 @@ async fn resolve_target(
         target.replace('\\', "\\\\").replace('"', "\\\"")
     );
     match client
-        .list_tags(workspace, slug, &ListParams::new().q(query).pagelen(10))
+        .list_tags(repo, &ListParams::new().q(query).pagelen(10))
         .await
     {
         Ok(page) => {
@@ -390,7 +379,7 @@ async fn resolve_target(
         Ok(target.to_owned())
     } else {
         Err(ToolError::Refused(format!(
-            "target `{target}` is not a branch, tag or commit hash in `{workspace}/{slug}` \
+            "target `{target}` is not a branch, tag or commit hash in `{repo}` \
              (BITBUCKET_LIST_BRANCHES and BITBUCKET_LIST_TAGS list them)"
         )))
     }
@@ -422,23 +411,23 @@ A tag name works as `commit` in file tools and as `target` of BITBUCKET_CREATE_B
     type Output = ListOutput<RefOutput>;
 
     async fn run(client: &Client, args: Self::Args) -> Result<Self::Output, ToolError> {
-        let (workspace, slug) = (args.workspace.as_str(), args.repo_slug.as_str());
+        let repo = repo_id(&args.workspace, &args.repo_slug)?;
         let params = ListParams {
             page: args.page.map(|p| p.0),
             pagelen: args.pagelen.map(|p| p.0),
             ..ListParams::default()
         };
         let page = client
-            .list_tags(workspace, slug, &params)
+            .list_tags(&repo, &params)
             .await
             .or_explain(client, || {
-                Context::new("list tags", Scope::repository(&workspace, &slug))
+                Context::new("list tags", Scope::repository(&repo))
             })
             .await?;
         Ok(ListOutput::new(
             page,
             params.page,
-            format!("Tags of {workspace}/{slug}"),
+            format!("Tags of {repo}"),
             RefOutput::from_tag,
         ))
     }

@@ -1,11 +1,11 @@
 //! The conversation on a commit: comments, general or on a line of the commit's diff with its
 //! first parent, and replies. Shown as pull request comments are.
 
-use bitbucket_client::{Client, ListParams, NewComment};
+use bitbucket_client::{Client, ListParams, NewComment, RepoId};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use crate::args::{Id, PageLen, PageNumber, Text};
+use crate::args::{Id, PageLen, PageNumber, Text, repo_id};
 use crate::error::{Context, Explain, Scope, ToolError};
 use crate::output::{ListOutput, Render};
 use crate::spec::{ToolAnnotations, Toolset};
@@ -15,24 +15,18 @@ use crate::tools::reviews::comments::{CommentResult, ReviewComment, inline_ancho
 /// Characters of a comment shown in a list of several; one comment is shown whole.
 const LIST_CONTENT_CHARS: usize = 600;
 
-fn commit_context(action: &str, workspace: &str, slug: &str, commit: &str) -> Context {
+fn commit_context(action: &str, repo: &RepoId, commit: &str) -> Context {
     Context::new(
         format!("{action} commit `{commit}`"),
-        Scope::repository(&workspace, &slug),
+        Scope::repository(repo),
     )
     .item(format!("commit `{commit}`"), "BITBUCKET_LIST_COMMITS")
 }
 
-fn comment_context(
-    action: &str,
-    workspace: &str,
-    slug: &str,
-    commit: &str,
-    comment: u64,
-) -> Context {
+fn comment_context(action: &str, repo: &RepoId, commit: &str, comment: u64) -> Context {
     Context::new(
         format!("{action} comment #{comment} of commit `{commit}`"),
-        Scope::repository(&workspace, &slug),
+        Scope::repository(repo),
     )
     .item(
         format!("commit `{commit}` or its comment #{comment}"),
@@ -40,8 +34,8 @@ fn comment_context(
     )
 }
 
-fn on(workspace: &str, slug: &str, commit: &str) -> String {
-    format!("commit {commit} of {workspace}/{slug}")
+fn on(repo: &RepoId, commit: &str) -> String {
+    format!("commit {commit} of {repo}")
 }
 
 #[derive(Debug, Deserialize, JsonSchema)]
@@ -72,26 +66,25 @@ impl Tool for ListCommitComments {
     type Output = ListOutput<ReviewComment>;
 
     async fn run(client: &Client, args: Self::Args) -> Result<Self::Output, ToolError> {
-        let (workspace, slug, commit) = (
-            args.workspace.as_str(),
-            args.repo_slug.as_str(),
+        let (repo, commit) = (
+            repo_id(&args.workspace, &args.repo_slug)?,
             args.commit.as_str(),
         );
         let mut params = ListParams::new();
         params.page = args.page.map(|p| p.0);
         params.pagelen = args.pagelen.map(|p| p.0);
         let page = client
-            .list_commit_comments(workspace, slug, commit, &params)
+            .list_commit_comments(&repo, commit, &params)
             .await
             .or_explain(client, || {
-                commit_context("read the comments of", workspace, slug, commit)
+                commit_context("read the comments of", &repo, commit)
             })
             .await?;
         let limit = (page.values.len() > 1).then_some(LIST_CONTENT_CHARS);
         Ok(ListOutput::new(
             page,
             params.page,
-            format!("Comments on commit {commit} of {workspace}/{slug}"),
+            format!("Comments on commit {commit} of {repo}"),
             |comment| ReviewComment::from_comment(comment, limit),
         ))
     }
@@ -111,13 +104,12 @@ pub(crate) struct CommitCommentArgs {
 }
 
 impl CommitCommentArgs {
-    fn parts(&self) -> (&str, &str, &str, u64) {
-        (
-            self.workspace.as_str(),
-            self.repo_slug.as_str(),
+    fn parts(&self) -> Result<(RepoId, &str, u64), ToolError> {
+        Ok((
+            repo_id(&self.workspace, &self.repo_slug)?,
             self.commit.as_str(),
             self.comment_id.0,
-        )
+        ))
     }
 }
 
@@ -134,17 +126,17 @@ impl Tool for GetCommitComment {
     type Output = CommentResult;
 
     async fn run(client: &Client, args: Self::Args) -> Result<Self::Output, ToolError> {
-        let (workspace, slug, commit, comment_id) = args.parts();
+        let (repo, commit, comment_id) = args.parts()?;
         let comment = client
-            .get_commit_comment(workspace, slug, commit, comment_id)
+            .get_commit_comment(&repo, commit, comment_id)
             .await
             .or_explain(client, || {
-                comment_context("read", workspace, slug, commit, comment_id)
+                comment_context("read", &repo, commit, comment_id)
             })
             .await?;
         Ok(CommentResult {
             comment: ReviewComment::from_comment(comment, None),
-            commented_on: on(workspace, slug, commit),
+            commented_on: on(&repo, commit),
             verb: "Comment",
         })
     }
@@ -183,9 +175,8 @@ impl Tool for CreateCommitComment {
     type Output = CommentResult;
 
     async fn run(client: &Client, args: Self::Args) -> Result<Self::Output, ToolError> {
-        let (workspace, slug, commit) = (
-            args.workspace.as_str(),
-            args.repo_slug.as_str(),
+        let (repo, commit) = (
+            repo_id(&args.workspace, &args.repo_slug)?,
             args.commit.as_str(),
         );
         let request = NewComment {
@@ -194,10 +185,10 @@ impl Tool for CreateCommitComment {
             parent: args.parent_id.map(|p| p.0),
         };
         let comment = client
-            .create_commit_comment(workspace, slug, commit, &request)
+            .create_commit_comment(&repo, commit, &request)
             .await
             .or_explain(client, || {
-                commit_context("comment on", workspace, slug, commit).refusal(
+                commit_context("comment on", &repo, commit).refusal(
                     "diff",
                     "an inline comment must be on a file and line that the commit's diff shows (BITBUCKET_GET_COMMIT_DIFF); or leave out `path` and `line` for a general comment",
                 )
@@ -205,7 +196,7 @@ impl Tool for CreateCommitComment {
             .await?;
         Ok(CommentResult {
             comment: ReviewComment::from_comment(comment, None),
-            commented_on: on(workspace, slug, commit),
+            commented_on: on(&repo, commit),
             verb: "Added comment",
         })
     }
@@ -238,22 +229,21 @@ impl Tool for UpdateCommitComment {
     type Output = CommentResult;
 
     async fn run(client: &Client, args: Self::Args) -> Result<Self::Output, ToolError> {
-        let (workspace, slug, commit, comment_id) = (
-            args.workspace.as_str(),
-            args.repo_slug.as_str(),
+        let (repo, commit, comment_id) = (
+            repo_id(&args.workspace, &args.repo_slug)?,
             args.commit.as_str(),
             args.comment_id.0,
         );
         let comment = client
-            .update_commit_comment(workspace, slug, commit, comment_id, args.content.as_str())
+            .update_commit_comment(&repo, commit, comment_id, args.content.as_str())
             .await
             .or_explain(client, || {
-                comment_context("edit", workspace, slug, commit, comment_id)
+                comment_context("edit", &repo, commit, comment_id)
             })
             .await?;
         Ok(CommentResult {
             comment: ReviewComment::from_comment(comment, None),
-            commented_on: on(workspace, slug, commit),
+            commented_on: on(&repo, commit),
             verb: "Updated comment",
         })
     }
@@ -290,16 +280,16 @@ impl Tool for DeleteCommitComment {
     type Output = CommitCommentDeleted;
 
     async fn run(client: &Client, args: Self::Args) -> Result<Self::Output, ToolError> {
-        let (workspace, slug, commit, comment_id) = args.parts();
+        let (repo, commit, comment_id) = args.parts()?;
         client
-            .delete_commit_comment(workspace, slug, commit, comment_id)
+            .delete_commit_comment(&repo, commit, comment_id)
             .await
             .or_explain(client, || {
-                comment_context("delete", workspace, slug, commit, comment_id)
+                comment_context("delete", &repo, commit, comment_id)
             })
             .await?;
         Ok(CommitCommentDeleted {
-            repository: format!("{workspace}/{slug}"),
+            repository: repo.to_string(),
             commit: commit.to_owned(),
             comment_id,
         })

@@ -3,11 +3,11 @@
 
 pub(crate) mod comments;
 
-use bitbucket_client::{Client, CommitFiles, DiffParams, PageParams};
+use bitbucket_client::{Client, CommitFiles, DiffParams, PageParams, RepoId};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use crate::args::{Names, PageLen, PageNumber, Text};
+use crate::args::{Names, PageLen, PageNumber, Text, repo_id};
 use crate::error::{Context, Explain, Scope, ToolError};
 use crate::output::{ListOutput, Render, field, short_hash};
 use crate::spec::{ToolAnnotations, Toolset};
@@ -15,19 +15,16 @@ use crate::tools::Tool;
 use crate::tools::repositories::CommitOutput;
 use crate::tools::reviews::{DiffOutput, FileChange, MAX_DIFF_LINES};
 
-fn commit_context(action: &str, workspace: &str, slug: &str, commit: &str) -> Context {
-    Context::new(
-        format!("{action} `{commit}`"),
-        Scope::repository(&workspace, &slug),
-    )
-    .item(
-        format!("commit or branch `{commit}`"),
-        "BITBUCKET_LIST_COMMITS",
-    )
-    .refusal(
-        "spec",
-        "name one commit, branch or tag in `commit` and optionally another in `base`",
-    )
+fn commit_context(action: &str, repo: &RepoId, commit: &str) -> Context {
+    Context::new(format!("{action} `{commit}`"), Scope::repository(repo))
+        .item(
+            format!("commit or branch `{commit}`"),
+            "BITBUCKET_LIST_COMMITS",
+        )
+        .refusal(
+            "spec",
+            "name one commit, branch or tag in `commit` and optionally another in `base`",
+        )
 }
 
 /// A commit in full.
@@ -86,17 +83,14 @@ For what it changes, use BITBUCKET_GET_COMMIT_CHANGES or BITBUCKET_GET_COMMIT_DI
     type Output = CommitDetail;
 
     async fn run(client: &Client, args: Self::Args) -> Result<Self::Output, ToolError> {
-        let (workspace, slug, commit) = (
-            args.workspace.as_str(),
-            args.repo_slug.as_str(),
+        let (repo, commit) = (
+            repo_id(&args.workspace, &args.repo_slug)?,
             args.commit.as_str(),
         );
         let found = client
-            .get_commit(workspace, slug, commit)
+            .get_commit(&repo, commit)
             .await
-            .or_explain(client, || {
-                commit_context("read commit", workspace, slug, commit)
-            })
+            .or_explain(client, || commit_context("read commit", &repo, commit))
             .await?;
         let summary = CommitOutput::from_commit(found.clone());
         Ok(CommitDetail {
@@ -118,10 +112,10 @@ fn spec(commit: &Text, base: Option<&Text>) -> String {
     }
 }
 
-fn described(commit: &Text, base: Option<&Text>, workspace: &str, slug: &str) -> String {
+fn described(commit: &Text, base: Option<&Text>, repo: &RepoId) -> String {
     match base {
-        Some(base) => format!("`{commit}` compared with `{base}` in {workspace}/{slug}"),
-        None => format!("commit `{commit}` of {workspace}/{slug}"),
+        Some(base) => format!("`{commit}` compared with `{base}` in {repo}"),
+        None => format!("commit `{commit}` of {repo}"),
     }
 }
 
@@ -157,26 +151,21 @@ the answer gives the `start_line` for the rest.";
     type Output = DiffOutput;
 
     async fn run(client: &Client, args: Self::Args) -> Result<Self::Output, ToolError> {
-        let (workspace, slug) = (args.workspace.as_str(), args.repo_slug.as_str());
+        let repo = repo_id(&args.workspace, &args.repo_slug)?;
         let paths = args.path.unwrap_or_default().0;
         let params = DiffParams {
             paths: paths.clone(),
             ..DiffParams::default()
         };
         let text = client
-            .diff(
-                workspace,
-                slug,
-                &spec(&args.commit, args.base.as_ref()),
-                &params,
-            )
+            .diff(&repo, &spec(&args.commit, args.base.as_ref()), &params)
             .await
             .or_explain(client, || {
-                commit_context("read the diff of", workspace, slug, args.commit.as_str())
+                commit_context("read the diff of", &repo, args.commit.as_str())
             })
             .await?;
         Ok(DiffOutput::new(
-            described(&args.commit, args.base.as_ref(), workspace, slug),
+            described(&args.commit, args.base.as_ref(), &repo),
             &text,
             &paths,
             args.start_line.map(|n| n.0),
@@ -214,22 +203,21 @@ impl Tool for GetCommitChanges {
     type Output = ListOutput<FileChange>;
 
     async fn run(client: &Client, args: Self::Args) -> Result<Self::Output, ToolError> {
-        let (workspace, slug) = (args.workspace.as_str(), args.repo_slug.as_str());
+        let repo = repo_id(&args.workspace, &args.repo_slug)?;
         let page_params = PageParams {
             page: args.page.map(|p| p.0),
             pagelen: args.pagelen.map(|p| p.0),
         };
         let page = client
             .diffstat(
-                workspace,
-                slug,
+                &repo,
                 &spec(&args.commit, args.base.as_ref()),
                 &DiffParams::default(),
                 &page_params,
             )
             .await
             .or_explain(client, || {
-                commit_context("read the changes of", workspace, slug, args.commit.as_str())
+                commit_context("read the changes of", &repo, args.commit.as_str())
             })
             .await?;
         Ok(ListOutput::new(
@@ -237,7 +225,7 @@ impl Tool for GetCommitChanges {
             page_params.page,
             format!(
                 "Files changed by {}",
-                described(&args.commit, args.base.as_ref(), workspace, slug)
+                described(&args.commit, args.base.as_ref(), &repo)
             ),
             FileChange::from_diffstat,
         ))
@@ -273,20 +261,19 @@ impl Tool for GetFileHistory {
     type Output = ListOutput<CommitOutput>;
 
     async fn run(client: &Client, args: Self::Args) -> Result<Self::Output, ToolError> {
-        let (workspace, slug, path) = (
-            args.workspace.as_str(),
-            args.repo_slug.as_str(),
+        let (repo, path) = (
+            repo_id(&args.workspace, &args.repo_slug)?,
             args.path.as_str().trim_start_matches('/'),
         );
         let context = || {
             Context::new(
                 format!("read the history of `{path}`"),
-                Scope::repository(&workspace, &slug),
+                Scope::repository(&repo),
             )
             .item(format!("file `{path}`"), "BITBUCKET_BROWSE_REPOSITORY_PATH")
         };
         let revision = client
-            .resolve_revision(workspace, slug, args.commit.as_ref().map(Text::as_str))
+            .resolve_revision(&repo, args.commit.as_ref().map(Text::as_str))
             .await
             .or_explain(client, context)
             .await?;
@@ -295,14 +282,14 @@ impl Tool for GetFileHistory {
             pagelen: args.pagelen.map(|p| p.0),
         };
         let page = client
-            .file_history(workspace, slug, &revision, path, &params)
+            .file_history(&repo, &revision, path, &params)
             .await
             .or_explain(client, context)
             .await?;
         Ok(ListOutput::new(
             page,
             params.page,
-            format!("History of `{path}` from `{revision}` in {workspace}/{slug}, newest first"),
+            format!("History of `{path}` from `{revision}` in {repo}, newest first"),
             |entry| CommitOutput::from_commit(entry.commit.unwrap_or_default()),
         ))
     }
@@ -382,9 +369,8 @@ Read a file first (BITBUCKET_GET_FILE_FROM_REPOSITORY) to change part of it.";
     type Output = CommittedFiles;
 
     async fn run(client: &Client, args: Self::Args) -> Result<Self::Output, ToolError> {
-        let (workspace, slug, branch) = (
-            args.workspace.as_str(),
-            args.repo_slug.as_str(),
+        let (repo, branch) = (
+            repo_id(&args.workspace, &args.repo_slug)?,
             args.branch.as_str(),
         );
         let files: Vec<(String, String)> = args
@@ -409,12 +395,12 @@ Read a file first (BITBUCKET_GET_FILE_FROM_REPOSITORY) to change part of it.";
             delete,
         };
         let commit = client
-            .commit_files(workspace, slug, &request)
+            .commit_files(&repo, &request)
             .await
             .or_explain(client, || {
                 Context::new(
                     format!("commit to `{branch}`"),
-                    Scope::repository(&workspace, &slug),
+                    Scope::repository(&repo),
                 )
                 .refusal(
                     "parents",
@@ -425,7 +411,7 @@ Read a file first (BITBUCKET_GET_FILE_FROM_REPOSITORY) to change part of it.";
         Ok(CommittedFiles {
             commit,
             branch: branch.to_owned(),
-            repository: format!("{workspace}/{slug}"),
+            repository: repo.to_string(),
             written: request.files.into_iter().map(|(path, _)| path).collect(),
             deleted: request.delete,
         })

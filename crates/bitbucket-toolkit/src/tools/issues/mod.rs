@@ -4,14 +4,14 @@ use std::fmt::Write as _;
 
 use bitbucket_client::{
     Client, Issue, IssueComment, IssueKind, IssuePriority, IssueState, IssueUpdate, ListParams,
-    NewIssue,
+    NewIssue, RepoId,
 };
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use super::Tool;
 use crate::accounts;
-use crate::args::{ArgError, Id, OneOrMany, PageLen, PageNumber, Text, choice};
+use crate::args::{ArgError, Id, OneOrMany, PageLen, PageNumber, Text, choice, repo_id};
 use crate::error::{Context, Explain, Scope, ToolError};
 use crate::output::{CommentOutput, Line, ListOutput, Paging, Person, Render, clip, day, field};
 use crate::spec::{ToolAnnotations, Toolset};
@@ -171,12 +171,12 @@ impl Line for IssueOutput {
 }
 
 /// Issue tools act on the repository's tracker: a 404 may mean it is disabled.
-fn tracker(action: impl Into<String>, workspace: &str, slug: &str) -> Context {
-    Context::new(action, Scope::repository(&workspace, &slug)).issues()
+fn tracker(action: impl Into<String>, repo: &RepoId) -> Context {
+    Context::new(action, Scope::repository(repo)).issues()
 }
 
-fn issue_context(action: &str, workspace: &str, slug: &str, id: u64) -> Context {
-    tracker(format!("{action} issue #{id}"), workspace, slug)
+fn issue_context(action: &str, repo: &RepoId, id: u64) -> Context {
+    tracker(format!("{action} issue #{id}"), repo)
         .item(format!("issue #{id}"), "BITBUCKET_LIST_ISSUES")
 }
 
@@ -213,7 +213,7 @@ Bodies are cut to 300 characters; BITBUCKET_GET_ISSUE shows one issue whole, wit
     type Output = ListOutput<IssueOutput>;
 
     async fn run(client: &Client, args: Self::Args) -> Result<Self::Output, ToolError> {
-        let (workspace, slug) = (args.workspace.as_str(), args.repo_slug.as_str());
+        let repo = repo_id(&args.workspace, &args.repo_slug)?;
         let states: Vec<StateArg> = args.state.map(|s| s.0).unwrap_or_default();
         let state_filter = (!states.is_empty()).then(|| {
             let terms: Vec<String> = states
@@ -233,15 +233,15 @@ Bodies are cut to 300 characters; BITBUCKET_GET_ISSUE shows one issue whole, wit
             pagelen: args.pagelen.map(|p| p.0),
         };
         let heading = if states.is_empty() {
-            format!("Issues of {workspace}/{slug}")
+            format!("Issues of {repo}")
         } else {
             let names: Vec<&str> = states.iter().map(|s| s.as_str()).collect();
-            format!("Issues ({}) of {workspace}/{slug}", names.join(" or "))
+            format!("Issues ({}) of {repo}", names.join(" or "))
         };
         let page = client
-            .list_issues(workspace, slug, &params)
+            .list_issues(&repo, &params)
             .await
-            .or_explain(client, || tracker("list issues", workspace, slug))
+            .or_explain(client, || tracker("list issues", &repo))
             .await?;
         let limit = (page.values.len() > 1).then_some(LIST_CONTENT_CHARS);
         Ok(ListOutput::new(page, params.page, heading, |issue| {
@@ -366,15 +366,11 @@ impl Tool for GetIssue {
     type Output = IssueWithComments;
 
     async fn run(client: &Client, args: Self::Args) -> Result<Self::Output, ToolError> {
-        let (workspace, slug, id) = (
-            args.workspace.as_str(),
-            args.repo_slug.as_str(),
-            args.issue_id.0,
-        );
+        let (repo, id) = (repo_id(&args.workspace, &args.repo_slug)?, args.issue_id.0);
         let issue = client
-            .get_issue(workspace, slug, id)
+            .get_issue(&repo, id)
             .await
-            .or_explain(client, || issue_context("read", workspace, slug, id))
+            .or_explain(client, || issue_context("read", &repo, id))
             .await?;
         let requested = args.comments_page.map(|p| p.0);
         let params = ListParams {
@@ -383,11 +379,9 @@ impl Tool for GetIssue {
             ..ListParams::new()
         };
         let page = client
-            .list_issue_comments(workspace, slug, id, &params)
+            .list_issue_comments(&repo, id, &params)
             .await
-            .or_explain(client, || {
-                issue_context("read the comments of", workspace, slug, id)
-            })
+            .or_explain(client, || issue_context("read the comments of", &repo, id))
             .await?;
         let paging = Paging::of(&page, requested);
         Ok(IssueWithComments {
@@ -451,14 +445,17 @@ Fails if the tracker is disabled for the repository.";
     type Output = ChangedIssue;
 
     async fn run(client: &Client, args: Self::Args) -> Result<Self::Output, ToolError> {
-        let (workspace, slug) = (args.workspace.as_str(), args.repo_slug.as_str());
+        let repo = repo_id(&args.workspace, &args.repo_slug)?;
         let assignee = match &args.assignee {
-            Some(who) => {
-                accounts::resolve(client, workspace, std::slice::from_ref(&who.0), "assignee")
-                    .await?
-                    .into_iter()
-                    .next()
-            }
+            Some(who) => accounts::resolve(
+                client,
+                repo.workspace(),
+                std::slice::from_ref(&who.0),
+                "assignee",
+            )
+            .await?
+            .into_iter()
+            .next(),
             None => None,
         };
         let request = NewIssue {
@@ -469,9 +466,9 @@ Fails if the tracker is disabled for the repository.";
             assignee,
         };
         let issue = client
-            .create_issue(workspace, slug, &request)
+            .create_issue(&repo, &request)
             .await
-            .or_explain(client, || tracker("create an issue", workspace, slug))
+            .or_explain(client, || tracker("create an issue", &repo))
             .await?;
         Ok(ChangedIssue {
             issue: IssueOutput::from_issue(issue, None),
@@ -516,16 +513,12 @@ To close an issue as fixed, set state `resolved`; to comment instead, use BITBUC
     type Output = ChangedIssue;
 
     async fn run(client: &Client, args: Self::Args) -> Result<Self::Output, ToolError> {
-        let (workspace, slug, id) = (
-            args.workspace.as_str(),
-            args.repo_slug.as_str(),
-            args.issue_id.0,
-        );
+        let (repo, id) = (repo_id(&args.workspace, &args.repo_slug)?, args.issue_id.0);
         let assignee = match args.assignee.as_deref().map(str::trim) {
             None => None,
             Some("") => Some(None),
             Some(who) => Some(
-                accounts::resolve(client, workspace, &[who.to_owned()], "assignee")
+                accounts::resolve(client, repo.workspace(), &[who.to_owned()], "assignee")
                     .await?
                     .into_iter()
                     .next(),
@@ -547,9 +540,9 @@ To close an issue as fixed, set state `resolved`; to comment instead, use BITBUC
             .into());
         }
         let issue = client
-            .update_issue(workspace, slug, id, &update)
+            .update_issue(&repo, id, &update)
             .await
-            .or_explain(client, || issue_context("update", workspace, slug, id))
+            .or_explain(client, || issue_context("update", &repo, id))
             .await?;
         Ok(ChangedIssue {
             issue: IssueOutput::from_issue(issue, None),
@@ -598,18 +591,14 @@ To close an issue instead, use BITBUCKET_UPDATE_ISSUE with state `resolved` or `
     type Output = DeletedIssue;
 
     async fn run(client: &Client, args: Self::Args) -> Result<Self::Output, ToolError> {
-        let (workspace, slug, id) = (
-            args.workspace.as_str(),
-            args.repo_slug.as_str(),
-            args.issue_id.0,
-        );
+        let (repo, id) = (repo_id(&args.workspace, &args.repo_slug)?, args.issue_id.0);
         client
-            .delete_issue(workspace, slug, id)
+            .delete_issue(&repo, id)
             .await
-            .or_explain(client, || issue_context("delete", workspace, slug, id))
+            .or_explain(client, || issue_context("delete", &repo, id))
             .await?;
         Ok(DeletedIssue {
-            repository: format!("{workspace}/{slug}"),
+            repository: repo.to_string(),
             issue_id: id,
             deleted: true,
         })
@@ -656,19 +645,15 @@ impl Tool for CreateIssueComment {
     type Output = CommentOutput;
 
     async fn run(client: &Client, args: Self::Args) -> Result<Self::Output, ToolError> {
-        let (workspace, slug, id) = (
-            args.workspace.as_str(),
-            args.repo_slug.as_str(),
-            args.issue_id.0,
-        );
+        let (repo, id) = (repo_id(&args.workspace, &args.repo_slug)?, args.issue_id.0);
         let comment = client
-            .create_issue_comment(workspace, slug, id, args.content.as_str())
+            .create_issue_comment(&repo, id, args.content.as_str())
             .await
-            .or_explain(client, || issue_context("comment on", workspace, slug, id))
+            .or_explain(client, || issue_context("comment on", &repo, id))
             .await?;
         Ok(issue_comment_output(
             comment,
-            format!("issue #{id} of {workspace}/{slug}"),
+            format!("issue #{id} of {repo}"),
             args.content.as_str(),
         ))
     }

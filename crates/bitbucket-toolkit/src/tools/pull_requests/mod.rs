@@ -13,7 +13,7 @@ use serde::{Deserialize, Serialize};
 
 use super::Tool;
 use crate::accounts;
-use crate::args::{Flag, Id, Names, OneOrMany, PageLen, PageNumber, Text, choice};
+use crate::args::{Flag, Id, Names, OneOrMany, PageLen, PageNumber, Text, choice, repo_id};
 use crate::error::{Context, Explain, Scope, ToolError};
 use crate::output::{Line, ListOutput, Person, Render, day, field, short_hash};
 use crate::spec::{ToolAnnotations, Toolset};
@@ -272,7 +272,7 @@ For the description, reviewers and approvals of one, use BITBUCKET_GET_PULL_REQU
     type Output = ListOutput<PullRequestItem>;
 
     async fn run(client: &Client, args: Self::Args) -> Result<Self::Output, ToolError> {
-        let (workspace, slug) = (args.workspace.as_str(), args.repo_slug.as_str());
+        let repo = repo_id(&args.workspace, &args.repo_slug)?;
         let states: Vec<PrState> = args.state.map(|s| s.0).unwrap_or_default();
         let params = ListPullRequestsParams {
             states: states
@@ -293,16 +293,16 @@ For the description, reviewers and approvals of one, use BITBUCKET_GET_PULL_REQU
                 .join(" or ")
         };
         let page = client
-            .list_pull_requests(workspace, slug, &params)
+            .list_pull_requests(&repo, &params)
             .await
             .or_explain(client, || {
-                Context::new("list pull requests", Scope::repository(&workspace, &slug))
+                Context::new("list pull requests", Scope::repository(&repo))
             })
             .await?;
         Ok(ListOutput::new(
             page,
             params.page,
-            format!("Pull requests ({shown}) of {workspace}/{slug}"),
+            format!("Pull requests ({shown}) of {repo}"),
             PullRequestItem::from_pull_request,
         ))
     }
@@ -331,16 +331,15 @@ impl Tool for GetPullRequest {
     type Output = PullRequestOutput;
 
     async fn run(client: &Client, args: Self::Args) -> Result<Self::Output, ToolError> {
-        let (workspace, slug, id) = (
-            args.workspace.as_str(),
-            args.repo_slug.as_str(),
+        let (repo, id) = (
+            repo_id(&args.workspace, &args.repo_slug)?,
             args.pull_request_id.0,
         );
         let pr = client
-            .get_pull_request(workspace, slug, id)
+            .get_pull_request(&repo, id)
             .await
             .or_explain(client, || {
-                crate::tools::reviews::changes::pr_context("read", workspace, slug, id)
+                crate::tools::reviews::changes::pr_context("read", &repo, id)
             })
             .await?;
         Ok(PullRequestOutput::from_pull_request(pr))
@@ -384,10 +383,10 @@ Reviewers may be given by nickname.";
     type Output = OpenedPullRequest;
 
     async fn run(client: &Client, args: Self::Args) -> Result<Self::Output, ToolError> {
-        let (workspace, slug) = (args.workspace.as_str(), args.repo_slug.as_str());
+        let repo = repo_id(&args.workspace, &args.repo_slug)?;
         let reviewers = match &args.reviewers {
             Some(names) if !names.0.is_empty() => {
-                accounts::resolve(client, workspace, &names.0, "reviewer").await?
+                accounts::resolve(client, repo.workspace(), &names.0, "reviewer").await?
             }
             _ => Vec::new(),
         };
@@ -402,12 +401,12 @@ Reviewers may be given by nickname.";
             draft: args.draft.map(|f| f.0),
         };
         let pr = client
-            .create_pull_request(workspace, slug, &request)
+            .create_pull_request(&repo, &request)
             .await
             .or_explain(client, || {
                 Context::new(
                     format!("create a pull request from `{}`", args.source_branch),
-                    Scope::repository(&workspace, &slug),
+                    Scope::repository(&repo),
                 )
                 .refusal(
                     "no changes to be pulled",

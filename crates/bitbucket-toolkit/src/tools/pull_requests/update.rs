@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 
 use super::PullRequestOutput;
 use crate::accounts;
-use crate::args::{Id, Names, Text};
+use crate::args::{Id, Names, Text, repo_id};
 use crate::error::{Context, Explain, Scope, ToolError};
 use crate::output::Render;
 use crate::spec::{ToolAnnotations, Toolset};
@@ -54,14 +54,15 @@ impl Tool for UpdatePullRequest {
     type Output = UpdatedPullRequest;
 
     async fn run(client: &Client, args: Self::Args) -> Result<Self::Output, ToolError> {
-        let (workspace, slug, id) = (
-            args.workspace.as_str(),
-            args.repo_slug.as_str(),
+        let (repo, id) = (
+            repo_id(&args.workspace, &args.repo_slug)?,
             args.pull_request_id.0,
         );
         let reviewers = match &args.reviewers {
             Some(names) if names.0.is_empty() => Some(Vec::new()),
-            Some(names) => Some(accounts::resolve(client, workspace, &names.0, "reviewer").await?),
+            Some(names) => {
+                Some(accounts::resolve(client, repo.workspace(), &names.0, "reviewer").await?)
+            }
             None => None,
         };
         let update = PullRequestUpdate {
@@ -77,12 +78,12 @@ impl Tool for UpdatePullRequest {
             ));
         }
         let pr = client
-            .update_pull_request(workspace, slug, id, &update)
+            .update_pull_request(&repo, id, &update)
             .await
             .or_explain(client, || {
                 Context::new(
                     format!("update pull request #{id}"),
-                    Scope::repository(&workspace, &slug),
+                    Scope::repository(&repo),
                 )
                 .item(
                     format!("pull request #{id}"),

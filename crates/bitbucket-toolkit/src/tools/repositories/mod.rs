@@ -11,7 +11,7 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use super::Tool;
-use crate::args::{Flag, PageLen, PageNumber, Text, choice};
+use crate::args::{Flag, PageLen, PageNumber, Text, choice, repo_id};
 use crate::error::{Context, Explain, Scope, ToolError};
 use crate::output::{
     Line, ListOutput, Paging, Render, day, field, first_line, render_list, short_hash,
@@ -203,13 +203,12 @@ Use it to learn the main branch before reading files or opening a pull request."
     type Output = RepositoryOutput;
 
     async fn run(client: &Client, args: Self::Args) -> Result<Self::Output, ToolError> {
-        let (workspace, slug) = (args.workspace.as_str(), args.repo_slug.as_str());
+        let repo = repo_id(&args.workspace, &args.repo_slug)?;
         let repository = client
-            .get_repository(workspace, slug)
+            .get_repository(&repo)
             .await
             .or_explain(client, || {
-                Context::new("read the repository", Scope::repository(&workspace, &slug))
-                    .repository_itself()
+                Context::new("read the repository", Scope::repository(&repo)).repository_itself()
             })
             .await?;
         Ok(RepositoryOutput::from_repository(repository))
@@ -246,7 +245,7 @@ It has no commits or branches until code is pushed, so branch, file and pull req
     type Output = RepositoryOutput;
 
     async fn run(client: &Client, args: Self::Args) -> Result<Self::Output, ToolError> {
-        let (workspace, slug) = (args.workspace.as_str(), args.repo_slug.as_str());
+        let repo = repo_id(&args.workspace, &args.repo_slug)?;
         let request = NewRepository {
             description: args.description,
             is_private: Some(args.is_private.is_none_or(|f| f.0)),
@@ -254,12 +253,12 @@ It has no commits or branches until code is pushed, so branch, file and pull req
             has_issues: args.has_issues.map(|f| f.0),
             ..NewRepository::default()
         };
-        let repository = client.create_repository(workspace, slug, &request).await.or_explain(client, || Context::new(
-                    format!("create repository `{slug}`"),
-                    Scope::Workspace(workspace.to_owned()),
+        let repository = client.create_repository(&repo, &request).await.or_explain(client, || Context::new(
+                    format!("create repository `{}`", repo.slug()),
+                    Scope::Workspace(repo.workspace().to_owned()),
                 )
                 .conflict(format!(
-                    "repository `{workspace}/{slug}` already exists (pick another slug, or use BITBUCKET_GET_REPOSITORY to inspect it)"
+                    "repository `{repo}` already exists (pick another slug, or use BITBUCKET_GET_REPOSITORY to inspect it)"
                 ))).await?;
         Ok(RepositoryOutput::from_repository(repository))
     }
@@ -292,20 +291,16 @@ Only call it when the user explicitly asked to delete this repository.";
     type Output = DeletedRepository;
 
     async fn run(client: &Client, args: Self::Args) -> Result<Self::Output, ToolError> {
-        let (workspace, slug) = (args.workspace.as_str(), args.repo_slug.as_str());
+        let repo = repo_id(&args.workspace, &args.repo_slug)?;
         client
-            .delete_repository(workspace, slug)
+            .delete_repository(&repo)
             .await
             .or_explain(client, || {
-                Context::new(
-                    "delete the repository",
-                    Scope::repository(&workspace, &slug),
-                )
-                .repository_itself()
+                Context::new("delete the repository", Scope::repository(&repo)).repository_itself()
             })
             .await?;
         Ok(DeletedRepository {
-            repository: format!("{workspace}/{slug}"),
+            repository: repo.to_string(),
             deleted: true,
         })
     }
@@ -407,7 +402,7 @@ Use it to find the paths to read with BITBUCKET_GET_FILE_FROM_REPOSITORY.";
     type Output = BrowseOutput;
 
     async fn run(client: &Client, args: Self::Args) -> Result<Self::Output, ToolError> {
-        let (workspace, slug) = (args.workspace.as_str(), args.repo_slug.as_str());
+        let repo = repo_id(&args.workspace, &args.repo_slug)?;
         let path = args
             .path
             .unwrap_or_default()
@@ -416,14 +411,14 @@ Use it to find the paths to read with BITBUCKET_GET_FILE_FROM_REPOSITORY.";
             .to_owned();
         let context = Context::new(
             format!("list `{}`", if path.is_empty() { "/" } else { &path }),
-            Scope::repository(&workspace, &slug),
+            Scope::repository(&repo),
         )
         .item(
             format!("path `{path}` ({})", display_revision(args.commit.as_ref())),
             "BITBUCKET_BROWSE_REPOSITORY_PATH on the parent directory",
         );
         let revision = client
-            .resolve_revision(workspace, slug, args.commit.as_ref().map(Text::as_str))
+            .resolve_revision(&repo, args.commit.as_ref().map(Text::as_str))
             .await
             .or_explain(client, || context.clone())
             .await?;
@@ -433,7 +428,7 @@ Use it to find the paths to read with BITBUCKET_GET_FILE_FROM_REPOSITORY.";
             ..DirectoryParams::default()
         };
         let page = match client
-            .list_directory(workspace, slug, Some(&revision), &path, &params)
+            .list_directory(&repo, Some(&revision), &path, &params)
             .await
         {
             Ok(page) => page,
@@ -533,19 +528,15 @@ To find paths, use BITBUCKET_BROWSE_REPOSITORY_PATH.";
     type Output = FileOutput;
 
     async fn run(client: &Client, args: Self::Args) -> Result<Self::Output, ToolError> {
-        let (workspace, slug) = (args.workspace.as_str(), args.repo_slug.as_str());
+        let repo = repo_id(&args.workspace, &args.repo_slug)?;
         let path = args.path.as_str().trim_matches('/').to_owned();
         let revision = args.commit.as_ref().map(Text::as_str);
-        let context = Context::new(
-            format!("read `{path}`"),
-            Scope::repository(&workspace, &slug),
-        )
-        .item(
+        let context = Context::new(format!("read `{path}`"), Scope::repository(&repo)).item(
             format!("file `{path}` ({})", display_revision(args.commit.as_ref())),
             "BITBUCKET_BROWSE_REPOSITORY_PATH",
         );
         let source = client
-            .get_file(workspace, slug, revision, &path)
+            .get_file(&repo, revision, &path)
             .await
             .or_explain(client, || context.clone())
             .await?;
@@ -742,8 +733,8 @@ Use it to see what changed recently or to find a commit hash.";
     type Output = CommitsOutput;
 
     async fn run(client: &Client, args: Self::Args) -> Result<Self::Output, ToolError> {
-        let (workspace, slug) = (args.workspace.as_str(), args.repo_slug.as_str());
-        let mut context = Context::new("list commits", Scope::repository(&workspace, &slug));
+        let repo = repo_id(&args.workspace, &args.repo_slug)?;
+        let mut context = Context::new("list commits", Scope::repository(&repo));
         if let Some(branch) = &args.branch {
             context = context.item(
                 format!("branch, tag or commit `{branch}`"),
@@ -754,7 +745,7 @@ Use it to see what changed recently or to find a commit hash.";
             Some(branch) => branch.0.clone(),
             None => {
                 client
-                    .resolve_revision(workspace, slug, None)
+                    .resolve_revision(&repo, None)
                     .await
                     .or_explain(client, || context.clone())
                     .await?
@@ -765,7 +756,7 @@ Use it to see what changed recently or to find a commit hash.";
             pagelen: args.pagelen.map(|p| p.0),
         };
         let page = client
-            .list_commits(workspace, slug, Some(&branch), &params)
+            .list_commits(&repo, Some(&branch), &params)
             .await
             .or_explain(client, || context.clone())
             .await?;

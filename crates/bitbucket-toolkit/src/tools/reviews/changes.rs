@@ -1,11 +1,11 @@
 //! What a pull request changes: its diff, the files it touches and its commits.
 
-use bitbucket_client::{Client, PageParams};
+use bitbucket_client::{Client, PageParams, RepoId};
 use schemars::JsonSchema;
 use serde::Deserialize;
 
 use super::{DiffOutput, FileChange, MAX_DIFF_LINES};
-use crate::args::{Id, Names, PageLen, PageNumber, Text};
+use crate::args::{Id, Names, PageLen, PageNumber, Text, repo_id};
 use crate::error::{Context, Explain, Scope, ToolError};
 use crate::output::ListOutput;
 use crate::spec::{ToolAnnotations, Toolset};
@@ -13,10 +13,10 @@ use crate::tools::Tool;
 use crate::tools::repositories::CommitOutput;
 
 /// What a failure while reading pull request `id` is about.
-pub(crate) fn pr_context(action: &str, workspace: &str, slug: &str, id: u64) -> Context {
+pub(crate) fn pr_context(action: &str, repo: &RepoId, id: u64) -> Context {
     Context::new(
         format!("{action} pull request #{id}"),
-        Scope::repository(&workspace, &slug),
+        Scope::repository(repo),
     )
     .item(
         format!("pull request #{id}"),
@@ -55,20 +55,17 @@ BITBUCKET_GET_PULL_REQUEST_DIFFSTAT lists the changed files first.";
     type Output = DiffOutput;
 
     async fn run(client: &Client, args: Self::Args) -> Result<Self::Output, ToolError> {
-        let (workspace, slug, id) = (
-            args.workspace.as_str(),
-            args.repo_slug.as_str(),
+        let (repo, id) = (
+            repo_id(&args.workspace, &args.repo_slug)?,
             args.pull_request_id.0,
         );
         let text = client
-            .pull_request_diff(workspace, slug, id)
+            .pull_request_diff(&repo, id)
             .await
-            .or_explain(client, || {
-                pr_context("read the diff of", workspace, slug, id)
-            })
+            .or_explain(client, || pr_context("read the diff of", &repo, id))
             .await?;
         Ok(DiffOutput::new(
-            format!("pull request #{id} of {workspace}/{slug}"),
+            format!("pull request #{id} of {repo}"),
             &text,
             &args.path.unwrap_or_default().0,
             args.start_line.map(|n| n.0),
@@ -114,23 +111,20 @@ For the changes themselves, use BITBUCKET_GET_PULL_REQUEST_DIFF.";
     type Output = ListOutput<FileChange>;
 
     async fn run(client: &Client, args: Self::Args) -> Result<Self::Output, ToolError> {
-        let (workspace, slug, id) = (
-            args.workspace.as_str(),
-            args.repo_slug.as_str(),
+        let (repo, id) = (
+            repo_id(&args.workspace, &args.repo_slug)?,
             args.pull_request_id.0,
         );
         let params = args.page();
         let page = client
-            .pull_request_diffstat(workspace, slug, id, &params)
+            .pull_request_diffstat(&repo, id, &params)
             .await
-            .or_explain(client, || {
-                pr_context("read the files of", workspace, slug, id)
-            })
+            .or_explain(client, || pr_context("read the files of", &repo, id))
             .await?;
         Ok(ListOutput::new(
             page,
             params.page,
-            format!("Files changed by pull request #{id} of {workspace}/{slug}"),
+            format!("Files changed by pull request #{id} of {repo}"),
             FileChange::from_diffstat,
         ))
     }
@@ -148,23 +142,20 @@ impl Tool for GetPullRequestCommits {
     type Output = ListOutput<CommitOutput>;
 
     async fn run(client: &Client, args: Self::Args) -> Result<Self::Output, ToolError> {
-        let (workspace, slug, id) = (
-            args.workspace.as_str(),
-            args.repo_slug.as_str(),
+        let (repo, id) = (
+            repo_id(&args.workspace, &args.repo_slug)?,
             args.pull_request_id.0,
         );
         let params = args.page();
         let page = client
-            .pull_request_commits(workspace, slug, id, &params)
+            .pull_request_commits(&repo, id, &params)
             .await
-            .or_explain(client, || {
-                pr_context("read the commits of", workspace, slug, id)
-            })
+            .or_explain(client, || pr_context("read the commits of", &repo, id))
             .await?;
         Ok(ListOutput::new(
             page,
             params.page,
-            format!("Commits of pull request #{id} of {workspace}/{slug}, newest first"),
+            format!("Commits of pull request #{id} of {repo}, newest first"),
             CommitOutput::from_commit,
         ))
     }

@@ -1,12 +1,12 @@
 //! The conversation on a pull request: comments, general or on a line of the diff, replies,
 //! and resolving a thread.
 
-use bitbucket_client::{Client, Comment, InlineAnchor, ListParams, NewComment};
+use bitbucket_client::{Client, Comment, InlineAnchor, ListParams, NewComment, RepoId};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use super::changes::pr_context;
-use crate::args::{Flag, Id, PageLen, PageNumber, Text};
+use crate::args::{Flag, Id, PageLen, PageNumber, Text, repo_id};
 use crate::error::{Context, Explain, Scope, ToolError};
 use crate::output::{Line, ListOutput, Person, Render, clip, day, field};
 use crate::spec::{ToolAnnotations, Toolset};
@@ -182,10 +182,10 @@ pub(crate) fn inline_anchor(
     }
 }
 
-fn comment_context(action: &str, workspace: &str, slug: &str, id: u64, comment: u64) -> Context {
+fn comment_context(action: &str, repo: &RepoId, id: u64, comment: u64) -> Context {
     Context::new(
         format!("{action} comment #{comment} of pull request #{id}"),
-        Scope::repository(&workspace, &slug),
+        Scope::repository(repo),
     )
     .item(
         format!("pull request #{id} or its comment #{comment}"),
@@ -220,26 +220,23 @@ impl Tool for ListPullRequestComments {
     type Output = ListOutput<ReviewComment>;
 
     async fn run(client: &Client, args: Self::Args) -> Result<Self::Output, ToolError> {
-        let (workspace, slug, id) = (
-            args.workspace.as_str(),
-            args.repo_slug.as_str(),
+        let (repo, id) = (
+            repo_id(&args.workspace, &args.repo_slug)?,
             args.pull_request_id.0,
         );
         let mut params = ListParams::new();
         params.page = args.page.map(|p| p.0);
         params.pagelen = args.pagelen.map(|p| p.0);
         let page = client
-            .list_pull_request_comments(workspace, slug, id, &params)
+            .list_pull_request_comments(&repo, id, &params)
             .await
-            .or_explain(client, || {
-                pr_context("read the comments of", workspace, slug, id)
-            })
+            .or_explain(client, || pr_context("read the comments of", &repo, id))
             .await?;
         let limit = (page.values.len() > 1).then_some(LIST_CONTENT_CHARS);
         Ok(ListOutput::new(
             page,
             params.page,
-            format!("Comments on pull request #{id} of {workspace}/{slug}"),
+            format!("Comments on pull request #{id} of {repo}"),
             |comment| ReviewComment::from_comment(comment, limit),
         ))
     }
@@ -259,13 +256,12 @@ pub(crate) struct CommentArgs {
 }
 
 impl CommentArgs {
-    fn parts(&self) -> (&str, &str, u64, u64) {
-        (
-            self.workspace.as_str(),
-            self.repo_slug.as_str(),
+    fn parts(&self) -> Result<(RepoId, u64, u64), ToolError> {
+        Ok((
+            repo_id(&self.workspace, &self.repo_slug)?,
             self.pull_request_id.0,
             self.comment_id.0,
-        )
+        ))
     }
 
     fn on(&self) -> String {
@@ -288,13 +284,11 @@ impl Tool for GetPullRequestComment {
     type Output = CommentResult;
 
     async fn run(client: &Client, args: Self::Args) -> Result<Self::Output, ToolError> {
-        let (workspace, slug, id, comment_id) = args.parts();
+        let (repo, id, comment_id) = args.parts()?;
         let comment = client
-            .get_pull_request_comment(workspace, slug, id, comment_id)
+            .get_pull_request_comment(&repo, id, comment_id)
             .await
-            .or_explain(client, || {
-                comment_context("read", workspace, slug, id, comment_id)
-            })
+            .or_explain(client, || comment_context("read", &repo, id, comment_id))
             .await?;
         Ok(CommentResult {
             comment: ReviewComment::from_comment(comment, None),
@@ -338,9 +332,8 @@ An inline line must be one the diff shows.";
     type Output = CommentResult;
 
     async fn run(client: &Client, args: Self::Args) -> Result<Self::Output, ToolError> {
-        let (workspace, slug, id) = (
-            args.workspace.as_str(),
-            args.repo_slug.as_str(),
+        let (repo, id) = (
+            repo_id(&args.workspace, &args.repo_slug)?,
             args.pull_request_id.0,
         );
         let inline = inline_anchor(args.path.as_ref(), args.line, args.old_line)?;
@@ -350,10 +343,10 @@ An inline line must be one the diff shows.";
             parent: args.parent_id.map(|p| p.0),
         };
         let comment = client
-            .create_pull_request_comment(workspace, slug, id, &request)
+            .create_pull_request_comment(&repo, id, &request)
             .await
             .or_explain(client, || {
-                pr_context("comment on", workspace, slug, id).refusal(
+                pr_context("comment on", &repo, id).refusal(
                     "diff",
                     "an inline comment must be on a file and line that the pull request's diff shows (BITBUCKET_GET_PULL_REQUEST_DIFF); or leave out `path` and `line` for a general comment",
                 )
@@ -361,7 +354,7 @@ An inline line must be one the diff shows.";
             .await?;
         Ok(CommentResult {
             comment: ReviewComment::from_comment(comment, None),
-            commented_on: format!("pull request #{id} of {workspace}/{slug}"),
+            commented_on: format!("pull request #{id} of {repo}"),
             verb: "Added comment",
         })
     }
@@ -395,22 +388,19 @@ impl Tool for UpdatePullRequestComment {
     type Output = CommentResult;
 
     async fn run(client: &Client, args: Self::Args) -> Result<Self::Output, ToolError> {
-        let (workspace, slug, id, comment_id) = (
-            args.workspace.as_str(),
-            args.repo_slug.as_str(),
+        let (repo, id, comment_id) = (
+            repo_id(&args.workspace, &args.repo_slug)?,
             args.pull_request_id.0,
             args.comment_id.0,
         );
         let comment = client
-            .update_pull_request_comment(workspace, slug, id, comment_id, args.content.as_str())
+            .update_pull_request_comment(&repo, id, comment_id, args.content.as_str())
             .await
-            .or_explain(client, || {
-                comment_context("edit", workspace, slug, id, comment_id)
-            })
+            .or_explain(client, || comment_context("edit", &repo, id, comment_id))
             .await?;
         Ok(CommentResult {
             comment: ReviewComment::from_comment(comment, None),
-            commented_on: format!("pull request #{id} of {workspace}/{slug}"),
+            commented_on: format!("pull request #{id} of {repo}"),
             verb: "Updated comment",
         })
     }
@@ -460,13 +450,11 @@ impl Tool for DeletePullRequestComment {
     type Output = CommentChange;
 
     async fn run(client: &Client, args: Self::Args) -> Result<Self::Output, ToolError> {
-        let (workspace, slug, id, comment_id) = args.parts();
+        let (repo, id, comment_id) = args.parts()?;
         client
-            .delete_pull_request_comment(workspace, slug, id, comment_id)
+            .delete_pull_request_comment(&repo, id, comment_id)
             .await
-            .or_explain(client, || {
-                comment_context("delete", workspace, slug, id, comment_id)
-            })
+            .or_explain(client, || comment_context("delete", &repo, id, comment_id))
             .await?;
         Ok(CommentChange::new(&args, "deleted"))
     }
@@ -505,23 +493,21 @@ impl Tool for ResolvePullRequestComment {
             pull_request_id: args.pull_request_id,
             comment_id: args.comment_id,
         };
-        let (workspace, slug, id, comment_id) = comment.parts();
+        let (repo, id, comment_id) = comment.parts()?;
         let resolve = args.resolved.is_none_or(|f| f.0);
         let done = if resolve {
             client
-                .resolve_pull_request_comment(workspace, slug, id, comment_id)
+                .resolve_pull_request_comment(&repo, id, comment_id)
                 .await
                 .map(drop)
         } else {
             client
-                .reopen_pull_request_comment(workspace, slug, id, comment_id)
+                .reopen_pull_request_comment(&repo, id, comment_id)
                 .await
         };
         let action = if resolve { "resolve" } else { "reopen" };
-        done.or_explain(client, || {
-            comment_context(action, workspace, slug, id, comment_id)
-        })
-        .await?;
+        done.or_explain(client, || comment_context(action, &repo, id, comment_id))
+            .await?;
         Ok(CommentChange::new(
             &comment,
             if resolve { "resolved" } else { "reopened" },

@@ -6,7 +6,7 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use super::changes::pr_context;
-use crate::args::{Flag, Id, Text, choice};
+use crate::args::{Flag, Id, Text, choice, repo_id};
 use crate::error::{Explain, ToolError};
 use crate::output::{Person, Render, field};
 use crate::spec::{ToolAnnotations, Toolset};
@@ -78,16 +78,15 @@ BITBUCKET_UNAPPROVE_PULL_REQUEST takes it back.";
     type Output = ReviewOutput;
 
     async fn run(client: &Client, args: Self::Args) -> Result<Self::Output, ToolError> {
-        let (workspace, slug, id) = (
-            args.workspace.as_str(),
-            args.repo_slug.as_str(),
+        let (repo, id) = (
+            repo_id(&args.workspace, &args.repo_slug)?,
             args.pull_request_id.0,
         );
         let participant = client
-            .approve_pull_request(workspace, slug, id)
+            .approve_pull_request(&repo, id)
             .await
             .or_explain(client, || {
-                pr_context("approve", workspace, slug, id).refusal(OWN_PR.0, OWN_PR.1)
+                pr_context("approve", &repo, id).refusal(OWN_PR.0, OWN_PR.1)
             })
             .await?;
         Ok(ReviewOutput::new(&args, "approved", Some(participant)))
@@ -106,17 +105,14 @@ impl Tool for UnapprovePullRequest {
     type Output = ReviewOutput;
 
     async fn run(client: &Client, args: Self::Args) -> Result<Self::Output, ToolError> {
-        let (workspace, slug, id) = (
-            args.workspace.as_str(),
-            args.repo_slug.as_str(),
+        let (repo, id) = (
+            repo_id(&args.workspace, &args.repo_slug)?,
             args.pull_request_id.0,
         );
         client
-            .unapprove_pull_request(workspace, slug, id)
+            .unapprove_pull_request(&repo, id)
             .await
-            .or_explain(client, || {
-                pr_context("withdraw the approval of", workspace, slug, id)
-            })
+            .or_explain(client, || pr_context("withdraw the approval of", &repo, id))
             .await?;
         Ok(ReviewOutput::new(&args, "approval withdrawn", None))
     }
@@ -135,16 +131,15 @@ Say what to change with BITBUCKET_CREATE_PULL_REQUEST_COMMENT; BITBUCKET_REMOVE_
     type Output = ReviewOutput;
 
     async fn run(client: &Client, args: Self::Args) -> Result<Self::Output, ToolError> {
-        let (workspace, slug, id) = (
-            args.workspace.as_str(),
-            args.repo_slug.as_str(),
+        let (repo, id) = (
+            repo_id(&args.workspace, &args.repo_slug)?,
             args.pull_request_id.0,
         );
         let participant = client
-            .request_pull_request_changes(workspace, slug, id)
+            .request_pull_request_changes(&repo, id)
             .await
             .or_explain(client, || {
-                pr_context("request changes on", workspace, slug, id).refusal(OWN_PR.0, OWN_PR.1)
+                pr_context("request changes on", &repo, id).refusal(OWN_PR.0, OWN_PR.1)
             })
             .await?;
         Ok(ReviewOutput::new(
@@ -168,16 +163,15 @@ impl Tool for RemovePullRequestChangeRequest {
     type Output = ReviewOutput;
 
     async fn run(client: &Client, args: Self::Args) -> Result<Self::Output, ToolError> {
-        let (workspace, slug, id) = (
-            args.workspace.as_str(),
-            args.repo_slug.as_str(),
+        let (repo, id) = (
+            repo_id(&args.workspace, &args.repo_slug)?,
             args.pull_request_id.0,
         );
         client
-            .remove_pull_request_change_request(workspace, slug, id)
+            .remove_pull_request_change_request(&repo, id)
             .await
             .or_explain(client, || {
-                pr_context("withdraw the change request on", workspace, slug, id)
+                pr_context("withdraw the change request on", &repo, id)
             })
             .await?;
         Ok(ReviewOutput::new(&args, "change request withdrawn", None))
@@ -214,15 +208,14 @@ Its branch stays.";
     type Output = ClosedPullRequest;
 
     async fn run(client: &Client, args: Self::Args) -> Result<Self::Output, ToolError> {
-        let (workspace, slug, id) = (
-            args.workspace.as_str(),
-            args.repo_slug.as_str(),
+        let (repo, id) = (
+            repo_id(&args.workspace, &args.repo_slug)?,
             args.pull_request_id.0,
         );
         let pr = client
-            .decline_pull_request(workspace, slug, id)
+            .decline_pull_request(&repo, id)
             .await
-            .or_explain(client, || pr_context("decline", workspace, slug, id))
+            .or_explain(client, || pr_context("decline", &repo, id))
             .await?;
         Ok(ClosedPullRequest {
             pull_request: PullRequestOutput::from_pull_request(pr),
@@ -269,9 +262,8 @@ Refused, changing nothing, when the branches conflict or a fast-forward is impos
     type Output = ClosedPullRequest;
 
     async fn run(client: &Client, args: Self::Args) -> Result<Self::Output, ToolError> {
-        let (workspace, slug, id) = (
-            args.workspace.as_str(),
-            args.repo_slug.as_str(),
+        let (repo, id) = (
+            repo_id(&args.workspace, &args.repo_slug)?,
             args.pull_request_id.0,
         );
         let options = MergeOptions {
@@ -284,10 +276,10 @@ Refused, changing nothing, when the branches conflict or a fast-forward is impos
             close_source_branch: args.close_source_branch.map(|f| f.0),
         };
         let pr = client
-            .merge_pull_request(workspace, slug, id, &options)
+            .merge_pull_request(&repo, id, &options)
             .await
             .or_explain(client, || {
-                pr_context("merge", workspace, slug, id).refusal(
+                pr_context("merge", &repo, id).refusal(
                     "conflict",
                     "the branches conflict: resolve the conflict on the source branch (or merge the destination into it) and try again",
                 )

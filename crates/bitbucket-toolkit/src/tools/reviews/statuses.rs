@@ -7,7 +7,7 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use super::changes::pr_context;
-use crate::args::{Id, PageLen, PageNumber, Text};
+use crate::args::{Id, PageLen, PageNumber, Text, repo_id};
 use crate::error::{Context, Explain, Scope, ToolError};
 use crate::output::{Line, Paging, Render, render_list, short_hash};
 use crate::spec::{ToolAnnotations, Toolset};
@@ -165,23 +165,22 @@ impl Tool for GetPullRequestStatuses {
     type Output = StatusesOutput;
 
     async fn run(client: &Client, args: Self::Args) -> Result<Self::Output, ToolError> {
-        let (workspace, slug, id) = (
-            args.workspace.as_str(),
-            args.repo_slug.as_str(),
+        let (repo, id) = (
+            repo_id(&args.workspace, &args.repo_slug)?,
             args.pull_request_id.0,
         );
         let mut params = ListParams::new();
         params.page = args.page.map(|p| p.0);
         params.pagelen = args.pagelen.map(|p| p.0);
         let page = client
-            .pull_request_statuses(workspace, slug, id, &params)
+            .pull_request_statuses(&repo, id, &params)
             .await
             .or_explain(client, || {
-                pr_context("read the build statuses of", workspace, slug, id)
+                pr_context("read the build statuses of", &repo, id)
             })
             .await?;
         Ok(StatusesOutput::new(
-            format!("pull request #{id} of {workspace}/{slug}"),
+            format!("pull request #{id} of {repo}"),
             page,
             params.page,
         ))
@@ -215,27 +214,26 @@ impl Tool for GetCommitStatuses {
     type Output = StatusesOutput;
 
     async fn run(client: &Client, args: Self::Args) -> Result<Self::Output, ToolError> {
-        let (workspace, slug, commit) = (
-            args.workspace.as_str(),
-            args.repo_slug.as_str(),
+        let (repo, commit) = (
+            repo_id(&args.workspace, &args.repo_slug)?,
             args.commit.as_str(),
         );
         let mut params = ListParams::new();
         params.page = args.page.map(|p| p.0);
         params.pagelen = args.pagelen.map(|p| p.0);
         let page = client
-            .list_commit_statuses(workspace, slug, commit, &params)
+            .list_commit_statuses(&repo, commit, &params)
             .await
             .or_explain(client, || {
                 Context::new(
                     format!("read the build statuses of commit `{commit}`"),
-                    Scope::repository(&workspace, &slug),
+                    Scope::repository(&repo),
                 )
                 .item(format!("commit `{commit}`"), "BITBUCKET_LIST_COMMITS")
             })
             .await?;
         Ok(StatusesOutput::new(
-            format!("commit {} of {workspace}/{slug}", short_hash(commit)),
+            format!("commit {} of {repo}", short_hash(commit)),
             page,
             params.page,
         ))

@@ -1,11 +1,11 @@
 //! Tasks on a pull request: the to-dos a review leaves, resolved one by one.
 
-use bitbucket_client::{Client, ListParams, Task};
+use bitbucket_client::{Client, ListParams, RepoId, Task};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use super::changes::pr_context;
-use crate::args::{Flag, Id, PageLen, PageNumber, Text, choice};
+use crate::args::{Flag, Id, PageLen, PageNumber, Text, choice, repo_id};
 use crate::error::{Context, Explain, Scope, ToolError};
 use crate::output::{Line, ListOutput, Person, Render, field};
 use crate::spec::{ToolAnnotations, Toolset};
@@ -85,10 +85,10 @@ impl Render for TaskResult {
     }
 }
 
-fn task_context(action: &str, workspace: &str, slug: &str, id: u64, task: u64) -> Context {
+fn task_context(action: &str, repo: &RepoId, id: u64, task: u64) -> Context {
     Context::new(
         format!("{action} task #{task} of pull request #{id}"),
-        Scope::repository(&workspace, &slug),
+        Scope::repository(repo),
     )
     .item(
         format!("pull request #{id} or its task #{task}"),
@@ -130,9 +130,8 @@ impl Tool for ListPullRequestTasks {
     type Output = ListOutput<TaskOutput>;
 
     async fn run(client: &Client, args: Self::Args) -> Result<Self::Output, ToolError> {
-        let (workspace, slug, id) = (
-            args.workspace.as_str(),
-            args.repo_slug.as_str(),
+        let (repo, id) = (
+            repo_id(&args.workspace, &args.repo_slug)?,
             args.pull_request_id.0,
         );
         let mut params = ListParams::new();
@@ -142,11 +141,9 @@ impl Tool for ListPullRequestTasks {
         params.page = args.page.map(|p| p.0);
         params.pagelen = args.pagelen.map(|p| p.0);
         let page = client
-            .list_pull_request_tasks(workspace, slug, id, &params)
+            .list_pull_request_tasks(&repo, id, &params)
             .await
-            .or_explain(client, || {
-                pr_context("read the tasks of", workspace, slug, id)
-            })
+            .or_explain(client, || pr_context("read the tasks of", &repo, id))
             .await?;
         let shown = args
             .state
@@ -155,7 +152,7 @@ impl Tool for ListPullRequestTasks {
         Ok(ListOutput::new(
             page,
             params.page,
-            format!("Tasks{shown} on pull request #{id} of {workspace}/{slug}"),
+            format!("Tasks{shown} on pull request #{id} of {repo}"),
             TaskOutput::from_task,
         ))
     }
@@ -188,25 +185,23 @@ impl Tool for CreatePullRequestTask {
     type Output = TaskResult;
 
     async fn run(client: &Client, args: Self::Args) -> Result<Self::Output, ToolError> {
-        let (workspace, slug, id) = (
-            args.workspace.as_str(),
-            args.repo_slug.as_str(),
+        let (repo, id) = (
+            repo_id(&args.workspace, &args.repo_slug)?,
             args.pull_request_id.0,
         );
         let task = client
             .create_pull_request_task(
-                workspace,
-                slug,
+                &repo,
                 id,
                 args.content.as_str(),
                 args.comment_id.map(|c| c.0),
             )
             .await
-            .or_explain(client, || pr_context("add a task to", workspace, slug, id))
+            .or_explain(client, || pr_context("add a task to", &repo, id))
             .await?;
         Ok(TaskResult {
             task: TaskOutput::from_task(task),
-            repository: format!("{workspace}/{slug}"),
+            repository: repo.to_string(),
             pull_request_id: id,
             verb: "Created",
         })
@@ -243,9 +238,8 @@ impl Tool for UpdatePullRequestTask {
     type Output = TaskResult;
 
     async fn run(client: &Client, args: Self::Args) -> Result<Self::Output, ToolError> {
-        let (workspace, slug, id, task_id) = (
-            args.workspace.as_str(),
-            args.repo_slug.as_str(),
+        let (repo, id, task_id) = (
+            repo_id(&args.workspace, &args.repo_slug)?,
             args.pull_request_id.0,
             args.task_id.0,
         );
@@ -256,21 +250,18 @@ impl Tool for UpdatePullRequestTask {
         }
         let task = client
             .update_pull_request_task(
-                workspace,
-                slug,
+                &repo,
                 id,
                 task_id,
                 args.resolved.map(|f| f.0),
                 args.content.as_ref().map(Text::as_str),
             )
             .await
-            .or_explain(client, || {
-                task_context("update", workspace, slug, id, task_id)
-            })
+            .or_explain(client, || task_context("update", &repo, id, task_id))
             .await?;
         Ok(TaskResult {
             task: TaskOutput::from_task(task),
-            repository: format!("{workspace}/{slug}"),
+            repository: repo.to_string(),
             pull_request_id: id,
             verb: "Updated",
         })
@@ -321,21 +312,18 @@ impl Tool for DeletePullRequestTask {
     type Output = DeletedTask;
 
     async fn run(client: &Client, args: Self::Args) -> Result<Self::Output, ToolError> {
-        let (workspace, slug, id, task_id) = (
-            args.workspace.as_str(),
-            args.repo_slug.as_str(),
+        let (repo, id, task_id) = (
+            repo_id(&args.workspace, &args.repo_slug)?,
             args.pull_request_id.0,
             args.task_id.0,
         );
         client
-            .delete_pull_request_task(workspace, slug, id, task_id)
+            .delete_pull_request_task(&repo, id, task_id)
             .await
-            .or_explain(client, || {
-                task_context("delete", workspace, slug, id, task_id)
-            })
+            .or_explain(client, || task_context("delete", &repo, id, task_id))
             .await?;
         Ok(DeletedTask {
-            repository: format!("{workspace}/{slug}"),
+            repository: repo.to_string(),
             pull_request_id: id,
             task_id,
             deleted: true,
