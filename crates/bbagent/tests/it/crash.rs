@@ -378,3 +378,154 @@ async fn a_sandbox_killed_mid_write_restarts_with_every_acknowledged_write() {
         );
     }
 }
+
+/// The router's database likewise: sessions and connection links acknowledged before a
+/// SIGKILL are there after the restart, and their links still open.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_router_killed_mid_write_restarts_with_every_acknowledged_session() {
+    let world = crate::support::World::start().await;
+    let dir = world.dir.path();
+    let created = command(dir)
+        .args([
+            "router",
+            "keys",
+            "create",
+            "--name",
+            "crash",
+            "--data-dir",
+            "router",
+        ])
+        .output()
+        .expect("keys create");
+    assert!(
+        created.status.success(),
+        "{}",
+        crate::support::stderr(&created)
+    );
+    let key = crate::support::stdout(&created).trim().to_owned();
+    let start_router = || {
+        let mut cmd = command(dir);
+        world.env(&mut cmd);
+        let mut child = cmd
+            .args(["router", "--listen", "127.0.0.1:0", "--data-dir", "router"])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("spawn the router");
+        let mut url = String::new();
+        BufReader::new(child.stdout.take().expect("stdout"))
+            .read_line(&mut url)
+            .expect("the router prints its URL");
+        assert!(url.starts_with("http://"), "no URL: {url:?}");
+        (child, url.trim().to_owned())
+    };
+    let (mut child, url) = start_router();
+    let api = format!("{url}/api/v3.1/tool_router/session");
+    // (session id, user id, link URL)
+    let acked = Arc::new(Mutex::new(Vec::<(String, String, String)>::new()));
+    let writers: Vec<_> = (0..4)
+        .map(|k| {
+            let (api, key, acked) = (api.clone(), key.clone(), acked.clone());
+            tokio::spawn(async move {
+                let http = reqwest::Client::new();
+                let mut failures = 0;
+                for n in 0.. {
+                    let user = format!("u{k}-{n}");
+                    let session = async {
+                        let session: Value = http
+                            .post(&api)
+                            .header("x-api-key", &key)
+                            .json(&json!({"user_id": user, "toolkits": {"enable": ["bitbucket"]}}))
+                            .send()
+                            .await
+                            .ok()?
+                            .error_for_status()
+                            .ok()?
+                            .json()
+                            .await
+                            .ok()?;
+                        let id = session["session_id"].as_str()?.to_owned();
+                        let link: Value = http
+                            .post(format!("{api}/{id}/link"))
+                            .header("x-api-key", &key)
+                            .json(&json!({"toolkit": "bitbucket"}))
+                            .send()
+                            .await
+                            .ok()?
+                            .error_for_status()
+                            .ok()?
+                            .json()
+                            .await
+                            .ok()?;
+                        Some((id, link["redirect_url"].as_str()?.to_owned()))
+                    }
+                    .await;
+                    match session {
+                        Some((id, link)) => {
+                            acked.lock().await.push((id, user, link));
+                            failures = 0;
+                        }
+                        None => {
+                            failures += 1;
+                            if failures > 20 {
+                                return;
+                            }
+                            tokio::time::sleep(Duration::from_millis(20)).await;
+                        }
+                    }
+                }
+            })
+        })
+        .collect();
+    let waited = tokio::time::timeout(Duration::from_secs(60), async {
+        while acked.lock().await.len() < 20 {
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+    })
+    .await;
+    child.kill().expect("kill");
+    child.wait().expect("wait");
+    assert!(
+        waited.is_ok(),
+        "the writers made too little progress to test a crash"
+    );
+    for writer in writers {
+        writer.await.expect("writer");
+    }
+    let acked = std::mem::take(&mut *acked.lock().await);
+
+    let (mut child, url) = start_router();
+    let api = format!("{url}/api/v3.1/tool_router/session");
+    let http = reqwest::Client::new();
+    for (id, user, link) in &acked {
+        let session: Value = http
+            .get(format!("{api}/{id}"))
+            .header("x-api-key", &key)
+            .send()
+            .await
+            .expect("get")
+            .error_for_status()
+            .unwrap_or_else(|e| panic!("acknowledged session {id} is lost: {e}"))
+            .json()
+            .await
+            .expect("json");
+        assert_eq!(session["config"]["user_id"], json!(user), "{session}");
+        // The link was made on the old port; its path opens on the new one.
+        let path = link
+            .split_once("/link/")
+            .map(|(_, token)| token)
+            .expect("link path");
+        let page = http
+            .get(format!("{url}/link/{path}"))
+            .send()
+            .await
+            .expect("link page");
+        assert_eq!(
+            page.status(),
+            StatusCode::OK,
+            "the link of session {id} is lost"
+        );
+    }
+    child.kill().expect("kill");
+    child.wait().expect("wait");
+}
