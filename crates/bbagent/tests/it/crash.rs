@@ -2,9 +2,8 @@
 //! the same folder with every acknowledged write there, nothing half written, issue ids in
 //! sequence and every git repository sound.
 
-use std::io::{BufRead as _, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Stdio};
+use std::process::Stdio;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
@@ -13,27 +12,44 @@ use reqwest::{Method, Response, StatusCode};
 use serde_json::{Value, json};
 use tokio::sync::Mutex;
 
-use crate::support::command;
+use crate::support::{Running, command, files_under, serve};
 
 const REPO: &str = "/repositories/acme/widgets";
 /// Writers at once, and the acknowledged writes to wait for before the kill.
 const WRITERS: usize = 6;
 const ACKED_BEFORE_KILL: usize = 40;
 
-/// A running `bbagent sandbox` and its base URL.
-fn start(dir: &Path) -> (Child, String) {
-    let mut child = command(dir)
-        .args(["sandbox", "--listen", "127.0.0.1:0", "--data-dir", "data"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("spawn the sandbox");
-    let mut url = String::new();
-    BufReader::new(child.stdout.take().expect("stdout"))
-        .read_line(&mut url)
-        .expect("the sandbox prints its URL");
-    assert!(url.starts_with("http://"), "no URL: {url:?}");
-    (child, url.trim().to_owned())
+/// A running `bbagent sandbox` on `dir/data` and its base URL.
+fn start(dir: &Path) -> (Running, String) {
+    let mut cmd = command(dir);
+    cmd.args(["sandbox", "--listen", "127.0.0.1:0", "--data-dir", "data"])
+        .stderr(Stdio::null());
+    serve(cmd)
+}
+
+/// Waits until `count` acknowledged writes, then kills `server` with SIGKILL (writes are in
+/// flight: nothing gets a chance to finish) and waits for the writers to notice.
+async fn kill_amid(
+    server: &mut Running,
+    count: &AtomicUsize,
+    at_least: usize,
+    writers: Vec<tokio::task::JoinHandle<()>>,
+) {
+    let waited = tokio::time::timeout(Duration::from_secs(60), async {
+        while count.load(Ordering::SeqCst) < at_least {
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+    })
+    .await;
+    server.0.kill().expect("kill");
+    server.0.wait().expect("wait");
+    assert!(
+        waited.is_ok(),
+        "the writers made too little progress to test a crash"
+    );
+    for writer in writers {
+        writer.await.expect("writer");
+    }
 }
 
 /// What the sandbox answered 2xx to, in full: it must survive the crash.
@@ -196,24 +212,14 @@ async fn write_until_killed(
     }
 }
 
-/// Every `*.git` folder under `dir`.
+/// Every bare git repository under `dir`: the folders named `*.git` that hold a `HEAD`.
 fn repositories(dir: &Path) -> Vec<PathBuf> {
-    let mut found = Vec::new();
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(dir) = stack.pop() {
-        for entry in std::fs::read_dir(&dir).into_iter().flatten().flatten() {
-            let path = entry.path();
-            if !path.is_dir() {
-                continue;
-            }
-            if path.extension().is_some_and(|e| e == "git") {
-                found.push(path);
-            } else {
-                stack.push(path);
-            }
-        }
-    }
-    found
+    files_under(dir)
+        .into_iter()
+        .filter(|f| f.ends_with("HEAD"))
+        .filter_map(|f| f.parent().map(Path::to_path_buf))
+        .filter(|d| d.extension().is_some_and(|e| e == "git"))
+        .collect()
 }
 
 async fn get(http: &reqwest::Client, base: &str, path: &str) -> (StatusCode, Value) {
@@ -234,7 +240,7 @@ async fn get(http: &reqwest::Client, base: &str, path: &str) -> (StatusCode, Val
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_sandbox_killed_mid_write_restarts_with_every_acknowledged_write() {
     let dir = tempfile::tempdir().expect("dir");
-    let (mut child, base) = start(dir.path());
+    let (mut server, base) = start(dir.path());
     let acked = Arc::new(Mutex::new(Acked::default()));
     let count = Arc::new(AtomicUsize::new(0));
     let writers: Vec<_> = (0..WRITERS)
@@ -246,22 +252,7 @@ async fn a_sandbox_killed_mid_write_restarts_with_every_acknowledged_write() {
             tokio::spawn(write_until_killed(k, writer, acked.clone(), count.clone()))
         })
         .collect();
-    let waited = tokio::time::timeout(Duration::from_secs(60), async {
-        while count.load(Ordering::SeqCst) < ACKED_BEFORE_KILL {
-            tokio::time::sleep(Duration::from_millis(5)).await;
-        }
-    })
-    .await;
-    // SIGKILL, with writes in flight: no chance to finish anything.
-    child.kill().expect("kill");
-    child.wait().expect("wait");
-    assert!(
-        waited.is_ok(),
-        "the writers made too little progress to test a crash"
-    );
-    for writer in writers {
-        writer.await.expect("writer");
-    }
+    kill_amid(&mut server, &count, ACKED_BEFORE_KILL, writers).await;
     let acked = std::mem::take(&mut *acked.lock().await);
     eprintln!(
         "acknowledged before the kill: {} issues, {} issue comments, {} branches, {} commits, {} PR comments",
@@ -277,7 +268,7 @@ async fn a_sandbox_killed_mid_write_restarts_with_every_acknowledged_write() {
     );
 
     // The same folder: the dead process's lock does not keep it busy.
-    let (mut child, base) = start(dir.path());
+    let (server, base) = start(dir.path());
     let http = reqwest::Client::new();
     for (id, title) in &acked.issues {
         let (status, issue) = get(&http, &base, &format!("{REPO}/issues/{id}")).await;
@@ -360,8 +351,7 @@ async fn a_sandbox_killed_mid_write_restarts_with_every_acknowledged_write() {
         .expect("writes work after the restart");
     assert_eq!(issue["id"], json!(n + 1));
 
-    child.kill().expect("kill");
-    child.wait().expect("wait");
+    drop(server);
     let repos = repositories(&dir.path().join("data"));
     assert!(!repos.is_empty(), "no repositories under the data folder");
     for repo in repos {
@@ -406,26 +396,19 @@ async fn a_router_killed_mid_write_restarts_with_every_acknowledged_session() {
     let start_router = || {
         let mut cmd = command(dir);
         world.env(&mut cmd);
-        let mut child = cmd
-            .args(["router", "--listen", "127.0.0.1:0", "--data-dir", "router"])
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("spawn the router");
-        let mut url = String::new();
-        BufReader::new(child.stdout.take().expect("stdout"))
-            .read_line(&mut url)
-            .expect("the router prints its URL");
-        assert!(url.starts_with("http://"), "no URL: {url:?}");
-        (child, url.trim().to_owned())
+        cmd.args(["router", "--listen", "127.0.0.1:0", "--data-dir", "router"])
+            .stderr(Stdio::null());
+        serve(cmd)
     };
-    let (mut child, url) = start_router();
+    let (mut router, url) = start_router();
     let api = format!("{url}/api/v3.1/tool_router/session");
+    let count = Arc::new(AtomicUsize::new(0));
     // (session id, user id, link URL)
     let acked = Arc::new(Mutex::new(Vec::<(String, String, String)>::new()));
     let writers: Vec<_> = (0..4)
         .map(|k| {
-            let (api, key, acked) = (api.clone(), key.clone(), acked.clone());
+            let (api, key) = (api.clone(), key.clone());
+            let (acked, count) = (acked.clone(), count.clone());
             tokio::spawn(async move {
                 let http = reqwest::Client::new();
                 let mut failures = 0;
@@ -463,6 +446,7 @@ async fn a_router_killed_mid_write_restarts_with_every_acknowledged_session() {
                     match session {
                         Some((id, link)) => {
                             acked.lock().await.push((id, user, link));
+                            count.fetch_add(1, Ordering::SeqCst);
                             failures = 0;
                         }
                         None => {
@@ -477,24 +461,10 @@ async fn a_router_killed_mid_write_restarts_with_every_acknowledged_session() {
             })
         })
         .collect();
-    let waited = tokio::time::timeout(Duration::from_secs(60), async {
-        while acked.lock().await.len() < 20 {
-            tokio::time::sleep(Duration::from_millis(5)).await;
-        }
-    })
-    .await;
-    child.kill().expect("kill");
-    child.wait().expect("wait");
-    assert!(
-        waited.is_ok(),
-        "the writers made too little progress to test a crash"
-    );
-    for writer in writers {
-        writer.await.expect("writer");
-    }
+    kill_amid(&mut router, &count, 20, writers).await;
     let acked = std::mem::take(&mut *acked.lock().await);
 
-    let (mut child, url) = start_router();
+    let (_router, url) = start_router();
     let api = format!("{url}/api/v3.1/tool_router/session");
     let http = reqwest::Client::new();
     for (id, user, link) in &acked {
@@ -526,6 +496,4 @@ async fn a_router_killed_mid_write_restarts_with_every_acknowledged_session() {
             "the link of session {id} is lost"
         );
     }
-    child.kill().expect("kill");
-    child.wait().expect("wait");
 }

@@ -1,23 +1,10 @@
 //! `bbagent router` as an operator runs it: the server prints its URL first, and `keys` and
 //! `connect` work on its data folder while it runs.
 
-use std::io::{BufRead as _, BufReader};
-use std::process::Stdio;
-
 use bitbucket_sandbox::ALICE_TOKEN;
 use serde_json::{Value, json};
 
-use crate::support::{World, command, run, stderr, stdout};
-
-/// Kills the router when the test ends, passing or not.
-struct Running(std::process::Child);
-
-impl Drop for Running {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
+use crate::support::{World, command, run, serve, stderr, stdout};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_router_serves_while_keys_and_connect_change_its_data() {
@@ -29,19 +16,10 @@ async fn the_router_serves_while_keys_and_connect_change_its_data() {
     let mut cmd = command(world.dir.path());
     world.env(&mut cmd);
     // Debug logging, so the scan for secrets at the end reads everything the router says.
-    let mut child = cmd
-        .env("BBAGENT_LOG", "debug")
+    cmd.env("BBAGENT_LOG", "debug")
         .args(["router", "--listen", "127.0.0.1:0", "--data-dir", data])
-        .stdout(Stdio::piped())
-        .stderr(log)
-        .spawn()
-        .expect("spawn");
-    let out = child.stdout.take().expect("stdout");
-    let _running = Running(child);
-    let mut url = String::new();
-    BufReader::new(out).read_line(&mut url).expect("first line");
-    let url = url.trim().to_owned();
-    assert!(url.starts_with("http://127.0.0.1:"), "{url}");
+        .stderr(log);
+    let (_running, url) = serve(cmd);
 
     let created = run(
         world.dir.path(),

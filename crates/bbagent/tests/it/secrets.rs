@@ -3,16 +3,14 @@
 //! byte they printed and every file they left (logs, histories, databases, git repositories)
 //! is searched for each secret.
 
-use std::io::{BufRead as _, BufReader};
-use std::path::{Path, PathBuf};
-use std::process::{Child, Stdio};
+use std::path::Path;
 
 use bitbucket_sandbox::ALICE_TOKEN;
 use llm_script::{Provider, ScriptedLlm, ServerConfig, Turn};
 use mcp_testkit::{Era, call, connect_http, ok};
 use serde_json::{Value, json};
 
-use crate::support::{command, stderr, stdout, tokio_command};
+use crate::support::{Running, command, files_under, serve, stderr, stdout, tokio_command};
 
 /// The user's own token for the sandbox (the demo one is public), and one that is wrong.
 const BITBUCKET_TOKEN: &str = "bbt-Secret-7Q2w9xK";
@@ -20,56 +18,14 @@ const WRONG_TOKEN: &str = "bbt-Wrong-4Lm8pZ";
 const MODEL_KEY: &str = "sk-llm-Secret-8Xv3nJ";
 const MCP_KEY: &str = "mcp-Secret-5Rt1yH";
 
-/// Kills a server when the test ends, passing or not.
-struct Running(Child);
-
-impl Drop for Running {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-/// Starts `bbagent <args>` with debug logging into `log` and returns it with the first line
-/// of its standard output (the URL it serves at).
-fn serve(dir: &Path, args: &[&str], env: &[(&str, &str)], log: &str) -> (Running, String) {
+/// Starts `bbagent <args>` with debug logging into `log` and returns it with its URL.
+fn serve_logged(dir: &Path, args: &[&str], env: &[(&str, &str)], log: &str) -> (Running, String) {
     let mut cmd = command(dir);
-    for (name, value) in env {
-        cmd.env(name, value);
-    }
-    let log = std::fs::File::create(dir.join(log)).expect("log file");
-    let mut child = cmd
+    cmd.envs(env.iter().copied())
         .env("BBAGENT_LOG", "debug")
         .args(args)
-        .stdout(Stdio::piped())
-        .stderr(log)
-        .spawn()
-        .expect("spawn");
-    let mut url = String::new();
-    BufReader::new(child.stdout.take().expect("stdout"))
-        .read_line(&mut url)
-        .expect("first line");
-    let url = url.trim().to_owned();
-    assert!(url.starts_with("http://127.0.0.1:"), "{args:?}: {url:?}");
-    (Running(child), url)
-}
-
-/// Every regular file under `dir`.
-fn files(dir: &Path) -> Vec<PathBuf> {
-    let mut found = Vec::new();
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(dir) = stack.pop() {
-        for entry in std::fs::read_dir(&dir).into_iter().flatten().flatten() {
-            let path = entry.path();
-            if path.is_dir() {
-                stack.push(path);
-            } else if path.is_file() {
-                // Regular files only: sockets hold nothing at rest.
-                found.push(path);
-            }
-        }
-    }
-    found
+        .stderr(std::fs::File::create(dir.join(log)).expect("log file"));
+    serve(cmd)
 }
 
 fn assert_no_secret(what: &str, bytes: &[u8], secrets: &[&str]) {
@@ -90,7 +46,7 @@ async fn no_secret_is_printed_logged_or_stored() {
     let mut printed = Vec::<u8>::new();
 
     // The sandbox, with a token of the user's own.
-    let (_sandbox, base) = serve(
+    let (_sandbox, base) = serve_logged(
         dir,
         &[
             "sandbox",
@@ -150,7 +106,7 @@ async fn no_secret_is_printed_logged_or_stored() {
     printed.extend(&refused.stderr);
 
     // `mcp --http` behind an API key, called with it and with a wrong one.
-    let (_mcp, url) = serve(
+    let (_mcp, url) = serve_logged(
         dir,
         &["mcp", "--http", "127.0.0.1:0"],
         &[bitbucket.as_slice(), &[("BBAGENT_API_KEY", MCP_KEY)]].concat(),
@@ -181,7 +137,7 @@ async fn no_secret_is_printed_logged_or_stored() {
 
     // The router: an API key, a user connected with a token, a call through it.
     let router = ["--data-dir", "router"];
-    let (_router, router_url) = serve(
+    let (_router, router_url) = serve_logged(
         dir,
         &[&["router", "--listen", "127.0.0.1:0"][..], &router].concat(),
         &bitbucket,
@@ -251,7 +207,7 @@ async fn no_secret_is_printed_logged_or_stored() {
         key.as_str(),
     ];
     assert_no_secret("what the commands printed", &printed, &secrets);
-    let left = files(dir);
+    let left = files_under(dir);
     for expected in ["sandbox.log", "mcp.log", "router.log", "history.json"] {
         assert!(
             left.iter().any(|f| f.ends_with(expected)),

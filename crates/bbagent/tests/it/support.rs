@@ -1,7 +1,8 @@
 //! Running the binary in a clean environment, next to an in-process sandbox.
 
-use std::path::Path;
-use std::process::{Command, Output, Stdio};
+use std::io::{BufRead as _, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
 
 use bitbucket_client::{Auth, Client, ClientConfig, RepoId};
 use bitbucket_sandbox::{Sandbox, SandboxConfig};
@@ -71,6 +72,51 @@ pub fn stdout(out: &Output) -> String {
 
 pub fn stderr(out: &Output) -> String {
     String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+/// A server the test started; it is killed when the test ends, passing or not.
+pub struct Running(pub Child);
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// Spawns `cmd`, a `bbagent` server (its stderr as the caller set it), and waits for the URL
+/// it prints as its first line on stdout.
+pub fn serve(mut cmd: Command) -> (Running, String) {
+    let mut child = cmd
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("spawn the server");
+    let stdout = child.stdout.take().expect("stdout");
+    let running = Running(child);
+    let mut url = String::new();
+    BufReader::new(stdout)
+        .read_line(&mut url)
+        .expect("the server prints its URL");
+    let url = url.trim().to_owned();
+    assert!(url.starts_with("http://127.0.0.1:"), "no URL: {url:?}");
+    (running, url)
+}
+
+/// Every regular file under `dir` (sockets and the like hold nothing at rest).
+pub fn files_under(dir: &Path) -> Vec<PathBuf> {
+    let mut found = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(dir) = stack.pop() {
+        for entry in std::fs::read_dir(&dir).into_iter().flatten().flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                stack.push(path);
+            } else if path.is_file() {
+                found.push(path);
+            }
+        }
+    }
+    found
 }
 
 /// A seeded sandbox in-process, a client to check effects, and the settings that point the

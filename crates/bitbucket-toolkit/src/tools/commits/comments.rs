@@ -10,10 +10,9 @@ use crate::error::{Context, Explain, Scope, ToolError};
 use crate::output::{ListOutput, Render};
 use crate::spec::{ToolAnnotations, Toolset};
 use crate::tools::Tool;
-use crate::tools::reviews::comments::{CommentResult, ReviewComment, inline_anchor};
-
-/// Characters of a comment shown in a list of several; one comment is shown whole.
-const LIST_CONTENT_CHARS: usize = 600;
+use crate::tools::reviews::comments::{
+    CommentResult, LIST_CONTENT_CHARS, ReviewComment, inline_anchor,
+};
 
 fn commit_context(action: &str, repo: &RepoId, commit: &str) -> Context {
     Context::new(

@@ -13,7 +13,7 @@ use crate::spec::{ToolAnnotations, Toolset};
 use crate::tools::Tool;
 
 /// Characters of a comment shown in a list of several; one comment is shown whole.
-const LIST_CONTENT_CHARS: usize = 600;
+pub(crate) const LIST_CONTENT_CHARS: usize = 600;
 
 /// A review comment.
 #[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
