@@ -169,7 +169,10 @@ pub struct Embedded {
 }
 
 impl Embedded {
-    pub async fn start(bitbucket: &crate::settings::Bitbucket) -> anyhow::Result<Self> {
+    pub async fn start(
+        bitbucket: &crate::settings::Bitbucket,
+        lockdown: bool,
+    ) -> anyhow::Result<Self> {
         use anyhow::Context as _;
         use tool_router::connections::{Credentials, TOOLKIT};
 
@@ -197,7 +200,8 @@ impl Embedded {
             let bytes: [u8; 32] = rand::rng().random();
             bytes.iter().map(|b| format!("{b:02x}")).collect()
         };
-        let toolkit = bitbucket_toolkit::Toolkit::new(backend.client.clone());
+        let toolkit =
+            bitbucket_toolkit::Toolkit::new(backend.client.clone()).with_lockdown(lockdown);
         let (store, connections) =
             tool_router::open(data.path(), Some(&master_key), toolkit.clone())
                 .await

@@ -93,6 +93,13 @@ pub struct AgentArgs {
     )]
     pub tool_mode: ToolMode,
 
+    /// Lockdown: withhold what people without write access to a repository wrote (issues,
+    /// pull requests, comments, tasks), as on a public repository anyone may; the results
+    /// say what was withheld. For the tools of this process only: a server named by
+    /// `--mcp-url` or `--router` sets its own (`bbagent mcp --lockdown`, `bbagent router --lockdown`).
+    #[arg(long, env = "BBAGENT_LOCKDOWN", conflicts_with_all = ["mcp_url", "router"])]
+    pub lockdown: bool,
+
     #[command(flatten)]
     pub backend: BackendArgs,
 }
@@ -248,7 +255,8 @@ pub async fn start(
             (config, label, None)
         }
         Tools::EmbeddedRouter(bitbucket) => {
-            let started = crate::router_session::Embedded::start(bitbucket).await?;
+            let started =
+                crate::router_session::Embedded::start(bitbucket, settings.lockdown).await?;
             let key = started.api_key.clone();
             let session = crate::router_session::create(
                 &started.url,
@@ -272,7 +280,7 @@ pub async fn start(
             let backend = Backend::connect(bitbucket).await?;
             // The agent asks before destructive calls itself; the server need not ask again.
             let handler = BitbucketMcp::new(
-                Toolkit::new(backend.client.clone()),
+                Toolkit::new(backend.client.clone()).with_lockdown(settings.lockdown),
                 ServerOptions {
                     destructive: DestructivePolicy::Allow,
                     ..ServerOptions::default()

@@ -153,6 +153,8 @@ pub struct AgentSettings {
     pub tools: Tools,
     pub workspace: Option<String>,
     pub repo: Option<String>,
+    /// `--lockdown`, for the tools of this process.
+    pub lockdown: bool,
 }
 
 impl AgentArgs {
@@ -185,6 +187,7 @@ impl AgentArgs {
             tools,
             workspace: self.workspace.clone(),
             repo: self.repo.clone(),
+            lockdown: self.lockdown,
         })
     }
 

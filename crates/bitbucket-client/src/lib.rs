@@ -42,8 +42,9 @@ pub use models::{
     Account, Branch, Comment, CommentRef, CommentResolution, Commit, CommitAuthor, CommitStatus,
     Content, DiffStat, DiffStatFile, FileContent, InlineAnchor, Issue, IssueComment, IssueKind,
     IssuePriority, IssueState, Link, Links, Participant, Project, PullRequest, PullRequestEndpoint,
-    PullRequestState, Repository, RepositoryRole, Snippet, SnippetComment, SnippetFile, Source,
-    Tag, Task, TreeEntry, User, Workspace, WorkspaceAccess, WorkspaceMembership,
+    PullRequestState, Repository, RepositoryPermission, RepositoryRole, Snippet, SnippetComment,
+    SnippetFile, Source, Tag, Task, TreeEntry, User, Workspace, WorkspaceAccess,
+    WorkspaceMembership,
 };
 pub use ops::AccountRef;
 pub use ops::changes::{CommitFiles, DiffParams, NewCommitStatus};

@@ -30,7 +30,7 @@ use tower::Layer as _;
 
 pub use faults::FaultConfig;
 pub use http_serve::Limits;
-pub use seed::{ALICE_TOKEN, BOB_TOKEN, DEMO_EMAIL, DEMO_TOKEN};
+pub use seed::{ALICE_TOKEN, BOB_TOKEN, DEMO_EMAIL, DEMO_TOKEN, EVE_TOKEN};
 
 use crate::faults::Faults;
 use crate::git::GitStore;

@@ -13,6 +13,9 @@ pub const DEMO_TOKEN: &str = "sandbox-token";
 pub const DEMO_EMAIL: &str = "demo@example.com";
 pub const ALICE_TOKEN: &str = "alice-token";
 pub const BOB_TOKEN: &str = "bob-token";
+/// Eve belongs to no workspace: on a public repository she can read, open issues and comment,
+/// but not write (the outsider of lockdown tests).
+pub const EVE_TOKEN: &str = "eve-token";
 
 struct SeedUser {
     username: &'static str,
@@ -39,6 +42,12 @@ const USERS: &[SeedUser] = &[
         display_name: "Bob Builder",
         email: "bob@example.com",
         token: BOB_TOKEN,
+    },
+    SeedUser {
+        username: "eve",
+        display_name: "Eve Outsider",
+        email: "eve@example.com",
+        token: EVE_TOKEN,
     },
 ];
 

@@ -27,6 +27,7 @@ mod accounts;
 mod args;
 mod diff;
 mod error;
+mod lockdown;
 mod output;
 mod policy;
 mod spec;
@@ -47,12 +48,29 @@ pub use untrusted::{DATA_INSTRUCTIONS, unmark};
 #[derive(Debug, Clone)]
 pub struct Toolkit {
     client: Client,
+    lockdown: bool,
 }
 
 impl Toolkit {
     /// A toolkit acting with `client`'s credentials.
     pub fn new(client: Client) -> Self {
-        Toolkit { client }
+        Toolkit {
+            client,
+            lockdown: false,
+        }
+    }
+
+    /// The same toolkit in lockdown (or not): results withhold what people without write
+    /// access to the repository wrote (issues, pull requests, comments and tasks), and say so
+    /// in its place. Checking who may write costs two more reads per such call.
+    pub fn with_lockdown(mut self, on: bool) -> Self {
+        self.lockdown = on;
+        self
+    }
+
+    /// True in lockdown (see [`Toolkit::with_lockdown`]).
+    pub fn lockdown(&self) -> bool {
+        self.lockdown
     }
 
     /// The same toolkit acting with other credentials, sharing the connection pool: a
@@ -60,6 +78,7 @@ impl Toolkit {
     pub fn with_auth(&self, auth: Auth) -> Toolkit {
         Toolkit {
             client: self.client.with_auth(auth),
+            lockdown: self.lockdown,
         }
     }
 

@@ -22,6 +22,10 @@ pub(crate) struct Person {
     /// Nickname, e.g. `alice`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub nickname: Option<String>,
+    /// The account's UUID: who wrote something, for lockdown; not shown.
+    #[serde(skip)]
+    #[schemars(skip)]
+    pub uuid: Option<String>,
 }
 
 impl Person {
@@ -32,6 +36,7 @@ impl Person {
                 .nickname
                 .clone()
                 .or_else(|| account.username.clone()),
+            uuid: account.uuid.clone(),
         }
     }
 
@@ -293,6 +298,7 @@ mod tests {
         let alice = Person {
             display_name: Some("Alice Liddell".into()),
             nickname: Some("alice".into()),
+            uuid: None,
         };
         assert_eq!(alice.label(), "Alice Liddell (@alice)");
     }

@@ -234,6 +234,7 @@ async fn run_conversation(
         },
         workspace: defaults.and_then(|d| d.workspace.clone()),
         repo: defaults.and_then(|d| d.repo_slug.clone()),
+        lockdown: false,
     };
     // Destructive calls are approved during evaluation, as with `bbagent ask --yes`.
     let session = session::start(settings, Arc::new(ApproveAll)).await?;

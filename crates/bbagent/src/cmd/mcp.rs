@@ -82,6 +82,13 @@ pub struct ScopeArgs {
     /// elicitation, `deny` refuses, `allow` runs it.
     #[arg(long, default_value_t = DestructivePolicy::Confirm, value_parser = parse_policy, value_name = "POLICY")]
     pub destructive: DestructivePolicy,
+
+    /// Lockdown: withhold what people without write access to a repository wrote (issues,
+    /// pull requests, comments, tasks), as on a public repository anyone may; the results
+    /// say what was withheld. Who may write is read from the repository's permissions, which
+    /// Bitbucket shows only to its administrators: for anyone else, only their own text is shown.
+    #[arg(long, env = "BBAGENT_LOCKDOWN")]
+    pub lockdown: bool,
 }
 
 fn parse_toolset(s: &str) -> Result<Toolset, String> {
@@ -106,7 +113,8 @@ impl ScopeArgs {
 pub async fn run(args: McpArgs) -> anyhow::Result<()> {
     let bitbucket = args.backend.resolve(WhenUnset::Refuse)?;
     let backend = Backend::connect(&bitbucket).await?;
-    let handler = BitbucketMcp::new(Toolkit::new(backend.client.clone()), args.scope.options())?;
+    let toolkit = Toolkit::new(backend.client.clone()).with_lockdown(args.scope.lockdown);
+    let handler = BitbucketMcp::new(toolkit, args.scope.options())?;
     match args.http {
         None => {
             tracing::info!(backend = %backend.description, "serving MCP on stdio");

@@ -36,6 +36,13 @@ pub struct RouterArgs {
     #[arg(long = "allowed-host", value_name = "HOST")]
     allowed_hosts: Vec<String>,
 
+    /// Lockdown for every session: results withhold what people without write access to a
+    /// repository wrote (issues, pull requests, comments, tasks) and say so. Who may write is
+    /// read with the user's own credentials, which must administer the repository; for
+    /// anyone else only their own text is shown.
+    #[arg(long, env = "BBAGENT_LOCKDOWN")]
+    lockdown: bool,
+
     #[command(flatten)]
     connections: ConnectionArgs,
 
@@ -142,7 +149,7 @@ async fn serve(args: &RouterArgs, dir: PathBuf) -> anyhow::Result<()> {
     config.allowed_hosts = args.allowed_hosts.clone();
     config.limits = args.connections.limits();
     config.sessions = args.sessions.limits();
-    let toolkit = Toolkit::new(backend.client.clone());
+    let toolkit = Toolkit::new(backend.client.clone()).with_lockdown(args.lockdown);
     let mut router = tool_router::start(config, toolkit)
         .await
         .context("cannot start the tool router")?;

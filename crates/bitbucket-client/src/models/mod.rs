@@ -102,7 +102,9 @@ pub use review::{
 };
 pub use snippet::{Snippet, SnippetComment, SnippetFile};
 pub use source::{FileContent, Source, TreeEntry};
-pub use workspace::{Project, Workspace, WorkspaceAccess, WorkspaceMembership};
+pub use workspace::{
+    Project, RepositoryPermission, Workspace, WorkspaceAccess, WorkspaceMembership,
+};
 
 /// Unknown fields of a resource, kept as JSON.
 pub type Extra = serde_json::Map<String, Value>;

@@ -99,3 +99,24 @@ pub struct Project {
     #[serde(flatten)]
     pub extra: Extra,
 }
+
+/// A user's effective permission on a repository, from
+/// `GET /workspaces/{workspace}/permissions/repositories/{repo_slug}`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct RepositoryPermission {
+    /// `repository_permission`.
+    #[serde(rename = "type")]
+    pub object_type: Option<String>,
+    /// `admin`, `write`, `read` or `none`.
+    pub permission: Option<String>,
+    /// Whose permission it is.
+    pub user: Option<Account>,
+}
+
+impl RepositoryPermission {
+    /// True for `write` and `admin`.
+    pub fn can_write(&self) -> bool {
+        matches!(self.permission.as_deref(), Some("write" | "admin"))
+    }
+}

@@ -2,10 +2,11 @@
 
 use crate::error::Error;
 use crate::http::{Client, Query};
-use crate::models::{WorkspaceAccess, WorkspaceMembership};
+use crate::models::{RepositoryPermission, WorkspaceAccess, WorkspaceMembership};
 use crate::ops::page_query;
 use crate::page::{Page, PageParams};
 use crate::path::segment;
+use crate::repo::RepoId;
 
 /// Filters for [`Client::list_workspaces`].
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -47,6 +48,23 @@ impl Client {
         params: &PageParams,
     ) -> Result<Page<WorkspaceMembership>, Error> {
         let path = format!("/workspaces/{}/members", segment("workspace", workspace)?);
+        self.get_json(self.endpoint_with(&path, page_query(params))?)
+            .await
+    }
+
+    /// `GET /workspaces/{workspace}/permissions/repositories/{repo_slug}`: every user's
+    /// effective permission on the repository. Bitbucket answers only the repository's
+    /// administrators (others get [`Error`] 403).
+    pub async fn list_repository_permissions(
+        &self,
+        repo: &RepoId,
+        params: &PageParams,
+    ) -> Result<Page<RepositoryPermission>, Error> {
+        let path = format!(
+            "/workspaces/{}/permissions/repositories/{}",
+            segment("workspace", repo.workspace())?,
+            segment("repo_slug", repo.slug())?
+        );
         self.get_json(self.endpoint_with(&path, page_query(params))?)
             .await
     }

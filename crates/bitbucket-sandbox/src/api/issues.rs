@@ -188,7 +188,9 @@ pub async fn create(
     raw: JsonBody,
 ) -> ApiResult<Response> {
     let input: IssueInput = raw.parse()?;
-    let (ws, repo) = tracker(&state, &caller, &workspace, &slug, Access::Write).await?;
+    // As on Bitbucket, anyone signed in who can read the tracker may report an issue (on a
+    // public repository, people outside the workspace too).
+    let (ws, repo) = tracker(&state, &caller, &workspace, &slug, Access::Read).await?;
     let reporter = caller.require()?;
     let title = input.title.as_deref().map(str::trim).unwrap_or("");
     if title.is_empty() {
@@ -247,7 +249,9 @@ pub async fn update(
     raw: JsonBody,
 ) -> ApiResult<Json<Value>> {
     let input: IssueInput = raw.parse()?;
-    let (ws, repo) = tracker(&state, &caller, &workspace, &slug, Access::Write).await?;
+    // As on Bitbucket, anyone signed in who can read the tracker may report an issue (on a
+    // public repository, people outside the workspace too).
+    let (ws, repo) = tracker(&state, &caller, &workspace, &slug, Access::Read).await?;
     let id = parse_id(&id, "issue id")?;
     if let Some(kind) = &input.kind {
         check_enum("kind", kind, KINDS)?;
@@ -385,7 +389,8 @@ pub async fn create_comment(
     raw: JsonBody,
 ) -> ApiResult<Response> {
     let input: CommentInput = raw.parse()?;
-    let (ws, repo) = tracker(&state, &caller, &workspace, &slug, Access::Write).await?;
+    // Commenting, like reporting, needs only read access and a signed-in user.
+    let (ws, repo) = tracker(&state, &caller, &workspace, &slug, Access::Read).await?;
     let user = caller.require()?;
     let content = input.content.and_then(|c| c.raw).unwrap_or_default();
     if content.trim().is_empty() {

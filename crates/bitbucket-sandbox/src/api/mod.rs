@@ -47,6 +47,10 @@ pub fn router(state: SharedState) -> Router {
         .route("/2.0/workspaces", get(users::workspaces_gone))
         .route("/2.0/workspaces/{workspace}", get(users::get_workspace))
         .route("/2.0/workspaces/{workspace}/members", get(users::members))
+        .route(
+            "/2.0/workspaces/{workspace}/permissions/repositories/{repo_slug}",
+            get(users::repository_permissions),
+        )
         .route("/2.0/repositories/{workspace}", get(repositories::list))
         .route(
             repo,

@@ -9,7 +9,7 @@ use super::P;
 use crate::error::{ApiError, ApiResult};
 use crate::paging::{MAX_PAGELEN, Params, paginate};
 use crate::render;
-use crate::state::{Caller, SharedState};
+use crate::state::{Access, Caller, SharedState};
 
 pub async fn current_user(
     State(state): State<SharedState>,
@@ -73,5 +73,33 @@ pub async fn members(
             },
         }));
     }
+    Ok(Json(paginate(&state.origin, &params, items, MAX_PAGELEN)?))
+}
+
+/// `GET /workspaces/{workspace}/permissions/repositories/{repo_slug}`: each member's
+/// effective permission on the repository (the workspace's owners administer it, its other
+/// members write to it). Only the repository's administrators may list them, as on Bitbucket.
+pub async fn repository_permissions(
+    State(state): State<SharedState>,
+    caller: Caller,
+    P((workspace, slug)): P<(String, String)>,
+    params: Params,
+) -> ApiResult<Json<Value>> {
+    let (ws, repo) = state
+        .repo(&caller, &workspace, &slug, Access::Admin)
+        .await?;
+    let rows = state.store.members(ws.id).await?;
+    let repository = render::repository_ref(&state, &ws, &repo);
+    let items = rows
+        .iter()
+        .map(|(user, role)| {
+            json!({
+                "type": "repository_permission",
+                "permission": if role == "owner" { "admin" } else { "write" },
+                "user": render::user(&state, user),
+                "repository": repository,
+            })
+        })
+        .collect();
     Ok(Json(paginate(&state.origin, &params, items, MAX_PAGELEN)?))
 }

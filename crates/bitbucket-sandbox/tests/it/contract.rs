@@ -116,6 +116,10 @@ async fn read_operations_match_the_spec() {
             "/workspaces/{workspace}/members",
             "/workspaces/acme/members".to_owned(),
         ),
+        (
+            "/workspaces/{workspace}/permissions/repositories/{repo_slug}",
+            "/workspaces/acme/permissions/repositories/widgets".to_owned(),
+        ),
         ("/repositories/{workspace}", "/repositories/acme".to_owned()),
         (repo, "/repositories/acme/widgets".to_owned()),
         (

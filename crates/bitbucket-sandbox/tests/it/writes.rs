@@ -2,7 +2,7 @@
 //! and pull requests as stored.
 
 use reqwest::Method;
-use serde_json::json;
+use serde_json::{Value, json};
 
 use crate::support::start;
 
@@ -311,4 +311,103 @@ async fn branches_and_tags_are_deleted_from_git() {
         crate::support::error_message(&body);
     }
     assert_eq!(refs(&sb), expected, "refused deletes change nothing");
+}
+
+/// On a public repository anyone signed in may report issues and comment (Eve belongs to no
+/// workspace); on a private one only members may; writing to the code needs membership.
+#[tokio::test]
+async fn outsiders_report_and_comment_on_public_repositories_only() {
+    let sb = start().await;
+    let (status, _) = sb
+        .send_json(
+            Method::POST,
+            "/repositories/acme/open",
+            json!({"is_private": false, "has_issues": true}),
+        )
+        .await;
+    assert_eq!(status, 200);
+    let issue = json!({"title": "From outside", "content": {"raw": "hello"}});
+    let eve = |method, path: &str| sb.as_user(method, path, bitbucket_sandbox::EVE_TOKEN);
+    let response = eve(Method::POST, "/repositories/acme/open/issues")
+        .json(&issue)
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(response.status(), 201);
+    let created: Value = response.json().await.expect("json");
+    assert_eq!(created["reporter"]["nickname"], "eve");
+    let comment = eve(Method::POST, "/repositories/acme/open/issues/1/comments")
+        .json(&json!({"content": {"raw": "me too"}}))
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(comment.status(), 201);
+    for path in [
+        "/repositories/acme/widgets/issues",
+        "/repositories/acme/widgets/issues/1/comments",
+    ] {
+        let refused = eve(Method::POST, path)
+            .json(&json!({"title": "x", "content": {"raw": "x"}}))
+            .send()
+            .await
+            .expect("request");
+        assert_eq!(refused.status(), 403, "{path}: a private tracker");
+    }
+    let anonymous = sb
+        .http
+        .post(sb.url("/repositories/acme/open/issues"))
+        .json(&issue)
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(anonymous.status(), 401, "reporting needs a signed-in user");
+    let branch = eve(Method::POST, "/repositories/acme/open/refs/branches")
+        .json(&json!({"name": "eve", "target": {"hash": "main"}}))
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(branch.status(), 403, "writing code needs membership");
+}
+
+/// Each member's effective permission on a repository, for its administrators only.
+#[tokio::test]
+async fn repository_permissions_are_for_administrators() {
+    let sb = start().await;
+    let body = sb
+        .get_json("/workspaces/acme/permissions/repositories/widgets")
+        .await;
+    let mut permissions: Vec<(String, String)> = body["values"]
+        .as_array()
+        .expect("values")
+        .iter()
+        .map(|p| {
+            (
+                p["user"]["nickname"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_owned(),
+                p["permission"].as_str().unwrap_or_default().to_owned(),
+            )
+        })
+        .collect();
+    permissions.sort();
+    let expected = [("alice", "write"), ("bob", "write"), ("demo", "admin")];
+    assert_eq!(
+        permissions,
+        expected.map(|(u, p)| (u.to_owned(), p.to_owned()))
+    );
+    let filtered = sb
+        .get_json("/workspaces/acme/permissions/repositories/widgets?q=permission%3D%22admin%22")
+        .await;
+    assert_eq!(filtered["size"], 1);
+    let alice = sb
+        .as_user(
+            Method::GET,
+            "/workspaces/acme/permissions/repositories/widgets",
+            bitbucket_sandbox::ALICE_TOKEN,
+        )
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(alice.status(), 403, "members who do not administer");
 }

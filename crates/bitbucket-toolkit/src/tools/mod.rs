@@ -7,13 +7,14 @@
 use std::future::Future;
 use std::pin::Pin;
 
-use bitbucket_client::Client;
+use bitbucket_client::{Client, RepoId};
 use schemars::JsonSchema;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
 use crate::error::ToolError;
+use crate::lockdown::Writers;
 use crate::output::Render;
 use crate::spec::{ToolAnnotations, ToolSpec, Toolset, input_schema_of, output_schema_of};
 use crate::{ToolOutcome, Toolkit, args};
@@ -40,12 +41,21 @@ pub(crate) trait Tool {
     const TOOLSET: Toolset;
     const ANNOTATIONS: ToolAnnotations;
     type Args: DeserializeOwned + JsonSchema + Send;
-    type Output: Serialize + JsonSchema + Render;
+    type Output: Serialize + JsonSchema + Render + Send;
 
     fn run(
         client: &Client,
         args: Self::Args,
     ) -> impl Future<Output = Result<Self::Output, ToolError>> + Send;
+
+    /// Lockdown: the repository whose people's words the output shows; `None` (the default)
+    /// for output that shows nobody's words. See [`crate::lockdown`].
+    fn content_repo(_args: &Self::Args) -> Option<RepoId> {
+        None
+    }
+
+    /// Lockdown: withholds the words of the authors `writers` does not trust.
+    fn withhold(_output: &mut Self::Output, _writers: &Writers) {}
 }
 
 /// The catalogue entry of `T`.
@@ -72,10 +82,22 @@ fn invoke<T: Tool>(
             Ok(args) => args,
             Err(err) => return ToolOutcome::failure(err.to_string()),
         };
-        match T::run(toolkit.client(), args).await {
-            Ok(output) => ToolOutcome::success(&output),
-            Err(err) => ToolOutcome::failure(err.to_string()),
+        let guarded = if toolkit.lockdown() {
+            T::content_repo(&args)
+        } else {
+            None
+        };
+        let mut output = match T::run(toolkit.client(), args).await {
+            Ok(output) => output,
+            Err(err) => return ToolOutcome::failure(err.to_string()),
+        };
+        if let Some(repo) = guarded {
+            match Writers::of(toolkit.client(), &repo).await {
+                Ok(writers) => T::withhold(&mut output, &writers),
+                Err(err) => return ToolOutcome::failure(err.to_string()),
+            }
         }
+        ToolOutcome::success(&output)
     })
 }
 

@@ -4,6 +4,7 @@ mod bad_input;
 mod branches;
 mod catalogue;
 mod issues;
+mod lockdown;
 mod pull_requests;
 mod repositories;
 mod reviews;

@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::args::{Id, PageLen, PageNumber, Text, repo_id};
 use crate::error::{Context, Explain, Scope, ToolError};
+use crate::lockdown::lockdown_by_repository;
 use crate::output::{ListOutput, Render};
 use crate::spec::{ToolAnnotations, Toolset};
 use crate::tools::Tool;
@@ -87,6 +88,8 @@ impl Tool for ListCommitComments {
             |comment| ReviewComment::from_comment(comment, limit),
         ))
     }
+
+    lockdown_by_repository!();
 }
 
 #[derive(Debug, Deserialize, JsonSchema)]
@@ -139,6 +142,8 @@ impl Tool for GetCommitComment {
             verb: "Comment",
         })
     }
+
+    lockdown_by_repository!();
 }
 
 #[derive(Debug, Deserialize, JsonSchema)]

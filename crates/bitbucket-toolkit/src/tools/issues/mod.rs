@@ -13,6 +13,7 @@ use super::Tool;
 use crate::accounts;
 use crate::args::{ArgError, Id, OneOrMany, PageLen, PageNumber, Text, choice, repo_id};
 use crate::error::{Context, Explain, Scope, ToolError};
+use crate::lockdown::{Authored, Writers, lockdown_by_repository};
 use crate::output::{CommentOutput, Line, ListOutput, Paging, Person, Render, clip, day, field};
 use crate::spec::{ToolAnnotations, Toolset};
 
@@ -248,6 +249,8 @@ Bodies are cut to 300 characters; BITBUCKET_GET_ISSUE shows one issue whole, wit
             IssueOutput::from_issue(issue, limit)
         }))
     }
+
+    lockdown_by_repository!();
 }
 
 #[derive(Debug, Deserialize, JsonSchema)]
@@ -396,6 +399,8 @@ impl Tool for GetIssue {
             },
         })
     }
+
+    lockdown_by_repository!();
 }
 
 #[derive(Debug, Deserialize, JsonSchema)]
@@ -656,5 +661,31 @@ impl Tool for CreateIssueComment {
             format!("issue #{id} of {repo}"),
             args.content.as_str(),
         ))
+    }
+}
+
+impl Authored for IssueOutput {
+    fn withhold(&mut self, writers: &Writers) {
+        if !writers.trusts(self.reporter.as_ref()) {
+            self.title = writers.notice(self.reporter.as_ref());
+            self.content = None;
+        }
+    }
+}
+
+impl Authored for IssueCommentItem {
+    fn withhold(&mut self, writers: &Writers) {
+        if !self.deleted {
+            writers.guard(self.author.as_ref(), &mut self.content);
+        }
+    }
+}
+
+impl Authored for IssueWithComments {
+    fn withhold(&mut self, writers: &Writers) {
+        self.issue.withhold(writers);
+        for comment in &mut self.comments.items {
+            comment.withhold(writers);
+        }
     }
 }

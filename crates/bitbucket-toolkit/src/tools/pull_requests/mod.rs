@@ -15,6 +15,7 @@ use super::Tool;
 use crate::accounts;
 use crate::args::{Flag, Id, Names, OneOrMany, PageLen, PageNumber, Text, choice, repo_id};
 use crate::error::{Context, Explain, Scope, ToolError};
+use crate::lockdown::{Authored, Writers, lockdown_by_repository};
 use crate::output::{Line, ListOutput, Person, Render, day, field, short_hash};
 use crate::spec::{ToolAnnotations, Toolset};
 
@@ -306,6 +307,8 @@ For the description, reviewers and approvals of one, use BITBUCKET_GET_PULL_REQU
             PullRequestItem::from_pull_request,
         ))
     }
+
+    lockdown_by_repository!();
 }
 
 #[derive(Debug, Deserialize, JsonSchema)]
@@ -344,6 +347,8 @@ impl Tool for GetPullRequest {
             .await?;
         Ok(PullRequestOutput::from_pull_request(pr))
     }
+
+    lockdown_by_repository!();
 }
 
 #[derive(Debug, Deserialize, JsonSchema)]
@@ -416,5 +421,22 @@ Reviewers may be given by nickname.";
             })
             .await?;
         Ok(OpenedPullRequest(PullRequestOutput::from_pull_request(pr)))
+    }
+}
+
+impl Authored for PullRequestOutput {
+    fn withhold(&mut self, writers: &Writers) {
+        if !writers.trusts(self.author.as_ref()) {
+            self.title = writers.notice(self.author.as_ref());
+            self.description = None;
+        }
+    }
+}
+
+impl Authored for PullRequestItem {
+    fn withhold(&mut self, writers: &Writers) {
+        if !writers.trusts(self.author.as_ref()) {
+            self.title = writers.notice(self.author.as_ref());
+        }
     }
 }

@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 use super::changes::pr_context;
 use crate::args::{Flag, Id, PageLen, PageNumber, Text, repo_id};
 use crate::error::{Context, Explain, Scope, ToolError};
+use crate::lockdown::{Authored, Writers, lockdown_by_repository};
 use crate::output::{Line, ListOutput, Person, Render, clip, day, field};
 use crate::spec::{ToolAnnotations, Toolset};
 use crate::tools::Tool;
@@ -240,6 +241,8 @@ impl Tool for ListPullRequestComments {
             |comment| ReviewComment::from_comment(comment, limit),
         ))
     }
+
+    lockdown_by_repository!();
 }
 
 #[derive(Debug, Deserialize, JsonSchema)]
@@ -296,6 +299,8 @@ impl Tool for GetPullRequestComment {
             verb: "Comment",
         })
     }
+
+    lockdown_by_repository!();
 }
 
 #[derive(Debug, Deserialize, JsonSchema)]
@@ -512,5 +517,19 @@ impl Tool for ResolvePullRequestComment {
             &comment,
             if resolve { "resolved" } else { "reopened" },
         ))
+    }
+}
+
+impl Authored for ReviewComment {
+    fn withhold(&mut self, writers: &Writers) {
+        if !self.deleted && writers.guard(self.author.as_ref(), &mut self.content) {
+            self.truncated = false;
+        }
+    }
+}
+
+impl Authored for CommentResult {
+    fn withhold(&mut self, writers: &Writers) {
+        self.comment.withhold(writers);
     }
 }

@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 use super::changes::pr_context;
 use crate::args::{Flag, Id, PageLen, PageNumber, Text, choice, repo_id};
 use crate::error::{Context, Explain, Scope, ToolError};
+use crate::lockdown::{Authored, Writers, lockdown_by_repository};
 use crate::output::{Line, ListOutput, Person, Render, field};
 use crate::spec::{ToolAnnotations, Toolset};
 use crate::tools::Tool;
@@ -156,6 +157,8 @@ impl Tool for ListPullRequestTasks {
             TaskOutput::from_task,
         ))
     }
+
+    lockdown_by_repository!();
 }
 
 #[derive(Debug, Deserialize, JsonSchema)]
@@ -328,5 +331,11 @@ impl Tool for DeletePullRequestTask {
             task_id,
             deleted: true,
         })
+    }
+}
+
+impl Authored for TaskOutput {
+    fn withhold(&mut self, writers: &Writers) {
+        writers.guard(self.creator.as_ref(), &mut self.content);
     }
 }
