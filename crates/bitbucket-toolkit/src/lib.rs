@@ -42,7 +42,7 @@ use serde_json::Value;
 
 pub use policy::{DestructivePolicy, PolicyError, ToolPolicy};
 pub use spec::{ArgumentInfo, ToolAnnotations, ToolInfo, ToolSpec, Toolset, UnknownToolset};
-pub use untrusted::{DATA_INSTRUCTIONS, unmark};
+pub use untrusted::{DATA_INSTRUCTIONS, mark as mark_untrusted, unmark};
 
 /// Runs the catalogue's tools with one client.
 #[derive(Debug, Clone)]
