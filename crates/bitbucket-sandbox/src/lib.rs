@@ -31,6 +31,10 @@ use tower::Layer as _;
 pub use faults::FaultConfig;
 pub use http_serve::Limits;
 pub use seed::{ALICE_TOKEN, BOB_TOKEN, DEMO_EMAIL, DEMO_TOKEN, EVE_TOKEN};
+pub use store::oauth::{ALL_SCOPES, SEED_CALLBACK, SEED_CLIENT_ID, SEED_CLIENT_SECRET};
+
+/// How long an OAuth access token lives unless configured: 2 hours, as on Bitbucket.
+pub const DEFAULT_OAUTH_TOKEN_TTL: std::time::Duration = std::time::Duration::from_secs(7200);
 
 use crate::faults::Faults;
 use crate::git::GitStore;
@@ -51,6 +55,8 @@ pub struct SandboxConfig {
     pub faults: FaultConfig,
     /// Header and body timeouts, and the most connections at once.
     pub limits: Limits,
+    /// How long an OAuth access token lives (Bitbucket: 2 hours).
+    pub oauth_token_ttl: std::time::Duration,
 }
 
 impl SandboxConfig {
@@ -63,6 +69,7 @@ impl SandboxConfig {
             reset: false,
             faults: FaultConfig::default(),
             limits: Limits::default(),
+            oauth_token_ttl: DEFAULT_OAUTH_TOKEN_TTL,
         }
     }
 
@@ -73,6 +80,11 @@ impl SandboxConfig {
 
     pub fn with_demo_token(mut self, token: impl Into<String>) -> Self {
         self.demo_token = Some(token.into());
+        self
+    }
+
+    pub fn with_oauth_token_ttl(mut self, ttl: std::time::Duration) -> Self {
+        self.oauth_token_ttl = ttl;
         self
     }
 
@@ -115,6 +127,103 @@ pub enum SandboxError {
     Seed(#[from] seed::SeedError),
     #[error("the demo token must not be empty")]
     EmptyToken,
+    #[error("{0}")]
+    InvalidConsumer(String),
+}
+
+/// An OAuth consumer to add with [`create_consumer`].
+#[derive(Debug, Clone)]
+pub struct NewConsumer {
+    pub name: String,
+    /// Where the consumer's users return; a redirect URI must start with it.
+    pub callback_url: String,
+    /// Bitbucket scope names, e.g. `repository`, `pullrequest:write`.
+    pub scopes: Vec<String>,
+}
+
+/// Adds an OAuth consumer, owned by the demo user, to the sandbox data in `data_dir` (which
+/// no running sandbox may hold); its client id and secret. The secret is shown only here.
+pub async fn create_consumer(
+    data_dir: &Path,
+    consumer: &NewConsumer,
+) -> Result<(String, String), SandboxError> {
+    let name = consumer.name.trim();
+    if name.is_empty() {
+        return Err(SandboxError::InvalidConsumer(
+            "the consumer needs a name".to_owned(),
+        ));
+    }
+    let callback = consumer.callback_url.trim();
+    if !(callback.starts_with("http://") || callback.starts_with("https://"))
+        || url::Url::parse(callback).is_err()
+    {
+        return Err(SandboxError::InvalidConsumer(format!(
+            "the callback URL must be an http or https URL, not `{callback}`"
+        )));
+    }
+    if consumer.scopes.is_empty() {
+        return Err(SandboxError::InvalidConsumer(format!(
+            "give at least one scope: {}",
+            ALL_SCOPES.join(", ")
+        )));
+    }
+    if let Some(unknown) = consumer
+        .scopes
+        .iter()
+        .find(|s| !ALL_SCOPES.contains(&s.as_str()))
+    {
+        return Err(SandboxError::InvalidConsumer(format!(
+            "unknown scope `{unknown}`; scopes are: {}",
+            ALL_SCOPES.join(", ")
+        )));
+    }
+    let io_err = |source| SandboxError::DataDir {
+        path: data_dir.to_owned(),
+        source,
+    };
+    if !data_dir.join("sandbox.db").exists() {
+        return Err(SandboxError::InvalidConsumer(format!(
+            "no sandbox data in `{}`: start `bbagent sandbox` on it once first",
+            data_dir.display()
+        )));
+    }
+    let lock = File::create(data_dir.join(".lock")).map_err(io_err)?;
+    if lock.try_lock().is_err() {
+        return Err(SandboxError::Locked {
+            path: data_dir.to_owned(),
+        });
+    }
+    let store = Store::open(&data_dir.join("sandbox.db")).await?;
+    let owner = store
+        .find_user("demo")
+        .await
+        .map_err(store::DbError::from)?
+        .ok_or_else(|| SandboxError::InvalidConsumer("the sandbox has no demo user".to_owned()))?;
+    let client_id = format!(
+        "consumer-{}",
+        &uuid::Uuid::new_v4().simple().to_string()[..12]
+    );
+    let secret = {
+        use rand::Rng as _;
+        let bytes: [u8; 24] = rand::rng().random();
+        bytes.iter().map(|b| format!("{b:02x}")).collect::<String>()
+    };
+    let mut write = store.write().await.map_err(store::DbError::from)?;
+    write
+        .create_consumer(
+            &client_id,
+            &secret,
+            name,
+            callback,
+            &consumer.scopes.join(" "),
+            owner.id,
+            &state::now(),
+        )
+        .await
+        .map_err(store::DbError::from)?;
+    write.commit().await.map_err(store::DbError::from)?;
+    store.close().await;
+    Ok((client_id, secret))
 }
 
 /// A running sandbox. Dropping it stops the server.
@@ -155,6 +264,14 @@ impl Sandbox {
             }
             seed::seed(&store, &git).await?;
         }
+        {
+            let mut write = store.write().await.map_err(store::DbError::from)?;
+            write
+                .ensure_seed_consumer(&state::now())
+                .await
+                .map_err(store::DbError::from)?;
+            write.commit().await.map_err(store::DbError::from)?;
+        }
         if let Some(token) = &config.demo_token {
             if token.trim().is_empty() {
                 return Err(SandboxError::EmptyToken);
@@ -190,6 +307,8 @@ impl Sandbox {
             origin: origin.clone(),
             faults: Faults::new(config.faults.clone()),
             requests: AtomicU64::new(0),
+            oauth_token_ttl: config.oauth_token_ttl,
+            oauth_tickets: std::sync::Mutex::default(),
         });
         let app = tower::util::MapRequestLayer::new(api::normalize_path)
             .layer(api::router(state.clone()));

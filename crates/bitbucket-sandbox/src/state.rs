@@ -25,6 +25,10 @@ pub struct AppState {
     pub faults: Faults,
     /// Requests seen, faults included; tests use it to count a client's attempts.
     pub requests: AtomicU64,
+    /// How long an OAuth access token lives.
+    pub oauth_token_ttl: std::time::Duration,
+    /// OAuth consent pages waiting for a decision.
+    pub oauth_tickets: crate::api::oauth::Tickets,
 }
 
 pub type SharedState = Arc<AppState>;
@@ -148,7 +152,9 @@ impl FromRequestParts<SharedState> for Caller {
         let header = header.to_str().map_err(|_| ApiError::unauthorized())?;
         let (scheme, value) = header.split_once(' ').ok_or_else(ApiError::unauthorized)?;
         let value = value.trim();
-        let user = if scheme.eq_ignore_ascii_case("bearer") {
+        let user = if let Some(crate::api::oauth::OAuthUser(user)) = parts.extensions.get() {
+            Some(user.clone())
+        } else if scheme.eq_ignore_ascii_case("bearer") {
             state.store.user_by_token(value).await?
         } else if scheme.eq_ignore_ascii_case("basic") {
             let decoded = base64::engine::general_purpose::STANDARD

@@ -22,7 +22,12 @@ pub struct SandboxArgs {
 
     /// Folder for the database and git repositories [default: the platform data folder,
     /// e.g. ~/.local/share/bbagent/sandbox].
-    #[arg(long, env = "BBAGENT_SANDBOX_DIR", alias = "sandbox-dir")]
+    #[arg(
+        long,
+        env = "BBAGENT_SANDBOX_DIR",
+        alias = "sandbox-dir",
+        global = true
+    )]
     data_dir: Option<PathBuf>,
 
     /// Token for the demo user, replacing `sandbox-token`.
@@ -38,8 +43,16 @@ pub struct SandboxArgs {
     #[arg(long, value_parser = parse_faults)]
     faults: Option<FaultConfig>,
 
+    /// How long an OAuth access token lives (`2h` as on Bitbucket, `90s`, `30m`); OAuth
+    /// clients refresh it with their refresh token.
+    #[arg(long, default_value = "2h", value_parser = parse_ttl, value_name = "DURATION")]
+    oauth_token_ttl: Duration,
+
     #[command(flatten)]
     connections: super::ConnectionArgs,
+
+    #[command(subcommand)]
+    command: Option<SandboxCommand>,
 
     /// Started by another command for the commands that share this folder: stays while any
     /// of them runs, then `--idle-exit` longer, and leaves quietly if a sandbox already serves
@@ -58,6 +71,73 @@ pub struct SandboxArgs {
     idle_exit: Duration,
 }
 
+#[derive(Debug, clap::Subcommand)]
+enum SandboxCommand {
+    /// OAuth consumers (apps that send users to the sandbox's consent page).
+    #[command(subcommand)]
+    Consumers(ConsumersCommand),
+}
+
+#[derive(Debug, clap::Subcommand)]
+enum ConsumersCommand {
+    /// Add a consumer, owned by demo, and print its client id and secret (the secret only
+    /// this once). The sandbox of the data folder must be stopped.
+    Create {
+        /// A name the consent page shows.
+        #[arg(long)]
+        name: String,
+        /// Where users return after consent; a `redirect_uri` must start with it.
+        #[arg(long, value_name = "URL")]
+        callback: String,
+        /// Scopes it may ask for, space- or comma-separated, e.g. `repository pullrequest:write`.
+        #[arg(
+            long,
+            value_name = "SCOPES",
+            default_value = "account repository pullrequest issue"
+        )]
+        scopes: String,
+    },
+}
+
+fn parse_ttl(s: &str) -> Result<Duration, String> {
+    match super::parse_duration(s)? {
+        d if d < Duration::from_secs(1) => {
+            Err(format!("`{s}` is too short: tokens live at least 1s"))
+        }
+        d => Ok(d),
+    }
+}
+
+async fn consumers(command: ConsumersCommand, data_dir: &std::path::Path) -> anyhow::Result<()> {
+    let ConsumersCommand::Create {
+        name,
+        callback,
+        scopes,
+    } = command;
+    let consumer = bitbucket_sandbox::NewConsumer {
+        name,
+        callback_url: callback,
+        scopes: scopes
+            .split([' ', ','])
+            .filter(|s| !s.is_empty())
+            .map(str::to_owned)
+            .collect(),
+    };
+    let (client_id, secret) = bitbucket_sandbox::create_consumer(data_dir, &consumer)
+        .await
+        .map_err(|e| match e {
+            SandboxError::Locked { .. } => anyhow::Error::new(e)
+                .context("cannot add a consumer while a sandbox serves the folder; stop it first"),
+            other => anyhow::Error::new(other).context("cannot add the consumer"),
+        })?;
+    let mut out = std::io::stdout().lock();
+    writeln!(out, "client_id:     {client_id}")?;
+    writeln!(out, "client_secret: {secret}")?;
+    out.flush()?;
+    eprintln!("Keep the secret: it is stored hashed and shown only now.");
+    Ok(())
+}
+
 fn parse_faults(s: &str) -> Result<FaultConfig, String> {
     s.parse()
         .map_err(|e: bitbucket_sandbox::faults::FaultSpecError| e.to_string())
@@ -68,7 +148,11 @@ pub async fn run(args: SandboxArgs) -> anyhow::Result<()> {
         Some(dir) => dir,
         None => super::default_sandbox_dir()?,
     };
+    if let Some(SandboxCommand::Consumers(command)) = args.command {
+        return consumers(command, &data_dir).await;
+    }
     let mut config = SandboxConfig::new(&data_dir)
+        .with_oauth_token_ttl(args.oauth_token_ttl)
         .with_listen(args.listen)
         .with_reset(args.reset)
         .with_limits(args.connections.limits());
@@ -141,10 +225,13 @@ pub async fn run(args: SandboxArgs) -> anyhow::Result<()> {
             None => (token, ""),
         };
         eprintln!(
-            "Bitbucket sandbox listening at {base}\n  data:  {} ({seeded})\n  login: {email} / {token} (HTTP Basic), or Bearer {token}{whose}\n  also:  alice@example.com / {alice}, bob@example.com / {bob}\n  try:   curl -u {email}:{token} {base}/user\n  use:   BITBUCKET_BASE_URL={base} BITBUCKET_EMAIL={email} BITBUCKET_API_TOKEN={token}\nbbagent commands that use the sandbox of this folder use this one.\nPress Ctrl-C to stop.",
+            "Bitbucket sandbox listening at {base}\n  data:  {} ({seeded})\n  login: {email} / {token} (HTTP Basic), or Bearer {token}{whose}\n  also:  alice@example.com / {alice}, bob@example.com / {bob}\n  try:   curl -u {email}:{token} {base}/user\n  use:   BITBUCKET_BASE_URL={base} BITBUCKET_EMAIL={email} BITBUCKET_API_TOKEN={token}\n  oauth: client id {client_id}, secret {client_secret}, at {site}/site/oauth2/authorize and /site/oauth2/access_token (more: bbagent sandbox consumers create)\nbbagent commands that use the sandbox of this folder use this one.\nPress Ctrl-C to stop.",
             data_dir.display(),
             alice = bitbucket_sandbox::ALICE_TOKEN,
             bob = bitbucket_sandbox::BOB_TOKEN,
+            client_id = bitbucket_sandbox::SEED_CLIENT_ID,
+            client_secret = bitbucket_sandbox::SEED_CLIENT_SECRET,
+            site = base.trim_end_matches("/2.0"),
         );
         match leases {
             Some(leases) => {

@@ -64,6 +64,115 @@ fn sandbox_banner_shows_no_token_of_the_users_own() {
         "{own}"
     );
     assert!(url.starts_with("http://127.0.0.1:"), "{url}");
+    assert!(
+        public.contains("oauth: client id sandbox-consumer, secret sandbox-consumer-secret"),
+        "{public}"
+    );
+}
+
+/// `sandbox consumers create` adds a consumer whose credentials then get tokens of its
+/// scopes; bad input and a running sandbox get clear errors, and nothing is added.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sandbox_consumers_create_makes_a_working_consumer() {
+    use bitbucket_sandbox::{Sandbox, SandboxConfig};
+    let dir = tempfile::tempdir().expect("dir");
+    let data = dir.path().join("data");
+    let create = |extra: &[&str]| {
+        let mut args = vec!["sandbox", "consumers", "create", "--data-dir", "data"];
+        args.extend_from_slice(extra);
+        run(dir.path(), &args)
+    };
+    let fresh = create(&["--name", "CI", "--callback", "http://127.0.0.1:9/cb"]);
+    assert_eq!(fresh.status.code(), Some(1));
+    assert!(
+        stderr(&fresh).contains("start `bbagent sandbox` on it once first"),
+        "{}",
+        stderr(&fresh)
+    );
+
+    let sandbox = Sandbox::start(SandboxConfig::new(&data))
+        .await
+        .expect("seed");
+    let busy = create(&["--name", "CI", "--callback", "http://127.0.0.1:9/cb"]);
+    assert_eq!(busy.status.code(), Some(1));
+    assert!(stderr(&busy).contains("stop it first"), "{}", stderr(&busy));
+    sandbox.shutdown().await;
+
+    for (extra, says) in [
+        (
+            [
+                "--name",
+                "CI",
+                "--callback",
+                "ftp://x",
+                "--scopes",
+                "repository",
+            ],
+            "http or https URL",
+        ),
+        (
+            [
+                "--name",
+                "CI",
+                "--callback",
+                "http://127.0.0.1:9/cb",
+                "--scopes",
+                "repository root",
+            ],
+            "unknown scope `root`",
+        ),
+        (
+            [
+                "--name",
+                " ",
+                "--callback",
+                "http://127.0.0.1:9/cb",
+                "--scopes",
+                "repository",
+            ],
+            "needs a name",
+        ),
+    ] {
+        let out = create(&extra);
+        assert_eq!(out.status.code(), Some(1), "{extra:?}");
+        assert!(stderr(&out).contains(says), "{extra:?}: {}", stderr(&out));
+    }
+
+    let made = create(&[
+        "--name",
+        "CI bot",
+        "--callback",
+        "http://127.0.0.1:9/cb",
+        "--scopes",
+        "repository,issue",
+    ]);
+    assert!(made.status.success(), "{}", stderr(&made));
+    let printed = stdout(&made);
+    let field = |name: &str| {
+        printed
+            .lines()
+            .find_map(|l| l.strip_prefix(name))
+            .map(|v| v.trim().to_owned())
+            .unwrap_or_else(|| panic!("{name} in {printed}"))
+    };
+    let (client_id, secret) = (field("client_id:"), field("client_secret:"));
+    let sandbox = Sandbox::start(SandboxConfig::new(&data))
+        .await
+        .expect("restart");
+    let site = sandbox.base_url().trim_end_matches("/2.0").to_owned();
+    let token: serde_json::Value = reqwest::Client::new()
+        .post(format!("{site}/site/oauth2/access_token"))
+        .basic_auth(&client_id, Some(&secret))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body("grant_type=client_credentials")
+        .send()
+        .await
+        .expect("token")
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(token["scopes"], "repository issue", "{token}");
+    sandbox.shutdown().await;
 }
 
 // Multi-threaded: the test blocks on the child while the in-process sandbox must answer it.

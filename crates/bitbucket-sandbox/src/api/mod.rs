@@ -4,6 +4,7 @@ mod comments;
 mod commit_files;
 mod diffs;
 mod issues;
+pub mod oauth;
 mod pr_tasks;
 mod pullrequests;
 mod refs;
@@ -199,14 +200,25 @@ pub fn router(state: SharedState) -> Router {
             "/2.0/snippets/{workspace}/{encoded_id}/files/{*path}",
             get(snippets::file),
         )
+        .route_layer(middleware::from_fn_with_state(
+            state.clone(),
+            oauth::enforce,
+        ))
         .method_not_allowed_fallback(method_not_allowed)
         .fallback(not_found)
         .layer(middleware::from_fn_with_state(
             state.clone(),
             crate::faults::inject,
         ))
+        .with_state(state.clone());
+    let site = Router::new()
+        .route(
+            "/site/oauth2/authorize",
+            get(oauth::authorize).post(oauth::decide),
+        )
+        .route("/site/oauth2/access_token", post(oauth::access_token))
         .with_state(state);
-    Router::new().merge(api)
+    Router::new().merge(site).merge(api)
 }
 
 async fn not_found(uri: Uri) -> ApiError {

@@ -14,6 +14,7 @@
 
 mod code_comments;
 mod issues;
+pub mod oauth;
 mod pr_tasks;
 mod pullrequests;
 mod repos;
@@ -48,6 +49,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (5, include_str!("migrations/0005_pr_tasks.sql")),
     (6, include_str!("migrations/0006_commit_comments.sql")),
     (7, include_str!("migrations/0007_pr_closing.sql")),
+    (8, include_str!("migrations/0008_oauth.sql")),
 ];
 
 /// The schema version this build writes: the number of the last migration.

@@ -563,3 +563,63 @@ async fn errors_match_the_spec() {
         assert!(validator.is_valid(&body), "{path}: {body}");
     }
 }
+
+/// `src/api/oauth_scopes.json` as the spec says it: for each operation with OAuth 2 security,
+/// `METHOD /path` (parameters written `{}`) and its scopes. Rewritten by
+/// `UPDATE_OAUTH_SCOPES=1 cargo test` when the spec changes.
+fn oauth_scopes_from_spec() -> String {
+    let mut table = std::collections::BTreeMap::new();
+    let paths = spec()["paths"].as_object().expect("paths");
+    for (path, item) in paths {
+        let Some(item) = item.as_object() else {
+            continue;
+        };
+        for (method, op) in item {
+            if !["get", "post", "put", "delete", "patch"].contains(&method.as_str()) {
+                continue;
+            }
+            let scopes = op["security"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .find_map(|s| s.get("oauth2"))
+                .and_then(Value::as_array);
+            let Some(scopes) = scopes else { continue };
+            let mut scopes: Vec<&str> = scopes.iter().filter_map(Value::as_str).collect();
+            scopes.sort_unstable();
+            let mut key = format!("{} ", method.to_uppercase());
+            let mut in_param = false;
+            for c in path.chars() {
+                match c {
+                    '{' => {
+                        in_param = true;
+                        key.push_str("{}");
+                    }
+                    '}' => in_param = false,
+                    c if !in_param => key.push(c),
+                    _ => {}
+                }
+            }
+            table.insert(key, serde_json::to_string(&scopes).expect("json"));
+        }
+    }
+    let lines: Vec<String> = table
+        .iter()
+        .map(|(key, scopes)| format!("{}: {scopes}", serde_json::to_string(key).expect("json")))
+        .collect();
+    format!("{{\n{}\n}}\n", lines.join(",\n"))
+}
+
+#[test]
+fn oauth_scopes_are_the_specs() {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/src/api/oauth_scopes.json");
+    let expected = oauth_scopes_from_spec();
+    if std::env::var_os("UPDATE_OAUTH_SCOPES").is_some() {
+        std::fs::write(path, &expected).expect("write the table");
+    }
+    let committed = std::fs::read_to_string(path).expect("read the table");
+    assert!(
+        committed == expected,
+        "src/api/oauth_scopes.json is not the spec's; run `UPDATE_OAUTH_SCOPES=1 cargo test -p bitbucket-sandbox oauth_scopes`"
+    );
+}

@@ -6,6 +6,7 @@ mod concurrency;
 mod contract;
 mod diffs;
 mod errors;
+mod oauth;
 mod persistence;
 mod pr_comments;
 mod pr_tasks;
