@@ -40,6 +40,16 @@ pub(crate) enum Scope {
     },
 }
 
+impl ToolError {
+    /// Bitbucket's HTTP status, when Bitbucket answered.
+    pub fn status(&self) -> Option<u16> {
+        match self {
+            ToolError::Bitbucket { source, .. } => source.status(),
+            ToolError::Args(_) | ToolError::Refused(_) => None,
+        }
+    }
+}
+
 impl Scope {
     pub fn repository(repo: &RepoId) -> Self {
         Scope::Repository(repo.clone())

@@ -115,6 +115,10 @@ pub struct ToolOutcome {
     pub text: String,
     /// True when the tool ran and failed.
     pub is_error: bool,
+    /// Bitbucket's HTTP status when a failure was Bitbucket's answer (401: the credentials
+    /// were refused), for callers that can renew them.
+    #[serde(skip)]
+    pub status: Option<u16>,
 }
 
 impl ToolOutcome {
@@ -124,6 +128,7 @@ impl ToolOutcome {
                 structured: Some(structured),
                 text: output.render(),
                 is_error: false,
+                status: None,
             },
             // Output types are structs of plain data, so this only guards the invariant.
             Ok(_) | Err(_) => Self::failure("the result could not be turned into a JSON object"),
@@ -145,6 +150,7 @@ impl ToolOutcome {
             structured: None,
             text: message.into(),
             is_error: true,
+            status: None,
         }
     }
 }

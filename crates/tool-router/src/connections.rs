@@ -1,15 +1,18 @@
 //! Connections: a user's credentials for a toolkit, checked against Bitbucket (through the
 //! toolkit's `BITBUCKET_GET_CURRENT_USER`) before they are stored, sealed by the vault, and
-//! turned back into a toolkit acting as that user for each call. Two kinds for now, an
-//! Atlassian API token and an access token; OAuth connections would be a third
-//! [`Credentials`] variant.
+//! turned back into a toolkit acting as that user for each call. Three kinds: an Atlassian
+//! API token, an access token, and OAuth tokens, which refresh themselves before they expire
+//! (once across concurrent calls; a rotated refresh token is stored before it is used again).
 
+use std::collections::HashMap;
 use std::fmt;
+use std::sync::{Arc, Mutex};
 
 use bitbucket_toolkit::{Auth, Toolkit};
 use secrecy::{ExposeSecret as _, SecretString};
 use serde_json::{Map, Value};
 
+use crate::oauth::{OAuthClient, OAuthError, REFRESH_MARGIN_SECS, Tokens};
 use crate::store::{ConnectionRow, Store, StoreError, new_id as fresh_id};
 use crate::vault::{Vault, VaultError};
 
@@ -23,6 +26,8 @@ pub enum Credentials {
     ApiToken { email: String, token: SecretString },
     /// An access token (Bearer).
     AccessToken(SecretString),
+    /// OAuth 2.0 tokens from the consent flow.
+    OAuth(Tokens),
 }
 
 impl fmt::Debug for Credentials {
@@ -30,6 +35,7 @@ impl fmt::Debug for Credentials {
         match self {
             Self::ApiToken { email, .. } => write!(f, "ApiToken({email}, ***)"),
             Self::AccessToken(_) => f.write_str("AccessToken(***)"),
+            Self::OAuth(t) => write!(f, "OAuth(***, expires at {})", t.expires_at),
         }
     }
 }
@@ -40,6 +46,7 @@ impl Credentials {
         match self {
             Self::ApiToken { .. } => "api_token",
             Self::AccessToken(_) => "access_token",
+            Self::OAuth(_) => "oauth",
         }
     }
 
@@ -47,6 +54,7 @@ impl Credentials {
         match self {
             Self::ApiToken { email, token } => Auth::api_token(email, token.expose_secret()),
             Self::AccessToken(token) => Auth::bearer(token.expose_secret()),
+            Self::OAuth(tokens) => Auth::bearer(tokens.access.expose_secret()),
         }
     }
 
@@ -56,6 +64,11 @@ impl Credentials {
                 serde_json::json!({"email": email, "token": token.expose_secret()})
             }
             Self::AccessToken(token) => serde_json::json!({"token": token.expose_secret()}),
+            Self::OAuth(t) => serde_json::json!({
+                "token": t.access.expose_secret(),
+                "refresh": t.refresh.as_ref().map(|r| r.expose_secret()),
+                "expires_at": t.expires_at,
+            }),
         };
         SecretString::from(value.to_string())
     }
@@ -69,6 +82,14 @@ impl Credentials {
                 token,
             }),
             "access_token" => Some(Self::AccessToken(token)),
+            "oauth" => Some(Self::OAuth(Tokens {
+                access: token,
+                refresh: value
+                    .get("refresh")
+                    .and_then(Value::as_str)
+                    .map(|r| SecretString::from(r.to_owned())),
+                expires_at: value.get("expires_at")?.as_i64()?,
+            })),
             _ => None,
         }
     }
@@ -122,6 +143,12 @@ pub enum ConnectError {
     Store(#[from] StoreError),
     #[error(transparent)]
     Vault(#[from] VaultError),
+    /// The OAuth tokens expired and could not be refreshed: the user must connect again.
+    #[error("the Bitbucket connection expired and could not be renewed ({0})")]
+    Expired(String),
+    /// Bitbucket's token endpoint failed; the connection is kept.
+    #[error("the Bitbucket connection could not be renewed now: {0}")]
+    RefreshUnavailable(String),
 }
 
 /// Connections of every project and user.
@@ -130,6 +157,10 @@ pub struct Connections {
     store: Store,
     vault: Vault,
     toolkit: Toolkit,
+    oauth: Option<Arc<OAuthClient>>,
+    http: reqwest::Client,
+    /// One lock per connection id: concurrent calls refresh its tokens once.
+    refreshing: Arc<Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>>,
 }
 
 fn owner(project_id: &str, user_id: &str, toolkit: &str) -> String {
@@ -148,7 +179,29 @@ impl Connections {
             store,
             vault,
             toolkit,
+            oauth: None,
+            http: reqwest::Client::new(),
+            refreshing: Arc::default(),
         }
+    }
+
+    /// Connects users through this OAuth consumer too.
+    pub fn with_oauth(mut self, client: OAuthClient) -> Self {
+        self.oauth = Some(Arc::new(client));
+        self
+    }
+
+    /// The OAuth consumer, when users may connect through Bitbucket's consent page.
+    pub fn oauth(&self) -> Option<&OAuthClient> {
+        self.oauth.as_deref()
+    }
+
+    pub(crate) fn http(&self) -> &reqwest::Client {
+        &self.http
+    }
+
+    pub(crate) fn vault(&self) -> &Vault {
+        &self.vault
     }
 
     /// Checks `credentials` with Bitbucket, then stores them (replacing an older connection,
@@ -187,7 +240,7 @@ impl Connections {
             Credentials::AccessToken(token) if token.expose_secret().trim().is_empty() => {
                 return Err(ConnectError::Empty("the access token"));
             }
-            Credentials::AccessToken(_) => {}
+            Credentials::AccessToken(_) | Credentials::OAuth(_) => {}
         }
         let as_user = self.toolkit.with_auth(credentials.auth());
         let outcome = as_user
@@ -251,26 +304,173 @@ impl Connections {
             .map(Connection::from))
     }
 
-    /// A toolkit acting as the user, or `None` when the user has no connection.
+    /// A toolkit acting as the user, or `None` when the user has no connection. OAuth tokens
+    /// that expire within a minute are refreshed first.
     pub async fn toolkit_for(
         &self,
         project_id: &str,
         user_id: &str,
         toolkit: &str,
     ) -> Result<Option<Toolkit>, ConnectError> {
-        let Some(row) = self.store.connection(project_id, user_id, toolkit).await? else {
-            return Ok(None);
-        };
-        let plain = self
-            .vault
-            .open_sealed(&row.credentials, &owner(project_id, user_id, toolkit))?;
-        let credentials = Credentials::from_plain(&row.kind, &plain).ok_or_else(|| {
+        self.toolkit_refreshed(project_id, user_id, toolkit, false)
+            .await
+    }
+
+    /// [`Connections::toolkit_for`] after Bitbucket refused the access token (a 401): OAuth
+    /// tokens are refreshed even when they should still be valid.
+    pub async fn toolkit_after_refusal(
+        &self,
+        project_id: &str,
+        user_id: &str,
+        toolkit: &str,
+    ) -> Result<Option<Toolkit>, ConnectError> {
+        self.toolkit_refreshed(project_id, user_id, toolkit, true)
+            .await
+    }
+
+    /// True when the user's connection is an OAuth one (a 401 may be cured by a refresh).
+    pub async fn is_oauth(
+        &self,
+        project_id: &str,
+        user_id: &str,
+        toolkit: &str,
+    ) -> Result<bool, StoreError> {
+        Ok(self
+            .store
+            .connection(project_id, user_id, toolkit)
+            .await?
+            .is_some_and(|row| row.kind == "oauth"))
+    }
+
+    fn decode(&self, row: &ConnectionRow) -> Result<Credentials, ConnectError> {
+        let plain = self.vault.open_sealed(
+            &row.credentials,
+            &owner(&row.project_id, &row.user_id, &row.toolkit),
+        )?;
+        Credentials::from_plain(&row.kind, &plain).ok_or_else(|| {
             ConnectError::Store(StoreError::Corrupt(format!(
                 "connection `{}` has unreadable credentials",
                 row.id
             )))
-        })?;
+        })
+    }
+
+    async fn toolkit_refreshed(
+        &self,
+        project_id: &str,
+        user_id: &str,
+        toolkit: &str,
+        refused: bool,
+    ) -> Result<Option<Toolkit>, ConnectError> {
+        let Some(row) = self.store.connection(project_id, user_id, toolkit).await? else {
+            return Ok(None);
+        };
+        if row.status == "EXPIRED" {
+            return Err(ConnectError::Expired(
+                "it was marked expired after a failed renewal".to_owned(),
+            ));
+        }
+        let credentials = self.decode(&row)?;
+        let credentials = match credentials {
+            Credentials::OAuth(tokens)
+                if refused || tokens.expires_at <= crate::store::now() + REFRESH_MARGIN_SECS =>
+            {
+                Credentials::OAuth(self.refresh(&row, &tokens, refused).await?)
+            }
+            other => other,
+        };
         Ok(Some(self.toolkit.with_auth(credentials.auth())))
+    }
+
+    /// Refreshes the OAuth tokens of `row`, once across concurrent callers: the first takes
+    /// the connection's lock and refreshes; the others, once they hold it, find the new
+    /// tokens in the store and use them.
+    async fn refresh(
+        &self,
+        row: &ConnectionRow,
+        seen: &Tokens,
+        refused: bool,
+    ) -> Result<Tokens, ConnectError> {
+        let lock = {
+            let mut locks = self
+                .refreshing
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            Arc::clone(locks.entry(row.id.clone()).or_default())
+        };
+        let _held = lock.lock().await;
+        let current = self
+            .store
+            .connection(&row.project_id, &row.user_id, &row.toolkit)
+            .await?
+            .ok_or_else(|| ConnectError::Expired("the connection was removed".to_owned()))?;
+        let tokens = match self.decode(&current)? {
+            Credentials::OAuth(tokens) => tokens,
+            // Replaced by another kind of connection meanwhile: nothing to refresh.
+            _ => {
+                return Err(ConnectError::RefreshUnavailable(
+                    "the connection changed".into(),
+                ));
+            }
+        };
+        let renewed_meanwhile = tokens.access.expose_secret() != seen.access.expose_secret();
+        let still_fresh = tokens.expires_at > crate::store::now() + REFRESH_MARGIN_SECS;
+        if renewed_meanwhile || (still_fresh && !refused) {
+            return Ok(tokens);
+        }
+        let (Some(client), Some(refresh)) = (self.oauth.as_deref(), tokens.refresh.as_ref()) else {
+            self.store
+                .set_connection_status(&current.id, "EXPIRED")
+                .await?;
+            return Err(ConnectError::Expired(
+                "there is no refresh token, or this router has no OAuth consumer".to_owned(),
+            ));
+        };
+        match client.refresh(&self.http, refresh).await {
+            Ok(mut fresh) => {
+                // Some providers keep the refresh token; Bitbucket rotates it.
+                if fresh.refresh.is_none() {
+                    fresh.refresh = tokens.refresh.clone();
+                }
+                let sealed = self.vault.seal(
+                    Credentials::OAuth(fresh.clone())
+                        .to_plain()
+                        .expose_secret()
+                        .as_bytes(),
+                    &owner(&current.project_id, &current.user_id, &current.toolkit),
+                )?;
+                if !self
+                    .store
+                    .replace_credentials(&current.id, &current.credentials, &sealed)
+                    .await?
+                {
+                    // Another instance refreshed first: its tokens are the ones that count.
+                    return match self
+                        .store
+                        .connection(&row.project_id, &row.user_id, &row.toolkit)
+                        .await?
+                        .map(|r| self.decode(&r))
+                        .transpose()?
+                    {
+                        Some(Credentials::OAuth(theirs)) => Ok(theirs),
+                        _ => Err(ConnectError::RefreshUnavailable(
+                            "the connection changed".into(),
+                        )),
+                    };
+                }
+                tracing::info!(connection = %current.id, "refreshed OAuth tokens");
+                Ok(fresh)
+            }
+            Err(OAuthError::Refused { .. }) => {
+                self.store
+                    .set_connection_status(&current.id, "EXPIRED")
+                    .await?;
+                Err(ConnectError::Expired(
+                    "Bitbucket refused the refresh token".to_owned(),
+                ))
+            }
+            Err(OAuthError::Unavailable(why)) => Err(ConnectError::RefreshUnavailable(why)),
+        }
     }
 
     pub async fn remove(

@@ -15,6 +15,7 @@ pub mod connections;
 pub mod link;
 pub mod mcp;
 pub mod meta;
+pub mod oauth;
 pub mod search;
 mod search_adapter;
 pub mod server;

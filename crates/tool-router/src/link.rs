@@ -7,20 +7,27 @@ use std::sync::Arc;
 
 use axum::Router;
 use axum::body::Bytes;
-use axum::extract::{Path, State};
+use axum::extract::{Path, Query, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use secrecy::SecretString;
 
-use crate::connections::{ConnectError, Credentials};
+use crate::connections::{ConnectError, Credentials, TOOLKIT};
+use crate::oauth::{OAuthClient, pkce};
 use crate::state::Shared;
 use crate::store::LinkState;
 
 pub fn routes(shared: Arc<Shared>) -> Router {
     Router::new()
         .route("/link/{token}", get(show).post(submit))
+        .route("/oauth/callback", get(callback))
         .with_state(shared)
+}
+
+/// Where Bitbucket returns users after consent.
+pub fn callback_url(shared: &Shared) -> String {
+    format!("{}/oauth/callback", shared.public_url)
 }
 
 fn page(status: StatusCode, title: &str, body: &str) -> Response {
@@ -92,12 +99,233 @@ fn closed(state: &LinkState) -> Option<Response> {
     }
 }
 
-async fn show(State(shared): State<Arc<Shared>>, Path(token): Path<String>) -> Response {
+/// `?use=token` asks for the token form even when the router signs users in with OAuth.
+#[derive(Debug, Default, serde::Deserialize)]
+struct ShowParams {
+    #[serde(rename = "use")]
+    method: Option<String>,
+}
+
+async fn show(
+    State(shared): State<Arc<Shared>>,
+    Path(token): Path<String>,
+    Query(params): Query<ShowParams>,
+) -> Response {
     match shared.store.link(&token).await {
-        Ok(state) => {
-            closed(&state).unwrap_or_else(|| page(StatusCode::OK, "Connect Bitbucket", &form(None)))
-        }
+        Ok(state) => match closed(&state) {
+            Some(closed) => closed,
+            None => match shared.connections.oauth() {
+                Some(client) if params.method.as_deref() != Some("token") => {
+                    to_consent(&shared, client, &token).await
+                }
+                _ => page(StatusCode::OK, "Connect Bitbucket", &form(None)),
+            },
+        },
         Err(e) => failure(e),
+    }
+}
+
+/// Sends the user to Bitbucket's consent page with a fresh `state` and PKCE challenge.
+async fn to_consent(shared: &Shared, client: &OAuthClient, link_token: &str) -> Response {
+    let state = crate::store::new_secret("st_");
+    let (verifier, challenge) = pkce();
+    let sealed = match shared
+        .connections
+        .vault()
+        .seal(verifier.as_bytes(), &format!("oauth-state:{state}"))
+    {
+        Ok(sealed) => sealed,
+        Err(e) => return failure(e),
+    };
+    if let Err(e) = shared
+        .store
+        .insert_oauth_state(&state, link_token, &sealed, shared.link_ttl)
+        .await
+    {
+        return failure(e);
+    }
+    let target = client.authorize_redirect(&state, &challenge, &callback_url(shared));
+    (
+        StatusCode::FOUND,
+        [
+            (header::LOCATION, target),
+            (header::CACHE_CONTROL, "no-store".to_owned()),
+            (header::REFERRER_POLICY, "no-referrer".to_owned()),
+        ],
+    )
+        .into_response()
+}
+
+#[derive(Debug, Default, serde::Deserialize)]
+struct CallbackParams {
+    code: Option<String>,
+    state: Option<String>,
+    error: Option<String>,
+}
+
+/// `GET /oauth/callback`: Bitbucket's answer to the consent page. The `state` names the link
+/// (once); the code is exchanged with the PKCE verifier, the account checked, the tokens
+/// sealed, and the user sent to the session's `callback_url` or told they are connected.
+async fn callback(
+    State(shared): State<Arc<Shared>>,
+    Query(params): Query<CallbackParams>,
+) -> Response {
+    let Some(client) = shared.connections.oauth() else {
+        return page(
+            StatusCode::NOT_FOUND,
+            "Not found",
+            "<p>This router does not sign users in with OAuth.</p>",
+        );
+    };
+    let Some(state) = params.state.as_deref() else {
+        return page(
+            StatusCode::BAD_REQUEST,
+            "Not connected",
+            "<p>Bitbucket's answer has no state. Ask the assistant for a new link.</p>",
+        );
+    };
+    let (link_hash, sealed) = match shared.store.take_oauth_state(state).await {
+        Ok(Some(found)) => found,
+        Ok(None) => {
+            return page(
+                StatusCode::BAD_REQUEST,
+                "Not connected",
+                "<p>This sign-in is unknown, expired or already finished. Ask the assistant for a new link.</p>",
+            );
+        }
+        Err(e) => return failure(e),
+    };
+    let (session_id, connection_id) = match shared.store.link_by_hash(&link_hash).await {
+        Ok(LinkState::Open {
+            session_id,
+            connection_id,
+            ..
+        }) => (session_id, connection_id),
+        Ok(state) => return closed(&state).unwrap_or_else(|| failure("link state changed")),
+        Err(e) => return failure(e),
+    };
+    if let Some(error) = params.error.as_deref() {
+        let why = if error == "access_denied" {
+            "You declined access on Bitbucket's page."
+        } else {
+            "Bitbucket did not grant access."
+        };
+        return page(
+            StatusCode::OK,
+            "Not connected",
+            &format!(
+                "<p>{why} Nothing was stored; ask the assistant for a new link to try again.</p>"
+            ),
+        );
+    }
+    let Some(code) = params.code.as_deref() else {
+        return page(
+            StatusCode::BAD_REQUEST,
+            "Not connected",
+            "<p>Bitbucket's answer has no code. Ask the assistant for a new link.</p>",
+        );
+    };
+    let verifier = match shared
+        .connections
+        .vault()
+        .open_sealed(&sealed, &format!("oauth-state:{state}"))
+    {
+        Ok(v) => String::from_utf8_lossy(&v).into_owned(),
+        Err(e) => return failure(e),
+    };
+    let tokens = match client
+        .exchange(
+            shared.connections.http(),
+            code,
+            &verifier,
+            &callback_url(&shared),
+        )
+        .await
+    {
+        Ok(tokens) => tokens,
+        Err(e) => {
+            return page(
+                StatusCode::BAD_GATEWAY,
+                "Not connected",
+                &format!(
+                    "<p>{}</p><p>Ask the assistant for a new link.</p>",
+                    escape(&e.to_string())
+                ),
+            );
+        }
+    };
+    let credentials = Credentials::OAuth(tokens);
+    let account = match shared.connections.verify(TOOLKIT, &credentials).await {
+        Ok(account) => account,
+        Err(ConnectError::Store(e)) => return failure(e),
+        Err(ConnectError::Vault(e)) => return failure(e),
+        Err(e) => {
+            return page(
+                StatusCode::BAD_GATEWAY,
+                "Not connected",
+                &format!("<p>Not connected: {}</p>", escape(&e.to_string())),
+            );
+        }
+    };
+    let owner = match shared.store.session_owner(&session_id).await {
+        Ok(Some(owner)) => owner,
+        Ok(None) => {
+            return page(
+                StatusCode::GONE,
+                "Session ended",
+                "<p>The session this link belongs to was deleted. Nothing was stored.</p>",
+            );
+        }
+        Err(e) => return failure(e),
+    };
+    match shared.store.use_link_by_hash(&link_hash).await {
+        Ok(true) => {}
+        Ok(false) => {
+            return page(
+                StatusCode::GONE,
+                "Link already used",
+                "<p>This link has just been used or has expired. Nothing was stored.</p>",
+            );
+        }
+        Err(e) => return failure(e),
+    }
+    let connection = match shared
+        .connections
+        .store(
+            &owner.0,
+            &owner.1,
+            &credentials,
+            &account,
+            Some(&connection_id),
+        )
+        .await
+    {
+        Ok(connection) => connection,
+        Err(e) => return failure(e),
+    };
+    connected(&shared, &owner.0, &session_id, &connection.account_name).await
+}
+
+/// "Connected as …", or a redirect to the session's `callback_url` when it has one.
+async fn connected(shared: &Shared, project_id: &str, session_id: &str, account: &str) -> Response {
+    let callback = match shared.store.session(project_id, session_id).await {
+        Ok(Some(session)) => session
+            .config
+            .get("callback_url")
+            .and_then(serde_json::Value::as_str)
+            .map(str::to_owned),
+        _ => None,
+    };
+    match callback {
+        Some(url) => (StatusCode::FOUND, [(header::LOCATION, url)]).into_response(),
+        None => page(
+            StatusCode::OK,
+            "Connected",
+            &format!(
+                "<p>Connected as {}. You can close this page and go back to the assistant.</p>",
+                escape(account)
+            ),
+        ),
     }
 }
 

@@ -11,7 +11,7 @@ use serde::Serialize;
 use serde_json::{Map, Value, json};
 
 use crate::config::tags_of;
-use crate::connections::TOOLKIT;
+use crate::connections::{ConnectError, TOOLKIT};
 use crate::state::{SessionCtx, Shared};
 
 pub const SEARCH_TOOLS: &str = "COMPOSIO_SEARCH_TOOLS";
@@ -723,26 +723,40 @@ fn check_call(
 }
 
 async fn run_tool(ctx: &SessionCtx, spec: &'static ToolSpec, arguments: Value) -> MetaResult {
-    let toolkit = match ctx
-        .shared
-        .connections
-        .toolkit_for(&ctx.session.project_id, &ctx.session.user_id, TOOLKIT)
-        .await
-    {
+    let (project, user) = (&ctx.session.project_id, &ctx.session.user_id);
+    let connections = &ctx.shared.connections;
+    let toolkit = match connections.toolkit_for(project, user, TOOLKIT).await {
         Ok(Some(toolkit)) => toolkit,
         Ok(None) => {
             return MetaResult::failed(format!(
                 "no active connection for toolkit `{TOOLKIT}`: call COMPOSIO_MANAGE_CONNECTIONS and have the user connect first"
             ));
         }
-        Err(e) => {
-            tracing::error!(error = %e, "opening a connection failed");
-            return MetaResult::failed(
-                "the user's Bitbucket connection could not be opened; reconnect with COMPOSIO_MANAGE_CONNECTIONS",
-            );
-        }
+        Err(e) => return connection_failed(ctx, &e).await,
     };
-    match toolkit.call(spec.name, arguments).await {
+    let mut outcome = toolkit.call(spec.name, arguments.clone()).await;
+    // An OAuth access token Bitbucket refused (revoked, or expired early) is renewed once.
+    if let Ok(refused) = &outcome
+        && refused.status == Some(401)
+        && connections
+            .is_oauth(project, user, TOOLKIT)
+            .await
+            .unwrap_or(false)
+    {
+        outcome = match connections
+            .toolkit_after_refusal(project, user, TOOLKIT)
+            .await
+        {
+            Ok(Some(renewed)) => renewed.call(spec.name, arguments).await,
+            Ok(None) => {
+                return MetaResult::failed(
+                    "the user's Bitbucket connection was removed; call COMPOSIO_MANAGE_CONNECTIONS",
+                );
+            }
+            Err(e) => return connection_failed(ctx, &e).await,
+        };
+    }
+    match outcome {
         Ok(outcome) if !outcome.is_error => MetaResult::ok(
             outcome
                 .structured
@@ -750,6 +764,31 @@ async fn run_tool(ctx: &SessionCtx, spec: &'static ToolSpec, arguments: Value) -
         ),
         Ok(outcome) => MetaResult::failed(outcome.text),
         Err(unknown) => MetaResult::failed(unknown.to_string()),
+    }
+}
+
+/// A connection that could not act: expired OAuth tokens get a new auth link in the answer,
+/// a token endpoint that failed a message to retry, anything else the way to reconnect.
+async fn connection_failed(ctx: &SessionCtx, error: &ConnectError) -> MetaResult {
+    match error {
+        ConnectError::Expired(why) => match new_link(&ctx.shared, &ctx.session).await {
+            Ok(link) => MetaResult::failed(format!(
+                "the user's Bitbucket connection expired ({why}); show the user this link to connect again, then retry: {}",
+                link.redirect_url
+            )),
+            Err(message) => MetaResult::failed(format!(
+                "the user's Bitbucket connection expired ({why}); {message}"
+            )),
+        },
+        ConnectError::RefreshUnavailable(why) => MetaResult::failed(format!(
+            "the user's Bitbucket connection could not be renewed just now ({why}); try again in a minute"
+        )),
+        other => {
+            tracing::error!(error = %other, "opening a connection failed");
+            MetaResult::failed(
+                "the user's Bitbucket connection could not be opened; reconnect with COMPOSIO_MANAGE_CONNECTIONS",
+            )
+        }
     }
 }
 

@@ -43,6 +43,9 @@ pub struct RouterConfig {
     pub limits: Limits,
     /// Idle expiry of MCP sessions and the most one API key may hold.
     pub sessions: SessionLimits,
+    /// The OAuth consumer users connect through (Bitbucket's consent page); without one,
+    /// auth links take API tokens and access tokens only.
+    pub oauth: Option<crate::oauth::OAuthClient>,
 }
 
 impl RouterConfig {
@@ -58,6 +61,7 @@ impl RouterConfig {
             wait_timeout: Duration::from_secs(60),
             limits: Limits::default(),
             sessions: SessionLimits::default(),
+            oauth: None,
         }
     }
 }
@@ -172,6 +176,10 @@ fn origin_of(url: &str) -> Option<(String, String)> {
 pub async fn start(config: RouterConfig, toolkit: Toolkit) -> Result<RunningRouter, RouterError> {
     let (store, connections) =
         open(&config.data_dir, config.master_key.as_deref(), toolkit).await?;
+    let connections = match config.oauth.clone() {
+        Some(client) => connections.with_oauth(client),
+        None => connections,
+    };
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await
         .map_err(|source| RouterError::Bind {

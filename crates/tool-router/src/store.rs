@@ -13,7 +13,10 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, S
 use sqlx::{Row as _, SqlitePool};
 
 /// The migrations, in order; `PRAGMA user_version` is the number applied.
-const MIGRATIONS: &[&str] = &[include_str!("../migrations/0001_init.sql")];
+const MIGRATIONS: &[&str] = &[
+    include_str!("../migrations/0001_init.sql"),
+    include_str!("../migrations/0002_oauth.sql"),
+];
 
 /// Errors of the store.
 #[derive(Debug, thiserror::Error)]
@@ -488,6 +491,109 @@ impl Store {
         .execute(&self.pool)
         .await?;
         Ok(done.rows_affected() > 0)
+    }
+
+    /// What the link whose token hashes to `hash` is now (for OAuth callbacks, which carry
+    /// the `state` rather than the link's token).
+    pub async fn link_by_hash(&self, hash: &[u8]) -> Result<LinkState, StoreError> {
+        let row: Option<(String, String, String, i64, Option<i64>)> = sqlx::query_as(
+            "SELECT session_id, toolkit, connection_id, expires_at, used_at FROM auth_links WHERE token_hash = ?",
+        )
+        .bind(hash)
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(match row {
+            None => LinkState::Unknown,
+            Some((_, _, _, _, Some(_))) => LinkState::Used,
+            Some((_, _, _, expires, None)) if expires <= now() => LinkState::Expired,
+            Some((session_id, toolkit, connection_id, _, None)) => LinkState::Open {
+                session_id,
+                toolkit,
+                connection_id,
+            },
+        })
+    }
+
+    /// [`Store::use_link`] by the token's hash.
+    pub async fn use_link_by_hash(&self, hash: &[u8]) -> Result<bool, StoreError> {
+        let done = sqlx::query(
+            "UPDATE auth_links SET used_at = ?2 WHERE token_hash = ?1 AND used_at IS NULL AND expires_at > ?2",
+        )
+        .bind(hash)
+        .bind(now())
+        .execute(&self.pool)
+        .await?;
+        Ok(done.rows_affected() > 0)
+    }
+
+    /// Records an OAuth sign-in for the link `link_token`: `state` (kept hashed) finds it
+    /// again, `verifier` is sealed.
+    pub async fn insert_oauth_state(
+        &self,
+        state: &str,
+        link_token: &str,
+        verifier: &[u8],
+        ttl: Duration,
+    ) -> Result<(), StoreError> {
+        let ttl = i64::try_from(ttl.as_secs()).unwrap_or(i64::MAX);
+        sqlx::query(
+            "INSERT INTO oauth_states (state_hash, link_hash, verifier, expires_at) VALUES (?, ?, ?, ?)",
+        )
+        .bind(hash_secret(state))
+        .bind(hash_secret(link_token))
+        .bind(verifier)
+        .bind(now().saturating_add(ttl))
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// Takes out the sign-in of `state` (it works once): the link's token hash and the sealed
+    /// verifier; `None` when unknown or expired.
+    pub async fn take_oauth_state(
+        &self,
+        state: &str,
+    ) -> Result<Option<(Vec<u8>, Vec<u8>)>, StoreError> {
+        let row: Option<(Vec<u8>, Vec<u8>, i64)> = sqlx::query_as(
+            "DELETE FROM oauth_states WHERE state_hash = ? RETURNING link_hash, verifier, expires_at",
+        )
+        .bind(hash_secret(state))
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(row
+            .filter(|(_, _, expires)| *expires > now())
+            .map(|(link, verifier, _)| (link, verifier)))
+    }
+
+    /// Replaces a connection's sealed credentials if they are still `old` (so a refresh that
+    /// lost a race never overwrites the winner's rotated tokens); true when it did.
+    pub async fn replace_credentials(
+        &self,
+        id: &str,
+        old: &[u8],
+        new: &[u8],
+    ) -> Result<bool, StoreError> {
+        let done = sqlx::query(
+            "UPDATE connections SET credentials = ?3, status = 'ACTIVE', updated_at = ?4 WHERE id = ?1 AND credentials = ?2",
+        )
+        .bind(id)
+        .bind(old)
+        .bind(new)
+        .bind(now())
+        .execute(&self.pool)
+        .await?;
+        Ok(done.rows_affected() > 0)
+    }
+
+    /// Marks a connection, e.g. `EXPIRED` when its refresh token was refused.
+    pub async fn set_connection_status(&self, id: &str, status: &str) -> Result<(), StoreError> {
+        sqlx::query("UPDATE connections SET status = ?2, updated_at = ?3 WHERE id = ?1")
+            .bind(id)
+            .bind(status)
+            .bind(now())
+            .execute(&self.pool)
+            .await?;
+        Ok(())
     }
 
     /// The project and user of a session, by id alone (for auth links, whose token is the

@@ -43,6 +43,40 @@ pub struct RouterArgs {
     #[arg(long, env = "BBAGENT_LOCKDOWN")]
     lockdown: bool,
 
+    /// An OAuth consumer's key: auth links then send users to Bitbucket's consent page, and
+    /// their tokens refresh themselves (API tokens still work through `/link/…?use=token`).
+    /// On the local sandbox: `sandbox-consumer`, secret `sandbox-consumer-secret`.
+    #[arg(
+        long,
+        env = "BBAGENT_OAUTH_CLIENT_ID",
+        value_name = "KEY",
+        requires = "oauth_client_secret"
+    )]
+    oauth_client_id: Option<String>,
+
+    /// The OAuth consumer's secret.
+    #[arg(
+        long,
+        env = "BBAGENT_OAUTH_CLIENT_SECRET",
+        hide_env_values = true,
+        value_name = "SECRET",
+        requires = "oauth_client_id"
+    )]
+    oauth_client_secret: Option<String>,
+
+    /// Scopes to ask for, space-separated [default: the consumer's own].
+    #[arg(
+        long,
+        env = "BBAGENT_OAUTH_SCOPES",
+        value_name = "SCOPES",
+        requires = "oauth_client_id"
+    )]
+    oauth_scopes: Option<String>,
+
+    /// Where the OAuth pages are [default: https://bitbucket.org, or the local sandbox's origin].
+    #[arg(long, value_name = "URL", requires = "oauth_client_id")]
+    oauth_site: Option<String>,
+
     #[command(flatten)]
     connections: ConnectionArgs,
 
@@ -149,6 +183,7 @@ async fn serve(args: &RouterArgs, dir: PathBuf) -> anyhow::Result<()> {
     config.allowed_hosts = args.allowed_hosts.clone();
     config.limits = args.connections.limits();
     config.sessions = args.sessions.limits();
+    config.oauth = oauth_client(args, &backend)?;
     let toolkit = Toolkit::new(backend.client.clone()).with_lockdown(args.lockdown);
     let mut router = tool_router::start(config, toolkit)
         .await
@@ -174,6 +209,55 @@ async fn serve(args: &RouterArgs, dir: PathBuf) -> anyhow::Result<()> {
     router.shutdown().await;
     backend.shutdown().await;
     result
+}
+
+/// The OAuth consumer of `--oauth-client-id`, its pages at `--oauth-site`, the sandbox's
+/// origin, or Bitbucket Cloud's.
+fn oauth_client(
+    args: &RouterArgs,
+    backend: &Backend,
+) -> anyhow::Result<Option<tool_router::oauth::OAuthClient>> {
+    let (Some(client_id), Some(secret)) = (&args.oauth_client_id, &args.oauth_client_secret) else {
+        return Ok(None);
+    };
+    if client_id.trim().is_empty() || secret.trim().is_empty() {
+        anyhow::bail!("`--oauth-client-id` and `--oauth-client-secret` must not be empty");
+    }
+    let site = match &args.oauth_site {
+        Some(site) => {
+            let site = site.trim_end_matches('/');
+            if reqwest::Url::parse(site).is_err() || !site.starts_with("http") {
+                anyhow::bail!("`--oauth-site` must be an http(s) URL, e.g. https://bitbucket.org");
+            }
+            Some(site.to_owned())
+        }
+        None if backend.is_sandbox() => Some(
+            backend
+                .client
+                .base_url()
+                .trim_end_matches('/')
+                .trim_end_matches("/2.0")
+                .to_owned(),
+        ),
+        None => None,
+    };
+    let (authorize_url, token_url) = match site {
+        Some(site) => (
+            format!("{site}/site/oauth2/authorize"),
+            format!("{site}/site/oauth2/access_token"),
+        ),
+        None => (
+            tool_router::oauth::BITBUCKET_AUTHORIZE_URL.to_owned(),
+            tool_router::oauth::BITBUCKET_TOKEN_URL.to_owned(),
+        ),
+    };
+    Ok(Some(tool_router::oauth::OAuthClient {
+        client_id: client_id.trim().to_owned(),
+        client_secret: SecretString::from(secret.trim().to_owned()),
+        scopes: args.oauth_scopes.clone().unwrap_or_default(),
+        authorize_url,
+        token_url,
+    }))
 }
 
 /// A toolkit for admin commands, which never act for a user by themselves.

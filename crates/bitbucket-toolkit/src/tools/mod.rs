@@ -89,7 +89,11 @@ fn invoke<T: Tool>(
         };
         let mut output = match T::run(toolkit.client(), args).await {
             Ok(output) => output,
-            Err(err) => return ToolOutcome::failure(err.to_string()),
+            Err(err) => {
+                let mut outcome = ToolOutcome::failure(err.to_string());
+                outcome.status = err.status();
+                return outcome;
+            }
         };
         if let Some(repo) = guarded {
             match Writers::of(toolkit.client(), &repo).await {

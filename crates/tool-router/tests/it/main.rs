@@ -4,5 +4,6 @@
 
 mod limits;
 mod mcp;
+mod oauth;
 mod rest;
 mod support;

@@ -49,12 +49,22 @@ pub async fn start() -> Env {
 
 /// A router whose settings `tweak` changes.
 pub async fn start_with(tweak: impl FnOnce(&mut RouterConfig)) -> Env {
+    start_on(|_| {}, |config, _| tweak(config)).await
+}
+
+/// A sandbox whose settings `sandbox` changes, and a router whose settings `tweak` changes
+/// knowing the sandbox's API URL.
+pub async fn start_on(
+    sandbox: impl FnOnce(&mut SandboxConfig),
+    tweak: impl FnOnce(&mut RouterConfig, &str),
+) -> Env {
     let sandbox_dir = tempfile::tempdir().expect("temp dir");
     let router_dir = tempfile::tempdir().expect("temp dir");
-    let sandbox = Sandbox::start(SandboxConfig::new(sandbox_dir.path()))
-        .await
-        .expect("sandbox");
+    let mut sandbox_config = SandboxConfig::new(sandbox_dir.path());
+    sandbox(&mut sandbox_config);
+    let sandbox = Sandbox::start(sandbox_config).await.expect("sandbox");
     let sandbox_url = sandbox.base_url().to_owned();
+    let tweak = |config: &mut RouterConfig| tweak(config, &sandbox_url);
     let bitbucket = Client::new(
         ClientConfig::new(&sandbox_url).with_auth(Auth::api_token(DEMO_EMAIL, DEMO_TOKEN)),
     )
