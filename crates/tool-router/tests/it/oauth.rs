@@ -62,6 +62,11 @@ async fn form(browser: &reqwest::Client, url: &str, fields: &[(&str, &str)]) -> 
 /// Follows an auth link through sign-in and consent as demo; the page the router shows last
 /// (or its redirect).
 async fn sign_in_through(env: &Env, link: &str, decision: &str) -> reqwest::Response {
+    sign_in_for(env, link, decision, "pullrequest:write").await
+}
+
+/// [`sign_in_through`], checking that the consent page names `scope`, or (`!scope`) does not.
+async fn sign_in_for(env: &Env, link: &str, decision: &str, scope: &str) -> reqwest::Response {
     let browser = browser();
     let to_consent = browser.get(link).send().await.expect("link");
     assert_eq!(
@@ -93,10 +98,10 @@ async fn sign_in_through(env: &Env, link: &str, decision: &str) -> reqwest::Resp
         .collect();
     let consent = form(&browser, &format!("{site}/site/oauth2/authorize"), &fields).await;
     let page = consent.text().await.expect("consent page");
-    assert!(
-        page.contains("pullrequest:write"),
-        "the page names the scopes: {page}"
-    );
+    match scope.strip_prefix('!') {
+        Some(absent) => assert!(!page.contains(absent), "{page}"),
+        None => assert!(page.contains(scope), "the page names the scopes: {page}"),
+    }
     let ticket = page
         .split("name=\"ticket\" value=\"")
         .nth(1)
@@ -218,4 +223,41 @@ async fn a_refused_refresh_asks_the_user_to_connect_again() {
         "a new link: {error}"
     );
     assert!(!error.contains("401"), "{error}");
+}
+
+/// A consumer that asks only to read cannot open a pull request; the agent is told which
+/// scope is missing.
+#[tokio::test]
+async fn a_token_without_the_scope_gets_a_clear_refusal() {
+    let env = start_on(
+        |_| {},
+        |router, sandbox_url| {
+            let mut client = consumer(sandbox_url, SEED_CLIENT_SECRET);
+            client.scopes = "account repository".to_owned();
+            router.oauth = Some(client);
+        },
+    )
+    .await;
+    let session = env.session("u1").await;
+    let link = env.link(&session).await;
+    let done = sign_in_for(&env, &link, "approve", "!pullrequest:write").await;
+    assert_eq!(done.status(), StatusCode::OK);
+    let read = env
+        .execute(
+            &session,
+            "BITBUCKET_LIST_BRANCHES",
+            json!({"workspace": "acme", "repo_slug": "widgets"}),
+        )
+        .await;
+    assert_eq!(read["successful"], true, "{read}");
+    let opened = env
+        .execute(
+            &session,
+            "BITBUCKET_CREATE_PULL_REQUEST",
+            json!({"workspace": "acme", "repo_slug": "widgets", "title": "x", "source_branch": "develop"}),
+        )
+        .await;
+    assert_eq!(opened["successful"], false, "{opened}");
+    let error = opened["error"].as_str().unwrap_or_default();
+    assert!(error.contains("pullrequest:write"), "{error}");
 }
