@@ -92,6 +92,7 @@ pub fn routes(shared: Arc<Shared>) -> Router {
         .route("/api/v3.1/tool_router/session/{id}/link", post(link))
         .route("/api/v3.1/tool_router/session/{id}/toolkits", get(toolkits))
         .route("/api/v3.1/tool_router/session/{id}/tools", get(tools))
+        .route("/api/v3.1/tool_router/audit", get(audit))
         .with_state(shared)
 }
 
@@ -447,6 +448,64 @@ async fn link(
     .into_response())
 }
 
+#[derive(Debug, Default, serde::Deserialize)]
+struct AuditQuery {
+    user_id: Option<String>,
+    since: Option<String>,
+    limit: Option<String>,
+}
+
+/// `GET /api/v3.1/tool_router/audit?user_id=&since=&limit=`: the key's project's tool
+/// executions, newest first (at most `limit`, 100 by default, 1000 at most).
+async fn audit(
+    State(shared): State<Arc<Shared>>,
+    Extension(project): Extension<Project>,
+    Query(query): Query<AuditQuery>,
+) -> ApiResult {
+    let since_ms = query
+        .since
+        .as_deref()
+        .map(crate::store::parse_since)
+        .transpose()
+        .map_err(ApiError::bad_request)?;
+    let limit = match query.limit.as_deref() {
+        None => 100,
+        Some(text) => match text.parse::<u32>() {
+            Ok(n @ 1..=1000) => n,
+            _ => {
+                return Err(ApiError::bad_request(format!(
+                    "`limit` must be a number from 1 to 1000, not `{text}`"
+                )));
+            }
+        },
+    };
+    let entries = shared
+        .store
+        .audit(&crate::store::AuditFilter {
+            project_id: Some(project.0.clone()),
+            user_id: query.user_id.clone(),
+            since_ms,
+            limit,
+        })
+        .await?;
+    let items: Vec<Value> = entries
+        .iter()
+        .map(|e| {
+            json!({
+                "at": iso(e.at_ms / 1000),
+                "at_ms": e.at_ms,
+                "user_id": e.user_id,
+                "session_id": e.session_id,
+                "tool_slug": e.tool,
+                "outcome": e.outcome,
+                "latency_ms": e.latency_us as f64 / 1000.0,
+                "arguments_sha256": e.arguments_sha256,
+            })
+        })
+        .collect();
+    Ok(axum::Json(json!({"items": items, "count": items.len()})).into_response())
+}
+
 async fn toolkits(
     State(shared): State<Arc<Shared>>,
     Extension(project): Extension<Project>,
@@ -465,7 +524,7 @@ async fn toolkits(
             "status": c.status,
             "user_id": c.user_id,
             "created_at": iso(c.created_at),
-            "auth_config": {"id": format!("ac_{}", c.kind), "auth_scheme": if c.kind == "api_token" { "API_KEY" } else { "BEARER_TOKEN" }, "is_composio_managed": false},
+            "auth_config": {"id": format!("ac_{}", c.kind), "auth_scheme": match c.kind.as_str() { "api_token" => "API_KEY", "oauth" => "OAUTH2", _ => "BEARER_TOKEN" }, "is_composio_managed": false},
         })
     });
     Ok(axum::Json(json!({

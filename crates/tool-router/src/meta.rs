@@ -673,6 +673,8 @@ async fn wait_for_connections(ctx: &SessionCtx, arguments: &Value) -> MetaResult
 struct Call {
     index: usize,
     slug: String,
+    /// The arguments' SHA-256, for the audit log.
+    digest: String,
     plan: Result<(&'static ToolSpec, Value), String>,
 }
 
@@ -684,17 +686,24 @@ pub async fn execute_one<P: Approver>(
     arguments: Value,
     approver: &P,
 ) -> Outcome<P::Ask> {
+    let digest = arguments_digest(&arguments);
     match check_call(ctx, slug, arguments) {
-        Err(message) => Outcome::Done(MetaResult::failed(message)),
+        Err(message) => {
+            audit(ctx, slug, &digest, "refused", Duration::ZERO).await;
+            Outcome::Done(MetaResult::failed(message))
+        }
         Ok((spec, arguments)) => {
             if ctx.config.needs_approval(spec) {
                 match approver.approve(spec, &arguments).await {
                     Approval::Approved => {}
-                    Approval::Refused(why) => return Outcome::Done(MetaResult::failed(why)),
+                    Approval::Refused(why) => {
+                        audit(ctx, slug, &digest, "refused", Duration::ZERO).await;
+                        return Outcome::Done(MetaResult::failed(why));
+                    }
                     Approval::Ask(ask) => return Outcome::Ask(ask),
                 }
             }
-            Outcome::Done(run_tool(ctx, spec, arguments).await)
+            Outcome::Done(run_audited(ctx, spec, arguments, &digest).await)
         }
     }
 }
@@ -720,6 +729,47 @@ fn check_call(
         check(validator, &arguments).map_err(|m| format!("invalid arguments for `{slug}`: {m}"))?;
     }
     Ok((spec, arguments))
+}
+
+/// SHA-256 of the arguments' JSON (keys sorted), as the audit keeps them.
+fn arguments_digest(arguments: &Value) -> String {
+    use sha2::Digest as _;
+    let digest = sha2::Sha256::digest(arguments.to_string().as_bytes());
+    digest.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Records one execution in the audit log; a failure to record is logged, not the caller's.
+async fn audit(ctx: &SessionCtx, tool: &str, digest: &str, outcome: &str, latency: Duration) {
+    let at_ms = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX));
+    let entry = crate::store::AuditEntry {
+        at_ms,
+        project_id: ctx.session.project_id.clone(),
+        user_id: ctx.session.user_id.clone(),
+        session_id: ctx.session.id.clone(),
+        tool: tool.to_owned(),
+        outcome: outcome.to_owned(),
+        latency_us: i64::try_from(latency.as_micros()).unwrap_or(i64::MAX),
+        arguments_sha256: digest.to_owned(),
+    };
+    if let Err(e) = ctx.shared.store.insert_audit(&entry).await {
+        tracing::error!(error = %e, tool, "recording an execution in the audit log failed");
+    }
+}
+
+/// [`run_tool`], timed and recorded.
+async fn run_audited(
+    ctx: &SessionCtx,
+    spec: &'static ToolSpec,
+    arguments: Value,
+    digest: &str,
+) -> MetaResult {
+    let started = std::time::Instant::now();
+    let result = run_tool(ctx, spec, arguments).await;
+    let outcome = if result.successful { "ok" } else { "error" };
+    audit(ctx, spec.name, digest, outcome, started.elapsed()).await;
+    result
 }
 
 async fn run_tool(ctx: &SessionCtx, spec: &'static ToolSpec, arguments: Value) -> MetaResult {
@@ -812,8 +862,14 @@ async fn multi_execute<P: Approver>(
                 .unwrap_or_default()
                 .to_owned();
             let arguments = item.get("arguments").cloned().unwrap_or(Value::Null);
+            let digest = arguments_digest(&arguments);
             let plan = check_call(ctx, &slug, arguments);
-            Call { index, slug, plan }
+            Call {
+                index,
+                slug,
+                digest,
+                plan,
+            }
         })
         .collect();
     // Approval before anything runs; one question per request, so a batch that would need
@@ -845,8 +901,11 @@ async fn multi_execute<P: Approver>(
         let ctx = Arc::clone(&ctx);
         async move {
             let result = match call.plan {
-                Ok((spec, args)) => run_tool(&ctx, spec, args).await,
-                Err(message) => MetaResult::failed(message),
+                Ok((spec, args)) => run_audited(&ctx, spec, args, &call.digest).await,
+                Err(message) => {
+                    audit(&ctx, &call.slug, &call.digest, "refused", Duration::ZERO).await;
+                    MetaResult::failed(message)
+                }
             };
             (call.index, call.slug, result)
         }

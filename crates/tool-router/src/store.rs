@@ -16,6 +16,7 @@ use sqlx::{Row as _, SqlitePool};
 const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0001_init.sql"),
     include_str!("../migrations/0002_oauth.sql"),
+    include_str!("../migrations/0003_audit.sql"),
 ];
 
 /// Errors of the store.
@@ -65,6 +66,61 @@ pub fn new_secret(prefix: &str) -> String {
 /// SHA-256 of a secret: what the database keeps instead of it.
 pub fn hash_secret(secret: &str) -> Vec<u8> {
     Sha256::digest(secret.as_bytes()).to_vec()
+}
+
+/// One audited tool execution.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct AuditEntry {
+    /// Unix milliseconds.
+    pub at_ms: i64,
+    pub project_id: String,
+    pub user_id: String,
+    pub session_id: String,
+    pub tool: String,
+    /// `ok`, `error` or `refused`.
+    pub outcome: String,
+    pub latency_us: i64,
+    pub arguments_sha256: String,
+}
+
+/// Which audit entries to list.
+#[derive(Debug, Clone, Default)]
+pub struct AuditFilter {
+    pub project_id: Option<String>,
+    pub user_id: Option<String>,
+    /// Unix milliseconds: entries at or after.
+    pub since_ms: Option<i64>,
+    pub limit: u32,
+}
+
+/// Reads `since` as a time: unix seconds, an RFC 3339 time (`2026-12-03T09:00:00Z`), or a
+/// duration back from now (`90s`, `30m`, `2h`, `7d`); unix milliseconds.
+pub fn parse_since(text: &str) -> Result<i64, String> {
+    let text = text.trim();
+    let now_ms = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX));
+    if let Ok(seconds) = text.parse::<i64>() {
+        return Ok(seconds.saturating_mul(1000));
+    }
+    if let Ok(t) = time::OffsetDateTime::parse(text, &time::format_description::well_known::Rfc3339)
+    {
+        return i64::try_from(t.unix_timestamp_nanos() / 1_000_000)
+            .map_err(|_| format!("`{text}` is out of range"));
+    }
+    let unit = match text.chars().last() {
+        Some('s') => 1_000,
+        Some('m') => 60_000,
+        Some('h') => 3_600_000,
+        Some('d') => 86_400_000,
+        _ => 0,
+    };
+    match text[..text.len().saturating_sub(1)].parse::<i64>() {
+        Ok(n) if unit > 0 && n >= 0 => Ok(now_ms.saturating_sub(n.saturating_mul(unit))),
+        _ => Err(format!(
+            "`{text}` is no time: give unix seconds, an RFC 3339 time, or a duration back from now like `2h` or `7d`"
+        )),
+    }
 }
 
 /// An API key as listed (never the key itself).
@@ -594,6 +650,55 @@ impl Store {
             .execute(&self.pool)
             .await?;
         Ok(())
+    }
+
+    /// Records one tool execution.
+    pub async fn insert_audit(&self, entry: &AuditEntry) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO audit (at_ms, project_id, user_id, session_id, tool, outcome, latency_us, arguments_sha256) \
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        )
+        .bind(entry.at_ms)
+        .bind(&entry.project_id)
+        .bind(&entry.user_id)
+        .bind(&entry.session_id)
+        .bind(&entry.tool)
+        .bind(&entry.outcome)
+        .bind(entry.latency_us)
+        .bind(&entry.arguments_sha256)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// Audit entries, newest first.
+    pub async fn audit(&self, filter: &AuditFilter) -> Result<Vec<AuditEntry>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT at_ms, project_id, user_id, session_id, tool, outcome, latency_us, arguments_sha256 FROM audit \
+             WHERE (?1 IS NULL OR project_id = ?1) AND (?2 IS NULL OR user_id = ?2) AND (?3 IS NULL OR at_ms >= ?3) \
+             ORDER BY at_ms DESC, id DESC LIMIT ?4",
+        )
+        .bind(&filter.project_id)
+        .bind(&filter.user_id)
+        .bind(filter.since_ms)
+        .bind(i64::from(filter.limit))
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|row| {
+                Ok(AuditEntry {
+                    at_ms: row.try_get("at_ms")?,
+                    project_id: row.try_get("project_id")?,
+                    user_id: row.try_get("user_id")?,
+                    session_id: row.try_get("session_id")?,
+                    tool: row.try_get("tool")?,
+                    outcome: row.try_get("outcome")?,
+                    latency_us: row.try_get("latency_us")?,
+                    arguments_sha256: row.try_get("arguments_sha256")?,
+                })
+            })
+            .collect::<Result<_, sqlx::Error>>()
+            .map_err(StoreError::from)
     }
 
     /// The project and user of a session, by id alone (for auth links, whose token is the

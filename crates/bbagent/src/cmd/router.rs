@@ -97,6 +97,33 @@ enum RouterCommand {
     Keys(KeysCommand),
     /// Connect a user's Bitbucket account from the command line (checked with Bitbucket first).
     Connect(ConnectArgs),
+    /// Print the audit log: every tool execution, newest first, with its user, session,
+    /// outcome (`ok`, `error`, `refused`), latency and the SHA-256 of its arguments.
+    Audit(AuditArgs),
+}
+
+#[derive(Debug, clap::Args)]
+struct AuditArgs {
+    /// Only this user's executions.
+    #[arg(long, value_name = "USER")]
+    user: Option<String>,
+    /// Only executions since this time: unix seconds, RFC 3339, or a duration back from now
+    /// (`30m`, `2h`, `7d`).
+    #[arg(long, value_name = "TIME", value_parser = parse_since)]
+    since: Option<i64>,
+    /// Only this project's (id or name).
+    #[arg(long, value_name = "PROJECT")]
+    project: Option<String>,
+    /// At most this many entries.
+    #[arg(long, default_value_t = 100, value_parser = clap::value_parser!(u32).range(1..=100_000))]
+    limit: u32,
+    /// One JSON object per line instead of columns.
+    #[arg(long)]
+    json: bool,
+}
+
+fn parse_since(text: &str) -> Result<i64, String> {
+    tool_router::store::parse_since(text)
 }
 
 #[derive(Debug, clap::Subcommand)]
@@ -171,6 +198,7 @@ pub async fn run(args: RouterArgs) -> anyhow::Result<()> {
         None => serve(&args, dir).await,
         Some(RouterCommand::Keys(command)) => keys(command, &dir).await,
         Some(RouterCommand::Connect(connect_args)) => connect(connect_args, &dir).await,
+        Some(RouterCommand::Audit(audit_args)) => audit(audit_args, &dir).await,
     }
 }
 
@@ -265,6 +293,58 @@ fn admin_toolkit() -> anyhow::Result<Toolkit> {
     let client = Client::new(ClientConfig::new("http://127.0.0.1:9/2.0"))
         .context("cannot set up the Bitbucket client")?;
     Ok(Toolkit::new(client))
+}
+
+async fn audit(args: &AuditArgs, dir: &Path) -> anyhow::Result<()> {
+    if !dir.join("router.db").exists() {
+        anyhow::bail!(
+            "no router data in `{}`: nothing has run there yet",
+            dir.display()
+        );
+    }
+    let store = tool_router::store::Store::open(dir).await?;
+    let result = async {
+        let project_id = match &args.project {
+            Some(p) => Some(store.find_project(p).await?.with_context(|| {
+                format!("no project `{p}`; `bbagent router keys list` shows them")
+            })?),
+            None => None,
+        };
+        let entries = store
+            .audit(&tool_router::store::AuditFilter {
+                project_id,
+                user_id: args.user.clone(),
+                since_ms: args.since,
+                limit: args.limit,
+            })
+            .await?;
+        let mut out = std::io::stdout();
+        if entries.is_empty() {
+            eprintln!("no executions match");
+        }
+        for e in entries {
+            if args.json {
+                writeln!(out, "{}", serde_json::to_string(&e)?)?;
+            } else {
+                writeln!(
+                    out,
+                    "{}\t{}\t{}\t{}\t{}\t{}\t{:.1} ms\targs {}",
+                    tool_router::state::iso(e.at_ms / 1000),
+                    e.project_id,
+                    e.user_id,
+                    e.session_id,
+                    e.tool,
+                    e.outcome,
+                    e.latency_us as f64 / 1000.0,
+                    &e.arguments_sha256[..e.arguments_sha256.len().min(12)],
+                )?;
+            }
+        }
+        anyhow::Ok(())
+    }
+    .await;
+    store.close().await;
+    result
 }
 
 async fn keys(command: &KeysCommand, dir: &Path) -> anyhow::Result<()> {

@@ -105,6 +105,53 @@ async fn the_router_serves_while_keys_and_connect_change_its_data() {
         .expect("json");
     assert_eq!(me["data"]["display_name"], "Alice Liddell", "{me}");
 
+    // The audit log, read while the router runs.
+    let audit = run(
+        world.dir.path(),
+        &[
+            "router",
+            "audit",
+            "--data-dir",
+            data,
+            "--user",
+            "u1",
+            "--since",
+            "1h",
+        ],
+    );
+    assert!(audit.status.success(), "{}", stderr(&audit));
+    let line = stdout(&audit);
+    assert!(
+        line.contains("\tu1\t") && line.contains("BITBUCKET_GET_CURRENT_USER\tok\t"),
+        "{line}"
+    );
+    let json = run(
+        world.dir.path(),
+        &["router", "audit", "--data-dir", data, "--json"],
+    );
+    let entry: Value = serde_json::from_str(stdout(&json).lines().next().unwrap_or_default())
+        .expect("a JSON line");
+    assert_eq!(entry["outcome"], "ok", "{entry}");
+    let nobody = run(
+        world.dir.path(),
+        &["router", "audit", "--data-dir", data, "--user", "nobody"],
+    );
+    assert!(nobody.status.success());
+    assert!(stderr(&nobody).contains("no executions match"));
+    let bad = run(
+        world.dir.path(),
+        &[
+            "router",
+            "audit",
+            "--data-dir",
+            data,
+            "--since",
+            "last tuesday",
+        ],
+    );
+    assert_eq!(bad.status.code(), Some(2), "{}", stderr(&bad));
+    assert!(stderr(&bad).contains("is no time"), "{}", stderr(&bad));
+
     let revoked = run(
         world.dir.path(),
         &["router", "keys", "revoke", "ci", "--data-dir", data],

@@ -2,6 +2,7 @@
 //! endpoint with real rmcp clients of both eras, the auth link page, over a real sandbox and
 //! real SQLite. Isolation, secrets, restart and bad input each have a test.
 
+mod audit;
 mod limits;
 mod mcp;
 mod oauth;
