@@ -27,6 +27,8 @@ pub struct Project(pub String);
 pub struct ApiError {
     status: StatusCode,
     message: String,
+    /// Seconds for `Retry-After` (429 answers).
+    retry_after: Option<u64>,
 }
 
 impl ApiError {
@@ -34,6 +36,15 @@ impl ApiError {
         Self {
             status,
             message: message.into(),
+            retry_after: None,
+        }
+    }
+
+    /// A 429 for a call over its rate limit.
+    fn limited(limited: &crate::limits::Limited) -> Self {
+        Self {
+            retry_after: Some(limited.retry_after_secs()),
+            ..Self::new(StatusCode::TOO_MANY_REQUESTS, limited.message())
         }
     }
 
@@ -69,7 +80,13 @@ impl From<ConfigError> for ApiError {
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let body = json!({"error": {"message": self.message, "status": self.status.as_u16()}});
-        (self.status, axum::Json(body)).into_response()
+        let mut response = (self.status, axum::Json(body)).into_response();
+        if let Some(seconds) = self.retry_after {
+            response
+                .headers_mut()
+                .insert(axum::http::header::RETRY_AFTER, seconds.into());
+        }
+        response
     }
 }
 
@@ -375,6 +392,10 @@ async fn execute(
     let arguments = arguments(&body)?;
     let approver = approver(&body)?;
     let ctx = load(&shared, &project, &id).await?;
+    shared
+        .limiter
+        .check(&project.0, &ctx.session.user_id)
+        .map_err(|limited| ApiError::limited(&limited))?;
     // `execute` runs meta-tools too, as Composio's does.
     if meta::find(&slug).is_some() || meta::NOT_OFFERED.contains(&slug.as_str()) {
         return Ok(executed(meta::run(&ctx, &slug, arguments, &approver).await));
@@ -414,6 +435,10 @@ async fn execute_meta(
     let arguments = arguments(&body)?;
     let approver = approver(&body)?;
     let ctx = load(&shared, &project, &id).await?;
+    shared
+        .limiter
+        .check(&project.0, &ctx.session.user_id)
+        .map_err(|limited| ApiError::limited(&limited))?;
     Ok(executed(meta::run(&ctx, &slug, arguments, &approver).await))
 }
 

@@ -12,6 +12,7 @@
 pub mod api;
 pub mod config;
 pub mod connections;
+pub mod limits;
 pub mod link;
 pub mod mcp;
 pub mod meta;

@@ -189,6 +189,13 @@ impl ServerHandler for RouterMcp {
         context: RequestContext<RoleServer>,
     ) -> Result<CallToolResponse, ErrorData> {
         let ctx = session(&context)?.clone();
+        if let Err(limited) = ctx
+            .shared
+            .limiter
+            .check(&ctx.session.project_id, &ctx.session.user_id)
+        {
+            return Ok(to_call_result(&MetaResult::failed(limited.message())).into());
+        }
         let arguments = Value::Object(request.arguments.clone().unwrap_or_default());
         let approver = McpApprover {
             request: &request,

@@ -46,6 +46,8 @@ pub struct RouterConfig {
     /// The OAuth consumer users connect through (Bitbucket's consent page); without one,
     /// auth links take API tokens and access tokens only.
     pub oauth: Option<crate::oauth::OAuthClient>,
+    /// Tool calls per minute per user and per API key's project (unlimited when `None`).
+    pub rate_limits: crate::limits::RateLimits,
 }
 
 impl RouterConfig {
@@ -62,6 +64,7 @@ impl RouterConfig {
             limits: Limits::default(),
             sessions: SessionLimits::default(),
             oauth: None,
+            rate_limits: crate::limits::RateLimits::default(),
         }
     }
 }
@@ -212,6 +215,7 @@ pub async fn start(config: RouterConfig, toolkit: Toolkit) -> Result<RunningRout
         public_url: public_url.clone(),
         link_ttl: config.link_ttl,
         wait_timeout: config.wait_timeout,
+        limiter: crate::limits::Limiter::new(config.rate_limits),
     });
     let ct = CancellationToken::new();
     let keys = StoredKeys(store.clone());

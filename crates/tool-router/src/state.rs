@@ -18,6 +18,8 @@ pub struct Shared {
     pub link_ttl: Duration,
     /// How long `COMPOSIO_WAIT_FOR_CONNECTIONS` waits at most.
     pub wait_timeout: Duration,
+    /// Tool calls per user and per API key's project.
+    pub limiter: crate::limits::Limiter,
 }
 
 /// A session with its parsed configuration, for one request.

@@ -43,6 +43,15 @@ pub struct RouterArgs {
     #[arg(long, env = "BBAGENT_LOCKDOWN")]
     lockdown: bool,
 
+    /// At most this many tool calls per minute for each user (`120` or `120/min`); beyond it
+    /// REST answers 429 with `Retry-After`, MCP a result saying when to retry [default: no limit].
+    #[arg(long, env = "BBAGENT_ROUTER_RATE_PER_USER", value_name = "N")]
+    rate_per_user: Option<tool_router::limits::Rate>,
+
+    /// At most this many tool calls per minute for each API key's project [default: no limit].
+    #[arg(long, env = "BBAGENT_ROUTER_RATE_PER_KEY", value_name = "N")]
+    rate_per_key: Option<tool_router::limits::Rate>,
+
     /// An OAuth consumer's key: auth links then send users to Bitbucket's consent page, and
     /// their tokens refresh themselves (API tokens still work through `/link/…?use=token`).
     /// On the local sandbox: `sandbox-consumer`, secret `sandbox-consumer-secret`.
@@ -212,6 +221,10 @@ async fn serve(args: &RouterArgs, dir: PathBuf) -> anyhow::Result<()> {
     config.limits = args.connections.limits();
     config.sessions = args.sessions.limits();
     config.oauth = oauth_client(args, &backend)?;
+    config.rate_limits = tool_router::limits::RateLimits {
+        per_user: args.rate_per_user,
+        per_key: args.rate_per_key,
+    };
     let toolkit = Toolkit::new(backend.client.clone()).with_lockdown(args.lockdown);
     let mut router = tool_router::start(config, toolkit)
         .await

@@ -68,3 +68,72 @@ async fn sessions_per_key_are_bounded_and_refusals_are_jsonrpc() {
     let body: Value = malformed.json().await.expect("json");
     assert_eq!(body["error"]["code"], -32700, "{body}");
 }
+
+/// Tool calls over a user's rate get 429 with `Retry-After` on REST and a result saying when
+/// to retry on MCP; another user's calls go on.
+#[tokio::test]
+async fn tool_calls_over_the_rate_are_refused_with_when_to_retry() {
+    use bitbucket_sandbox::ALICE_TOKEN;
+    use serde_json::json;
+    let env = crate::support::start_with(|config| {
+        config.rate_limits.per_user = Some(tool_router::limits::Rate { per_minute: 3 });
+    })
+    .await;
+    let alice = env.session("alice").await;
+    env.connect_with(&alice, ALICE_TOKEN).await;
+    let call = json!({"tool_slug": "BITBUCKET_GET_CURRENT_USER", "arguments": {}});
+    for _ in 0..3 {
+        let (status, body) = env.post(&format!("/{alice}/execute"), call.clone()).await;
+        assert_eq!(status, reqwest::StatusCode::OK, "{body}");
+    }
+    let over = env
+        .http
+        .post(format!(
+            "{}/api/v3.1/tool_router/session/{alice}/execute",
+            env.base()
+        ))
+        .header("x-api-key", &env.key)
+        .json(&call)
+        .send()
+        .await
+        .expect("post");
+    assert_eq!(over.status(), reqwest::StatusCode::TOO_MANY_REQUESTS);
+    let wait: u64 = over.headers()["retry-after"]
+        .to_str()
+        .expect("header")
+        .parse()
+        .expect("seconds");
+    assert!((1..=20).contains(&wait), "{wait}");
+    let body: serde_json::Value = over.json().await.expect("json");
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("try again in")),
+        "{body}"
+    );
+    let url = format!("{}/tool_router/{alice}/mcp", env.url());
+    let (s, _) =
+        mcp_testkit::connect_http(&url, Some(&env.key), mcp_testkit::Era::Stateless, None).await;
+    let result = mcp_testkit::call(
+        &s,
+        "COMPOSIO_SEARCH_TOOLS",
+        json!({"queries": [{"use_case": "list branches"}]}),
+    )
+    .await;
+    assert_eq!(result.is_error, Some(true));
+    assert!(
+        mcp_testkit::text(&result).contains("rate limited"),
+        "{}",
+        mcp_testkit::text(&result)
+    );
+    s.cancel().await.expect("close");
+    let bob = env.session("bob").await;
+    let (status, _) = env
+        .post(&format!("/{bob}/execute_meta"), json!({"slug": "COMPOSIO_SEARCH_TOOLS", "arguments": {"queries": [{"use_case": "list branches"}]}}))
+        .await;
+    assert_eq!(
+        status,
+        reqwest::StatusCode::OK,
+        "another user is not limited"
+    );
+}
