@@ -44,11 +44,6 @@ enum Keep {
 }
 
 impl Backend {
-    /// True when this is a local sandbox (its OAuth pages are at its origin).
-    pub fn is_sandbox(&self) -> bool {
-        !matches!(self.keep, Keep::Nothing)
-    }
-
     pub async fn connect(bitbucket: &Bitbucket) -> anyhow::Result<Self> {
         match bitbucket {
             Bitbucket::Remote(config) => {

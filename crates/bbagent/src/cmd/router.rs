@@ -82,7 +82,8 @@ pub struct RouterArgs {
     )]
     oauth_scopes: Option<String>,
 
-    /// Where the OAuth pages are [default: https://bitbucket.org, or the local sandbox's origin].
+    /// Where the OAuth pages are [default: https://bitbucket.org for Bitbucket Cloud, else the
+    /// API's origin, as the sandbox serves them].
     #[arg(long, value_name = "URL", requires = "oauth_client_id")]
     oauth_site: Option<String>,
 
@@ -272,15 +273,12 @@ fn oauth_client(
             }
             Some(site.to_owned())
         }
-        None if backend.is_sandbox() => Some(
-            backend
-                .client
-                .base_url()
-                .trim_end_matches('/')
-                .trim_end_matches("/2.0")
-                .to_owned(),
-        ),
-        None => None,
+        // Bitbucket Cloud's API is at api.bitbucket.org and its pages at bitbucket.org; any
+        // other Bitbucket (the sandbox) serves both at its API's origin.
+        None => reqwest::Url::parse(backend.client.base_url())
+            .ok()
+            .filter(|url| url.host_str() != Some("api.bitbucket.org"))
+            .map(|url| url.origin().ascii_serialization()),
     };
     let (authorize_url, token_url) = match site {
         Some(site) => (

@@ -28,6 +28,13 @@ fn serve_logged(dir: &Path, args: &[&str], env: &[(&str, &str)], log: &str) -> (
     serve(cmd)
 }
 
+/// A form body (`application/x-www-form-urlencoded`).
+fn form_body<'a>(fields: impl IntoIterator<Item = (&'a str, &'a str)>) -> String {
+    let mut url = reqwest::Url::parse("http://x/").expect("url");
+    url.query_pairs_mut().extend_pairs(fields);
+    url.query().unwrap_or_default().to_owned()
+}
+
 fn assert_no_secret(what: &str, bytes: &[u8], secrets: &[&str]) {
     for secret in secrets {
         assert!(
@@ -44,6 +51,40 @@ async fn no_secret_is_printed_logged_or_stored() {
     let home = tempfile::tempdir().expect("dir");
     let dir = home.path();
     let mut printed = Vec::<u8>::new();
+
+    // An OAuth consumer of the sandbox's own (its secret is printed once, by design, so that
+    // output is not searched), made in a seeded data folder before the sandbox serves it.
+    let seeded = bitbucket_sandbox::Sandbox::start(bitbucket_sandbox::SandboxConfig::new(
+        dir.join("sandbox"),
+    ))
+    .await
+    .expect("seed");
+    seeded.shutdown().await;
+    let consumer = crate::support::run(
+        dir,
+        &[
+            "sandbox",
+            "consumers",
+            "create",
+            "--data-dir",
+            "sandbox",
+            "--name",
+            "Router",
+            "--callback",
+            "http://127.0.0.1",
+            "--scopes",
+            "account repository",
+        ],
+    );
+    assert!(consumer.status.success(), "{}", stderr(&consumer));
+    let field = |name: &str| {
+        stdout(&consumer)
+            .lines()
+            .find_map(|l| l.strip_prefix(name).map(|v| v.trim().to_owned()))
+            .expect("field")
+    };
+    let (client_id, client_secret) = (field("client_id:"), field("client_secret:"));
+    printed.extend(&consumer.stderr);
 
     // The sandbox, with a token of the user's own.
     let (_sandbox, base) = serve_logged(
@@ -196,7 +237,138 @@ async fn no_secret_is_printed_logged_or_stored() {
         "{me:?}"
     );
     printed.extend(&me);
-    drop((_sandbox, _mcp, _router));
+
+    // A router that connects users through the sandbox's consent page: the browser sees the
+    // state and the code, the router holds the consumer secret and the tokens.
+    let oauth_router = ["--data-dir", "router-oauth"];
+    let (_oauth_router, oauth_url) = serve_logged(
+        dir,
+        &[
+            &[
+                "router",
+                "--listen",
+                "127.0.0.1:0",
+                "--oauth-client-id",
+                &client_id,
+            ][..],
+            &oauth_router,
+        ]
+        .concat(),
+        &[
+            bitbucket.as_slice(),
+            &[("BBAGENT_OAUTH_CLIENT_SECRET", client_secret.as_str())],
+        ]
+        .concat(),
+        "router-oauth.log",
+    );
+    let mut created = command(dir);
+    created
+        .args(["router", "keys", "create", "--name", "ci"])
+        .args(oauth_router);
+    let created = created.output().expect("keys create");
+    let oauth_key = stdout(&created).trim().to_owned();
+    let api = format!("{oauth_url}/api/v3.1/tool_router/session");
+    let session: Value = http
+        .post(&api)
+        .header("x-api-key", &oauth_key)
+        .json(&json!({"user_id": "u2", "toolkits": {"enable": ["bitbucket"]}}))
+        .send()
+        .await
+        .expect("session")
+        .json()
+        .await
+        .expect("json");
+    let id = session["session_id"]
+        .as_str()
+        .expect("session id")
+        .to_owned();
+    let link: Value = http
+        .post(format!("{api}/{id}/link"))
+        .header("x-api-key", &oauth_key)
+        .json(&json!({"toolkit": "bitbucket"}))
+        .send()
+        .await
+        .expect("link")
+        .json()
+        .await
+        .expect("json");
+    let browser = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("browser");
+    let go = |r: &reqwest::Response| {
+        r.headers()["location"]
+            .to_str()
+            .expect("location")
+            .to_owned()
+    };
+    let to_consent = browser
+        .get(link["redirect_url"].as_str().expect("link url"))
+        .send()
+        .await
+        .expect("link");
+    let authorize = reqwest::Url::parse(&go(&to_consent)).expect("authorize url");
+    let state = authorize
+        .query_pairs()
+        .find(|(k, _)| k == "state")
+        .map(|(_, v)| v.into_owned())
+        .expect("state");
+    let mut fields: Vec<(String, String)> = authorize.query_pairs().into_owned().collect();
+    fields.push(("login".into(), "demo@example.com".into()));
+    fields.push(("token".into(), BITBUCKET_TOKEN.into()));
+    let site = base.trim_end_matches("/2.0");
+    let consent = browser
+        .post(format!("{site}/site/oauth2/authorize"))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(form_body(
+            fields.iter().map(|(k, v)| (k.as_str(), v.as_str())),
+        ))
+        .send()
+        .await
+        .expect("sign in")
+        .text()
+        .await
+        .expect("page");
+    let ticket = consent
+        .split("name=\"ticket\" value=\"")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .expect("ticket")
+        .to_owned();
+    let back = browser
+        .post(format!("{site}/site/oauth2/authorize"))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(form_body([
+            ("ticket", ticket.as_str()),
+            ("decision", "approve"),
+        ]))
+        .send()
+        .await
+        .expect("approve");
+    let callback = go(&back);
+    let code = reqwest::Url::parse(&callback)
+        .expect("callback url")
+        .query_pairs()
+        .find(|(k, _)| k == "code")
+        .map(|(_, v)| v.into_owned())
+        .expect("code");
+    let done = browser.get(&callback).send().await.expect("callback");
+    let page = done.text().await.expect("page");
+    assert!(page.contains("Connected as Demo User"), "{page}");
+    printed.extend(page.as_bytes());
+    let me = http
+        .post(format!("{api}/{id}/execute"))
+        .header("x-api-key", &oauth_key)
+        .json(&json!({"tool_slug": "BITBUCKET_GET_CURRENT_USER", "arguments": {}}))
+        .send()
+        .await
+        .expect("execute")
+        .bytes()
+        .await
+        .expect("body");
+    assert!(String::from_utf8_lossy(&me).contains("Demo User"), "{me:?}");
+    printed.extend(&me);
+    drop((_sandbox, _mcp, _router, _oauth_router));
 
     let secrets = [
         BITBUCKET_TOKEN,
@@ -205,10 +377,21 @@ async fn no_secret_is_printed_logged_or_stored() {
         MCP_KEY,
         ALICE_TOKEN,
         key.as_str(),
+        oauth_key.as_str(),
+        client_secret.as_str(),
+        code.as_str(),
+        state.as_str(),
+        ticket.as_str(),
     ];
     assert_no_secret("what the commands printed", &printed, &secrets);
     let left = files_under(dir);
-    for expected in ["sandbox.log", "mcp.log", "router.log", "history.json"] {
+    for expected in [
+        "sandbox.log",
+        "mcp.log",
+        "router.log",
+        "router-oauth.log",
+        "history.json",
+    ] {
         assert!(
             left.iter().any(|f| f.ends_with(expected)),
             "{expected} was written"
