@@ -223,6 +223,35 @@ async fn a_refused_refresh_asks_the_user_to_connect_again() {
         "a new link: {error}"
     );
     assert!(!error.contains("401"), "{error}");
+
+    // With the right consumer again, COMPOSIO_MANAGE_CONNECTIONS offers a new link for the
+    // expired connection; signing in again makes it work.
+    if let Some(router) = env.router.take() {
+        router.shutdown().await;
+    }
+    env.router = Some(
+        start_router(&env.data_dir, &sandbox_url, |c| {
+            c.oauth = Some(consumer(&sandbox_url, SEED_CLIENT_SECRET));
+        })
+        .await,
+    );
+    let (status, managed) = env
+        .post(
+            &format!("/{session}/execute_meta"),
+            json!({"slug": "COMPOSIO_MANAGE_CONNECTIONS", "arguments": {"toolkits": ["bitbucket"]}}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{managed}");
+    let result = &managed["data"]["results"]["bitbucket"];
+    assert_eq!(result["status"], "initiated", "{managed}");
+    assert_eq!(result["was_reinitiated"], true, "{managed}");
+    let relink = result["redirect_url"].as_str().expect("a link").to_owned();
+    assert_eq!(
+        sign_in_through(&env, &relink, "approve").await.status(),
+        StatusCode::OK
+    );
+    let made = create_branch(&env, &session, "feature/reconnected").await;
+    assert_eq!(made["successful"], true, "{made}");
 }
 
 /// A consumer that asks only to read cannot open a pull request; the agent is told which
