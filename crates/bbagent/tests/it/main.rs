@@ -16,5 +16,6 @@ mod router;
 mod router_agent;
 mod secrets;
 mod shared;
+mod shutdown;
 mod support;
 mod untrusted;
