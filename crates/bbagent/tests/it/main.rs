@@ -6,6 +6,7 @@ mod cli;
 mod crash;
 mod eval;
 mod help;
+mod load;
 mod mcp;
 mod pty;
 mod pty_ask;

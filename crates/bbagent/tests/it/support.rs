@@ -128,6 +128,20 @@ pub async fn exited_within(server: &mut Running, within: Duration) -> Option<Exi
     }
 }
 
+/// A process's memory now and at its peak, in KiB (`VmRSS` and `VmHWM` of `/proc/<pid>/status`).
+pub fn memory_kib(pid: u32) -> (u64, u64) {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).expect("process status");
+    let field = |name: &str| {
+        status
+            .lines()
+            .find_map(|line| line.strip_prefix(name))
+            .and_then(|rest| rest.split_whitespace().next())
+            .and_then(|kib| kib.parse().ok())
+            .unwrap_or_else(|| panic!("no {name} in /proc/{pid}/status"))
+    };
+    (field("VmRSS:"), field("VmHWM:"))
+}
+
 /// Every regular file under `dir` (sockets and the like hold nothing at rest).
 pub fn files_under(dir: &Path) -> Vec<PathBuf> {
     let mut found = Vec::new();
