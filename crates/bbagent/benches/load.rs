@@ -2,8 +2,8 @@
 //! `bbagent mcp --http` (each protocol era) and `bbagent router` (each era), while the sandbox
 //! answers 10% of requests 429, 10% 503 and delays 10% by 200 ms. For each: calls per second,
 //! latency (p50, p99), the share of calls that failed, the server's peak memory (VmHWM) and its
-//! memory once the sessions are closed against its resting size, and the writes lost or
-//! duplicated (the issues in the sandbox against those reported created; both must be 0).
+//! memory once the sessions of each of two rounds are closed against its resting size, and the
+//! writes lost or duplicated (the issues in the sandbox against those reported created; both must be 0).
 //! Prints a markdown report and writes it to `target/bench-load.md`.
 //!
 //! Run with `./scripts/bench` (or `cargo bench -p bbagent --bench load`); add `-- --quick`
@@ -120,7 +120,8 @@ struct Row {
     report: LoadReport,
     resting_kib: u64,
     peak_kib: u64,
-    after_kib: u64,
+    /// After the first round and after the second.
+    after_kib: [u64; 2],
     lost: usize,
     duplicated: usize,
 }
@@ -166,20 +167,36 @@ async fn run(
         tokio::time::sleep(Duration::from_millis(500)).await;
         let (resting_kib, _) = memory_kib(server.pid)?;
 
-        sandbox.set_faults(FAULTS.parse()?);
-        let marker = format!("bench{n}-load");
-        let report = run_load(&plan(counts.sessions, counts.calls, marker.clone())).await;
-        sandbox.set_faults(FaultConfig::default());
-        ensure!(
-            report.protocol_errors.is_empty(),
-            "{label}: {:?}",
-            report.protocol_errors
-        );
-        // Session tasks end a moment after their sessions.
-        tokio::time::sleep(Duration::from_secs(1)).await;
-        let (after_kib, peak_kib) = memory_kib(server.pid)?;
-        let (lost, duplicated) = compare_writes(&bitbucket, &marker, &report).await?;
+        // Two rounds: memory kept after the first is the allocator's; a leak would grow again
+        // in the second.
+        let mut after_kib = [0; 2];
+        let mut peak_kib = 0;
+        let mut reports = Vec::new();
+        let (mut lost, mut duplicated) = (0, 0);
+        for (round, after) in after_kib.iter_mut().enumerate() {
+            sandbox.set_faults(FAULTS.parse()?);
+            let marker = format!("bench{n}-load{round}");
+            let report = run_load(&plan(counts.sessions, counts.calls, marker.clone())).await;
+            sandbox.set_faults(FaultConfig::default());
+            ensure!(
+                report.protocol_errors.is_empty(),
+                "{label}: {:?}",
+                report.protocol_errors
+            );
+            // Session tasks end a moment after their sessions.
+            tokio::time::sleep(Duration::from_secs(1)).await;
+            (*after, peak_kib) = memory_kib(server.pid)?;
+            let (l, d) = compare_writes(&bitbucket, &marker, &report).await?;
+            lost += l;
+            duplicated += d;
+            reports.push(report);
+        }
         server.stop().await;
+        let mut report = reports.remove(0);
+        for more in reports {
+            report.calls.extend(more.calls);
+            report.elapsed += more.elapsed;
+        }
         rows.push(Row {
             label,
             report,
@@ -376,15 +393,17 @@ fn render(counts: Counts, rows: &[Row], elapsed: Duration) -> String {
     let _ = writeln!(out, "# Load with faults\n");
     let _ = writeln!(
         out,
-        "{} sessions at once per server, {} calls each (every second call creates an issue; the \
-         others read a repository or an issue), while the sandbox injects `{FAULTS}`. Each \
-         server is a fresh process; its resting size is measured after a warm-up of 4 sessions \
-         without faults, and its size after close once every session has ended.\n",
+        "Two rounds of {} sessions at once per server, {} calls each (every second call creates \
+         an issue; the others read a repository or an issue), while the sandbox injects \
+         `{FAULTS}`. Each server is a fresh process; its resting size is measured after a \
+         warm-up of 4 sessions without faults, and its size after close once every session of \
+         a round has ended (after the first round, then the second: freed memory the allocator \
+         keeps shows after the first, a leak would grow again in the second).\n",
         counts.sessions, counts.calls
     );
     let _ = writeln!(
         out,
-        "| server, era | calls | calls/s | p50 ms | p99 ms | failed | resting MiB | peak MiB | after close MiB | writes lost | writes duplicated |"
+        "| server, era | calls | calls/s | p50 ms | p99 ms | failed | resting MiB | peak MiB | after close MiB (1st / 2nd round) | writes lost | writes duplicated |"
     );
     let _ = writeln!(
         out,
@@ -396,7 +415,7 @@ fn render(counts: Counts, rows: &[Row], elapsed: Duration) -> String {
         let failed = row.report.failures().count();
         let _ = writeln!(
             out,
-            "| {} | {calls} | {:.0} | {:.1} | {:.1} | {:.1}% | {:.1} | {:.1} | {:.1} | {} | {} |",
+            "| {} | {calls} | {:.0} | {:.1} | {:.1} | {:.1}% | {:.1} | {:.1} | {:.1} / {:.1} | {} | {} |",
             row.label,
             calls as f64 / row.report.elapsed.as_secs_f64(),
             percentile(&mut latencies, 0.5).as_secs_f64() * 1e3,
@@ -404,7 +423,8 @@ fn render(counts: Counts, rows: &[Row], elapsed: Duration) -> String {
             100.0 * failed as f64 / calls.max(1) as f64,
             mib(row.resting_kib),
             mib(row.peak_kib),
-            mib(row.after_kib),
+            mib(row.after_kib[0]),
+            mib(row.after_kib[1]),
             row.lost,
             row.duplicated,
         );
