@@ -38,11 +38,18 @@ fn main() -> ExitCode {
             return ExitCode::from(EXIT_FAILURE);
         }
     };
-    match runtime.block_on(cmd::run(cli)) {
+    let result = runtime.block_on(cmd::run(cli));
+    // A read of stdin (the stdio MCP server's, stopped by a signal) cannot be cancelled and
+    // would hold the runtime's shutdown, and so the exit, until the client writes or closes.
+    runtime.shutdown_timeout(STOP_BLOCKING_WITHIN);
+    match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => report(&err),
     }
 }
+
+/// How long blocking work left running when a command ends may delay the exit.
+const STOP_BLOCKING_WITHIN: std::time::Duration = std::time::Duration::from_secs(1);
 
 fn report(err: &anyhow::Error) -> ExitCode {
     // A closed stdout (`bbagent ... | head`) is not a failure.

@@ -2,6 +2,7 @@
 
 use std::collections::BTreeMap;
 use std::fmt;
+use std::time::Duration;
 
 use serde_json::Value;
 
@@ -98,6 +99,28 @@ impl Error {
         }
     }
 
+    /// How long Bitbucket asked to wait before trying again (`Retry-After` on a 429 or 503),
+    /// also through [`Error::RetriesExhausted`].
+    pub fn retry_after(&self) -> Option<Duration> {
+        self.api().and_then(|api| api.retry_after)
+    }
+
+    /// Whether the failed request may have taken effect anyway, so that repeating it could do
+    /// it twice: a request that is not idempotent (a POST) that got a 5xx, timed out, or lost
+    /// its connection once sent. (A 429 or a refused connection means it was not processed.)
+    pub fn may_have_taken_effect(&self) -> bool {
+        let repeatable = crate::http::is_idempotent_method;
+        match self {
+            Error::Api(api) => api.status >= 500 && !repeatable(&api.method),
+            Error::Timeout { method, .. } => !repeatable(method),
+            Error::Transport {
+                method, connect, ..
+            } => !connect && !repeatable(method),
+            Error::RetriesExhausted { last, .. } => last.may_have_taken_effect(),
+            _ => false,
+        }
+    }
+
     /// The API error details, if this is (or ended in) an API error.
     pub fn api(&self) -> Option<&ApiError> {
         match self {
@@ -132,6 +155,8 @@ pub struct ApiError {
     pub fields: BTreeMap<String, Vec<String>>,
     /// The likely cause, when the status and endpoint make it known.
     pub hint: Option<String>,
+    /// How long the server asked to wait before trying again (`Retry-After`).
+    pub retry_after: Option<Duration>,
 }
 
 impl fmt::Display for ApiError {
@@ -327,6 +352,7 @@ mod tests {
             detail: parsed.detail,
             fields: parsed.fields,
             hint: hint_for(status, "GET", path, auth),
+            retry_after: None,
         }))
     }
 
@@ -407,6 +433,8 @@ mod tests {
     #[test]
     fn retries_exhausted_delegates() {
         let last = api_error(503, b"", "/user", AuthKind::Bearer);
+        // A GET that failed did nothing; the same failure of a POST may have.
+        assert!(!last.may_have_taken_effect());
         let err = Error::RetriesExhausted {
             attempts: 5,
             last: Box::new(last),
@@ -426,6 +454,39 @@ mod tests {
         };
         assert!(timeout.is_timeout());
         assert_eq!(timeout.status(), None);
+    }
+
+    #[test]
+    fn only_a_failed_post_that_reached_the_server_may_have_taken_effect() {
+        let post = |status| {
+            let Error::Api(mut api) = api_error(status, b"", "/x", AuthKind::Bearer) else {
+                unreachable!("api_error makes an API error")
+            };
+            api.method = "POST".to_owned();
+            Error::Api(api)
+        };
+        assert!(post(503).may_have_taken_effect());
+        assert!(post(500).may_have_taken_effect());
+        assert!(!post(429).may_have_taken_effect());
+        assert!(!post(400).may_have_taken_effect());
+        let transport = |method: &str, connect| Error::Transport {
+            method: method.to_owned(),
+            url: "http://x/2.0/x".to_owned(),
+            message: "reset".to_owned(),
+            connect,
+        };
+        assert!(transport("POST", false).may_have_taken_effect());
+        assert!(!transport("POST", true).may_have_taken_effect());
+        assert!(!transport("PUT", false).may_have_taken_effect());
+        let timeout = Error::Timeout {
+            method: "POST".to_owned(),
+            url: "http://x/2.0/x".to_owned(),
+        };
+        let exhausted = Error::RetriesExhausted {
+            attempts: 2,
+            last: Box::new(timeout),
+        };
+        assert!(exhausted.may_have_taken_effect());
     }
 
     #[test]

@@ -286,10 +286,12 @@ fn days_from_civil(year: i64, month: i64, day: i64) -> i64 {
 
 /// Methods whose repetition has the same effect as doing them once.
 fn is_idempotent(method: &Method) -> bool {
-    matches!(
-        *method,
-        Method::GET | Method::HEAD | Method::PUT | Method::DELETE | Method::OPTIONS
-    )
+    is_idempotent_method(method.as_str())
+}
+
+/// [`is_idempotent`] by the method's name, as errors keep it.
+pub(crate) fn is_idempotent_method(method: &str) -> bool {
+    matches!(method, "GET" | "HEAD" | "PUT" | "DELETE" | "OPTIONS")
 }
 
 /// Whether an answer with `status` is worth retrying. 429 means the request was turned away
@@ -507,7 +509,7 @@ impl Client {
                         .and_then(|value| value.to_str().ok())
                         .and_then(|value| parse_retry_after(value, SystemTime::now()));
                     let retryable = should_retry_status(status, &request.method);
-                    let error = self.api_error(request, &path, &response);
+                    let error = self.api_error(request, &path, &response, retry_after);
                     (error, retryable, retry_after, format!("status {status}"))
                 }
                 Err(failure) => {
@@ -586,7 +588,13 @@ impl Client {
         })
     }
 
-    fn api_error(&self, request: &ApiRequest, path: &str, response: &RawResponse) -> Error {
+    fn api_error(
+        &self,
+        request: &ApiRequest,
+        path: &str,
+        response: &RawResponse,
+        retry_after: Option<Duration>,
+    ) -> Error {
         let status = response.status.as_u16();
         let parsed = parse_error_body(&response.body);
         let message = parsed.message.unwrap_or_else(|| {
@@ -607,6 +615,7 @@ impl Client {
             detail: parsed.detail,
             fields: parsed.fields,
             hint,
+            retry_after,
         }))
     }
 

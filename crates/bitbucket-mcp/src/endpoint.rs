@@ -6,7 +6,7 @@
 use std::collections::HashMap;
 use std::hash::BuildHasher as _;
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use axum::Router;
 use axum::body::Body;
@@ -33,7 +33,8 @@ const TOO_MANY_SESSIONS: i32 = -32000;
 /// How long sessions live and how many one key may hold.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct SessionLimits {
-    /// A session with no request for this long is ended; its id then gets 404.
+    /// A session with no call running and no request for this long is ended; its id then
+    /// gets 404.
     pub idle: Duration,
     /// The most sessions open at once with one API key (or without a key).
     pub max_per_key: usize,
@@ -73,26 +74,38 @@ pub struct McpSettings {
     pub sessions: SessionLimits,
 }
 
-/// A router serving `handler`s made by `factory` at `path` (which may hold path parameters);
-/// sessions end when `ct` is cancelled.
+/// When an endpoint stops: `stopping` is cancelled when the server stops accepting (event
+/// streams opened by GET end then, so that only calls in flight hold the shutdown), and
+/// `sessions` once those calls are done (every session ends, its tasks with it). A session
+/// ended before its call finished would answer that call with an empty error.
+#[derive(Debug, Clone, Default)]
+pub struct EndpointStop {
+    pub stopping: CancellationToken,
+    pub sessions: CancellationToken,
+}
+
+/// A router serving `handler`s made by `factory` at `path` (which may hold path parameters),
+/// stopping as `stop` says.
 pub fn mcp_endpoint<H, F>(
     path: &str,
     factory: F,
     settings: McpSettings,
-    ct: CancellationToken,
+    stop: EndpointStop,
 ) -> Router
 where
     H: ServerHandler,
     F: Fn() -> Result<H, std::io::Error> + Send + Sync + 'static,
 {
     let mut manager = LocalSessionManager::default();
-    manager.session_config.keep_alive = Some(settings.sessions.idle);
+    // rmcp's expiry counts the time between messages, so it would end a session in the middle
+    // of a long call (a slow Bitbucket, a user slow to confirm); ours waits for calls to end.
+    manager.session_config.keep_alive = None;
     let manager = Arc::new(manager);
     let config = StreamableHttpServerConfig::default()
         .with_allowed_hosts(settings.hosts)
         .with_max_request_body_bytes(settings.max_body_bytes)
         .with_sse_keep_alive(Some(Duration::from_secs(15)))
-        .with_cancellation_token(ct);
+        .with_cancellation_token(stop.sessions.clone());
     let service = StreamableHttpService::new(factory, Arc::clone(&manager), config);
     let endpoint = Arc::new(Endpoint {
         manager,
@@ -100,7 +113,10 @@ where
         max_body_bytes: settings.max_body_bytes,
         hasher: std::hash::RandomState::new(),
         owners: Mutex::new(HashMap::new()),
+        activity: Mutex::new(HashMap::new()),
+        stopping: stop.stopping,
     });
+    tokio::spawn(reap_idle_sessions(Arc::clone(&endpoint), stop.sessions));
     Router::new()
         .route_service(path, service)
         .route_layer(middleware::from_fn_with_state(endpoint, checks))
@@ -155,6 +171,59 @@ struct Endpoint {
     /// Buckets are hashes of the presented key, so no key is kept in memory twice.
     hasher: std::hash::RandomState,
     owners: Mutex<HashMap<u64, Bucket>>,
+    /// Every session made here, with its calls running and when it was last used.
+    activity: Mutex<HashMap<SessionId, Activity>>,
+    stopping: CancellationToken,
+}
+
+struct Activity {
+    running: usize,
+    last: Instant,
+}
+
+/// A call running in a session: it is not idle until this is dropped.
+struct Busy {
+    endpoint: Arc<Endpoint>,
+    session: SessionId,
+}
+
+impl Drop for Busy {
+    fn drop(&mut self) {
+        if let Some(activity) = self.endpoint.activity().get_mut(&self.session) {
+            activity.running = activity.running.saturating_sub(1);
+            activity.last = Instant::now();
+        }
+    }
+}
+
+/// Ends the sessions idle for longer than the limit, until `ct` ends every session.
+async fn reap_idle_sessions(endpoint: Arc<Endpoint>, ct: CancellationToken) {
+    let every =
+        (endpoint.limits.idle / 4).clamp(Duration::from_millis(10), Duration::from_secs(30));
+    loop {
+        tokio::select! {
+            () = ct.cancelled() => return,
+            () = tokio::time::sleep(every) => {}
+        }
+        let idle: Vec<SessionId> = {
+            let mut activity = endpoint.activity();
+            let idle: Vec<SessionId> = activity
+                .iter()
+                .filter(|(_, a)| a.running == 0 && a.last.elapsed() >= endpoint.limits.idle)
+                .map(|(id, _)| id.clone())
+                .collect();
+            for id in &idle {
+                activity.remove(id);
+            }
+            idle
+        };
+        for id in idle {
+            // Already gone when its client ended it (DELETE); that is no failure.
+            if endpoint.manager.close_session(&id).await.is_ok() {
+                tracing::debug!("ended an idle MCP session");
+            }
+        }
+    }
 }
 
 #[derive(Default)]
@@ -194,6 +263,26 @@ impl Endpoint {
         })
     }
 
+    /// A call begins in `session`, if it is one of ours (a made-up id gets no entry, so ids
+    /// sent by anyone cannot grow the table).
+    fn begin(self: &Arc<Self>, session: &str) -> Option<Busy> {
+        let session = SessionId::from(session);
+        let mut activity = self.activity();
+        let entry = activity.get_mut(&session)?;
+        entry.running += 1;
+        entry.last = Instant::now();
+        Some(Busy {
+            endpoint: Arc::clone(self),
+            session,
+        })
+    }
+
+    fn activity(&self) -> std::sync::MutexGuard<'_, HashMap<SessionId, Activity>> {
+        self.activity
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
     fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<u64, Bucket>> {
         // A panic elsewhere while holding the lock leaves counts that are still usable.
         self.owners
@@ -228,8 +317,21 @@ impl Drop for Reservation {
 /// and to count sessions per key; rewrites rmcp's plain-text refusals as JSON-RPC errors.
 async fn checks(State(endpoint): State<Arc<Endpoint>>, request: Request, next: Next) -> Response {
     if request.method() != Method::POST {
-        let response = next.run(request).await;
-        return as_jsonrpc(response, None).await;
+        let is_stream = request.method() == Method::GET;
+        let ended = (request.method() == Method::DELETE)
+            .then(|| request.headers().get(SESSION_HEADER).cloned())
+            .flatten();
+        let response = as_jsonrpc(next.run(request).await, None).await;
+        if let Some(session) = ended.as_ref().and_then(|v| v.to_str().ok())
+            && response.status().is_success()
+        {
+            endpoint.activity().remove(&SessionId::from(session));
+        }
+        if is_stream && response.status().is_success() {
+            let stopping = endpoint.stopping.clone();
+            return response.map(|body| http_serve::end_on(stopping, body));
+        }
+        return response;
     }
     if !is_json(request.headers()) {
         return rpc_error(
@@ -316,20 +418,38 @@ async fn checks(State(endpoint): State<Arc<Endpoint>>, request: Request, next: N
             }
         }
     }
+    let busy = parts
+        .headers
+        .get(SESSION_HEADER)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|session| endpoint.begin(session));
     let response = next
         .run(Request::from_parts(parts, Body::from(bytes)))
         .await;
     if let Some(reservation) = reservation.as_mut()
         && response.status().is_success()
-    {
-        reservation.session = response
+        && let Some(session) = response
             .headers()
             .get(SESSION_HEADER)
             .and_then(|v| v.to_str().ok())
-            .map(SessionId::from);
+            .map(SessionId::from)
+    {
+        endpoint.activity().insert(
+            session.clone(),
+            Activity {
+                running: 0,
+                last: Instant::now(),
+            },
+        );
+        reservation.session = Some(session);
     }
     drop(reservation);
-    as_jsonrpc(response, id).await
+    let response = as_jsonrpc(response, id).await;
+    // The answer to a call streams back as events: the call runs until they end.
+    match busy {
+        Some(busy) => response.map(|body| http_serve::keeping(busy, body)),
+        None => response,
+    }
 }
 
 fn is_json(headers: &HeaderMap) -> bool {

@@ -22,7 +22,7 @@ use secrecy::{ExposeSecret as _, SecretString};
 use tokio_util::sync::CancellationToken;
 
 use crate::BitbucketMcp;
-use crate::endpoint::{McpSettings, SessionLimits, mcp_endpoint};
+use crate::endpoint::{EndpointStop, McpSettings, SessionLimits, mcp_endpoint};
 
 /// The default largest request body: MCP requests are small JSON documents.
 pub const DEFAULT_MAX_BODY_BYTES: usize = 1024 * 1024;
@@ -118,6 +118,8 @@ pub struct HttpServer {
     addr: SocketAddr,
     url: String,
     serving: Serving,
+    /// Ends every session, after the calls in flight (or when this is dropped).
+    sessions: tokio_util::sync::DropGuard,
 }
 
 impl HttpServer {
@@ -130,9 +132,11 @@ impl HttpServer {
         &self.url
     }
 
-    /// Stops accepting requests and ends every session.
+    /// Stops accepting requests, lets the calls in flight finish (within the drain timeout)
+    /// and ends every session.
     pub async fn shutdown(mut self) {
         self.serving.shutdown().await;
+        drop(self.sessions);
     }
 
     /// Resolves when the server stops by itself (an I/O failure); pending while it serves.
@@ -332,12 +336,12 @@ pub async fn serve(handler: BitbucketMcp, options: HttpOptions) -> Result<HttpSe
         max_body_bytes: options.max_body_bytes,
         sessions: options.sessions,
     };
-    let endpoint = mcp_endpoint(
-        "/mcp",
-        move || Ok(handler.clone()),
-        settings,
-        ct.child_token(),
-    );
+    let stop = EndpointStop {
+        stopping: ct.child_token(),
+        sessions: CancellationToken::new(),
+    };
+    let sessions = stop.sessions.clone().drop_guard();
+    let endpoint = mcp_endpoint("/mcp", move || Ok(handler.clone()), settings, stop);
     let app = guard.apply(endpoint);
 
     let host = if addr.ip().is_unspecified() {
@@ -349,6 +353,7 @@ pub async fn serve(handler: BitbucketMcp, options: HttpOptions) -> Result<HttpSe
         addr,
         url: format!("http://{host}/mcp"),
         serving: Serving::spawn(listener, app, options.limits, ct),
+        sessions,
     })
 }
 

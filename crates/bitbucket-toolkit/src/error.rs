@@ -141,8 +141,9 @@ impl Context {
                 | Error::Transport { .. }
                 | Error::RetriesExhausted { .. } => {
                     format!(
-                        "could not reach bitbucket to {}: {err}; try again later",
-                        self.action
+                        "could not reach bitbucket to {}: {err}; {}",
+                        self.action,
+                        next_step(err)
                     )
                 }
                 Error::Decode { .. } => format!(
@@ -192,12 +193,14 @@ impl Context {
                 self.scope.label()
             ),
             429 => format!(
-                "bitbucket's rate limit was reached while trying to {}; wait a minute and try again ({said})",
-                self.action
+                "bitbucket is rate limiting requests, so it did not {}; {} ({said})",
+                self.action,
+                next_step(err)
             ),
             status if status >= 500 => format!(
-                "bitbucket failed ({status}) to {}; try again later: {said}",
-                self.action
+                "bitbucket failed ({status}) to {}; {} ({said})",
+                self.action,
+                next_step(err)
             ),
             status => format!(
                 "could not {} in {} ({status}): {said}{hint}",
@@ -242,6 +245,21 @@ impl Context {
                 }
             }
         }
+    }
+}
+
+/// What to do after a failure that may pass: wait and try again, unless the request may have
+/// been done anyway (a write that reached Bitbucket), when repeating it blindly could do it
+/// twice.
+fn next_step(err: &Error) -> String {
+    if err.may_have_taken_effect() {
+        return "it may have been done anyway, so check before trying again, or it may be done \
+                twice"
+            .to_owned();
+    }
+    match err.retry_after() {
+        Some(wait) if wait.as_secs() > 0 => format!("try again in {}s", wait.as_secs()),
+        _ => "try again in a few seconds".to_owned(),
     }
 }
 

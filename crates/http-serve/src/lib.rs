@@ -7,10 +7,12 @@
 //!   in; a handler reading it then sees [`BodyTimeout`] (see [`is_body_timeout`]);
 //! - a **connection cap**: beyond it, new connections wait in the listen queue until one
 //!   closes, so the server never runs out of memory or file descriptors;
-//! - **graceful shutdown**: cancelling the token stops accepting, lets requests in flight
-//!   finish and closes idle connections.
+//! - **graceful shutdown**: cancelling the token closes the listener (new connections are
+//!   refused), closes idle connections and lets requests in flight finish, for at most the
+//!   **drain timeout**; connections still busy then are closed.
 //!
-//! The sandbox, `bbagent mcp --http` and the tool router all serve through [`Serving`].
+//! The sandbox, `bbagent mcp --http` and the tool router all serve through [`Serving`], and
+//! stop on [`shutdown_signal`] (SIGTERM or Ctrl-C).
 
 use std::convert::Infallible;
 use std::future::Future;
@@ -41,12 +43,15 @@ pub struct Limits {
     pub body_timeout: Duration,
     /// The most connections served at once; more wait to be accepted.
     pub max_connections: usize,
+    /// On shutdown, the most time requests in flight get to finish.
+    pub drain_timeout: Duration,
 }
 
 impl Limits {
     pub const DEFAULT_HEADER_TIMEOUT: Duration = Duration::from_secs(15);
     pub const DEFAULT_BODY_TIMEOUT: Duration = Duration::from_secs(60);
     pub const DEFAULT_MAX_CONNECTIONS: usize = 256;
+    pub const DEFAULT_DRAIN_TIMEOUT: Duration = Duration::from_secs(10);
 
     pub fn with_header_timeout(mut self, timeout: Duration) -> Self {
         self.header_timeout = timeout;
@@ -63,6 +68,11 @@ impl Limits {
         self.max_connections = max.max(1);
         self
     }
+
+    pub fn with_drain_timeout(mut self, timeout: Duration) -> Self {
+        self.drain_timeout = timeout;
+        self
+    }
 }
 
 impl Default for Limits {
@@ -71,6 +81,7 @@ impl Default for Limits {
             header_timeout: Self::DEFAULT_HEADER_TIMEOUT,
             body_timeout: Self::DEFAULT_BODY_TIMEOUT,
             max_connections: Self::DEFAULT_MAX_CONNECTIONS,
+            drain_timeout: Self::DEFAULT_DRAIN_TIMEOUT,
         }
     }
 }
@@ -84,7 +95,7 @@ pub struct Serving {
 
 impl Serving {
     /// Serves `app` on `listener` within `limits` until `ct` is cancelled, then finishes the
-    /// requests in flight.
+    /// requests in flight (within the drain timeout).
     pub fn spawn<S>(listener: TcpListener, app: S, limits: Limits, ct: CancellationToken) -> Self
     where
         S: Service<Request, Response = Response, Error = Infallible> + Clone + Send + 'static,
@@ -97,7 +108,8 @@ impl Serving {
         }
     }
 
-    /// Stops accepting and waits for the server to finish.
+    /// Stops accepting and waits for the requests in flight to finish, at most the drain
+    /// timeout (and a moment to close what is still open then).
     pub async fn shutdown(&mut self) {
         self.ct.cancel();
         if let Some(task) = self.task.take() {
@@ -135,8 +147,12 @@ where
     S: Service<Request, Response = Response, Error = Infallible> + Clone + Send + 'static,
     S::Future: Send + 'static,
 {
-    let max = limits.max_connections.clamp(1, Semaphore::MAX_PERMITS);
+    let max = limits
+        .max_connections
+        .clamp(1, Semaphore::MAX_PERMITS.min(u32::MAX as usize));
     let slots = Arc::new(Semaphore::new(max));
+    // Cancelled when the drain timeout is over: connections still open then are dropped.
+    let cut = CancellationToken::new();
     let mut builder = hyper::server::conn::http1::Builder::new();
     builder
         .timer(TokioTimer::new())
@@ -170,6 +186,7 @@ where
         });
         let connection = builder.serve_connection(TokioIo::new(stream), service);
         let ct = ct.clone();
+        let cut = cut.clone();
         tokio::spawn(async move {
             let _slot = slot;
             let mut connection = std::pin::pin!(connection);
@@ -177,7 +194,11 @@ where
                 result = connection.as_mut() => result,
                 () = ct.cancelled() => {
                     connection.as_mut().graceful_shutdown();
-                    connection.await
+                    tokio::select! {
+                        result = connection.as_mut() => result,
+                        // Dropping the connection closes it, answer or not.
+                        () = cut.cancelled() => return,
+                    }
                 }
             };
             if let Err(e) = result {
@@ -185,9 +206,119 @@ where
             }
         });
     }
+    // Refuse new connections now, rather than leave them in the listen queue while draining.
+    drop(listener);
     // Every slot back means every connection has finished.
-    let _all = slots.acquire_many(max as u32).await;
+    let all = u32::try_from(max).unwrap_or(u32::MAX);
+    let busy = max - slots.available_permits();
+    if tokio::time::timeout(limits.drain_timeout, slots.acquire_many(all))
+        .await
+        .is_err()
+    {
+        let still = max - slots.available_permits();
+        tracing::warn!(
+            busy,
+            cut = still,
+            drain_timeout_ms = u64::try_from(limits.drain_timeout.as_millis()).unwrap_or(u64::MAX),
+            "closing connections still busy after the drain timeout"
+        );
+        cut.cancel();
+        let _all = slots.acquire_many(all).await;
+    }
     Ok(())
+}
+
+/// Resolves on SIGTERM (a service manager's or `kill`'s polite stop) or SIGINT (Ctrl-C),
+/// whichever comes first; the servers then stop as [`Serving::shutdown`] does.
+pub async fn shutdown_signal() {
+    use tokio::signal::unix::{SignalKind, signal};
+    let listen = |kind: SignalKind| async move {
+        match signal(kind) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            // Without a handler the signal keeps its default action (the process ends).
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot listen for a signal");
+                std::future::pending::<()>().await;
+            }
+        }
+    };
+    tokio::select! {
+        () = listen(SignalKind::terminate()) => {}
+        () = listen(SignalKind::interrupt()) => {}
+    }
+}
+
+/// `body` as a response body that ends (cleanly) once `stopping` is cancelled: for streams
+/// with no natural end, such as an MCP server's event stream, which would otherwise keep a
+/// shutdown waiting for the whole drain timeout.
+pub fn end_on(stopping: CancellationToken, body: axum::body::Body) -> axum::body::Body {
+    axum::body::Body::new(EndOn {
+        inner: body,
+        stopping: Box::pin(stopping.cancelled_owned()),
+    })
+}
+
+struct EndOn {
+    inner: axum::body::Body,
+    stopping: Pin<Box<tokio_util::sync::WaitForCancellationFutureOwned>>,
+}
+
+impl Body for EndOn {
+    type Data = Bytes;
+    type Error = axum::Error;
+
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, axum::Error>>> {
+        let this = &mut *self;
+        if this.stopping.as_mut().poll(cx).is_ready() {
+            return Poll::Ready(None);
+        }
+        Pin::new(&mut this.inner).poll_frame(cx)
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        // It may end early, so no exact size.
+        SizeHint::new()
+    }
+}
+
+/// `body` as a response body that keeps `guard` until it is done: sent to its end, or dropped
+/// with its connection. For work that lasts as long as the answer, such as a call streamed
+/// back as events.
+pub fn keeping<G: Send + Unpin + 'static>(guard: G, body: axum::body::Body) -> axum::body::Body {
+    axum::body::Body::new(Keeping {
+        inner: body,
+        _guard: guard,
+    })
+}
+
+struct Keeping<G> {
+    inner: axum::body::Body,
+    _guard: G,
+}
+
+impl<G: Unpin> Body for Keeping<G> {
+    type Data = Bytes;
+    type Error = axum::Error;
+
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, axum::Error>>> {
+        Pin::new(&mut self.inner).poll_frame(cx)
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.inner.is_end_stream()
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        self.inner.size_hint()
+    }
 }
 
 /// Errors of one connection that do not concern the listener.

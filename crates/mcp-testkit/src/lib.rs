@@ -1,8 +1,9 @@
 //! Test support for the MCP suites: rmcp clients of both protocol eras, with a scripted
-//! "user" for confirmations, and the script that calls every Bitbucket tool and checks its
-//! effect in the sandbox.
+//! "user" for confirmations, the script that calls every Bitbucket tool and checks its
+//! effect in the sandbox, and a load run of many sessions at once ([`load`]).
 
 mod every_tool;
+pub mod load;
 
 use std::collections::HashMap;
 use std::sync::Arc;

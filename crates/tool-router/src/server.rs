@@ -10,7 +10,7 @@ use std::time::Duration;
 use axum::extract::DefaultBodyLimit;
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
-use bitbucket_mcp::endpoint::{McpSettings, SessionLimits, mcp_endpoint};
+use bitbucket_mcp::endpoint::{EndpointStop, McpSettings, SessionLimits, mcp_endpoint};
 use bitbucket_mcp::http::{
     DEFAULT_MAX_BODY_BYTES, Guard, HttpError, KeyCheck, Limits, RejectStyle, Serving, SingleKey,
     allowed_hosts,
@@ -136,6 +136,8 @@ pub struct RunningRouter {
     url: String,
     store: Store,
     serving: Serving,
+    /// Ends every MCP session, after the calls in flight (or when this is dropped).
+    sessions: tokio_util::sync::DropGuard,
 }
 
 impl RunningRouter {
@@ -148,9 +150,11 @@ impl RunningRouter {
         &self.url
     }
 
-    /// Stops serving and closes the database.
+    /// Stops accepting, lets the calls in flight finish (within the drain timeout), ends
+    /// every MCP session and closes the database.
     pub async fn shutdown(mut self) {
         self.serving.shutdown().await;
+        drop(self.sessions);
         self.store.close().await;
     }
 
@@ -229,16 +233,14 @@ pub async fn start(config: RouterConfig, toolkit: Toolkit) -> Result<RunningRout
         max_body_bytes: config.max_body_bytes,
         sessions: config.sessions,
     };
-    let mcp = mcp_endpoint(
-        "/tool_router/{id}/mcp",
-        || Ok(RouterMcp),
-        settings,
-        ct.child_token(),
-    )
-    .route_layer(axum::middleware::from_fn_with_state(
-        Arc::clone(&shared),
-        resolve_session,
-    ));
+    let stop = EndpointStop {
+        stopping: ct.child_token(),
+        sessions: CancellationToken::new(),
+    };
+    let sessions = stop.sessions.clone().drop_guard();
+    let mcp = mcp_endpoint("/tool_router/{id}/mcp", || Ok(RouterMcp), settings, stop).route_layer(
+        axum::middleware::from_fn_with_state(Arc::clone(&shared), resolve_session),
+    );
     let mcp = Guard::new(keys, &origins)?
         .with_hosts(hosts.clone())
         .apply(mcp);
@@ -259,5 +261,6 @@ pub async fn start(config: RouterConfig, toolkit: Toolkit) -> Result<RunningRout
         url: public_url,
         store,
         serving: Serving::spawn(listener, app, config.limits, ct),
+        sessions,
     })
 }

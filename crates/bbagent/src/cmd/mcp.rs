@@ -118,9 +118,16 @@ pub async fn run(args: McpArgs) -> anyhow::Result<()> {
     match args.http {
         None => {
             tracing::info!(backend = %backend.description, "serving MCP on stdio");
-            bitbucket_mcp::serve_stdio(handler)
-                .await
-                .context("the stdio MCP server failed")?;
+            // The client ends the server by closing stdin, or its launcher by a signal: both
+            // are a clean stop.
+            tokio::select! {
+                result = bitbucket_mcp::serve_stdio(handler) => {
+                    result.context("the stdio MCP server failed")?;
+                }
+                () = http_serve::shutdown_signal() => {
+                    tracing::info!("stopping the stdio MCP server");
+                }
+            }
         }
         Some(addr) => {
             let mut options = HttpOptions::new(addr)
@@ -141,9 +148,8 @@ pub async fn run(args: McpArgs) -> anyhow::Result<()> {
                 backend.description
             );
             tokio::select! {
-                result = tokio::signal::ctrl_c() => {
-                    result.context("cannot listen for Ctrl-C")?;
-                    eprintln!("stopping the MCP server");
+                () = http_serve::shutdown_signal() => {
+                    eprintln!("stopping the MCP server: finishing the calls in flight");
                     server.shutdown().await;
                 }
                 result = server.stopped() => result.context("the MCP HTTP server stopped")?,

@@ -71,7 +71,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
     }
 }
 
-/// How many clients a server we run (`sandbox`, `mcp --http`, `router`) takes at once.
+/// How many clients a server we run (`sandbox`, `mcp --http`, `router`) takes at once, and
+/// how it stops.
 #[derive(Debug, Clone, clap::Args)]
 pub struct ConnectionArgs {
     /// The most HTTP connections served at once; more wait until one closes. Whatever the
@@ -84,11 +85,18 @@ pub struct ConnectionArgs {
         value_name = "N"
     )]
     pub max_connections: usize,
+
+    /// On SIGTERM or Ctrl-C, stop accepting connections and give the requests in flight this
+    /// long to finish (`10s`, `500ms`); then close what is left and exit 0.
+    #[arg(long, default_value = "10s", value_parser = parse_duration, value_name = "DURATION")]
+    pub drain_timeout: Duration,
 }
 
 impl ConnectionArgs {
     pub fn limits(&self) -> Limits {
-        Limits::default().with_max_connections(self.max_connections)
+        Limits::default()
+            .with_max_connections(self.max_connections)
+            .with_drain_timeout(self.drain_timeout)
     }
 }
 

@@ -241,9 +241,8 @@ async fn serve(args: &RouterArgs, dir: PathBuf) -> anyhow::Result<()> {
         data = dir.display(),
     );
     let result = tokio::select! {
-        result = tokio::signal::ctrl_c() => {
-            result.context("cannot listen for Ctrl-C")?;
-            eprintln!("stopping the tool router");
+        () = http_serve::shutdown_signal() => {
+            eprintln!("stopping the tool router: finishing the calls in flight");
             Ok(())
         }
         result = router.stopped() => result.context("the tool router stopped"),

@@ -209,7 +209,11 @@ pub async fn run(args: SandboxArgs) -> anyhow::Result<()> {
             args.idle_exit.as_secs_f64()
         );
         let ended = match leases {
-            Some(leases) => leases.serve(Some(args.idle_exit), terminated()).await,
+            Some(leases) => {
+                leases
+                    .serve(Some(args.idle_exit), http_serve::shutdown_signal())
+                    .await
+            }
             None => Ended::Stopped,
         };
         if ended == Ended::Idle {
@@ -235,9 +239,9 @@ pub async fn run(args: SandboxArgs) -> anyhow::Result<()> {
         );
         match leases {
             Some(leases) => {
-                leases.serve(None, terminated()).await;
+                leases.serve(None, http_serve::shutdown_signal()).await;
             }
-            None => terminated().await,
+            None => http_serve::shutdown_signal().await,
         }
         eprintln!("stopping the sandbox");
     }
@@ -290,21 +294,5 @@ async fn start_shared(config: SandboxConfig) -> anyhow::Result<Option<Sandbox>> 
             }
             Err(e) => return Err(anyhow::Error::new(e).context("cannot start the shared sandbox")),
         }
-    }
-}
-
-/// Ctrl-C, or a polite `kill`.
-async fn terminated() {
-    let term = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut signal) => {
-                signal.recv().await;
-            }
-            Err(_) => std::future::pending().await,
-        }
-    };
-    tokio::select! {
-        Ok(()) = tokio::signal::ctrl_c() => {}
-        () = term => {}
     }
 }

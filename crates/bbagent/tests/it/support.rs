@@ -2,7 +2,8 @@
 
 use std::io::{BufRead as _, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Child, Command, ExitStatus, Output, Stdio};
+use std::time::{Duration, Instant};
 
 use bitbucket_client::{Auth, Client, ClientConfig, RepoId};
 use bitbucket_sandbox::{Sandbox, SandboxConfig};
@@ -102,6 +103,45 @@ pub fn serve(mut cmd: Command) -> (Running, String) {
     (running, url)
 }
 
+/// Sends `signal` (`TERM`, `INT`) to a server the test started, as an operator's `kill`.
+pub async fn send_signal(server: &Running, signal: &str) {
+    let status = tokio::process::Command::new("kill")
+        .arg(format!("-{signal}"))
+        .arg(server.0.id().to_string())
+        .status()
+        .await
+        .expect("kill runs");
+    assert!(status.success(), "kill -{signal} failed");
+}
+
+/// How the server ended, once it has; `None` if it still runs after `within`.
+pub async fn exited_within(server: &mut Running, within: Duration) -> Option<ExitStatus> {
+    let deadline = Instant::now() + within;
+    loop {
+        if let Some(status) = server.0.try_wait().expect("try_wait") {
+            return Some(status);
+        }
+        if Instant::now() >= deadline {
+            return None;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+/// A process's memory now and at its peak, in KiB (`VmRSS` and `VmHWM` of `/proc/<pid>/status`).
+pub fn memory_kib(pid: u32) -> (u64, u64) {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).expect("process status");
+    let field = |name: &str| {
+        status
+            .lines()
+            .find_map(|line| line.strip_prefix(name))
+            .and_then(|rest| rest.split_whitespace().next())
+            .and_then(|kib| kib.parse().ok())
+            .unwrap_or_else(|| panic!("no {name} in /proc/{pid}/status"))
+    };
+    (field("VmRSS:"), field("VmHWM:"))
+}
+
 /// Every regular file under `dir` (sockets and the like hold nothing at rest).
 pub fn files_under(dir: &Path) -> Vec<PathBuf> {
     let mut found = Vec::new();
@@ -150,6 +190,82 @@ impl World {
         cmd.env("BITBUCKET_BASE_URL", self.sandbox.base_url())
             .env("BITBUCKET_EMAIL", "demo@example.com")
             .env("BITBUCKET_API_TOKEN", "sandbox-token")
+    }
+}
+
+/// `bbagent router` on a world's sandbox, with one key and one user connected as the demo user.
+pub struct RouterUser {
+    pub running: Running,
+    /// The base URL, e.g. `http://127.0.0.1:8900`.
+    pub url: String,
+    pub key: String,
+    /// The MCP URL of a session of the user.
+    pub mcp_url: String,
+}
+
+impl RouterUser {
+    /// Starts the router with its data in `world`'s folder and `extra` flags.
+    pub async fn start(world: &World, extra: &[&str]) -> Self {
+        let dir = world.dir.path();
+        let created = tokio_command(dir)
+            .args([
+                "router",
+                "keys",
+                "create",
+                "--name",
+                "t",
+                "--data-dir",
+                "router",
+            ])
+            .output()
+            .await
+            .expect("keys create");
+        assert!(created.status.success(), "{}", stderr(&created));
+        let key = stdout(&created).trim().to_owned();
+        let mut connect = tokio_command(dir);
+        connect
+            .args([
+                "router",
+                "connect",
+                "--data-dir",
+                "router",
+                "--user-id",
+                "u1",
+            ])
+            .args([
+                "--email",
+                "demo@example.com",
+                "--api-token",
+                "sandbox-token",
+            ])
+            .env("BITBUCKET_BASE_URL", world.sandbox.base_url())
+            .env("BITBUCKET_EMAIL", "demo@example.com")
+            .env("BITBUCKET_API_TOKEN", "sandbox-token");
+        let connected = connect.output().await.expect("connect");
+        assert!(connected.status.success(), "{}", stderr(&connected));
+        let mut cmd = command(dir);
+        world.env(&mut cmd);
+        cmd.args(["router", "--listen", "127.0.0.1:0", "--data-dir", "router"])
+            .args(extra)
+            .stderr(Stdio::null());
+        let (running, url) = serve(cmd);
+        let session: serde_json::Value = reqwest::Client::new()
+            .post(format!("{url}/api/v3.1/tool_router/session"))
+            .header("x-api-key", &key)
+            .json(&serde_json::json!({"user_id": "u1", "toolkits": {"enable": ["bitbucket"]}}))
+            .send()
+            .await
+            .expect("create a session")
+            .json()
+            .await
+            .expect("json");
+        let mcp_url = session["mcp"]["url"].as_str().expect("mcp url").to_owned();
+        Self {
+            running,
+            url,
+            key,
+            mcp_url,
+        }
     }
 }
 

@@ -287,3 +287,40 @@ async fn a_tool_call_with_malformed_params_is_invalid_params() {
     .await;
     assert_eq!(answer["error"]["code"], -32601, "{answer}");
 }
+
+#[tokio::test]
+async fn a_session_is_not_idle_while_a_call_runs() {
+    let sessions = SessionLimits::default().with_idle(Duration::from_millis(300));
+    let env = start_with(ServerOptions::default(), |http| {
+        http.with_sessions(sessions)
+    })
+    .await;
+    let (status, session, _) = open_session(&env).await;
+    assert_eq!(status, StatusCode::OK);
+    let session = session.expect("a session id");
+    // Bitbucket takes three idle times to answer.
+    env._sandbox
+        .set_faults("slow=1,delay=900ms".parse().expect("faults"));
+    let call = json!({"jsonrpc": "2.0", "id": 2, "method": "tools/call",
+        "params": {"name": "BITBUCKET_GET_CURRENT_USER", "arguments": {}}})
+    .to_string();
+    let (status, _, answer) = post(&env, Some(&session), "application/json", call).await;
+    assert_eq!(status, StatusCode::OK, "{answer}");
+    assert_eq!(answer["id"], 2, "{answer}");
+    assert!(answer["result"]["content"].is_array(), "{answer}");
+    assert_ne!(answer["result"]["isError"], true, "{answer}");
+    env._sandbox.set_faults(Default::default());
+
+    // Once the call is over, the idle time counts again.
+    let list = json!({"jsonrpc": "2.0", "id": 3, "method": "tools/list"}).to_string();
+    let mut expired = false;
+    for _ in 0..6 {
+        tokio::time::sleep(Duration::from_millis(900)).await;
+        let (status, _, _) = post(&env, Some(&session), "application/json", list.clone()).await;
+        if status == StatusCode::NOT_FOUND {
+            expired = true;
+            break;
+        }
+    }
+    assert!(expired, "the session never expired after its call");
+}

@@ -304,3 +304,36 @@ async fn gets_one_issue_with_its_comments_a_page_at_a_time() {
         .await;
     assert!(missing.contains("issue #99 not found"), "{missing}");
 }
+
+/// A failure that may pass says what to do next: a refused or failed read can simply be
+/// repeated (after the wait Bitbucket asked for), a write that reached Bitbucket must be
+/// checked first, or it may be done twice.
+#[tokio::test]
+async fn a_failure_that_may_pass_says_whether_to_wait_or_to_check_first() {
+    let env = start().await;
+    let faults = |spec: &str| spec.parse::<bitbucket_sandbox::FaultConfig>().unwrap();
+    let list = json!({"workspace": "acme", "repo_slug": "widgets"});
+    let create = json!({"workspace": "acme", "repo_slug": "widgets", "title": "twice?"});
+
+    env._sandbox.set_faults(faults("429=1,retry-after=3"));
+    let read = env.err("BITBUCKET_LIST_ISSUES", list.clone()).await;
+    assert!(
+        read.contains("rate limiting") && read.contains("try again in 3s"),
+        "{read}"
+    );
+    // A 429 means the write was turned away unprocessed, so it may simply be repeated.
+    let write = env.err("BITBUCKET_CREATE_ISSUE", create.clone()).await;
+    assert!(write.contains("try again in 3s"), "{write}");
+
+    env._sandbox.set_faults(faults("503=1"));
+    let read = env.err("BITBUCKET_LIST_ISSUES", list).await;
+    assert!(
+        read.contains("(503)") && read.contains("try again in a few seconds"),
+        "{read}"
+    );
+    let write = env.err("BITBUCKET_CREATE_ISSUE", create).await;
+    assert!(
+        write.contains("may have been done anyway, so check before trying again"),
+        "{write}"
+    );
+}

@@ -16,16 +16,32 @@ use tokio_util::sync::CancellationToken;
 const CLOSED_WITHIN: Duration = Duration::from_secs(5);
 
 fn app() -> Router {
-    Router::new().route("/", get(|| async { "hello" })).route(
-        "/echo",
-        post(|request: Request| async move {
-            match axum::body::to_bytes(request.into_body(), 1024).await {
-                Ok(bytes) => (StatusCode::OK, bytes.len().to_string()),
-                Err(e) if is_body_timeout(&e) => (StatusCode::REQUEST_TIMEOUT, e.to_string()),
-                Err(e) => (StatusCode::BAD_REQUEST, e.to_string()),
-            }
-        }),
-    )
+    Router::new()
+        .route("/", get(|| async { "hello" }))
+        .route(
+            "/slow",
+            get(|| async {
+                tokio::time::sleep(Duration::from_millis(800)).await;
+                "done"
+            }),
+        )
+        .route(
+            "/forever",
+            get(|| async {
+                tokio::time::sleep(Duration::from_secs(3600)).await;
+                "never"
+            }),
+        )
+        .route(
+            "/echo",
+            post(|request: Request| async move {
+                match axum::body::to_bytes(request.into_body(), 1024).await {
+                    Ok(bytes) => (StatusCode::OK, bytes.len().to_string()),
+                    Err(e) if is_body_timeout(&e) => (StatusCode::REQUEST_TIMEOUT, e.to_string()),
+                    Err(e) => (StatusCode::BAD_REQUEST, e.to_string()),
+                }
+            }),
+        )
 }
 
 async fn serve(limits: Limits) -> (SocketAddr, Serving) {
@@ -169,4 +185,50 @@ async fn shutdown_stops_accepting() {
         .await
         .expect("shutdown hung");
     assert!(reqwest::get(format!("http://{addr}/")).await.is_err());
+}
+
+#[tokio::test]
+async fn shutdown_finishes_the_request_in_flight_and_refuses_new_connections() {
+    let (addr, mut serving) = serve(short().with_drain_timeout(Duration::from_secs(10))).await;
+    let in_flight = tokio::spawn(reqwest::get(format!("http://{addr}/slow")));
+    // Let the request reach the handler before shutting down.
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let shutdown = tokio::spawn(async move { serving.shutdown().await });
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let refused = TcpStream::connect(addr).await;
+    assert!(
+        refused.is_err(),
+        "a new connection was accepted while draining"
+    );
+    let answer = in_flight
+        .await
+        .expect("task")
+        .expect("the answer in flight");
+    assert_eq!(answer.status(), 200);
+    assert_eq!(answer.text().await.expect("body"), "done");
+    tokio::time::timeout(CLOSED_WITHIN, shutdown)
+        .await
+        .expect("shutdown hung")
+        .expect("task");
+}
+
+#[tokio::test]
+async fn shutdown_closes_what_is_still_busy_after_the_drain_timeout() {
+    let (addr, mut serving) = serve(short().with_drain_timeout(Duration::from_millis(300))).await;
+    let in_flight = tokio::spawn(reqwest::get(format!("http://{addr}/forever")));
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let started = std::time::Instant::now();
+    tokio::time::timeout(CLOSED_WITHIN, serving.shutdown())
+        .await
+        .expect("shutdown waited beyond the drain timeout");
+    assert!(
+        started.elapsed() >= Duration::from_millis(300),
+        "shutdown did not wait for the drain timeout: {:?}",
+        started.elapsed()
+    );
+    let cut = tokio::time::timeout(CLOSED_WITHIN, in_flight)
+        .await
+        .expect("the busy connection was left open")
+        .expect("task");
+    assert!(cut.is_err(), "{cut:?}");
 }
