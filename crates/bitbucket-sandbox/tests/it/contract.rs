@@ -355,6 +355,20 @@ async fn write_operations_match_the_spec() {
         "200",
         &one,
     );
+    let (status, updated) = sb
+        .send_json(
+            Method::PUT,
+            "/repositories/acme/widgets/commit/main/statuses/build/CI",
+            json!({"state": "FAILED"}),
+        )
+        .await;
+    assert_eq!(status, 200, "{updated}");
+    validate(
+        "PUT",
+        &format!("{commit}/statuses/build/{{key}}"),
+        "200",
+        &updated,
+    );
     let all = sb
         .get_json("/repositories/acme/widgets/commit/main/statuses")
         .await;
