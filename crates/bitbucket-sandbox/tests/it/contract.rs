@@ -637,3 +637,77 @@ fn oauth_scopes_are_the_specs() {
         "src/api/oauth_scopes.json is not the spec's; run `UPDATE_OAUTH_SCOPES=1 cargo test -p bitbucket-sandbox oauth_scopes`"
     );
 }
+
+/// A pull request's diff, diffstat and patch, and a snippet's file, answer with the redirect
+/// (302) the spec gives them, to the page asked for (schemathesis found them answering 200).
+#[tokio::test]
+async fn redirects_match_the_spec() {
+    let sb = start().await;
+    let unfollowed = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("client");
+    let location = |response: &reqwest::Response| {
+        assert_eq!(response.status(), 302, "{}", response.url());
+        response.headers()["location"]
+            .to_str()
+            .expect("an ASCII location")
+            .to_owned()
+    };
+    let get = |url: String| {
+        unfollowed
+            .get(url)
+            .basic_auth("demo@example.com", Some("sandbox-token"))
+            .send()
+    };
+    for (output, expected) in [
+        ("diff", "+++ b/src/login.rs"),
+        ("patch", "Subject: [PATCH] Add login form"),
+        ("diffstat", "\"src/login.rs\""),
+    ] {
+        let pr = sb.url(&format!(
+            "/repositories/acme/widgets/pullrequests/1/{output}?context=1"
+        ));
+        let target = location(&get(pr).await.expect("request"));
+        let prefix = sb.url(&format!(
+            "/repositories/acme/widgets/{output}/acme/widgets:"
+        ));
+        assert!(target.starts_with(&prefix), "{target}");
+        assert!(
+            target.ends_with("?context=1&from_pullrequest_id=1&topic=true"),
+            "{target}"
+        );
+        let page = get(target).await.expect("request");
+        assert_eq!(page.status(), 200);
+        let text = page.text().await.expect("body");
+        assert!(text.contains(expected), "{output}: {text}");
+    }
+
+    let file = sb.url("/snippets/acme/kypj/files/checklist.md");
+    let target = location(&get(file).await.expect("request"));
+    let revision = target
+        .strip_prefix(&sb.url("/snippets/acme/kypj/"))
+        .and_then(|rest| rest.strip_suffix("/files/checklist.md"))
+        .unwrap_or_else(|| panic!("not a snippet revision: {target}"));
+    assert!(
+        revision.len() == 12 && revision.bytes().all(|b| b.is_ascii_hexdigit()),
+        "{target}"
+    );
+    let page = get(target.clone()).await.expect("request");
+    assert_eq!(page.status(), 200);
+    assert!(
+        page.text()
+            .await
+            .expect("body")
+            .starts_with("# Deploy checklist")
+    );
+    let stale = target.replace(revision, "000000000000");
+    let response = get(stale).await.expect("request");
+    assert_eq!(response.status(), 404);
+    let body: Value = response.json().await.expect("json");
+    validate_schema(
+        "unknown snippet revision",
+        &body,
+        &json!({ "$ref": "#/components/schemas/error" }),
+    );
+}
