@@ -1,6 +1,7 @@
 //! Contract: each operation's JSON response validates against its response schema in the
 //! official OpenAPI spec (`reference/bitbucket/openapi-cloud.json`).
 
+use std::collections::BTreeSet;
 use std::sync::OnceLock;
 
 use reqwest::Method;
@@ -710,4 +711,72 @@ async fn redirects_match_the_spec() {
         &body,
         &json!({ "$ref": "#/components/schemas/error" }),
     );
+}
+
+/// The operations `tests/schemathesis/run.sh` fuzzes are exactly the spec's operations that the
+/// router answers, so `tests/schemathesis/operations.txt` cannot go stale: every operation of
+/// the spec is sent with made-up path parameters, and the router answered it unless the reply
+/// is its own fallback (404 `Resource not found: ...`, or 405). The file's `!` lines are
+/// operations the router answers that are not fuzzed, each with its reason there.
+#[tokio::test]
+async fn operations_list_matches_the_router() {
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../tests/schemathesis/operations.txt"
+    );
+    let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("read {path}: {e}"));
+    let listed: BTreeSet<String> = text
+        .lines()
+        .map(|line| line.trim_start_matches('!'))
+        .filter(|line| !line.is_empty() && !line.starts_with('#'))
+        .map(str::to_owned)
+        .collect();
+
+    let sb = start().await;
+    let mut answered = BTreeSet::new();
+    let paths = spec()["paths"].as_object().expect("the spec has paths");
+    for (path, item) in paths {
+        let concrete = fill_parameters(path, "nowhere");
+        for method in ["GET", "POST", "PUT", "DELETE", "PATCH"] {
+            if item.get(method.to_lowercase()).is_none() {
+                continue;
+            }
+            let method = Method::from_bytes(method.as_bytes()).expect("a method");
+            let mut request = sb.demo(method.clone(), &concrete);
+            if matches!(method, Method::POST | Method::PUT | Method::PATCH) {
+                request = request.json(&json!({}));
+            }
+            let response = request.send().await.expect("request");
+            let status = response.status().as_u16();
+            let body: Value = response.json().await.unwrap_or(Value::Null);
+            let message = body["error"]["message"].as_str().unwrap_or_default();
+            let fallback = (status == 404 && message.starts_with("Resource not found: "))
+                || (status == 405 && message.starts_with("Method "));
+            if !fallback {
+                answered.insert(format!("{method} {path}"));
+            }
+        }
+    }
+    let unlisted: Vec<_> = answered.difference(&listed).collect();
+    let unanswered: Vec<_> = listed.difference(&answered).collect();
+    assert!(
+        unlisted.is_empty() && unanswered.is_empty(),
+        "tests/schemathesis/operations.txt is out of date\n\
+         answered by the router but not listed: {unlisted:#?}\n\
+         listed but not answered (or not in the spec): {unanswered:#?}"
+    );
+}
+
+/// `path` with every `{parameter}` replaced by `value`.
+fn fill_parameters(path: &str, value: &str) -> String {
+    let mut filled = String::new();
+    let mut rest = path;
+    while let Some(open) = rest.find('{') {
+        let close = rest[open..].find('}').expect("a parameter is closed") + open;
+        filled.push_str(&rest[..open]);
+        filled.push_str(value);
+        rest = &rest[close + 1..];
+    }
+    filled.push_str(rest);
+    filled
 }
