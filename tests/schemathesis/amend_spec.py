@@ -47,6 +47,20 @@ def amend(spec: dict, operations: list[tuple[str, str]]) -> dict:
         "additionalProperties": False,
     }
 
+    # A file's or folder's source with `format=meta` is its meta document, as both operations'
+    # descriptions say, but their 200 schema is only the folder's listing. The meta document
+    # is a `treeentry` (the spec's own type for a listing's entries) of a file or folder.
+    for path in (
+        "/repositories/{workspace}/{repo_slug}/src",
+        "/repositories/{workspace}/{repo_slug}/src/{commit}/{path}",
+    ):
+        content = spec["paths"][path]["get"]["responses"]["200"]["content"]["application/json"]
+        meta = {
+            "allOf": [{"$ref": "#/components/schemas/treeentry"}],
+            "properties": {"type": {"enum": ["commit_file", "commit_directory"]}},
+        }
+        content["schema"] = {"anyOf": [content["schema"], meta]}
+
     error = {"$ref": "#/components/schemas/error"}
     for method, path in operations:
         responses = spec["paths"][path][method.lower()]["responses"]

@@ -55,7 +55,9 @@ stop() {
     rm -rf "$work"
 }
 trap stop EXIT
+trap 'exit 130' INT TERM
 
+: >"$work/sandbox.out"
 # The sandbox reads these from the environment; they must not leak in from the caller's shell.
 env -u BBAGENT_SANDBOX_TOKEN -u BBAGENT_SANDBOX_LISTEN -u BBAGENT_SANDBOX_DIR \
     "$BBAGENT_BIN" sandbox --listen 127.0.0.1:0 --data-dir "$work/data" \
