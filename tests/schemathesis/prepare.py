@@ -71,6 +71,9 @@ def main() -> None:
          {"key": "CI", "state": "SUCCESSFUL", "url": "https://ci.example/1"})
     call(base, "POST", f"{repo}/pullrequests",
          {"title": "Shared types", "source": {"branch": {"name": "develop"}}})
+    # Something for the operations that take back a review or reopen a comment to take back.
+    call(base, "POST", f"{repo}/pullrequests/1/approve")
+    call(base, "POST", f"{repo}/pullrequests/1/comments/1/resolve")
     # What the delete operations are pointed at (schemathesis.toml), so that they delete
     # something real once without taking away the objects every other operation reads.
     call(base, "POST", f"{repo}/refs/branches", {"name": "doomed", "target": {"hash": head}})

@@ -11,8 +11,10 @@
 #
 # Usage: run.sh [--long] [more schemathesis arguments]
 #   (default)  a bounded run for CI: examples and fuzzing, 8 examples per operation, seed 1
-#   --long     for ./scripts/fuzz: every phase (coverage, stateful too), 300 examples per
-#              operation, a random seed (printed, to reproduce with --seed)
+#   --long     for ./scripts/fuzz: every phase (coverage, stateful too), 100 examples per
+#              operation, a random seed (printed, to reproduce with --seed); about 25 minutes
+#              on two cores, or as long as `--max-time SECONDS` says (fuzzing and stateful
+#              testing then repeat until it is spent)
 # Env: BBAGENT_BIN (default: <repo>/target/debug/bbagent), PYTHON (default: python3).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -24,7 +26,7 @@ cd "$here"
 mode=(--phases examples,fuzzing --max-examples 8 --seed 1)
 if [[ ${1:-} == --long ]]; then
     shift
-    mode=(--phases examples,coverage,fuzzing,stateful --max-examples 300)
+    mode=(--phases examples,coverage,fuzzing,stateful --max-examples 100)
 fi
 
 if [[ ! -x $BBAGENT_BIN ]]; then
