@@ -12,9 +12,9 @@
 # Usage: run.sh [--long] [more schemathesis arguments]
 #   (default)  a bounded run for CI: examples and fuzzing, 8 examples per operation, seed 1
 #   --long     for ./scripts/fuzz: every phase (coverage, stateful too), 100 examples per
-#              operation, a random seed (printed, to reproduce with --seed); about 25 minutes
-#              on two cores, or as long as `--max-time SECONDS` says (fuzzing and stateful
-#              testing then repeat until it is spent)
+#              operation, a random seed (printed, to reproduce with --seed); give it
+#              `--max-time SECONDS` to bound it (fuzzing and stateful testing then repeat
+#              until the time is spent)
 # Env: BBAGENT_BIN (default: <repo>/target/debug/bbagent), PYTHON (default: python3).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
