@@ -24,9 +24,9 @@ const HISTORY_LIMIT: usize = 1_000;
 
 /// What a spec names: the commit holding the changes, and the one it is compared with
 /// (`None` for a root commit, compared with the empty tree).
-pub(super) struct Range {
-    pub(super) new: CommitInfo,
-    pub(super) old: Option<String>,
+struct Range {
+    new: CommitInfo,
+    old: Option<String>,
 }
 
 async fn resolve(
@@ -163,14 +163,14 @@ async fn patches(
 
 /// What to answer with: the unified diff, the patch, or the diffstat page.
 #[derive(Debug, Clone, Copy)]
-pub(super) enum Output {
+enum Output {
     Diff,
     Patch,
     Diffstat,
 }
 
 /// Computes the diff of `range` and answers in the form `output` asks for.
-pub(super) async fn respond(
+async fn respond(
     state: &SharedState,
     ws: &WorkspaceRow,
     repo: &RepoRow,

@@ -200,6 +200,10 @@ pub fn router(state: SharedState) -> Router {
             "/2.0/snippets/{workspace}/{encoded_id}/files/{*path}",
             get(snippets::file),
         )
+        .route(
+            "/2.0/snippets/{workspace}/{encoded_id}/{node_id}/files/{*path}",
+            get(snippets::file_at),
+        )
         .route_layer(middleware::from_fn_with_state(
             state.clone(),
             oauth::enforce,

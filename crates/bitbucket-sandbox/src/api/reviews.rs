@@ -3,13 +3,13 @@
 
 use axum::Json;
 use axum::extract::State;
-use axum::response::Response;
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse as _, Response};
 use serde::Deserialize;
 use serde_json::Value;
 
-use super::diffs::{Output, Range, respond};
 use super::pullrequests::{load, pr_value};
-use super::{P, git, parse_id, repo_id};
+use super::{P, SEGMENT, git, parse_id, repo_id};
 use crate::body::JsonBody;
 use crate::error::{ApiError, ApiResult};
 use crate::git::{MergeStrategy, Signature};
@@ -48,30 +48,6 @@ async fn tips(
     ))
 }
 
-async fn pr_range(
-    state: &SharedState,
-    ws: &WorkspaceRow,
-    repo: &RepoRow,
-    pr: &PullRequestRow,
-) -> ApiResult<Range> {
-    let (src, dst) = tips(state, ws, repo, pr).await?;
-    let id = repo_id(ws, repo)?;
-    let (new, old) = git(&State(state.clone()), move |g| {
-        let new = g
-            .commit(&id, &src)?
-            .ok_or_else(|| crate::git::GitError::NotFound {
-                what: format!("commit `{src}`"),
-            })?;
-        let base = g.merge_base(&id, &src, &dst)?.unwrap_or(dst);
-        Ok((new, base))
-    })
-    .await?;
-    Ok(Range {
-        new,
-        old: Some(old),
-    })
-}
-
 async fn read_pr(
     state: &SharedState,
     caller: &Caller,
@@ -85,16 +61,38 @@ async fn read_pr(
     Ok((ws, repo, pr))
 }
 
+/// A pull request's diff, patch or diffstat is a redirect (302), as Bitbucket answers: to the
+/// repository's `output` of the spec Bitbucket gives it, `{workspace}/{repo}:{source}%0D
+/// {destination}` compared from their merge base (`topic=true`), keeping the caller's query.
 async fn pr_output(
     state: SharedState,
     caller: Caller,
     (workspace, slug, id): (String, String, String),
     params: Params,
-    output: Output,
+    output: &str,
 ) -> ApiResult<Response> {
     let (ws, repo, pr) = read_pr(&state, &caller, &workspace, &slug, &id, Access::Read).await?;
-    let range = pr_range(&state, &ws, &repo, &pr).await?;
-    respond(&state, &ws, &repo, range, &params, output).await
+    let (source, destination) = tips(&state, &ws, &repo, &pr).await?;
+    let this = format!("{}/{}", ws.slug, repo.slug);
+    let query = params
+        .pairs
+        .iter()
+        .filter(|(k, _)| k != "topic" && k != "from_pullrequest_id")
+        .map(|(k, v)| format!("{}={}", enc(k), enc(v)))
+        .chain([
+            format!("from_pullrequest_id={}", pr.id),
+            "topic=true".into(),
+        ])
+        .collect::<Vec<_>>()
+        .join("&");
+    let target = state.api_url(&format!(
+        "/repositories/{this}/{output}/{this}:{source}%0D{destination}?{query}"
+    ));
+    Ok((StatusCode::FOUND, [(header::LOCATION, target)]).into_response())
+}
+
+fn enc(s: &str) -> String {
+    percent_encoding::utf8_percent_encode(s, SEGMENT).to_string()
 }
 
 pub async fn diff(
@@ -103,7 +101,7 @@ pub async fn diff(
     P(path): P<(String, String, String)>,
     params: Params,
 ) -> ApiResult<Response> {
-    pr_output(state, caller, path, params, Output::Diff).await
+    pr_output(state, caller, path, params, "diff").await
 }
 
 pub async fn patch(
@@ -112,7 +110,7 @@ pub async fn patch(
     P(path): P<(String, String, String)>,
     params: Params,
 ) -> ApiResult<Response> {
-    pr_output(state, caller, path, params, Output::Patch).await
+    pr_output(state, caller, path, params, "patch").await
 }
 
 pub async fn diffstat(
@@ -121,7 +119,7 @@ pub async fn diffstat(
     P(path): P<(String, String, String)>,
     params: Params,
 ) -> ApiResult<Response> {
-    pr_output(state, caller, path, params, Output::Diffstat).await
+    pr_output(state, caller, path, params, "diffstat").await
 }
 
 /// The source's commits that the destination lacks, newest first.

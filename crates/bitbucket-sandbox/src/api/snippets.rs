@@ -6,9 +6,10 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use serde_json::Value;
+use sha2::{Digest as _, Sha256};
 
 use super::issues::created;
-use super::{P, parse_id};
+use super::{P, SEGMENT, parse_id};
 use crate::body::JsonBody;
 use crate::error::{ApiError, ApiResult};
 use crate::paging::{MAX_PAGELEN, Params, paginate};
@@ -79,12 +80,47 @@ pub async fn get(
     Ok(Json(snippet_value(&state, &ws, &sn, &users).await?))
 }
 
+/// The id of a snippet's revision. The sandbox keeps one revision of a snippet (nothing
+/// changes its files once made), named by a digest of the snippet and its time.
+fn node_id(sn: &SnippetRow) -> String {
+    let digest = Sha256::digest(format!("{}\n{}", sn.encoded_id, sn.updated_on).as_bytes());
+    digest.iter().take(6).map(|b| format!("{b:02x}")).collect()
+}
+
+/// `GET files/{path}`: a redirect (302) to the file at the snippet's latest revision, as
+/// Bitbucket answers.
 pub async fn file(
     State(state): State<SharedState>,
     caller: Caller,
     P((workspace, encoded_id, path)): P<(String, String, String)>,
 ) -> ApiResult<Response> {
+    let (ws, sn) = load(&state, &caller, &workspace, &encoded_id).await?;
+    let encoded_path = path
+        .split('/')
+        .map(|segment| percent_encoding::utf8_percent_encode(segment, SEGMENT).to_string())
+        .collect::<Vec<_>>()
+        .join("/");
+    let target = state.api_url(&format!(
+        "/snippets/{}/{}/{}/files/{encoded_path}",
+        ws.slug,
+        sn.encoded_id,
+        node_id(&sn)
+    ));
+    Ok((StatusCode::FOUND, [(header::LOCATION, target)]).into_response())
+}
+
+/// `GET {node_id}/files/{path}`: a file's contents at a revision of the snippet.
+pub async fn file_at(
+    State(state): State<SharedState>,
+    caller: Caller,
+    P((workspace, encoded_id, node, path)): P<(String, String, String, String)>,
+) -> ApiResult<Response> {
     let (_, sn) = load(&state, &caller, &workspace, &encoded_id).await?;
+    if node != node_id(&sn) {
+        return Err(ApiError::not_found(format!(
+            "Revision '{node}' of snippet {workspace}/{encoded_id} not found"
+        )));
+    }
     let content = state
         .store
         .snippet_file(sn.id, &path)

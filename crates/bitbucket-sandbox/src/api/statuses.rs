@@ -78,6 +78,8 @@ async fn put(
         .repo(&caller, &workspace, &slug, Access::Write)
         .await?;
     let hash = commit_hash(&state, &ws, &repo, &commit).await?;
+    // A PUT names the status it updates; a POST creates one or overwrites the one with its key.
+    let updating = key_in_path.is_some();
     let key = key_in_path
         .or(input.key)
         .map(|k| k.trim().to_owned())
@@ -87,6 +89,11 @@ async fn put(
                 .with_field("key", "This field is required.")
         })?;
     let existing = state.store.status(repo.id, &hash, &key).await?;
+    if updating && existing.is_none() {
+        return Err(ApiError::not_found(format!(
+            "No build status '{key}' on {hash}"
+        )));
+    }
     let status_state = input
         .state
         .or_else(|| existing.as_ref().map(|e| e.state.clone()))
@@ -119,12 +126,13 @@ async fn put(
         updated_on: now(),
     };
     let mut write = state.store.write().await?;
-    let (stored, created) = write.put_status(repo.id, &row).await?;
+    let stored = write.put_status(repo.id, &row).await?;
     write.commit().await?;
-    let code = if created {
-        StatusCode::CREATED
-    } else {
+    // As the spec says: a POST answers 201 even when it overwrote, a PUT 200.
+    let code = if updating {
         StatusCode::OK
+    } else {
+        StatusCode::CREATED
     };
     Ok((code, Json(status_value(&state, &ws, &repo, &stored))).into_response())
 }

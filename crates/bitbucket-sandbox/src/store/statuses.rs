@@ -65,20 +65,12 @@ impl Store {
 
 impl Write<'_> {
     /// Creates the status, or replaces the one with the same key on that commit (keeping
-    /// its creation time). Returns the stored row and whether it is new.
+    /// its creation time). Returns the stored row.
     pub async fn put_status(
         &mut self,
         repo_id: i64,
         status: &StatusRow,
-    ) -> Result<(StatusRow, bool), sqlx::Error> {
-        let existed: Option<i64> = sqlx::query_scalar(
-            "SELECT id FROM commit_statuses WHERE repo_id = ? AND commit_hash = ? AND key = ?",
-        )
-        .bind(repo_id)
-        .bind(&status.commit_hash)
-        .bind(&status.key)
-        .fetch_optional(&mut *self.tx)
-        .await?;
+    ) -> Result<StatusRow, sqlx::Error> {
         let row = sqlx::query(
             "INSERT INTO commit_statuses (repo_id, commit_hash, key, state, name, description, url, refname, created_on, updated_on)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?9)
@@ -97,6 +89,6 @@ impl Write<'_> {
         .bind(&status.updated_on)
         .fetch_one(&mut *self.tx)
         .await?;
-        Ok((StatusRow::from_row(&row)?, existed.is_none()))
+        StatusRow::from_row(&row)
     }
 }

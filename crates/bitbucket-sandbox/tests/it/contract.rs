@@ -1,6 +1,7 @@
 //! Contract: each operation's JSON response validates against its response schema in the
 //! official OpenAPI spec (`reference/bitbucket/openapi-cloud.json`).
 
+use std::collections::BTreeSet;
 use std::sync::OnceLock;
 
 use reqwest::Method;
@@ -355,6 +356,20 @@ async fn write_operations_match_the_spec() {
         "200",
         &one,
     );
+    let (status, updated) = sb
+        .send_json(
+            Method::PUT,
+            "/repositories/acme/widgets/commit/main/statuses/build/CI",
+            json!({"state": "FAILED"}),
+        )
+        .await;
+    assert_eq!(status, 200, "{updated}");
+    validate(
+        "PUT",
+        &format!("{commit}/statuses/build/{{key}}"),
+        "200",
+        &updated,
+    );
     let all = sb
         .get_json("/repositories/acme/widgets/commit/main/statuses")
         .await;
@@ -622,4 +637,146 @@ fn oauth_scopes_are_the_specs() {
         committed == expected,
         "src/api/oauth_scopes.json is not the spec's; run `UPDATE_OAUTH_SCOPES=1 cargo test -p bitbucket-sandbox oauth_scopes`"
     );
+}
+
+/// A pull request's diff, diffstat and patch, and a snippet's file, answer with the redirect
+/// (302) the spec gives them, to the page asked for (schemathesis found them answering 200).
+#[tokio::test]
+async fn redirects_match_the_spec() {
+    let sb = start().await;
+    let unfollowed = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("client");
+    let location = |response: &reqwest::Response| {
+        assert_eq!(response.status(), 302, "{}", response.url());
+        response.headers()["location"]
+            .to_str()
+            .expect("an ASCII location")
+            .to_owned()
+    };
+    let get = |url: String| {
+        unfollowed
+            .get(url)
+            .basic_auth("demo@example.com", Some("sandbox-token"))
+            .send()
+    };
+    for (output, expected) in [
+        ("diff", "+++ b/src/login.rs"),
+        ("patch", "Subject: [PATCH] Add login form"),
+        ("diffstat", "\"src/login.rs\""),
+    ] {
+        let pr = sb.url(&format!(
+            "/repositories/acme/widgets/pullrequests/1/{output}?context=1"
+        ));
+        let target = location(&get(pr).await.expect("request"));
+        let prefix = sb.url(&format!(
+            "/repositories/acme/widgets/{output}/acme/widgets:"
+        ));
+        assert!(target.starts_with(&prefix), "{target}");
+        assert!(
+            target.ends_with("?context=1&from_pullrequest_id=1&topic=true"),
+            "{target}"
+        );
+        let page = get(target).await.expect("request");
+        assert_eq!(page.status(), 200);
+        let text = page.text().await.expect("body");
+        assert!(text.contains(expected), "{output}: {text}");
+    }
+
+    let file = sb.url("/snippets/acme/kypj/files/checklist.md");
+    let target = location(&get(file).await.expect("request"));
+    let revision = target
+        .strip_prefix(&sb.url("/snippets/acme/kypj/"))
+        .and_then(|rest| rest.strip_suffix("/files/checklist.md"))
+        .unwrap_or_else(|| panic!("not a snippet revision: {target}"));
+    assert!(
+        revision.len() == 12 && revision.bytes().all(|b| b.is_ascii_hexdigit()),
+        "{target}"
+    );
+    let page = get(target.clone()).await.expect("request");
+    assert_eq!(page.status(), 200);
+    assert!(
+        page.text()
+            .await
+            .expect("body")
+            .starts_with("# Deploy checklist")
+    );
+    let stale = target.replace(revision, "000000000000");
+    let response = get(stale).await.expect("request");
+    assert_eq!(response.status(), 404);
+    let body: Value = response.json().await.expect("json");
+    validate_schema(
+        "unknown snippet revision",
+        &body,
+        &json!({ "$ref": "#/components/schemas/error" }),
+    );
+}
+
+/// The operations `tests/schemathesis/run.sh` fuzzes are exactly the spec's operations that the
+/// router answers, so `tests/schemathesis/operations.txt` cannot go stale: every operation of
+/// the spec is sent with made-up path parameters, and the router answered it unless the reply
+/// is its own fallback (404 `Resource not found: ...`, or 405). The file's `!` lines are
+/// operations the router answers that are not fuzzed, each with its reason there.
+#[tokio::test]
+async fn operations_list_matches_the_router() {
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../tests/schemathesis/operations.txt"
+    );
+    let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("read {path}: {e}"));
+    let listed: BTreeSet<String> = text
+        .lines()
+        .map(|line| line.trim_start_matches('!'))
+        .filter(|line| !line.is_empty() && !line.starts_with('#'))
+        .map(str::to_owned)
+        .collect();
+
+    let sb = start().await;
+    let mut answered = BTreeSet::new();
+    let paths = spec()["paths"].as_object().expect("the spec has paths");
+    for (path, item) in paths {
+        let concrete = fill_parameters(path, "nowhere");
+        for method in ["GET", "POST", "PUT", "DELETE", "PATCH"] {
+            if item.get(method.to_lowercase()).is_none() {
+                continue;
+            }
+            let method = Method::from_bytes(method.as_bytes()).expect("a method");
+            let mut request = sb.demo(method.clone(), &concrete);
+            if matches!(method, Method::POST | Method::PUT | Method::PATCH) {
+                request = request.json(&json!({}));
+            }
+            let response = request.send().await.expect("request");
+            let status = response.status().as_u16();
+            let body: Value = response.json().await.unwrap_or(Value::Null);
+            let message = body["error"]["message"].as_str().unwrap_or_default();
+            let fallback = (status == 404 && message.starts_with("Resource not found: "))
+                || (status == 405 && message.starts_with("Method "));
+            if !fallback {
+                answered.insert(format!("{method} {path}"));
+            }
+        }
+    }
+    let unlisted: Vec<_> = answered.difference(&listed).collect();
+    let unanswered: Vec<_> = listed.difference(&answered).collect();
+    assert!(
+        unlisted.is_empty() && unanswered.is_empty(),
+        "tests/schemathesis/operations.txt is out of date\n\
+         answered by the router but not listed: {unlisted:#?}\n\
+         listed but not answered (or not in the spec): {unanswered:#?}"
+    );
+}
+
+/// `path` with every `{parameter}` replaced by `value`.
+fn fill_parameters(path: &str, value: &str) -> String {
+    let mut filled = String::new();
+    let mut rest = path;
+    while let Some(open) = rest.find('{') {
+        let close = rest[open..].find('}').expect("a parameter is closed") + open;
+        filled.push_str(&rest[..open]);
+        filled.push_str(value);
+        rest = &rest[close + 1..];
+    }
+    filled.push_str(rest);
+    filled
 }

@@ -26,7 +26,8 @@ async fn a_status_is_created_updated_and_shown_on_the_pull_request() {
         .await;
     assert_eq!(status, 201, "{created}");
     assert_eq!(created["state"], "INPROGRESS");
-    // The same key again updates it, keeping the fields not given.
+    // The same key again updates it, keeping the fields not given; the spec's POST answers
+    // only 201.
     let (status, updated) = sb
         .send_json(
             Method::POST,
@@ -34,7 +35,7 @@ async fn a_status_is_created_updated_and_shown_on_the_pull_request() {
             json!({"key": "CI", "state": "SUCCESSFUL"}),
         )
         .await;
-    assert_eq!(status, 200, "{updated}");
+    assert_eq!(status, 201, "{updated}");
     assert_eq!(updated["state"], "SUCCESSFUL");
     assert_eq!(updated["name"], "tests");
     assert_eq!(updated["created_on"], created["created_on"]);
@@ -48,6 +49,19 @@ async fn a_status_is_created_updated_and_shown_on_the_pull_request() {
     assert_eq!(status, 200, "{put}");
     let one = sb.get_json(&format!("{build}/CI")).await;
     assert_eq!(one["state"], "FAILED");
+    // A PUT updates; a key with no status is 404 (schemathesis found it answered 201).
+    let (status, missing) = sb
+        .send_json(
+            Method::PUT,
+            &format!("{build}/lint"),
+            json!({"state": "FAILED"}),
+        )
+        .await;
+    assert_eq!(status, 404, "{missing}");
+    assert!(
+        error_message(&missing).contains("No build status 'lint'"),
+        "{missing}"
+    );
 
     let on_commit = sb.get_json(&format!("{REPO}/commit/{head}/statuses")).await;
     assert_eq!(on_commit["size"], 1, "{on_commit}");

@@ -1,0 +1,92 @@
+"""Adds to a fresh sandbox the objects that schemathesis.toml's dictionaries name beyond the
+seed data, so that fuzzed requests reach real comments, tasks, tags and statuses, and writes
+the dictionaries whose values only the running sandbox knows (commit hashes, the snippet's
+revision) into DIR, beside the copy of schemathesis.toml that run.sh uses.
+
+Usage: python prepare.py BASE_URL DIR
+"""
+
+import base64
+import json
+import sys
+import urllib.error
+import urllib.request
+from urllib.parse import quote
+
+AUTH = "Basic " + base64.b64encode(b"demo@example.com:sandbox-token").decode()
+
+
+class NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args, **kwargs):
+        return None
+
+
+def call(base: str, method: str, path: str, body: dict | None = None) -> dict:
+    data = None if body is None else json.dumps(body).encode()
+    request = urllib.request.Request(
+        base + path,
+        data=data,
+        method=method,
+        headers={"Authorization": AUTH, "Content-Type": "application/json"},
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=30) as response:
+            text = response.read()
+    except urllib.error.HTTPError as e:
+        sys.exit(f"prepare: {method} {path} answered {e.code}: {e.read().decode(errors='replace')}")
+    return json.loads(text) if text else {}
+
+
+def write_dictionary(path: str, values: list[str]) -> None:
+    """A dictionary file in libFuzzer's format, which schemathesis reads: one quoted value a line."""
+    with open(path, "w", encoding="utf-8") as f:
+        f.writelines(json.dumps(value) + "\n" for value in values)
+
+
+def snippet_revision(base: str, path: str) -> str:
+    """The revision a snippet's file redirects to (`/snippets/{w}/{id}/{node_id}/files/...`)."""
+    opener = urllib.request.build_opener(NoRedirect)
+    request = urllib.request.Request(base + path, headers={"Authorization": AUTH})
+    try:
+        opener.open(request, timeout=30)
+    except urllib.error.HTTPError as e:
+        if e.code == 302:
+            return e.headers["Location"].split("/files/")[0].rsplit("/", 1)[1]
+        raise
+    sys.exit(f"prepare: GET {path} did not redirect")
+
+
+def main() -> None:
+    base, out = sys.argv[1], sys.argv[2]
+    repo = "/repositories/acme/widgets"
+    head = call(base, "GET", f"{repo}/commit/main")["hash"]
+    # Two of each kind of comment, so `comment_id` 1 and 2 exist wherever comments are.
+    for n in (1, 2):
+        call(base, "POST", f"{repo}/issues/1/comments", {"content": {"raw": f"Issue comment {n}"}})
+        call(base, "POST", f"{repo}/pullrequests/1/comments", {"content": {"raw": f"Review {n}"}})
+        call(base, "POST", f"{repo}/commit/{head}/comments", {"content": {"raw": f"Commit {n}"}})
+        call(base, "POST", f"{repo}/pullrequests/1/tasks", {"content": {"raw": f"Task {n}"}})
+    call(base, "POST", f"{repo}/refs/tags", {"name": "v1.0", "target": {"hash": head}})
+    call(base, "POST", f"{repo}/commit/{head}/statuses/build",
+         {"key": "CI", "state": "SUCCESSFUL", "url": "https://ci.example/1"})
+    call(base, "POST", f"{repo}/pullrequests",
+         {"title": "Shared types", "source": {"branch": {"name": "develop"}}})
+    # Something for the operations that take back a review or reopen a comment to take back.
+    call(base, "POST", f"{repo}/pullrequests/1/approve")
+    call(base, "POST", f"{repo}/pullrequests/1/comments/1/resolve")
+    # What the delete operations are pointed at (schemathesis.toml), so that they delete
+    # something real once without taking away the objects every other operation reads.
+    call(base, "POST", f"{repo}/refs/branches", {"name": "doomed", "target": {"hash": head}})
+    call(base, "POST", f"{repo}/refs/tags", {"name": "doomed", "target": {"hash": head}})
+    call(base, "POST", f"{repo}/issues", {"title": "Doomed"})
+    call(base, "POST", "/repositories/acme/doomed", {"scm": "git", "is_private": True})
+
+    names = ["main", "develop", "feature/login", "v1.0"]
+    hashes = [call(base, "GET", f"{repo}/commit/{quote(name, safe='')}")["hash"] for name in names[:3]]
+    write_dictionary(f"{out}/revisions.dict", names + hashes + [h[:12] for h in hashes])
+    write_dictionary(f"{out}/snippet-revisions.dict",
+                     [snippet_revision(base, "/snippets/acme/kypj/files/checklist.md")])
+
+
+if __name__ == "__main__":
+    main()
