@@ -17,6 +17,53 @@ mod seed;
 mod state;
 mod store;
 
+/// Entry points into the readers of request bodies, for the fuzz targets in `fuzz/`; not an
+/// API. Each reads what a request would carry exactly as its handler does, with no state.
+#[doc(hidden)]
+pub mod fuzzing {
+    use axum::body::Body;
+    use axum::extract::{FromRequest as _, Request};
+    use axum::http::header;
+
+    use crate::error::ApiError;
+
+    fn request(query: &str, content_type: &str, body: Vec<u8>) -> Result<Request, String> {
+        let mut builder = Request::builder()
+            .method("POST")
+            .uri(format!("/2.0/repositories/w/r/src?{query}"));
+        if !content_type.is_empty() {
+            builder = builder.header(header::CONTENT_TYPE, content_type);
+        }
+        builder
+            .body(Body::from(body))
+            .map_err(|e| format!("not a request: {e}"))
+    }
+
+    fn refusal(error: ApiError) -> String {
+        format!("{} {}", error.status, error.message)
+    }
+
+    /// Reads a `POST /src` form (multipart or urlencoded, meta fields also in `query`) up to
+    /// where the handler would open the repository; the refusal, if any.
+    pub async fn commit_form(query: &str, content_type: &str, body: Vec<u8>) -> Result<(), String> {
+        let params = crate::paging::Params::parse("/2.0/repositories/w/r/src", query);
+        let request = request(query, content_type, body)?;
+        crate::api::commit_files::read(&params, request, &())
+            .await
+            .map(drop)
+            .map_err(refusal)
+    }
+
+    /// Reads a JSON body as every endpoint that takes JSON does; the refusal, if any.
+    pub async fn json_body(content_type: &str, body: Vec<u8>) -> Result<serde_json::Value, String> {
+        let request = request("", content_type, body)?;
+        let body = crate::body::JsonBody::from_request(request, &())
+            .await
+            .map_err(refusal)?;
+        body.parse().map_err(refusal)
+    }
+}
+
 use std::fs::File;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::path::{Path, PathBuf};

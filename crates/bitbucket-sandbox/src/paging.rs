@@ -25,6 +25,17 @@ pub struct Params {
 }
 
 impl Params {
+    /// The parameters of a request to `path` with this query string (without the `?`).
+    pub fn parse(path: &str, query: &str) -> Params {
+        let pairs = url::form_urlencoded::parse(query.as_bytes())
+            .map(|(k, v)| (k.into_owned(), v.into_owned()))
+            .collect();
+        Params {
+            path: path.to_owned(),
+            pairs,
+        }
+    }
+
     pub fn get(&self, key: &str) -> Option<&str> {
         self.pairs
             .iter()
@@ -111,14 +122,10 @@ impl FromRequestParts<SharedState> for Params {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, _state: &SharedState) -> ApiResult<Self> {
-        let query = parts.uri.query().unwrap_or("");
-        let pairs = url::form_urlencoded::parse(query.as_bytes())
-            .map(|(k, v)| (k.into_owned(), v.into_owned()))
-            .collect();
-        Ok(Params {
-            path: parts.uri.path().to_owned(),
-            pairs,
-        })
+        Ok(Params::parse(
+            parts.uri.path(),
+            parts.uri.query().unwrap_or(""),
+        ))
     }
 }
 
