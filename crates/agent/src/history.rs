@@ -489,4 +489,19 @@ mod tests {
             );
         }
     }
+
+    /// Found by the `history` fuzz target: without serde_json's `float_roundtrip`, a number
+    /// read back from a saved history could differ in its last digit from the one saved. (In
+    /// the whole workspace another crate turns the feature on as well; `cargo test -p agent`
+    /// alone is where this would fail without the workspace's own setting.)
+    #[test]
+    fn numbers_read_back_exactly() {
+        let text = r#"{"version": 1, "messages": [
+            {"role": "assistant", "tool_calls": [{"id": "c", "name": "n", "arguments": {"x": 2.888888888888889e85}}]},
+            {"role": "tool", "call_id": "c", "name": "n", "content": "", "structured": {"y": [0.1, 1e-300, 12345.678901234567]}}
+        ]}"#;
+        let history = History::from_json(text).unwrap();
+        let again = History::from_json(&history.to_json()).unwrap();
+        assert_eq!(again.messages(), history.messages());
+    }
 }
