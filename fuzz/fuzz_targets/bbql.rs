@@ -29,7 +29,10 @@ static ITEMS: LazyLock<Vec<Value>> = LazyLock::new(|| {
 
 static COLLATION: LazyLock<Collation> = LazyLock::new(|| {
     Collation::new()
-        .rank("priority", &["trivial", "minor", "major", "critical", "blocker"])
+        .rank(
+            "priority",
+            &["trivial", "minor", "major", "critical", "blocker"],
+        )
         .natural("name")
 });
 

@@ -77,7 +77,11 @@ fuzz_target!(|data: &[u8]| {
                 messages.push(Message::Tool {
                     call_id: id,
                     name,
-                    content: if failing { "bitbucket said 404 Not Found".into() } else { "ok".into() },
+                    content: if failing {
+                        "bitbucket said 404 Not Found".into()
+                    } else {
+                        "ok".into()
+                    },
                     is_error: failing,
                     structured: (!failing).then(result),
                 });

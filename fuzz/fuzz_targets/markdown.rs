@@ -32,7 +32,10 @@ fn without_styles(out: &str) -> String {
     while let Some(at) = rest.find("\x1b[") {
         plain.push_str(&rest[..at]);
         let after = &rest[at + 2..];
-        let digits = after.len() - after.trim_start_matches(|c: char| c.is_ascii_digit() || c == ';').len();
+        let digits = after.len()
+            - after
+                .trim_start_matches(|c: char| c.is_ascii_digit() || c == ';')
+                .len();
         assert!(
             after[digits..].starts_with('m'),
             "an escape that is not a style: {:?}",
@@ -66,7 +69,9 @@ fuzz_target!(|data: &[u8]| {
     assert_eq!(render(&pieces), whole, "streamed in pieces of {size} bytes");
     let plain = without_styles(&whole);
     assert!(
-        !plain.chars().any(|c| c.is_control() && c != '\n' && c != '\t'),
+        !plain
+            .chars()
+            .any(|c| c.is_control() && c != '\n' && c != '\t'),
         "a control character reached the terminal: {plain:?}"
     );
 });

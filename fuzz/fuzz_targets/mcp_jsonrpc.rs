@@ -38,8 +38,13 @@ static APP: LazyLock<Router> = LazyLock::new(|| {
     let toolkit = Toolkit::new(Client::new(config).expect("a client for loopback"));
     let handler = BitbucketMcp::new(toolkit, ServerOptions::default()).expect("default options");
     let addr = "127.0.0.1:8000".parse().expect("an address");
-    bitbucket_mcp::http::app(handler, &HttpOptions::new(addr), addr, CancellationToken::new())
-        .expect("the app")
+    bitbucket_mcp::http::app(
+        handler,
+        &HttpOptions::new(addr),
+        addr,
+        CancellationToken::new(),
+    )
+    .expect("the app")
 });
 
 /// The longest any answer may take; a stream still open after it is refused as a hang.
@@ -68,19 +73,29 @@ async fn send(request: Request<Body>) -> (StatusCode, Option<String>, Vec<u8>) {
         .get("mcp-session-id")
         .and_then(|v| v.to_str().ok())
         .map(str::to_owned);
-    let body = tokio::time::timeout(PATIENCE, axum::body::to_bytes(response.into_body(), 1 << 24))
-        .await
-        .expect("the answer ends")
-        .expect("the answer is readable");
+    let body = tokio::time::timeout(
+        PATIENCE,
+        axum::body::to_bytes(response.into_body(), 1 << 24),
+    )
+    .await
+    .expect("the answer ends")
+    .expect("the answer is readable");
     (status, session, body.to_vec())
 }
 
 /// The answer is no server error, and a refusal is a JSON-RPC error.
 fn check(status: StatusCode, body: &[u8]) {
-    assert!(!status.is_server_error(), "{status}: {}", String::from_utf8_lossy(body));
+    assert!(
+        !status.is_server_error(),
+        "{status}: {}",
+        String::from_utf8_lossy(body)
+    );
     if status.is_client_error() {
         let error: Value = serde_json::from_slice(body).unwrap_or_else(|e| {
-            panic!("{status} is not JSON ({e}): {}", String::from_utf8_lossy(body))
+            panic!(
+                "{status} is not JSON ({e}): {}",
+                String::from_utf8_lossy(body)
+            )
         });
         assert_eq!(error["jsonrpc"], "2.0", "{error}");
         assert!(error["error"]["code"].is_i64(), "{error}");

@@ -18,45 +18,31 @@ mod state;
 mod store;
 
 /// Entry points into the readers of request bodies, for the fuzz targets in `fuzz/`; not an
-/// API. Each reads what a request would carry exactly as its handler does, with no state.
+/// API. Each reads a request exactly as its handler does, with no state; a refusal is its
+/// status and message.
 #[doc(hidden)]
 pub mod fuzzing {
-    use axum::body::Body;
     use axum::extract::{FromRequest as _, Request};
-    use axum::http::header;
 
     use crate::error::ApiError;
 
-    fn request(query: &str, content_type: &str, body: Vec<u8>) -> Result<Request, String> {
-        let mut builder = Request::builder()
-            .method("POST")
-            .uri(format!("/2.0/repositories/w/r/src?{query}"));
-        if !content_type.is_empty() {
-            builder = builder.header(header::CONTENT_TYPE, content_type);
-        }
-        builder
-            .body(Body::from(body))
-            .map_err(|e| format!("not a request: {e}"))
+    fn refusal(error: ApiError) -> (u16, String) {
+        (error.status.as_u16(), error.message)
     }
 
-    fn refusal(error: ApiError) -> String {
-        format!("{} {}", error.status, error.message)
-    }
-
-    /// Reads a `POST /src` form (multipart or urlencoded, meta fields also in `query`) up to
-    /// where the handler would open the repository; the refusal, if any.
-    pub async fn commit_form(query: &str, content_type: &str, body: Vec<u8>) -> Result<(), String> {
-        let params = crate::paging::Params::parse("/2.0/repositories/w/r/src", query);
-        let request = request(query, content_type, body)?;
+    /// Reads a `POST /src` form (multipart or urlencoded, meta fields also in the query
+    /// string) up to where the handler would open the repository.
+    pub async fn commit_form(request: Request) -> Result<(), (u16, String)> {
+        let params =
+            crate::paging::Params::parse(request.uri().path(), request.uri().query().unwrap_or(""));
         crate::api::commit_files::read(&params, request, &())
             .await
             .map(drop)
             .map_err(refusal)
     }
 
-    /// Reads a JSON body as every endpoint that takes JSON does; the refusal, if any.
-    pub async fn json_body(content_type: &str, body: Vec<u8>) -> Result<serde_json::Value, String> {
-        let request = request("", content_type, body)?;
+    /// Reads a JSON body as every endpoint that takes JSON does.
+    pub async fn json_body(request: Request) -> Result<serde_json::Value, (u16, String)> {
         let body = crate::body::JsonBody::from_request(request, &())
             .await
             .map_err(refusal)?;
