@@ -12,6 +12,8 @@ pub mod faults;
 pub mod git;
 mod paging;
 pub mod query;
+#[cfg(test)]
+mod query_props;
 mod render;
 mod seed;
 mod state;
