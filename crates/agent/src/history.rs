@@ -489,4 +489,149 @@ mod tests {
             );
         }
     }
+
+    /// Found by the `history` fuzz target: without serde_json's `float_roundtrip`, a number
+    /// read back from a saved history could differ in its last digit from the one saved. (In
+    /// the whole workspace another crate turns the feature on as well; `cargo test -p agent`
+    /// alone is where this would fail without the workspace's own setting.)
+    #[test]
+    fn numbers_read_back_exactly() {
+        let text = r#"{"version": 1, "messages": [
+            {"role": "assistant", "tool_calls": [{"id": "c", "name": "n", "arguments": {"x": 2.888888888888889e85}}]},
+            {"role": "tool", "call_id": "c", "name": "n", "content": "", "structured": {"y": [0.1, 1e-300, 12345.678901234567]}}
+        ]}"#;
+        let history = History::from_json(text).unwrap();
+        let again = History::from_json(&history.to_json()).unwrap();
+        assert_eq!(again.messages(), history.messages());
+    }
+
+    mod round_trips {
+        use proptest::prelude::*;
+        use serde_json::{Map, Value};
+
+        use super::super::*;
+
+        /// Any text a model or a user may write: quotes, backslashes, control characters,
+        /// characters outside the BMP.
+        fn text() -> impl Strategy<Value = String> {
+            prop_oneof![
+                "\\PC{0,12}",
+                "[\"\\\\\u{0}-\u{1f}a{}\u{1F600}]{0,8}",
+                Just(String::new()),
+            ]
+        }
+
+        fn json() -> impl Strategy<Value = Value> {
+            let leaf = prop_oneof![
+                Just(Value::Null),
+                any::<bool>().prop_map(Value::Bool),
+                any::<i64>().prop_map(Value::from),
+                any::<u64>().prop_map(Value::from),
+                text().prop_map(Value::String),
+            ];
+            leaf.prop_recursive(3, 16, 4, |inner| {
+                prop_oneof![
+                    proptest::collection::vec(inner.clone(), 0..4).prop_map(Value::Array),
+                    object(inner),
+                ]
+            })
+        }
+
+        fn object(values: impl Strategy<Value = Value>) -> impl Strategy<Value = Value> {
+            proptest::collection::vec(("[a-z_]{1,6}", values), 0..4)
+                .prop_map(|pairs| Value::Object(pairs.into_iter().collect::<Map<_, _>>()))
+        }
+
+        /// One turn: the prompt, tool calls each answered (in any order), the answer.
+        fn turn(index: usize) -> impl Strategy<Value = Vec<Message>> {
+            (
+                text(),
+                text(),
+                proptest::collection::vec(
+                    (
+                        text(),
+                        json(),
+                        text(),
+                        any::<bool>(),
+                        proptest::option::of(object(json())),
+                    ),
+                    0..3,
+                ),
+                text(),
+                any::<prop::sample::Index>(),
+            )
+                .prop_map(move |(prompt, preamble, calls, answer, rotation)| {
+                    let mut messages = vec![Message::user(prompt)];
+                    if !calls.is_empty() {
+                        let ids: Vec<String> = (0..calls.len())
+                            .map(|i| format!("call-{index}-{i}"))
+                            .collect();
+                        messages.push(Message::Assistant {
+                            content: preamble,
+                            tool_calls: calls
+                                .iter()
+                                .zip(&ids)
+                                .map(|((name, arguments, ..), id)| ToolCall {
+                                    id: id.clone(),
+                                    name: name.clone(),
+                                    arguments: arguments.clone(),
+                                })
+                                .collect(),
+                        });
+                        let mut results: Vec<Message> = calls
+                            .into_iter()
+                            .zip(ids)
+                            .map(|((name, _, content, is_error, structured), call_id)| {
+                                Message::Tool {
+                                    call_id,
+                                    name,
+                                    content,
+                                    is_error,
+                                    structured,
+                                }
+                            })
+                            .collect();
+                        let by = rotation.index(results.len());
+                        results.rotate_left(by);
+                        messages.extend(results);
+                    }
+                    messages.push(Message::assistant(answer));
+                    messages
+                })
+        }
+
+        fn conversation() -> impl Strategy<Value = Vec<Message>> {
+            (
+                proptest::option::of(text()),
+                proptest::collection::vec(0..4usize, 0..4),
+            )
+                .prop_flat_map(|(system, turns)| {
+                    let turns: Vec<_> = (0..turns.len()).map(turn).collect();
+                    (Just(system), turns).prop_map(|(system, turns)| {
+                        system
+                            .map(Message::system)
+                            .into_iter()
+                            .chain(turns.into_iter().flatten())
+                            .collect()
+                    })
+                })
+        }
+
+        proptest! {
+            #![proptest_config(ProptestConfig::with_cases(64))]
+
+            #[test]
+            fn a_saved_history_loads_as_it_was(messages in conversation()) {
+                let history = History::from_messages(messages);
+                prop_assert_eq!(history.check(), Ok(()));
+                let dir = tempfile::tempdir().expect("temp dir");
+                let path = dir.path().join("chat.json");
+                history.save_to(&path).expect("saved");
+                let loaded = History::load(&path).expect("loaded");
+                prop_assert_eq!(loaded.messages(), history.messages());
+                let parsed = History::from_json(&history.to_json()).expect("parsed");
+                prop_assert_eq!(parsed.messages(), history.messages());
+            }
+        }
+    }
 }

@@ -316,7 +316,6 @@ pub async fn serve(handler: BitbucketMcp, options: HttpOptions) -> Result<HttpSe
             addr: options.listen,
         });
     }
-    let guard = Guard::new(SingleKey::new(options.api_key), &options.allowed_origins)?;
 
     let listener = tokio::net::TcpListener::bind(options.listen)
         .await
@@ -328,21 +327,13 @@ pub async fn serve(handler: BitbucketMcp, options: HttpOptions) -> Result<HttpSe
         addr: options.listen,
         source,
     })?;
-
-    let hosts = allowed_hosts(addr, &options.allowed_hosts);
     let ct = CancellationToken::new();
-    let settings = McpSettings {
-        hosts,
-        max_body_bytes: options.max_body_bytes,
-        sessions: options.sessions,
-    };
     let stop = EndpointStop {
         stopping: ct.child_token(),
         sessions: CancellationToken::new(),
     };
     let sessions = stop.sessions.clone().drop_guard();
-    let endpoint = mcp_endpoint("/mcp", move || Ok(handler.clone()), settings, stop);
-    let app = guard.apply(endpoint);
+    let app = app(handler, &options, addr, stop)?;
 
     let host = if addr.ip().is_unspecified() {
         SocketAddr::new(std::net::Ipv4Addr::LOCALHOST.into(), addr.port())
@@ -355,6 +346,27 @@ pub async fn serve(handler: BitbucketMcp, options: HttpOptions) -> Result<HttpSe
         serving: Serving::spawn(listener, app, options.limits, ct),
         sessions,
     })
+}
+
+/// The app [`serve`] serves on `addr`: the checks, then `handler` at `/mcp`, stopping as
+/// `stop` says. In-process callers (the fuzz targets) send it requests directly.
+pub fn app(
+    handler: BitbucketMcp,
+    options: &HttpOptions,
+    addr: SocketAddr,
+    stop: EndpointStop,
+) -> Result<Router, HttpError> {
+    let guard = Guard::new(
+        SingleKey::new(options.api_key.clone()),
+        &options.allowed_origins,
+    )?;
+    let settings = McpSettings {
+        hosts: allowed_hosts(addr, &options.allowed_hosts),
+        max_body_bytes: options.max_body_bytes,
+        sessions: options.sessions,
+    };
+    let endpoint = mcp_endpoint("/mcp", move || Ok(handler.clone()), settings, stop);
+    Ok(guard.apply(endpoint))
 }
 
 /// Origin first (so a hostile page gets 403 whatever it sends), then Host, then the API key.

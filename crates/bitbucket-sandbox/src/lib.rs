@@ -12,10 +12,45 @@ pub mod faults;
 pub mod git;
 mod paging;
 pub mod query;
+#[cfg(test)]
+mod query_props;
 mod render;
 mod seed;
 mod state;
 mod store;
+
+/// Entry points into the readers of request bodies, for the fuzz targets in `fuzz/`; not an
+/// API. Each reads a request exactly as its handler does, with no state; a refusal is its
+/// status and message.
+#[doc(hidden)]
+pub mod fuzzing {
+    use axum::extract::{FromRequest as _, Request};
+
+    use crate::error::ApiError;
+
+    fn refusal(error: ApiError) -> (u16, String) {
+        (error.status.as_u16(), error.message)
+    }
+
+    /// Reads a `POST /src` form (multipart or urlencoded, meta fields also in the query
+    /// string) up to where the handler would open the repository.
+    pub async fn commit_form(request: Request) -> Result<(), (u16, String)> {
+        let params =
+            crate::paging::Params::parse(request.uri().path(), request.uri().query().unwrap_or(""));
+        crate::api::commit_files::read(&params, request, &())
+            .await
+            .map(drop)
+            .map_err(refusal)
+    }
+
+    /// Reads a JSON body as every endpoint that takes JSON does.
+    pub async fn json_body(request: Request) -> Result<serde_json::Value, (u16, String)> {
+        let body = crate::body::JsonBody::from_request(request, &())
+            .await
+            .map_err(refusal)?;
+        body.parse().map_err(refusal)
+    }
+}
 
 use std::fs::File;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};

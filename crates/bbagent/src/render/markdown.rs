@@ -214,6 +214,12 @@ fn closes(fence: Fence, line: &str) -> bool {
     indent.len() <= 3 && len >= fence.len && rest[len..].trim().is_empty()
 }
 
+/// Appends `text` without its control characters (tabs stay): the line was cleaned of them,
+/// but entities such as `&#27;` decode to them inside pulldown-cmark.
+fn push_visible(out: &mut String, text: &str) {
+    out.extend(text.chars().filter(|c| !c.is_control() || *c == '\t'));
+}
+
 /// The inline Markdown of one line (emphasis, code spans, links) with `base` styles around it.
 fn inline(text: &str, base: &[&'static str]) -> String {
     let mut out = String::new();
@@ -277,7 +283,9 @@ fn inline(text: &str, base: &[&'static str]) -> String {
                         && url != label
                         && url.strip_prefix("mailto:") != Some(label.as_str())
                     {
-                        out.push_str(&format!(" ({url})"));
+                        out.push_str(" (");
+                        push_visible(&mut out, &url);
+                        out.push(')');
                     }
                 }
                 TagEnd::List(_) => {
@@ -290,7 +298,7 @@ fn inline(text: &str, base: &[&'static str]) -> String {
                     label.push_str(&t);
                 }
                 shown |= !t.trim().is_empty();
-                out.push_str(&t);
+                push_visible(&mut out, &t);
             }
             Event::Code(code) => {
                 for (_, label) in &mut links {
@@ -298,16 +306,20 @@ fn inline(text: &str, base: &[&'static str]) -> String {
                 }
                 shown = true;
                 out.push_str(CODE);
-                out.push_str(&code);
+                push_visible(&mut out, &code);
                 restyle(&mut out, &styles);
             }
             Event::Html(html) | Event::InlineHtml(html) => {
                 shown = true;
-                out.push_str(html.trim_end_matches('\n'));
+                push_visible(&mut out, html.trim_end_matches('\n'));
             }
             Event::SoftBreak | Event::HardBreak => out.push(' '),
             Event::Rule => out.push_str(&"─".repeat(40)),
-            Event::FootnoteReference(name) => out.push_str(&format!("[^{name}]")),
+            Event::FootnoteReference(name) => {
+                out.push_str("[^");
+                push_visible(&mut out, &name);
+                out.push(']');
+            }
             Event::TaskListMarker(done) => out.push_str(if done { "[x] " } else { "[ ] " }),
             Event::InlineMath(_) | Event::DisplayMath(_) => {}
         }
@@ -376,6 +388,27 @@ mod tests {
         for (markdown, expected) in cases {
             assert_eq!(visible(&render(markdown)), expected, "for {markdown:?}");
         }
+    }
+
+    /// Found by the `markdown` fuzz target: character references such as `&#27;` decode to
+    /// control characters inside pulldown-cmark, after the line was cleaned of them.
+    #[test]
+    fn entities_cannot_smuggle_control_characters() {
+        let cases = [
+            "##&#\x043;3##",
+            "&#27;[31mred &#7;",
+            "`&#27;` <b>&#27;</b> <a title=\"&#27;\">",
+            "[x](http://a&#27;b) ![y](&#x1b;)",
+            "[^&#27;] **&#27;** ~~&#127;~~ &#x9b;",
+        ];
+        for markdown in cases {
+            let rendered = visible(&render(markdown));
+            assert!(
+                !rendered.chars().any(|c| c.is_control() && c != '\n'),
+                "{markdown:?} rendered as {rendered:?}"
+            );
+        }
+        assert_eq!(visible(&render("##&#\x043;3##")), "##3##\n");
     }
 
     #[test]

@@ -70,24 +70,31 @@ impl Upload {
     }
 }
 
-pub async fn create(
-    State(state): State<SharedState>,
-    caller: Caller,
-    super::P((workspace, slug)): super::P<(String, String)>,
-    params: Params,
+/// What a request asks for, checked as far as it can be without the repository.
+#[derive(Debug)]
+pub(crate) struct Commit {
+    branch: Option<String>,
+    parent: Option<String>,
+    /// `None`: the caller is the author.
+    author: Option<(String, String)>,
+    message: String,
+    deletes: Vec<String>,
+    files: Vec<(String, Vec<u8>, bool)>,
+}
+
+/// Reads the meta fields of the query string and the form in the body, and checks them.
+pub(crate) async fn read<S: Send + Sync>(
+    params: &Params,
     request: Request,
-) -> ApiResult<Response> {
-    let (ws, repo) = state
-        .repo(&caller, &workspace, &slug, Access::Write)
-        .await?;
-    let user = caller.require()?.clone();
+    state: &S,
+) -> ApiResult<Commit> {
     let mut upload = Upload::default();
     for (key, value) in &params.pairs {
         if META.contains(&key.as_str()) {
             upload.field(key, value.clone().into_bytes(), false, false)?;
         }
     }
-    read_form(&state, request, &mut upload).await?;
+    read_form(state, request, &mut upload).await?;
 
     if upload.branch.len() > 1 {
         return Err(ApiError::bad_request("The branch field cannot be repeated")
@@ -99,62 +106,88 @@ pub async fn create(
                 .with_field("parents", "Give one SHA1."),
         );
     }
-    let author = match upload.author.as_deref() {
-        Some(raw) => parse_author(raw)?,
-        None => (user.display_name.clone(), user.email.clone()),
-    };
+    let author = upload.author.as_deref().map(parse_author).transpose()?;
     let message = upload
         .message
-        .clone()
         .filter(|m| !m.trim().is_empty())
         .unwrap_or_else(|| DEFAULT_MESSAGE.to_owned());
-    let given_branch = upload.branch.pop().map(|b| b.trim().to_owned());
+    let branch = upload.branch.pop().map(|b| b.trim().to_owned());
     let parent = upload.parents.pop();
-    if given_branch.is_none() && upload.files.is_empty() && upload.deletes.is_empty() {
+    if branch.is_none() && upload.files.is_empty() && upload.deletes.is_empty() {
         return Err(
             ApiError::bad_request("Nothing to commit: give files to write or delete")
                 .with_field("files", "No files."),
         );
     }
+    Ok(Commit {
+        branch,
+        parent,
+        author,
+        message,
+        deletes: upload.deletes,
+        files: upload.files,
+    })
+}
+
+pub async fn create(
+    State(state): State<SharedState>,
+    caller: Caller,
+    super::P((workspace, slug)): super::P<(String, String)>,
+    params: Params,
+    request: Request,
+) -> ApiResult<Response> {
+    let (ws, repo) = state
+        .repo(&caller, &workspace, &slug, Access::Write)
+        .await?;
+    let user = caller.require()?.clone();
+    let Commit {
+        branch: given_branch,
+        parent,
+        author,
+        message,
+        deletes,
+        files,
+    } = read(&params, request, &state).await?;
+    let author = author.unwrap_or_else(|| (user.display_name.clone(), user.email.clone()));
 
     let id = repo_id(&ws, &repo)?;
     let main = repo.mainbranch.clone();
     let time = time::OffsetDateTime::now_utc().unix_timestamp();
     let signature = Signature::new(author.0, author.1, time);
-    let commit =
-        git(&State(state.clone()), move |g| {
-            let branch = given_branch.unwrap_or_else(|| main.clone());
-            let exists = g.branch(&id, &branch)?.is_some();
-            // A new branch starts from the given parent, else from the main branch's tip (or as
-            // the root commit of an empty repository).
-            let parent = match parent {
-                Some(p) => Some(p),
-                None if !exists => g.branch(&id, &main)?.map(|b| b.target.hash),
-                None => None,
-            };
-            let mut changes: Vec<FileChange<'_>> = upload
-                .deletes
+    let commit = git(&State(state.clone()), move |g| {
+        let branch = given_branch.unwrap_or_else(|| main.clone());
+        let exists = g.branch(&id, &branch)?.is_some();
+        // A new branch starts from the given parent, else from the main branch's tip (or as
+        // the root commit of an empty repository).
+        let parent = match parent {
+            Some(p) => Some(p),
+            None if !exists => g.branch(&id, &main)?.map(|b| b.target.hash),
+            None => None,
+        };
+        let mut changes: Vec<FileChange<'_>> = deletes
+            .iter()
+            .filter(|d| !files.iter().any(|(p, _, _)| p == *d))
+            .map(|path| FileChange::Delete { path })
+            .collect();
+        changes.extend(
+            files
                 .iter()
-                .filter(|d| !upload.files.iter().any(|(p, _, _)| p == *d))
-                .map(|path| FileChange::Delete { path })
-                .collect();
-            changes.extend(upload.files.iter().map(|(path, content, executable)| {
-                FileChange::Write {
+                .map(|(path, content, executable)| FileChange::Write {
                     path,
                     content,
                     executable: *executable,
-                }
-            }));
-            g.commit_changes(
-                &id,
-                &branch,
-                parent.as_deref(),
-                &changes,
-                &message,
-                &signature,
-            )
-        })
-        .await?;
+                }),
+        );
+        g.commit_changes(
+            &id,
+            &branch,
+            parent.as_deref(),
+            &changes,
+            &message,
+            &signature,
+        )
+    })
+    .await?;
 
     let location = state.api_url(&format!(
         "/repositories/{}/{}/commit/{}",
@@ -168,7 +201,11 @@ pub async fn create(
 }
 
 /// Reads a multipart or urlencoded body into `upload`; an empty body adds nothing.
-async fn read_form(state: &SharedState, request: Request, upload: &mut Upload) -> ApiResult<()> {
+async fn read_form<S: Send + Sync>(
+    state: &S,
+    request: Request,
+    upload: &mut Upload,
+) -> ApiResult<()> {
     let content_type = request
         .headers()
         .get(header::CONTENT_TYPE)

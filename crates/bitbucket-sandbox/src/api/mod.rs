@@ -1,7 +1,7 @@
 //! The REST 2.0 routes, one module per resource, and the extractors they share.
 
 mod comments;
-mod commit_files;
+pub(crate) mod commit_files;
 mod diffs;
 mod issues;
 pub mod oauth;

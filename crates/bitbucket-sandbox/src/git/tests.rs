@@ -1253,3 +1253,43 @@ fn read_path_links_and_submodules() {
     );
     fsck(&store);
 }
+
+mod ref_name_rules {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    /// Names made of the pieces git's rules are about, so most cases sit near a boundary.
+    fn name() -> impl Strategy<Value = String> {
+        let piece = proptest::sample::select(
+            &[
+                "a", "b9", "é", "-", ".", "..", "/", "//", "@", "@{", "{", "}", "~", "^", ":", "?",
+                "*", "[", "\\", " ", "\t", "\u{7f}", ".lock", "lock", "HEAD", "_", "x.y",
+            ][..],
+        );
+        proptest::collection::vec(piece, 0..8).prop_map(|pieces| pieces.concat())
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(160))]
+
+        /// The sandbox takes exactly the names `git check-ref-format --branch` takes, less `@`
+        /// and names too long or too deep to be a ref file.
+        #[test]
+        fn branch_names_follow_git(name in prop_oneof![
+            4 => name(),
+            1 => (240usize..260).prop_map(|n| "a".repeat(n)),
+            1 => (18usize..23).prop_map(|n| vec!["p"; n].join("/")),
+        ]) {
+            let tmp = tempfile::tempdir().expect("temp dir");
+            let git_ok = git_output(tmp.path(), &["check-ref-format", "--branch", &name])
+                .status
+                .success();
+            let ours = git_ok
+                && name != "@"
+                && name.len() <= MAX_REF_NAME_BYTES
+                && name.split('/').count() <= MAX_REF_NAME_DEPTH;
+            prop_assert_eq!(is_valid_branch_name(&name), ours, "{:?}", name);
+        }
+    }
+}
