@@ -78,6 +78,10 @@ pub struct SessionConfig {
     /// Tool slugs, toolkit slugs or tags whose calls need the user's approval, besides
     /// destructive tools (which always do).
     pub require_approval: Vec<String>,
+    /// Lockdown for this session (`experimental.lockdown`): results withhold what people
+    /// without write access to a repository wrote (see `Toolkit::with_lockdown`).
+    #[serde(default)]
+    pub lockdown: bool,
 }
 
 impl Default for SessionConfig {
@@ -94,6 +98,7 @@ impl Default for SessionConfig {
             search: true,
             multi_execute: true,
             require_approval: Vec::new(),
+            lockdown: false,
         }
     }
 }
@@ -181,6 +186,15 @@ impl SessionConfig {
         }
         if let Some(value) = body.get("require_approval") {
             self.require_approval = strings(value, "require_approval")?;
+        }
+        if let Some(value) = body
+            .get("experimental")
+            .and_then(Value::as_object)
+            .and_then(|experimental| experimental.get("lockdown"))
+        {
+            self.lockdown = value
+                .as_bool()
+                .ok_or_else(|| bad("`experimental.lockdown` must be true or false"))?;
         }
         refuse_unoffered(body)?;
         Ok(())
@@ -616,7 +630,7 @@ fn refuse_unoffered(body: &Map<String, Value>) -> Result<(), ConfigError> {
                         "`experimental.{key}`: custom tools are not offered by this router"
                     )));
                 }
-                "assistive_prompt_config" | "no_elicitation_support_fallback" => {}
+                "assistive_prompt_config" | "no_elicitation_support_fallback" | "lockdown" => {}
                 other => {
                     return Err(bad(format!(
                         "`experimental.{other}` is not offered by this router"

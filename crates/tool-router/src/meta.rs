@@ -775,7 +775,9 @@ async fn run_audited(
 async fn run_tool(ctx: &SessionCtx, spec: &'static ToolSpec, arguments: Value) -> MetaResult {
     let (project, user) = (&ctx.session.project_id, &ctx.session.user_id);
     let connections = &ctx.shared.connections;
+    let lockdown = ctx.config.lockdown;
     let toolkit = match connections.toolkit_for(project, user, TOOLKIT).await {
+        Ok(Some(toolkit)) if lockdown => toolkit.with_lockdown(true),
         Ok(Some(toolkit)) => toolkit,
         Ok(None) => {
             return MetaResult::failed(format!(
@@ -797,6 +799,9 @@ async fn run_tool(ctx: &SessionCtx, spec: &'static ToolSpec, arguments: Value) -
             .toolkit_after_refusal(project, user, TOOLKIT)
             .await
         {
+            Ok(Some(renewed)) if lockdown => {
+                renewed.with_lockdown(true).call(spec.name, arguments).await
+            }
             Ok(Some(renewed)) => renewed.call(spec.name, arguments).await,
             Ok(None) => {
                 return MetaResult::failed(
