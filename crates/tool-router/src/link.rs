@@ -267,7 +267,30 @@ async fn callback(
             );
         }
     };
-    let owner = match shared.store.session_owner(&session_id).await {
+    claim_and_store(
+        &shared,
+        &link_hash,
+        &session_id,
+        &connection_id,
+        &credentials,
+        &account,
+    )
+    .await
+}
+
+/// Stores checked credentials through the link (by its token's hash): the session must still
+/// exist, and the link is claimed only now, so a mistyped token leaves it usable; claiming is
+/// atomic, so two submissions cannot both connect. Then "Connected as …" or the session's
+/// `callback_url`.
+async fn claim_and_store(
+    shared: &Shared,
+    link_hash: &[u8],
+    session_id: &str,
+    connection_id: &str,
+    credentials: &Credentials,
+    account: &crate::connections::Account,
+) -> Response {
+    let owner = match shared.store.session_owner(session_id).await {
         Ok(Some(owner)) => owner,
         Ok(None) => {
             return page(
@@ -278,7 +301,7 @@ async fn callback(
         }
         Err(e) => return failure(e),
     };
-    match shared.store.use_link_by_hash(&link_hash).await {
+    match shared.store.use_link_by_hash(link_hash).await {
         Ok(true) => {}
         Ok(false) => {
             return page(
@@ -289,21 +312,20 @@ async fn callback(
         }
         Err(e) => return failure(e),
     }
-    let connection = match shared
+    match shared
         .connections
         .store(
             &owner.0,
             &owner.1,
-            &credentials,
-            &account,
-            Some(&connection_id),
+            credentials,
+            account,
+            Some(connection_id),
         )
         .await
     {
-        Ok(connection) => connection,
-        Err(e) => return failure(e),
-    };
-    connected(&shared, &owner.0, &session_id, &connection.account_name).await
+        Ok(connection) => connected(shared, &owner.0, session_id, &connection.account_name).await,
+        Err(e) => failure(e),
+    }
 }
 
 /// "Connected as …", or a redirect to the session's `callback_url` when it has one.
@@ -402,51 +424,15 @@ async fn submit(
             );
         }
     };
-    let owner = match shared.store.session_owner(&session_id).await {
-        Ok(Some(owner)) => owner,
-        Ok(None) => {
-            return page(
-                StatusCode::GONE,
-                "Session ended",
-                "<p>The session this link belongs to was deleted. Nothing was stored.</p>",
-            );
-        }
-        Err(e) => return failure(e),
-    };
-    // Claim the link only now, so a mistyped token leaves it usable; claiming is atomic,
-    // so two submissions cannot both connect.
-    match shared.store.use_link(&token).await {
-        Ok(true) => {}
-        Ok(false) => {
-            return page(
-                StatusCode::GONE,
-                "Link already used",
-                "<p>This link has just been used or has expired. Nothing was stored.</p>",
-            );
-        }
-        Err(e) => return failure(e),
-    }
-    match shared
-        .connections
-        .store(
-            &owner.0,
-            &owner.1,
-            &credentials,
-            &account,
-            Some(&connection_id),
-        )
-        .await
-    {
-        Ok(connection) => page(
-            StatusCode::OK,
-            "Connected",
-            &format!(
-                "<p>Connected as {}. You can close this page and go back to the assistant.</p>",
-                escape(&connection.account_name)
-            ),
-        ),
-        Err(e) => failure(e),
-    }
+    claim_and_store(
+        &shared,
+        &crate::store::hash_secret(&token),
+        &session_id,
+        &connection_id,
+        &credentials,
+        &account,
+    )
+    .await
 }
 
 #[cfg(test)]

@@ -519,34 +519,12 @@ impl Store {
 
     /// What the link `token` is now, without using it.
     pub async fn link(&self, token: &str) -> Result<LinkState, StoreError> {
-        let row: Option<(String, String, String, i64, Option<i64>)> = sqlx::query_as(
-            "SELECT session_id, toolkit, connection_id, expires_at, used_at FROM auth_links WHERE token_hash = ?",
-        )
-        .bind(hash_secret(token))
-        .fetch_optional(&self.pool)
-        .await?;
-        Ok(match row {
-            None => LinkState::Unknown,
-            Some((_, _, _, _, Some(_))) => LinkState::Used,
-            Some((_, _, _, expires, None)) if expires <= now() => LinkState::Expired,
-            Some((session_id, toolkit, connection_id, _, None)) => LinkState::Open {
-                session_id,
-                toolkit,
-                connection_id,
-            },
-        })
+        self.link_by_hash(&hash_secret(token)).await
     }
 
     /// Marks the link used; false when another request used it first or it expired.
     pub async fn use_link(&self, token: &str) -> Result<bool, StoreError> {
-        let done = sqlx::query(
-            "UPDATE auth_links SET used_at = ?2 WHERE token_hash = ?1 AND used_at IS NULL AND expires_at > ?2",
-        )
-        .bind(hash_secret(token))
-        .bind(now())
-        .execute(&self.pool)
-        .await?;
-        Ok(done.rows_affected() > 0)
+        self.use_link_by_hash(&hash_secret(token)).await
     }
 
     /// What the link whose token hashes to `hash` is now (for OAuth callbacks, which carry
