@@ -26,6 +26,15 @@ pub enum Confirmation {
     Ask(InputRequiredResult),
 }
 
+/// Whether the client declared that it can ask its user (MCP elicitation in form mode).
+pub fn can_ask(context: &RequestContext<RoleServer>) -> bool {
+    context
+        .client_capabilities()
+        .and_then(|caps| caps.elicitation)
+        // `"elicitation": {}` means form mode, for compatibility with older clients.
+        .is_some_and(|e| e.form.is_some() || e.url.is_none())
+}
+
 /// Asks the user whether `spec` may run with `arguments`, in the way the client's protocol era
 /// allows. `how_to_allow` ends the refusal given to a client that cannot be asked.
 pub async fn confirm(
@@ -35,11 +44,7 @@ pub async fn confirm(
     arguments: &Value,
     how_to_allow: &str,
 ) -> Confirmation {
-    let can_ask = context
-        .client_capabilities()
-        .and_then(|caps| caps.elicitation)
-        // `"elicitation": {}` means form mode, for compatibility with older clients.
-        .is_some_and(|e| e.form.is_some() || e.url.is_none());
+    let can_ask = can_ask(context);
     let modern = context
         .protocol_version()
         .is_some_and(|v| !v.has_initialize());

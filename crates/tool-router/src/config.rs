@@ -82,6 +82,19 @@ pub struct SessionConfig {
     /// without write access to a repository wrote (see `Toolkit::with_lockdown`).
     #[serde(default)]
     pub lockdown: bool,
+    /// What a call that needs approval does when the MCP client cannot be asked (it declared
+    /// no elicitation): refused (`deny`, the default) or run unasked (`allow`), as
+    /// `experimental.no_elicitation_support_fallback` says.
+    #[serde(default)]
+    pub elicitation_fallback: ElicitationFallback,
+}
+
+/// `experimental.no_elicitation_support_fallback`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum ElicitationFallback {
+    #[default]
+    Deny,
+    Allow,
 }
 
 impl Default for SessionConfig {
@@ -99,6 +112,7 @@ impl Default for SessionConfig {
             multi_execute: true,
             require_approval: Vec::new(),
             lockdown: false,
+            elicitation_fallback: ElicitationFallback::Deny,
         }
     }
 }
@@ -195,6 +209,22 @@ impl SessionConfig {
             self.lockdown = value
                 .as_bool()
                 .ok_or_else(|| bad("`experimental.lockdown` must be true or false"))?;
+        }
+        if let Some(value) = body
+            .get("experimental")
+            .and_then(Value::as_object)
+            .and_then(|experimental| experimental.get("no_elicitation_support_fallback"))
+        {
+            self.elicitation_fallback = match value.as_str() {
+                Some("deny") => ElicitationFallback::Deny,
+                Some("allow") => ElicitationFallback::Allow,
+                _ if value.is_null() => ElicitationFallback::Deny,
+                _ => {
+                    return Err(bad(format!(
+                        "`experimental.no_elicitation_support_fallback` must be \"deny\" (refuse calls that need approval when the client cannot ask the user; the default) or \"allow\" (run them unasked), not {value}"
+                    )));
+                }
+            };
         }
         refuse_unoffered(body)?;
         Ok(())

@@ -377,3 +377,71 @@ async fn executed_results_are_marked_as_untrusted_data_in_both_eras() {
         .await
         .expect("nothing was deleted");
 }
+
+/// `experimental.no_elicitation_support_fallback`: by default (`deny`) a call that needs
+/// approval is refused when the client cannot ask its user; a session created with `allow`
+/// runs it unasked. Any other value is refused with the field's name.
+#[tokio::test]
+async fn the_no_elicitation_fallback_denies_by_default_and_allow_runs_unasked() {
+    let env = start().await;
+    let (status, body) = env
+        .post(
+            "",
+            json!({"user_id": "u1", "experimental": {"no_elicitation_support_fallback": "maybe"}}),
+        )
+        .await;
+    assert_eq!(status, reqwest::StatusCode::BAD_REQUEST, "{body}");
+    assert!(
+        body.to_string()
+            .contains("experimental.no_elicitation_support_fallback"),
+        "{body}"
+    );
+
+    for (fallback, runs) in [(None, false), (Some("deny"), false), (Some("allow"), true)] {
+        let mut create = json!({"user_id": "u1", "require_approval": ["BITBUCKET_CREATE_ISSUE"]});
+        if let Some(fallback) = fallback {
+            create["experimental"] = json!({"no_elicitation_support_fallback": fallback});
+        }
+        let (status, body) = env.post("", create).await;
+        assert_eq!(status, reqwest::StatusCode::CREATED, "{body}");
+        let id = body["session_id"].as_str().expect("id").to_owned();
+        let link = env.link(&id).await;
+        env.submit(&link, &[("email", DEMO_EMAIL), ("api_token", DEMO_TOKEN)])
+            .await;
+        let url = format!("{}/tool_router/{id}/mcp", env.url());
+        let title = format!("fallback {fallback:?}");
+        for era in ERAS {
+            let (s, asked) = connect_http(&url, Some(&env.key), era, None).await;
+            let batch = json!({"tools": [{"tool_slug": "BITBUCKET_CREATE_ISSUE",
+                "arguments": {"workspace": "acme", "repo_slug": "widgets", "title": format!("{title} {era:?}")}}]});
+            let done = data(&call(&s, "COMPOSIO_MULTI_EXECUTE_TOOL", batch).await);
+            let expected = if runs { 1 } else { 0 };
+            assert_eq!(
+                done["data"]["success_count"], expected,
+                "{fallback:?} {era:?}: {done}"
+            );
+            if !runs {
+                let error = done["data"]["results"][0]["error"]
+                    .as_str()
+                    .unwrap_or_default();
+                assert!(
+                    error.contains("no_elicitation_support_fallback"),
+                    "the refusal says how to allow: {error}"
+                );
+            }
+            assert_eq!(asked.load(Ordering::SeqCst), 0, "nobody was asked");
+            s.cancel().await.expect("close");
+        }
+        let issues = env
+            .bitbucket
+            .list_issues(&repo("acme", "widgets"), &Default::default())
+            .await
+            .expect("issues");
+        let made = issues
+            .values
+            .iter()
+            .filter(|i| i.title.starts_with(&title))
+            .count();
+        assert_eq!(made, if runs { 2 } else { 0 }, "{fallback:?}");
+    }
+}
