@@ -203,7 +203,7 @@ impl Embedded {
         let toolkit =
             bitbucket_toolkit::Toolkit::new(backend.client.clone()).with_lockdown(lockdown);
         let (store, connections) =
-            tool_router::open(data.path(), Some(&master_key), toolkit.clone())
+            tool_router::open(data.path(), None, Some(&master_key), toolkit.clone())
                 .await
                 .context("cannot open the embedded tool router's data")?;
         let prepared = async {

@@ -1,9 +1,11 @@
 //! Test support for the MCP suites: rmcp clients of both protocol eras, with a scripted
 //! "user" for confirmations, the script that calls every Bitbucket tool and checks its
-//! effect in the sandbox, and a load run of many sessions at once ([`load`]).
+//! effect in the sandbox, a load run of many sessions at once ([`load`]), and fresh
+//! PostgreSQL databases for the router's suites ([`postgres`]).
 
 mod every_tool;
 pub mod load;
+pub mod postgres;
 
 use std::collections::HashMap;
 use std::sync::Arc;

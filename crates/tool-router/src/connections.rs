@@ -2,11 +2,12 @@
 //! toolkit's `BITBUCKET_GET_CURRENT_USER`) before they are stored, sealed by the vault, and
 //! turned back into a toolkit acting as that user for each call. Three kinds: an Atlassian
 //! API token, an access token, and OAuth tokens, which refresh themselves before they expire
-//! (once across concurrent calls; a rotated refresh token is stored before it is used again).
+//! (once across concurrent calls, in this router and in others on the same database, through
+//! a lease in the store; a rotated refresh token is stored before it is used again).
 
-use std::collections::HashMap;
 use std::fmt;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
+use std::time::Duration;
 
 use bitbucket_toolkit::{Auth, Toolkit};
 use secrecy::{ExposeSecret as _, SecretString};
@@ -15,6 +16,12 @@ use serde_json::{Map, Value};
 use crate::oauth::{OAuthClient, OAuthError, REFRESH_MARGIN_SECS, Tokens};
 use crate::store::{ConnectionRow, Store, StoreError, new_id as fresh_id};
 use crate::vault::{Vault, VaultError};
+
+/// How long a refresh may hold a connection's lease before another caller may try: longer
+/// than a token request ever takes.
+const REFRESH_LEASE: Duration = Duration::from_secs(30);
+/// How long a caller waits for another's refresh before it says to try again.
+const REFRESH_WAIT: Duration = Duration::from_secs(35);
 
 /// The one toolkit the router serves.
 pub const TOOLKIT: &str = "bitbucket";
@@ -159,8 +166,6 @@ pub struct Connections {
     toolkit: Toolkit,
     oauth: Option<Arc<OAuthClient>>,
     http: reqwest::Client,
-    /// One lock per connection id: concurrent calls refresh its tokens once.
-    refreshing: Arc<Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>>,
 }
 
 fn owner(project_id: &str, user_id: &str, toolkit: &str) -> String {
@@ -181,7 +186,6 @@ impl Connections {
             toolkit,
             oauth: None,
             http: reqwest::Client::new(),
-            refreshing: Arc::default(),
         }
     }
 
@@ -382,42 +386,71 @@ impl Connections {
         Ok(Some(self.toolkit.with_auth(credentials.auth())))
     }
 
-    /// Refreshes the OAuth tokens of `row`, once across concurrent callers: the first takes
-    /// the connection's lock and refreshes; the others, once they hold it, find the new
-    /// tokens in the store and use them.
+    /// Refreshes the OAuth tokens of `row`, once across concurrent callers in this router and
+    /// in every other router on the same database: the caller that takes the connection's
+    /// refresh lease in the store refreshes; the others wait until the stored credentials
+    /// change (or the connection is marked expired) and use what the store then holds.
     async fn refresh(
         &self,
         row: &ConnectionRow,
         seen: &Tokens,
         refused: bool,
     ) -> Result<Tokens, ConnectError> {
-        let lock = {
-            let mut locks = self
-                .refreshing
-                .lock()
-                .unwrap_or_else(std::sync::PoisonError::into_inner);
-            Arc::clone(locks.entry(row.id.clone()).or_default())
-        };
-        let _held = lock.lock().await;
-        let current = self
-            .store
-            .connection(&row.project_id, &row.user_id, &row.toolkit)
-            .await?
-            .ok_or_else(|| ConnectError::Expired("the connection was removed".to_owned()))?;
-        let tokens = match self.decode(&current)? {
-            Credentials::OAuth(tokens) => tokens,
-            // Replaced by another kind of connection meanwhile: nothing to refresh.
-            _ => {
-                return Err(ConnectError::RefreshUnavailable(
-                    "the connection changed".into(),
+        let deadline = tokio::time::Instant::now() + REFRESH_WAIT;
+        let mut pause = Duration::from_millis(10);
+        loop {
+            let current = self
+                .store
+                .connection(&row.project_id, &row.user_id, &row.toolkit)
+                .await?
+                .ok_or_else(|| ConnectError::Expired("the connection was removed".to_owned()))?;
+            let tokens = match self.decode(&current)? {
+                Credentials::OAuth(tokens) => tokens,
+                // Replaced by another kind of connection meanwhile: nothing to refresh.
+                _ => {
+                    return Err(ConnectError::RefreshUnavailable(
+                        "the connection changed".into(),
+                    ));
+                }
+            };
+            let renewed_meanwhile = tokens.access.expose_secret() != seen.access.expose_secret();
+            let still_fresh = tokens.expires_at > crate::store::now() + REFRESH_MARGIN_SECS;
+            if renewed_meanwhile || (still_fresh && !refused) {
+                return Ok(tokens);
+            }
+            if current.status == "EXPIRED" {
+                return Err(ConnectError::Expired(
+                    "Bitbucket refused the refresh token".to_owned(),
                 ));
             }
-        };
-        let renewed_meanwhile = tokens.access.expose_secret() != seen.access.expose_secret();
-        let still_fresh = tokens.expires_at > crate::store::now() + REFRESH_MARGIN_SECS;
-        if renewed_meanwhile || (still_fresh && !refused) {
-            return Ok(tokens);
+            if self
+                .store
+                .take_refresh_lease(&current.id, &current.credentials, REFRESH_LEASE)
+                .await?
+            {
+                let outcome = self.refresh_with_lease(&current, &tokens).await;
+                if outcome.is_err() {
+                    // Expired or not, the next caller may look again (and find the status).
+                    self.store.release_refresh_lease(&current.id).await?;
+                }
+                return outcome;
+            }
+            if tokio::time::Instant::now() >= deadline {
+                return Err(ConnectError::RefreshUnavailable(
+                    "another request is still renewing the connection; try again shortly".into(),
+                ));
+            }
+            tokio::time::sleep(pause).await;
+            pause = (pause * 2).min(Duration::from_millis(200));
         }
+    }
+
+    /// The refresh itself, by the holder of the lease on `current`.
+    async fn refresh_with_lease(
+        &self,
+        current: &ConnectionRow,
+        tokens: &Tokens,
+    ) -> Result<Tokens, ConnectError> {
         let (Some(client), Some(refresh)) = (self.oauth.as_deref(), tokens.refresh.as_ref()) else {
             self.store
                 .set_connection_status(&current.id, "EXPIRED")
@@ -439,24 +472,16 @@ impl Connections {
                         .as_bytes(),
                     &owner(&current.project_id, &current.user_id, &current.toolkit),
                 )?;
+                // Compare-and-set: credentials stored meanwhile (a new connection through a
+                // link, say) are never overwritten.
                 if !self
                     .store
                     .replace_credentials(&current.id, &current.credentials, &sealed)
                     .await?
                 {
-                    // Another instance refreshed first: its tokens are the ones that count.
-                    return match self
-                        .store
-                        .connection(&row.project_id, &row.user_id, &row.toolkit)
-                        .await?
-                        .map(|r| self.decode(&r))
-                        .transpose()?
-                    {
-                        Some(Credentials::OAuth(theirs)) => Ok(theirs),
-                        _ => Err(ConnectError::RefreshUnavailable(
-                            "the connection changed".into(),
-                        )),
-                    };
+                    return Err(ConnectError::RefreshUnavailable(
+                        "the connection changed".into(),
+                    ));
                 }
                 tracing::info!(connection = %current.id, "refreshed OAuth tokens");
                 Ok(fresh)

@@ -30,6 +30,9 @@ use crate::vault::{Vault, VaultError};
 pub struct RouterConfig {
     pub listen: SocketAddr,
     pub data_dir: PathBuf,
+    /// The database (`postgres://...`), shared by every router instance that names it;
+    /// `router.db` in the data folder when `None`.
+    pub database: Option<String>,
     /// The origin clients use (e.g. behind a proxy); `http://{bound address}` when `None`.
     pub public_url: Option<String>,
     /// The master key (`BBAGENT_MASTER_KEY`), else the key file in the data folder.
@@ -55,6 +58,7 @@ impl RouterConfig {
         Self {
             listen,
             data_dir: data_dir.into(),
+            database: None,
             public_url: None,
             master_key: None,
             allowed_hosts: Vec::new(),
@@ -82,6 +86,10 @@ pub enum RouterError {
     Store(#[from] StoreError),
     #[error(transparent)]
     Vault(#[from] VaultError),
+    #[error(
+        "the master key differs from the one this database's credentials were sealed with: every router on one database needs the same key (set the same `BBAGENT_MASTER_KEY` for each, or copy `master.key` from the first router's data folder)"
+    )]
+    MasterKeyMismatch,
     #[error(transparent)]
     Http(#[from] HttpError),
     #[error("invalid public URL `{0}`: expected `http(s)://host[:port]` without a path")]
@@ -94,9 +102,11 @@ pub enum RouterError {
     },
 }
 
-/// Storage and connections of a data folder, for the router and its admin commands.
+/// Storage and connections of a data folder (or of `database`, when given), for the router
+/// and its admin commands.
 pub async fn open(
     data_dir: &Path,
+    database: Option<&str>,
     master_key: Option<&str>,
     toolkit: Toolkit,
 ) -> Result<(Store, Connections), RouterError> {
@@ -104,8 +114,19 @@ pub async fn open(
         path: data_dir.display().to_string(),
         source,
     })?;
-    let store = Store::open(data_dir).await?;
+    let store = Store::open_at(data_dir, database).await?;
     let vault = Vault::open(data_dir, master_key)?;
+    // Every router on one database must hold the same master key: a value sealed by the first
+    // one tells, before any user's credentials fail to open.
+    const CHECK_OWNER: &str = "vault-check";
+    const CHECK_PLAIN: &[u8] = b"bbagent router vault check";
+    let stored = store
+        .vault_check(&vault.seal(CHECK_PLAIN, CHECK_OWNER)?)
+        .await?;
+    if vault.open_sealed(&stored, CHECK_OWNER).ok().as_deref() != Some(CHECK_PLAIN) {
+        store.close().await;
+        return Err(RouterError::MasterKeyMismatch);
+    }
     let connections = Connections::new(store.clone(), vault, toolkit);
     Ok((store, connections))
 }
@@ -181,8 +202,13 @@ fn origin_of(url: &str) -> Option<(String, String)> {
 /// Starts the router; `toolkit` reaches Bitbucket (its own credentials are never used for a
 /// user: each call uses the user's connection).
 pub async fn start(config: RouterConfig, toolkit: Toolkit) -> Result<RunningRouter, RouterError> {
-    let (store, connections) =
-        open(&config.data_dir, config.master_key.as_deref(), toolkit).await?;
+    let (store, connections) = open(
+        &config.data_dir,
+        config.database.as_deref(),
+        config.master_key.as_deref(),
+        toolkit,
+    )
+    .await?;
     let connections = match config.oauth.clone() {
         Some(client) => connections.with_oauth(client),
         None => connections,

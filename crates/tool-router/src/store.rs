@@ -1,23 +1,65 @@
-//! The router's storage: SQLite in the data folder, with numbered migrations. Projects, API
-//! keys (hashed), sessions, connections (credentials sealed by the vault) and auth links
-//! (hashed tokens). WAL and a busy timeout let `bbagent router keys`/`connect` write while the
-//! router runs.
+//! The router's storage: SQLite in the data folder by default, or PostgreSQL (`--database
+//! postgres://...`) for several routers at once, through one code path: sqlx's `Any` driver,
+//! with `$N` parameters, which both understand. Each dialect has its own text of the same
+//! numbered migrations (`migrations/{sqlite,postgres}/NNNN_*.sql`; a test checks that they
+//! define the same tables and columns). Projects, API keys (hashed), sessions, connections
+//! (credentials sealed by the vault), auth links (hashed tokens), OAuth sign-ins in flight and
+//! the audit log. SQLite runs in WAL mode with a busy timeout, so `bbagent router keys` and
+//! `connect` can write while the router runs.
 
 use std::path::Path;
-use std::str::FromStr;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use rand::RngCore as _;
 use sha2::{Digest as _, Sha256};
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteRow};
-use sqlx::{Row as _, SqlitePool};
+use sqlx::any::{AnyConnectOptions, AnyPoolOptions, AnyRow};
+use sqlx::{AnyPool, ConnectOptions as _, Connection as _, Executor as _, Row as _};
 
-/// The migrations, in order; `PRAGMA user_version` is the number applied.
-const MIGRATIONS: &[&str] = &[
-    include_str!("../migrations/0001_init.sql"),
-    include_str!("../migrations/0002_oauth.sql"),
-    include_str!("../migrations/0003_audit.sql"),
+/// The migrations of each dialect, in order: the same numbers, the same schema.
+const SQLITE_MIGRATIONS: &[&str] = &[
+    include_str!("../migrations/sqlite/0001_init.sql"),
+    include_str!("../migrations/sqlite/0002_oauth.sql"),
+    include_str!("../migrations/sqlite/0003_audit.sql"),
+    include_str!("../migrations/sqlite/0004_instances.sql"),
 ];
+const POSTGRES_MIGRATIONS: &[&str] = &[
+    include_str!("../migrations/postgres/0001_init.sql"),
+    include_str!("../migrations/postgres/0002_oauth.sql"),
+    include_str!("../migrations/postgres/0003_audit.sql"),
+    include_str!("../migrations/postgres/0004_instances.sql"),
+];
+
+/// The advisory lock that makes routers starting at once on one PostgreSQL database apply
+/// each migration once (an arbitrary constant: "bbag" in ASCII).
+const POSTGRES_MIGRATION_LOCK: i64 = 0x6262_6167;
+
+/// Which SQL database a store runs on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Dialect {
+    Sqlite,
+    Postgres,
+}
+
+impl Dialect {
+    fn migrations(self) -> &'static [&'static str] {
+        match self {
+            Dialect::Sqlite => SQLITE_MIGRATIONS,
+            Dialect::Postgres => POSTGRES_MIGRATIONS,
+        }
+    }
+}
+
+/// A database URL as it may be shown: without its password.
+pub fn redact_url(url: &str) -> String {
+    match url::Url::parse(url) {
+        Ok(mut parsed) if parsed.password().is_some() => {
+            let _ = parsed.set_password(Some("***"));
+            parsed.to_string()
+        }
+        Ok(_) => url.to_owned(),
+        Err(_) => "(an unreadable URL)".to_owned(),
+    }
+}
 
 /// Errors of the store.
 #[derive(Debug, thiserror::Error)]
@@ -32,6 +74,8 @@ pub enum StoreError {
         "the router database has schema version {found}, newer than this bbagent understands ({known})"
     )]
     TooNew { found: i64, known: usize },
+    #[error("`{url}` is no database URL: {why}")]
+    BadUrl { url: String, why: String },
     #[error("the router database failed")]
     Sql(#[from] sqlx::Error),
     #[error("no project `{0}` (give a project id or name that `keys list` shows)")]
@@ -175,62 +219,160 @@ pub enum LinkState {
 /// The database handle.
 #[derive(Debug, Clone)]
 pub struct Store {
-    pool: SqlitePool,
+    pool: AnyPool,
+    dialect: Dialect,
 }
 
 impl Store {
     /// Opens (creating) `router.db` in `dir` and applies pending migrations.
     pub async fn open(dir: &Path) -> Result<Self, StoreError> {
         let path = dir.join("router.db");
-        let open_err = |source| StoreError::Open {
-            path: path.display().to_string(),
-            source,
-        };
-        let options = SqliteConnectOptions::from_str("sqlite:")
-            .map_err(open_err)?
+        let url = sqlx::sqlite::SqliteConnectOptions::new()
             .filename(&path)
             .create_if_missing(true)
-            .foreign_keys(true)
-            .journal_mode(SqliteJournalMode::Wal)
-            .busy_timeout(Duration::from_secs(10));
-        let pool = SqlitePoolOptions::new()
+            .to_url_lossy();
+        Self::connect_url(&url, &path.display().to_string()).await
+    }
+
+    /// Opens the database `url` (`postgres://user:password@host/db`, or `sqlite:path`) and
+    /// applies pending migrations.
+    pub async fn connect(url: &str) -> Result<Self, StoreError> {
+        let shown = redact_url(url);
+        let parsed = url::Url::parse(url).map_err(|e| StoreError::BadUrl {
+            url: shown.clone(),
+            why: e.to_string(),
+        })?;
+        Self::connect_url(&parsed, &shown).await
+    }
+
+    /// `router.db` in `dir`, or the database `url` when one is given.
+    pub async fn open_at(dir: &Path, url: Option<&str>) -> Result<Self, StoreError> {
+        match url {
+            Some(url) => Self::connect(url).await,
+            None => Self::open(dir).await,
+        }
+    }
+
+    async fn connect_url(url: &url::Url, shown: &str) -> Result<Self, StoreError> {
+        let dialect = match url.scheme() {
+            "sqlite" => Dialect::Sqlite,
+            "postgres" | "postgresql" => Dialect::Postgres,
+            other => {
+                return Err(StoreError::BadUrl {
+                    url: shown.to_owned(),
+                    why: format!(
+                        "`{other}:` is no database this router knows: give postgres://... or sqlite:..."
+                    ),
+                });
+            }
+        };
+        sqlx::any::install_default_drivers();
+        let open_err = |source| StoreError::Open {
+            path: shown.to_owned(),
+            source,
+        };
+        let options = AnyConnectOptions::from_url(url).map_err(open_err)?;
+        if dialect == Dialect::Postgres {
+            // One plain connection first: an unreachable server or a refused login fails now,
+            // with its cause, rather than after the pool's retries time out.
+            options
+                .connect()
+                .await
+                .map_err(open_err)?
+                .close()
+                .await
+                .ok();
+        }
+        let pool = AnyPoolOptions::new()
             .max_connections(8)
+            .acquire_timeout(Duration::from_secs(10))
+            .after_connect(move |conn, _| {
+                Box::pin(async move {
+                    if dialect == Dialect::Sqlite {
+                        // A writer elsewhere (an admin command, another router) is waited for.
+                        conn.execute("PRAGMA busy_timeout = 10000").await?;
+                    }
+                    Ok(())
+                })
+            })
             .connect_with(options)
             .await
             .map_err(open_err)?;
-        let store = Store { pool };
+        if dialect == Dialect::Sqlite {
+            // Lasting: readers and one writer at once, across processes.
+            sqlx::query("PRAGMA journal_mode = WAL")
+                .execute(&pool)
+                .await
+                .map_err(open_err)?;
+        }
+        let store = Store { pool, dialect };
         store.migrate().await?;
         Ok(store)
     }
 
+    /// The database this store runs on.
+    pub fn dialect(&self) -> Dialect {
+        self.dialect
+    }
+
     async fn migrate(&self) -> Result<(), StoreError> {
+        let migrations = self.dialect.migrations();
         let mut tx = self.pool.begin().await?;
-        // Taking the write lock first makes concurrent openers apply each migration once.
-        sqlx::query("CREATE TABLE IF NOT EXISTS migration_lock (id INTEGER PRIMARY KEY)")
-            .execute(&mut *tx)
-            .await?;
-        let version: i64 = sqlx::query_scalar("PRAGMA user_version")
-            .fetch_one(&mut *tx)
-            .await?;
-        let known = MIGRATIONS.len();
-        let applied = usize::try_from(version).unwrap_or(usize::MAX);
-        if applied > known {
+        // Taking a lock first makes concurrent openers apply each migration once.
+        let applied: i64 = match self.dialect {
+            Dialect::Sqlite => {
+                sqlx::query("CREATE TABLE IF NOT EXISTS migration_lock (id INTEGER PRIMARY KEY)")
+                    .execute(&mut *tx)
+                    .await?;
+                sqlx::query_scalar("PRAGMA user_version")
+                    .fetch_one(&mut *tx)
+                    .await?
+            }
+            Dialect::Postgres => {
+                sqlx::query("SELECT 1 FROM (SELECT pg_advisory_xact_lock($1)) AS locked")
+                    .bind(POSTGRES_MIGRATION_LOCK)
+                    .execute(&mut *tx)
+                    .await?;
+                sqlx::query("CREATE TABLE IF NOT EXISTS schema_version (version BIGINT NOT NULL)")
+                    .execute(&mut *tx)
+                    .await?;
+                sqlx::query_scalar("SELECT COALESCE(MAX(version), 0) FROM schema_version")
+                    .fetch_one(&mut *tx)
+                    .await?
+            }
+        };
+        let known = migrations.len();
+        let applied_count = usize::try_from(applied).unwrap_or(usize::MAX);
+        if applied_count > known {
             return Err(StoreError::TooNew {
-                found: version,
+                found: applied,
                 known,
             });
         }
-        for (index, sql) in MIGRATIONS.iter().enumerate().skip(applied) {
+        for (index, sql) in migrations.iter().enumerate().skip(applied_count) {
             // Both are our own text: the embedded migrations and a number.
             sqlx::raw_sql(sqlx::AssertSqlSafe(*sql))
                 .execute(&mut *tx)
                 .await?;
-            sqlx::query(sqlx::AssertSqlSafe(format!(
-                "PRAGMA user_version = {}",
-                index + 1
-            )))
-            .execute(&mut *tx)
-            .await?;
+            let version = index + 1;
+            match self.dialect {
+                Dialect::Sqlite => {
+                    sqlx::query(sqlx::AssertSqlSafe(format!(
+                        "PRAGMA user_version = {version}"
+                    )))
+                    .execute(&mut *tx)
+                    .await?;
+                }
+                Dialect::Postgres => {
+                    sqlx::query("DELETE FROM schema_version")
+                        .execute(&mut *tx)
+                        .await?;
+                    sqlx::query("INSERT INTO schema_version (version) VALUES ($1)")
+                        .bind(i64::try_from(version).unwrap_or(i64::MAX))
+                        .execute(&mut *tx)
+                        .await?;
+                }
+            }
         }
         tx.commit().await?;
         Ok(())
@@ -253,7 +395,7 @@ impl Store {
         let project_id = match project {
             Some(wanted) => {
                 let found: Option<String> =
-                    sqlx::query_scalar("SELECT id FROM projects WHERE id = ?1 OR name = ?1")
+                    sqlx::query_scalar("SELECT id FROM projects WHERE id = $1 OR name = $1")
                         .bind(wanted)
                         .fetch_optional(&mut *tx)
                         .await?;
@@ -261,7 +403,7 @@ impl Store {
             }
             None => {
                 let id = new_id("proj");
-                sqlx::query("INSERT INTO projects (id, name, created_at) VALUES (?, ?, ?)")
+                sqlx::query("INSERT INTO projects (id, name, created_at) VALUES ($1, $2, $3)")
                     .bind(&id)
                     .bind(name)
                     .bind(now())
@@ -273,7 +415,7 @@ impl Store {
         let key = new_secret("bbr_");
         let id = new_id("key");
         sqlx::query(
-            "INSERT INTO api_keys (id, project_id, name, key_hash, created_at) VALUES (?, ?, ?, ?, ?)",
+            "INSERT INTO api_keys (id, project_id, name, key_hash, created_at) VALUES ($1, $2, $3, $4, $5)",
         )
         .bind(&id)
         .bind(&project_id)
@@ -317,7 +459,7 @@ impl Store {
     /// Revokes a key by id or name; false when no live key matched.
     pub async fn revoke_key(&self, id_or_name: &str) -> Result<bool, StoreError> {
         let done = sqlx::query(
-            "UPDATE api_keys SET revoked_at = ?2 WHERE (id = ?1 OR name = ?1) AND revoked_at IS NULL",
+            "UPDATE api_keys SET revoked_at = $2 WHERE (id = $1 OR name = $1) AND revoked_at IS NULL",
         )
         .bind(id_or_name)
         .bind(now())
@@ -330,7 +472,7 @@ impl Store {
     pub async fn project_of_key(&self, key: &str) -> Result<Option<String>, StoreError> {
         let hash = hash_secret(key);
         let row: Option<(Vec<u8>, String)> = sqlx::query_as(
-            "SELECT key_hash, project_id FROM api_keys WHERE key_hash = ? AND revoked_at IS NULL",
+            "SELECT key_hash, project_id FROM api_keys WHERE key_hash = $1 AND revoked_at IS NULL",
         )
         .bind(&hash)
         .fetch_optional(&self.pool)
@@ -343,7 +485,7 @@ impl Store {
     /// The project by id or name.
     pub async fn find_project(&self, id_or_name: &str) -> Result<Option<String>, StoreError> {
         Ok(
-            sqlx::query_scalar("SELECT id FROM projects WHERE id = ?1 OR name = ?1 LIMIT 1")
+            sqlx::query_scalar("SELECT id FROM projects WHERE id = $1 OR name = $1 LIMIT 1")
                 .bind(id_or_name)
                 .fetch_optional(&self.pool)
                 .await?,
@@ -364,7 +506,7 @@ impl Store {
     pub async fn insert_session(&self, session: &SessionRow) -> Result<(), StoreError> {
         sqlx::query(
             "INSERT INTO sessions (id, project_id, user_id, config, config_version, created_at) \
-             VALUES (?, ?, ?, ?, ?, ?)",
+             VALUES ($1, $2, $3, $4, $5, $6)",
         )
         .bind(&session.id)
         .bind(&session.project_id)
@@ -385,7 +527,7 @@ impl Store {
     ) -> Result<Option<SessionRow>, StoreError> {
         let row = sqlx::query(
             "SELECT id, project_id, user_id, config, config_version FROM sessions \
-             WHERE id = ? AND project_id = ?",
+             WHERE id = $1 AND project_id = $2",
         )
         .bind(id)
         .bind(project_id)
@@ -401,8 +543,8 @@ impl Store {
         expected: i64,
     ) -> Result<bool, StoreError> {
         let done = sqlx::query(
-            "UPDATE sessions SET config = ?, config_version = ? \
-             WHERE id = ? AND project_id = ? AND config_version = ?",
+            "UPDATE sessions SET config = $1, config_version = $2 \
+             WHERE id = $3 AND project_id = $4 AND config_version = $5",
         )
         .bind(session.config.to_string())
         .bind(session.config_version)
@@ -415,7 +557,7 @@ impl Store {
     }
 
     pub async fn delete_session(&self, project_id: &str, id: &str) -> Result<bool, StoreError> {
-        let done = sqlx::query("DELETE FROM sessions WHERE id = ? AND project_id = ?")
+        let done = sqlx::query("DELETE FROM sessions WHERE id = $1 AND project_id = $2")
             .bind(id)
             .bind(project_id)
             .execute(&self.pool)
@@ -430,7 +572,7 @@ impl Store {
         let id: String = sqlx::query_scalar(
             "INSERT INTO connections (id, project_id, user_id, toolkit, kind, credentials, \
              account_name, account_uuid, status, created_at, updated_at) \
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?10) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10) \
              ON CONFLICT (project_id, user_id, toolkit) DO UPDATE SET kind = excluded.kind, \
              credentials = excluded.credentials, account_name = excluded.account_name, \
              account_uuid = excluded.account_uuid, status = excluded.status, \
@@ -460,7 +602,7 @@ impl Store {
         let row = sqlx::query(
             "SELECT id, project_id, user_id, toolkit, kind, credentials, account_name, \
              account_uuid, status, created_at FROM connections \
-             WHERE project_id = ? AND user_id = ? AND toolkit = ?",
+             WHERE project_id = $1 AND user_id = $2 AND toolkit = $3",
         )
         .bind(project_id)
         .bind(user_id)
@@ -479,7 +621,7 @@ impl Store {
         toolkit: &str,
     ) -> Result<bool, StoreError> {
         let done = sqlx::query(
-            "DELETE FROM connections WHERE project_id = ? AND user_id = ? AND toolkit = ?",
+            "DELETE FROM connections WHERE project_id = $1 AND user_id = $2 AND toolkit = $3",
         )
         .bind(project_id)
         .bind(user_id)
@@ -504,7 +646,7 @@ impl Store {
         let ttl = i64::try_from(ttl.as_secs()).unwrap_or(i64::MAX);
         sqlx::query(
             "INSERT INTO auth_links (token_hash, session_id, toolkit, connection_id, expires_at, created_at) \
-             VALUES (?, ?, ?, ?, ?, ?)",
+             VALUES ($1, $2, $3, $4, $5, $6)",
         )
         .bind(hash_secret(&token))
         .bind(session_id)
@@ -531,7 +673,7 @@ impl Store {
     /// the `state` rather than the link's token).
     pub async fn link_by_hash(&self, hash: &[u8]) -> Result<LinkState, StoreError> {
         let row: Option<(String, String, String, i64, Option<i64>)> = sqlx::query_as(
-            "SELECT session_id, toolkit, connection_id, expires_at, used_at FROM auth_links WHERE token_hash = ?",
+            "SELECT session_id, toolkit, connection_id, expires_at, used_at FROM auth_links WHERE token_hash = $1",
         )
         .bind(hash)
         .fetch_optional(&self.pool)
@@ -551,7 +693,7 @@ impl Store {
     /// [`Store::use_link`] by the token's hash.
     pub async fn use_link_by_hash(&self, hash: &[u8]) -> Result<bool, StoreError> {
         let done = sqlx::query(
-            "UPDATE auth_links SET used_at = ?2 WHERE token_hash = ?1 AND used_at IS NULL AND expires_at > ?2",
+            "UPDATE auth_links SET used_at = $2 WHERE token_hash = $1 AND used_at IS NULL AND expires_at > $2",
         )
         .bind(hash)
         .bind(now())
@@ -571,7 +713,7 @@ impl Store {
     ) -> Result<(), StoreError> {
         let ttl = i64::try_from(ttl.as_secs()).unwrap_or(i64::MAX);
         sqlx::query(
-            "INSERT INTO oauth_states (state_hash, link_hash, verifier, expires_at) VALUES (?, ?, ?, ?)",
+            "INSERT INTO oauth_states (state_hash, link_hash, verifier, expires_at) VALUES ($1, $2, $3, $4)",
         )
         .bind(hash_secret(state))
         .bind(hash_secret(link_token))
@@ -589,7 +731,7 @@ impl Store {
         state: &str,
     ) -> Result<Option<(Vec<u8>, Vec<u8>)>, StoreError> {
         let row: Option<(Vec<u8>, Vec<u8>, i64)> = sqlx::query_as(
-            "DELETE FROM oauth_states WHERE state_hash = ? RETURNING link_hash, verifier, expires_at",
+            "DELETE FROM oauth_states WHERE state_hash = $1 RETURNING link_hash, verifier, expires_at",
         )
         .bind(hash_secret(state))
         .fetch_optional(&self.pool)
@@ -608,7 +750,8 @@ impl Store {
         new: &[u8],
     ) -> Result<bool, StoreError> {
         let done = sqlx::query(
-            "UPDATE connections SET credentials = ?3, status = 'ACTIVE', updated_at = ?4 WHERE id = ?1 AND credentials = ?2",
+            "UPDATE connections SET credentials = $3, status = 'ACTIVE', updated_at = $4, \
+             refresh_lease_until = NULL WHERE id = $1 AND credentials = $2",
         )
         .bind(id)
         .bind(old)
@@ -619,9 +762,43 @@ impl Store {
         Ok(done.rows_affected() > 0)
     }
 
+    /// Takes the lease to refresh connection `id`'s tokens for `ttl`, if its credentials are
+    /// still `sealed` and no one else (this process or another router on the same database)
+    /// holds an unexpired lease; true when the caller now holds it. Storing new credentials
+    /// ends it ([`Store::replace_credentials`]), as does [`Store::release_refresh_lease`].
+    pub async fn take_refresh_lease(
+        &self,
+        id: &str,
+        sealed: &[u8],
+        ttl: Duration,
+    ) -> Result<bool, StoreError> {
+        let now = now();
+        let until = now.saturating_add(i64::try_from(ttl.as_secs()).unwrap_or(i64::MAX));
+        let done = sqlx::query(
+            "UPDATE connections SET refresh_lease_until = $3 WHERE id = $1 AND credentials = $2 \
+             AND (refresh_lease_until IS NULL OR refresh_lease_until <= $4)",
+        )
+        .bind(id)
+        .bind(sealed)
+        .bind(until)
+        .bind(now)
+        .execute(&self.pool)
+        .await?;
+        Ok(done.rows_affected() > 0)
+    }
+
+    /// Gives up the refresh lease of connection `id` (a refresh that failed).
+    pub async fn release_refresh_lease(&self, id: &str) -> Result<(), StoreError> {
+        sqlx::query("UPDATE connections SET refresh_lease_until = NULL WHERE id = $1")
+            .bind(id)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
     /// Marks a connection, e.g. `EXPIRED` when its refresh token was refused.
     pub async fn set_connection_status(&self, id: &str, status: &str) -> Result<(), StoreError> {
-        sqlx::query("UPDATE connections SET status = ?2, updated_at = ?3 WHERE id = ?1")
+        sqlx::query("UPDATE connections SET status = $2, updated_at = $3 WHERE id = $1")
             .bind(id)
             .bind(status)
             .bind(now())
@@ -630,11 +807,27 @@ impl Store {
         Ok(())
     }
 
+    /// The vault's check value, sealing `fresh` first when the database has none yet (the
+    /// first router to start on it wins); what is stored afterwards.
+    pub async fn vault_check(&self, fresh: &[u8]) -> Result<Vec<u8>, StoreError> {
+        sqlx::query(
+            "INSERT INTO vault_check (id, sealed) VALUES (1, $1) ON CONFLICT (id) DO NOTHING",
+        )
+        .bind(fresh)
+        .execute(&self.pool)
+        .await?;
+        Ok(
+            sqlx::query_scalar("SELECT sealed FROM vault_check WHERE id = 1")
+                .fetch_one(&self.pool)
+                .await?,
+        )
+    }
+
     /// Records one tool execution.
     pub async fn insert_audit(&self, entry: &AuditEntry) -> Result<(), StoreError> {
         sqlx::query(
             "INSERT INTO audit (at_ms, project_id, user_id, session_id, tool, outcome, latency_us, arguments_sha256) \
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
         )
         .bind(entry.at_ms)
         .bind(&entry.project_id)
@@ -653,8 +846,8 @@ impl Store {
     pub async fn audit(&self, filter: &AuditFilter) -> Result<Vec<AuditEntry>, StoreError> {
         let rows = sqlx::query(
             "SELECT at_ms, project_id, user_id, session_id, tool, outcome, latency_us, arguments_sha256 FROM audit \
-             WHERE (?1 IS NULL OR project_id = ?1) AND (?2 IS NULL OR user_id = ?2) AND (?3 IS NULL OR at_ms >= ?3) \
-             ORDER BY at_ms DESC, id DESC LIMIT ?4",
+             WHERE ($1 IS NULL OR project_id = $1) AND ($2 IS NULL OR user_id = $2) AND ($3 IS NULL OR at_ms >= $3) \
+             ORDER BY at_ms DESC, id DESC LIMIT $4",
         )
         .bind(&filter.project_id)
         .bind(&filter.user_id)
@@ -683,7 +876,7 @@ impl Store {
     /// authority).
     pub async fn session_owner(&self, id: &str) -> Result<Option<(String, String)>, StoreError> {
         Ok(
-            sqlx::query_as("SELECT project_id, user_id FROM sessions WHERE id = ?")
+            sqlx::query_as("SELECT project_id, user_id FROM sessions WHERE id = $1")
                 .bind(id)
                 .fetch_optional(&self.pool)
                 .await?,
@@ -691,7 +884,7 @@ impl Store {
     }
 }
 
-fn session_from(row: &SqliteRow) -> Result<SessionRow, StoreError> {
+fn session_from(row: &AnyRow) -> Result<SessionRow, StoreError> {
     let config: String = row.try_get("config")?;
     Ok(SessionRow {
         id: row.try_get("id")?,
@@ -703,7 +896,7 @@ fn session_from(row: &SqliteRow) -> Result<SessionRow, StoreError> {
     })
 }
 
-fn connection_from(row: &SqliteRow) -> Result<ConnectionRow, sqlx::Error> {
+fn connection_from(row: &AnyRow) -> Result<ConnectionRow, sqlx::Error> {
     Ok(ConnectionRow {
         id: row.try_get("id")?,
         project_id: row.try_get("project_id")?,
@@ -722,6 +915,72 @@ fn connection_from(row: &SqliteRow) -> Result<ConnectionRow, sqlx::Error> {
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
+
+    /// Tables with their columns, and indexes, as a migration set defines them (a reading of
+    /// our own migration text: `CREATE TABLE`, `ALTER TABLE ... ADD COLUMN`, `CREATE INDEX`).
+    fn schema_of(migrations: &[&str]) -> Vec<String> {
+        let mut schema = Vec::new();
+        let mut table: Option<String> = None;
+        for line in migrations.iter().flat_map(|m| m.lines()) {
+            let line = line.trim();
+            let words: Vec<&str> = line
+                .split(|c: char| c.is_whitespace() || c == '(' || c == ',')
+                .filter(|w| !w.is_empty())
+                .collect();
+            match words.as_slice() {
+                ["CREATE", "TABLE", name, ..] => table = Some((*name).to_owned()),
+                ["CREATE", "INDEX", name, "ON", on, columns @ ..] => {
+                    schema.push(format!("index {name} on {on} {}", columns.join(" ")));
+                }
+                ["ALTER", "TABLE", name, "ADD", "COLUMN", column, ..] => {
+                    schema.push(format!("{name}.{column}"));
+                }
+                [");"] => table = None,
+                [first, ..] if first.starts_with("--") => {}
+                ["UNIQUE", rest @ ..] => {
+                    if let Some(table) = &table {
+                        schema.push(format!("{table} unique {}", rest.join(" ")));
+                    }
+                }
+                [column, rest @ ..] => {
+                    if let Some(table) = &table {
+                        let not_null = line.contains("NOT NULL") || line.contains("PRIMARY KEY");
+                        let key = if line.contains("PRIMARY KEY") {
+                            " key"
+                        } else {
+                            ""
+                        };
+                        let refs = rest
+                            .iter()
+                            .position(|w| *w == "REFERENCES")
+                            .map(|i| format!(" -> {}", rest[i + 1..].join(" ")))
+                            .unwrap_or_default();
+                        schema.push(format!(
+                            "{table}.{column}{}{key}{refs}",
+                            if not_null { " not null" } else { "" }
+                        ));
+                    }
+                }
+                [] => {}
+            }
+        }
+        schema
+    }
+
+    #[test]
+    fn both_dialects_define_the_same_schema() {
+        let sqlite = schema_of(SQLITE_MIGRATIONS);
+        let postgres = schema_of(POSTGRES_MIGRATIONS);
+        assert!(
+            sqlite.len() > 40,
+            "the reading found the schema: {sqlite:#?}"
+        );
+        assert!(
+            sqlite.contains(&"connections.refresh_lease_until".to_owned()),
+            "{sqlite:#?}"
+        );
+        assert_eq!(sqlite, postgres);
+    }
 
     #[tokio::test]
     async fn keys_are_hashed_scoped_and_revocable_across_reopen() {

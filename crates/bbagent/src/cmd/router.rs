@@ -28,6 +28,18 @@ pub struct RouterArgs {
     #[arg(long, value_name = "DIR", env = "BBAGENT_ROUTER_DIR", global = true)]
     data_dir: Option<PathBuf>,
 
+    /// Keep everything in this PostgreSQL database (`postgres://user:password@host/db`)
+    /// instead of `router.db` in the data folder: several routers on one database serve the
+    /// same keys, sessions, connections and links (give them the same `BBAGENT_MASTER_KEY`).
+    #[arg(
+        long,
+        value_name = "URL",
+        env = "BBAGENT_ROUTER_DATABASE",
+        hide_env_values = true,
+        global = true
+    )]
+    database: Option<String>,
+
     /// The URL clients reach the router at (e.g. behind a proxy) [default: http://LISTEN].
     #[arg(long, value_name = "URL", env = "BBAGENT_ROUTER_PUBLIC_URL")]
     public_url: Option<String>,
@@ -206,9 +218,13 @@ pub async fn run(args: RouterArgs) -> anyhow::Result<()> {
     let dir = data_dir(&args)?;
     match &args.command {
         None => serve(&args, dir).await,
-        Some(RouterCommand::Keys(command)) => keys(command, &dir).await,
-        Some(RouterCommand::Connect(connect_args)) => connect(connect_args, &dir).await,
-        Some(RouterCommand::Audit(audit_args)) => audit(audit_args, &dir).await,
+        Some(RouterCommand::Keys(command)) => keys(command, &dir, args.database.as_deref()).await,
+        Some(RouterCommand::Connect(connect_args)) => {
+            connect(connect_args, &dir, args.database.as_deref()).await
+        }
+        Some(RouterCommand::Audit(audit_args)) => {
+            audit(audit_args, &dir, args.database.as_deref()).await
+        }
     }
 }
 
@@ -216,6 +232,7 @@ async fn serve(args: &RouterArgs, dir: PathBuf) -> anyhow::Result<()> {
     let bitbucket = args.backend.resolve(WhenUnset::UseSandbox)?;
     let backend = Backend::connect(&bitbucket).await?;
     let mut config = RouterConfig::new(args.listen, &dir);
+    config.database = args.database.clone();
     config.public_url = args.public_url.clone();
     config.master_key = master_key();
     config.allowed_hosts = args.allowed_hosts.clone();
@@ -234,11 +251,22 @@ async fn serve(args: &RouterArgs, dir: PathBuf) -> anyhow::Result<()> {
     writeln!(out, "{}", router.url())?;
     out.flush()?;
     drop(out);
+    let (data, keys) = match &args.database {
+        // The URL's password stays out of the banner; `keys` finds the database in the same
+        // `BBAGENT_ROUTER_DATABASE` (or `--database`) the router was given.
+        Some(url) => (
+            tool_router::store::redact_url(url),
+            "bbagent router --database <URL> keys create".to_owned(),
+        ),
+        None => (
+            dir.display().to_string(),
+            format!("bbagent router keys create --data-dir {}", dir.display()),
+        ),
+    };
     eprintln!(
-        "Tool router listening at {url} on {bitbucket}\n  data:  {data}\n  keys:  bbagent router keys create --data-dir {data}\n  SDK:   COMPOSIO_BASE_URL={url} COMPOSIO_API_KEY=<key>\nPress Ctrl-C to stop.",
+        "Tool router listening at {url} on {bitbucket}\n  data:  {data}\n  keys:  {keys}\n  SDK:   COMPOSIO_BASE_URL={url} COMPOSIO_API_KEY=<key>\nPress Ctrl-C to stop.",
         url = router.url(),
         bitbucket = backend.description,
-        data = dir.display(),
     );
     let result = tokio::select! {
         () = http_serve::shutdown_signal() => {
@@ -305,14 +333,14 @@ fn admin_toolkit() -> anyhow::Result<Toolkit> {
     Ok(Toolkit::new(client))
 }
 
-async fn audit(args: &AuditArgs, dir: &Path) -> anyhow::Result<()> {
-    if !dir.join("router.db").exists() {
+async fn audit(args: &AuditArgs, dir: &Path, database: Option<&str>) -> anyhow::Result<()> {
+    if database.is_none() && !dir.join("router.db").exists() {
         anyhow::bail!(
             "no router data in `{}`: nothing has run there yet",
             dir.display()
         );
     }
-    let store = tool_router::store::Store::open(dir).await?;
+    let store = tool_router::store::Store::open_at(dir, database).await?;
     let result = async {
         let project_id = match &args.project {
             Some(p) => Some(store.find_project(p).await?.with_context(|| {
@@ -357,8 +385,9 @@ async fn audit(args: &AuditArgs, dir: &Path) -> anyhow::Result<()> {
     result
 }
 
-async fn keys(command: &KeysCommand, dir: &Path) -> anyhow::Result<()> {
-    let (store, _) = tool_router::open(dir, master_key().as_deref(), admin_toolkit()?).await?;
+async fn keys(command: &KeysCommand, dir: &Path, database: Option<&str>) -> anyhow::Result<()> {
+    let (store, _) =
+        tool_router::open(dir, database, master_key().as_deref(), admin_toolkit()?).await?;
     let result = keys_in(command, &store).await;
     store.close().await;
     result
@@ -403,7 +432,7 @@ async fn keys_in(command: &KeysCommand, store: &tool_router::store::Store) -> an
     Ok(())
 }
 
-async fn connect(c: &ConnectArgs, dir: &Path) -> anyhow::Result<()> {
+async fn connect(c: &ConnectArgs, dir: &Path, database: Option<&str>) -> anyhow::Result<()> {
     let credentials = match (&c.email, &c.api_token, &c.access_token) {
         (Some(email), Some(token), None) => Credentials::ApiToken {
             email: email.clone(),
@@ -416,6 +445,7 @@ async fn connect(c: &ConnectArgs, dir: &Path) -> anyhow::Result<()> {
     let backend = Backend::connect(&bitbucket).await?;
     let (store, connections) = tool_router::open(
         dir,
+        database,
         master_key().as_deref(),
         Toolkit::new(backend.client.clone()),
     )

@@ -1,10 +1,11 @@
 //! `bbagent router` as an operator runs it: the server prints its URL first, and `keys` and
-//! `connect` work on its data folder while it runs.
+//! `connect` work on its data folder (or its `--database`, when the suite runs on
+//! PostgreSQL) while it runs.
 
 use bitbucket_sandbox::ALICE_TOKEN;
 use serde_json::{Value, json};
 
-use crate::support::{World, command, run, serve, stderr, stdout};
+use crate::support::{World, command, serve, stderr, stdout};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_router_serves_while_keys_and_connect_change_its_data() {
@@ -13,11 +14,25 @@ async fn the_router_serves_while_keys_and_connect_change_its_data() {
     let data = data.to_str().expect("utf-8 path");
     let log_path = world.dir.path().join("router.log");
     let log = std::fs::File::create(&log_path).expect("log file");
+    // Every command names the database when the suite runs on PostgreSQL.
+    let database = mcp_testkit::postgres::fresh().await;
+    let database_args: Vec<&str> = match &database {
+        Some(url) => vec!["--database", url],
+        None => Vec::new(),
+    };
+    let run = |cwd: &std::path::Path, args: &[&str]| {
+        command(cwd)
+            .args(args)
+            .args(&database_args)
+            .output()
+            .expect("bbagent runs")
+    };
     let mut cmd = command(world.dir.path());
     world.env(&mut cmd);
     // Debug logging, so the scan for secrets at the end reads everything the router says.
     cmd.env("BBAGENT_LOG", "debug")
         .args(["router", "--listen", "127.0.0.1:0", "--data-dir", data])
+        .args(&database_args)
         .stderr(log);
     let (_running, url) = serve(cmd);
 
@@ -78,6 +93,7 @@ async fn the_router_serves_while_keys_and_connect_change_its_data() {
             "--access-token",
             token,
         ])
+        .args(&database_args)
         .output()
         .expect("connect runs")
     };
@@ -167,7 +183,54 @@ async fn the_router_serves_while_keys_and_connect_change_its_data() {
 
     let log = std::fs::read_to_string(&log_path).expect("router log");
     assert!(log.contains("Tool router listening at"), "{log}");
+    if database.is_some() {
+        assert!(
+            log.contains("postgres://"),
+            "the banner names the database: {log}"
+        );
+        assert!(
+            !std::path::Path::new(data).join("router.db").exists(),
+            "nothing is kept in SQLite"
+        );
+    }
     for secret in [key.as_str(), ALICE_TOKEN, "wrong-token-123"] {
         assert!(!log.contains(secret), "`{secret}` is in the router's log");
+    }
+}
+
+/// A database URL the router cannot use is refused with a clear message, without its password.
+#[test]
+fn a_bad_database_url_is_refused_clearly() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let data = dir.path().join("router");
+    let data = data.to_str().expect("utf-8 path");
+    for (url, says) in [
+        (
+            "mysql://ops:hunter2@db/router",
+            "`mysql:` is no database this router knows",
+        ),
+        ("not a url", "is no database URL"),
+        (
+            "postgres://ops:hunter2@127.0.0.1:9/router",
+            "cannot open the router database at `postgres://ops:***@127.0.0.1:9/router`",
+        ),
+    ] {
+        let out = command(dir.path())
+            .args([
+                "router",
+                "--database",
+                url,
+                "keys",
+                "list",
+                "--data-dir",
+                data,
+            ])
+            .output()
+            .expect("bbagent runs");
+        let err = stderr(&out);
+        assert_eq!(out.status.code(), Some(1), "{url}: {err}");
+        assert!(err.contains(says), "{url}: {err}");
+        assert!(!err.contains("hunter2"), "the password stays out: {err}");
+        assert!(!err.contains("panicked"), "{err}");
     }
 }

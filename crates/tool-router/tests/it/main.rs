@@ -3,6 +3,7 @@
 //! real SQLite. Isolation, secrets, restart and bad input each have a test.
 
 mod audit;
+mod instances;
 mod limits;
 mod mcp;
 mod oauth;

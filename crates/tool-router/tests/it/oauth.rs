@@ -13,7 +13,7 @@ use tool_router::oauth::OAuthClient;
 
 use crate::support::{Env, start_on, start_router};
 
-fn consumer(sandbox_url: &str, secret: &str) -> OAuthClient {
+pub fn consumer(sandbox_url: &str, secret: &str) -> OAuthClient {
     let site = sandbox_url.trim_end_matches("/2.0");
     OAuthClient {
         client_id: SEED_CLIENT_ID.to_owned(),
@@ -24,7 +24,7 @@ fn consumer(sandbox_url: &str, secret: &str) -> OAuthClient {
     }
 }
 
-async fn oauth_env(ttl: Duration) -> Env {
+pub async fn oauth_env(ttl: Duration) -> Env {
     start_on(
         |sandbox| sandbox.oauth_token_ttl = ttl,
         |router, sandbox_url| router.oauth = Some(consumer(sandbox_url, SEED_CLIENT_SECRET)),
@@ -61,14 +61,27 @@ async fn form(browser: &reqwest::Client, url: &str, fields: &[(&str, &str)]) -> 
 
 /// Follows an auth link through sign-in and consent as demo; the page the router shows last
 /// (or its redirect).
-async fn sign_in_through(env: &Env, link: &str, decision: &str) -> reqwest::Response {
+pub async fn sign_in_through(env: &Env, link: &str, decision: &str) -> reqwest::Response {
     sign_in_for(env, link, decision, "pullrequest:write").await
 }
 
 /// [`sign_in_through`], checking that the consent page names `scope`, or (`!scope`) does not.
 async fn sign_in_for(env: &Env, link: &str, decision: &str, scope: &str) -> reqwest::Response {
+    sign_in_routed(env, link, decision, scope, &|url| url.to_owned()).await
+}
+
+/// [`sign_in_for`] where `route` maps each of the router's public URLs (the link, the
+/// callback) to the address that receives it, as a load balancer in front of several
+/// instances does.
+pub async fn sign_in_routed(
+    env: &Env,
+    link: &str,
+    decision: &str,
+    scope: &str,
+    route: &dyn Fn(&str) -> String,
+) -> reqwest::Response {
     let browser = browser();
-    let to_consent = browser.get(link).send().await.expect("link");
+    let to_consent = browser.get(route(link)).send().await.expect("link");
     assert_eq!(
         to_consent.status(),
         StatusCode::FOUND,
@@ -120,10 +133,14 @@ async fn sign_in_for(env: &Env, link: &str, decision: &str, scope: &str) -> reqw
         callback.starts_with(&format!("{}/oauth/callback?", env.url())),
         "{callback}"
     );
-    browser.get(callback).send().await.expect("callback")
+    browser
+        .get(route(&callback))
+        .send()
+        .await
+        .expect("callback")
 }
 
-async fn create_branch(env: &Env, session: &str, name: &str) -> Value {
+pub async fn create_branch(env: &Env, session: &str, name: &str) -> Value {
     env.execute(
         session,
         "BITBUCKET_CREATE_BRANCH",
@@ -208,7 +225,7 @@ async fn a_refused_refresh_asks_the_user_to_connect_again() {
     }
     let sandbox_url = env.sandbox_url.clone();
     env.router = Some(
-        start_router(&env.data_dir, &sandbox_url, |c| {
+        start_router(&env.storage, &sandbox_url, |c| {
             c.oauth = Some(consumer(&sandbox_url, "wrong-secret"));
         })
         .await,
@@ -230,7 +247,7 @@ async fn a_refused_refresh_asks_the_user_to_connect_again() {
         router.shutdown().await;
     }
     env.router = Some(
-        start_router(&env.data_dir, &sandbox_url, |c| {
+        start_router(&env.storage, &sandbox_url, |c| {
             c.oauth = Some(consumer(&sandbox_url, SEED_CLIENT_SECRET));
         })
         .await,

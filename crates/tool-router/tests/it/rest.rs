@@ -467,14 +467,7 @@ async fn sessions_keys_and_connections_survive_a_restart_and_no_secret_is_stored
 
     let router = env.router.take().expect("running");
     router.shutdown().await;
-    let mut stored = Vec::new();
-    for entry in std::fs::read_dir(&env.data_dir).expect("data dir") {
-        let path = entry.expect("entry").path();
-        if path.file_name().is_some_and(|n| n != "master.key") && path.is_file() {
-            stored.extend(std::fs::read(&path).expect("read"));
-        }
-    }
-    let stored = String::from_utf8_lossy(&stored);
+    let stored = env.storage.stored_text().await;
     for secret in [ALICE_TOKEN, env.key.as_str(), env.other_key.as_str()] {
         assert!(
             !stored.contains(secret),

@@ -11,6 +11,84 @@ use tempfile::TempDir;
 use tool_router::store::Store;
 use tool_router::{RouterConfig, RunningRouter};
 
+/// Where a router keeps its state: a data folder (the vault's key file, and `router.db` unless
+/// `database` names a PostgreSQL database).
+#[derive(Debug, Clone)]
+pub struct Storage {
+    pub data_dir: PathBuf,
+    pub database: Option<String>,
+}
+
+impl Storage {
+    /// A data folder, and a fresh PostgreSQL database when the suite runs on one.
+    pub async fn new(data_dir: &std::path::Path) -> Self {
+        Self {
+            data_dir: data_dir.to_owned(),
+            database: mcp_testkit::postgres::fresh().await,
+        }
+    }
+
+    pub async fn store(&self) -> Store {
+        Store::open_at(&self.data_dir, self.database.as_deref())
+            .await
+            .expect("store")
+    }
+
+    /// Everything the router has persisted, as text: the files of the data folder (but the
+    /// vault's key file) and, on PostgreSQL, every row of every table (with `bytea` in hex, so
+    /// a secret stored as bytes shows too).
+    pub async fn stored_text(&self) -> String {
+        let mut stored = Vec::new();
+        for entry in std::fs::read_dir(&self.data_dir).expect("data dir") {
+            let path = entry.expect("entry").path();
+            if path.file_name().is_some_and(|n| n != "master.key") && path.is_file() {
+                stored.extend(std::fs::read(&path).expect("read"));
+            }
+        }
+        let mut text = String::from_utf8_lossy(&stored).into_owned();
+        if let Some(database) = &self.database {
+            use sqlx::{Connection as _, Row as _};
+            let mut db = sqlx::PgConnection::connect(database)
+                .await
+                .expect("connect");
+            let tables: Vec<String> = sqlx::query_scalar(
+                "SELECT tablename::text FROM pg_tables WHERE schemaname = 'public'",
+            )
+            .fetch_all(&mut db)
+            .await
+            .expect("tables");
+            for table in tables {
+                let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+                    "SELECT t::text FROM \"{table}\" t"
+                )))
+                .fetch_all(&mut db)
+                .await
+                .expect("rows");
+                for row in rows {
+                    let row: String = row.get(0);
+                    text.push_str(&row);
+                    text.push('\n');
+                    // `bytea` columns print as `\x...` hex (the backslash doubled inside a
+                    // row): decode every hex run too.
+                    for run in row.split("\\x").skip(1) {
+                        let digits: Vec<u8> = run
+                            .chars()
+                            .map_while(|c| c.to_digit(16))
+                            .map(|d| d as u8)
+                            .collect();
+                        let bytes: Vec<u8> =
+                            digits.chunks_exact(2).map(|p| p[0] << 4 | p[1]).collect();
+                        text.push_str(&String::from_utf8_lossy(&bytes));
+                        text.push('\n');
+                    }
+                }
+            }
+            db.close().await.ok();
+        }
+        text
+    }
+}
+
 pub struct Env {
     pub router: Option<RunningRouter>,
     /// Checks effects in the sandbox directly, as the demo user.
@@ -20,7 +98,7 @@ pub struct Env {
     pub key: String,
     pub other_key: String,
     pub http: reqwest::Client,
-    pub data_dir: PathBuf,
+    pub storage: Storage,
     pub _sandbox: Sandbox,
     pub _dirs: (TempDir, TempDir),
 }
@@ -28,11 +106,12 @@ pub struct Env {
 pub const MASTER_KEY: &str = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
 
 pub async fn start_router(
-    data_dir: &std::path::Path,
+    storage: &Storage,
     sandbox_url: &str,
     tweak: impl FnOnce(&mut RouterConfig),
 ) -> RunningRouter {
-    let mut config = RouterConfig::new("127.0.0.1:0".parse().expect("addr"), data_dir);
+    let mut config = RouterConfig::new("127.0.0.1:0".parse().expect("addr"), &storage.data_dir);
+    config.database = storage.database.clone();
     config.master_key = Some(MASTER_KEY.into());
     config.wait_timeout = std::time::Duration::from_secs(2);
     tweak(&mut config);
@@ -69,10 +148,11 @@ pub async fn start_on(
         ClientConfig::new(&sandbox_url).with_auth(Auth::api_token(DEMO_EMAIL, DEMO_TOKEN)),
     )
     .expect("client");
-    let router = start_router(router_dir.path(), &sandbox_url, tweak).await;
+    let storage = Storage::new(router_dir.path()).await;
+    let router = start_router(&storage, &sandbox_url, tweak).await;
     // Keys are made as `bbagent router keys create` makes them: in the same database, while
     // the router runs.
-    let store = Store::open(router_dir.path()).await.expect("store");
+    let store = storage.store().await;
     let (key, _) = store.create_key("a", None).await.expect("key a");
     let (other_key, _) = store.create_key("b", None).await.expect("key b");
     store.close().await;
@@ -83,7 +163,7 @@ pub async fn start_on(
         key,
         other_key,
         http: reqwest::Client::new(),
-        data_dir: router_dir.path().to_owned(),
+        storage,
         _sandbox: sandbox,
         _dirs: (sandbox_dir, router_dir),
     }
@@ -202,7 +282,7 @@ impl Env {
         if let Some(router) = self.router.take() {
             router.shutdown().await;
         }
-        self.router = Some(start_router(&self.data_dir, &self.sandbox_url, |_| {}).await);
+        self.router = Some(start_router(&self.storage, &self.sandbox_url, |_| {}).await);
     }
 }
 
