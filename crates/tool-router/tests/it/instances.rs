@@ -199,3 +199,27 @@ async fn two_instances_on_one_database_serve_one_flow_alternately() {
     on_b.cancel().await.ok();
     b.shutdown().await;
 }
+
+/// Every instance on one database needs the same master key: one with another key refuses to
+/// start, saying so, before any user's credentials fail to open.
+#[tokio::test]
+async fn an_instance_with_another_master_key_refuses_to_start() {
+    let env = crate::support::start().await;
+    let mut config =
+        tool_router::RouterConfig::new("127.0.0.1:0".parse().expect("addr"), &env.storage.data_dir);
+    config.database = env.storage.database.clone();
+    config.master_key = Some("f".repeat(64));
+    let toolkit = bitbucket_toolkit::Toolkit::new(
+        bitbucket_client::Client::new(bitbucket_client::ClientConfig::new(&env.sandbox_url))
+            .expect("client"),
+    );
+    let refused = tool_router::start(config, toolkit)
+        .await
+        .expect_err("another key is refused");
+    let message = refused.to_string();
+    assert!(
+        message.contains("every router on one database needs the same key"),
+        "{message}"
+    );
+    assert!(!message.contains(&"f".repeat(64)), "the key is not shown");
+}
