@@ -164,6 +164,17 @@ pub enum SandboxError {
     EmptyToken,
     #[error("{0}")]
     InvalidConsumer(String),
+    #[error("{0}")]
+    InvalidUser(String),
+}
+
+/// A user to add with [`Sandbox::create_user`].
+#[derive(Debug, Clone)]
+pub struct NewUser {
+    pub username: String,
+    pub display_name: String,
+    pub email: String,
+    pub token: String,
 }
 
 /// An OAuth consumer to add with [`create_consumer`].
@@ -376,6 +387,64 @@ impl Sandbox {
     /// Changes fault injection while running.
     pub fn set_faults(&self, faults: FaultConfig) {
         self.state.faults.set(faults);
+    }
+
+    /// Adds a user who signs in with `email` and `token` (a team's worth of people for load
+    /// tests), a member of the workspace `workspace` when given; errors when the username or
+    /// email is taken or the workspace does not exist.
+    pub async fn create_user(
+        &self,
+        user: &NewUser,
+        workspace: Option<&str>,
+    ) -> Result<(), SandboxError> {
+        let invalid = |why: String| SandboxError::InvalidUser(why);
+        if user.username.trim().is_empty() || user.token.is_empty() {
+            return Err(invalid("a user needs a username and a token".to_owned()));
+        }
+        let store = &self.state.store;
+        let db = |e: sqlx::Error| SandboxError::Db(store::DbError::from(e));
+        for key in [&user.username, &user.email] {
+            if store.find_user(key).await.map_err(db)?.is_some() {
+                return Err(invalid(format!("a user `{key}` exists already")));
+            }
+        }
+        // A token names one user (it is also a Bearer token).
+        if store
+            .user_by_token(&user.token)
+            .await
+            .map_err(db)?
+            .is_some()
+        {
+            return Err(invalid("another user has this token".to_owned()));
+        }
+        let membership = match workspace {
+            Some(slug) => Some(
+                store
+                    .workspace_by_key(slug)
+                    .await
+                    .map_err(db)?
+                    .ok_or_else(|| invalid(format!("no workspace `{slug}`")))?
+                    .id,
+            ),
+            None => None,
+        };
+        let now = state::now();
+        let mut write = store.write().await.map_err(db)?;
+        write
+            .create_user(
+                &store::NewUserRow {
+                    username: &user.username,
+                    display_name: &user.display_name,
+                    email: &user.email,
+                    token: &user.token,
+                    created_on: &now,
+                },
+                membership.map(|id| (id, "member")),
+            )
+            .await
+            .map_err(db)?;
+        write.commit().await.map_err(db)?;
+        Ok(())
     }
 
     /// Requests received so far, faulted ones included.

@@ -38,6 +38,7 @@ pub use pullrequests::NewPullRequest;
 pub use repos::NewRepo;
 pub use rows::*;
 pub use statuses::StatusRow;
+pub use users::NewUserRow;
 pub use users::token_digest;
 
 /// The schema, one step per entry, applied in order. Never edit a shipped step; add one.

@@ -10,6 +10,16 @@ use super::{Store, UserRow, WorkspaceRow, Write, col};
 
 const DIGEST_PREFIX: &str = "sha256:";
 
+/// A user to add.
+#[derive(Debug, Clone, Copy)]
+pub struct NewUserRow<'a> {
+    pub username: &'a str,
+    pub display_name: &'a str,
+    pub email: &'a str,
+    pub token: &'a str,
+    pub created_on: &'a str,
+}
+
 /// What the database keeps of `token`.
 pub fn token_digest(token: &str) -> String {
     let digest = Sha256::digest(token.as_bytes());
@@ -163,6 +173,40 @@ impl Store {
 }
 
 impl Write<'_> {
+    /// Adds a user with an API token (kept as its digest) and, when `membership` names one, a
+    /// membership of that workspace with that permission; the new user's id.
+    pub async fn create_user(
+        &mut self,
+        user: &NewUserRow<'_>,
+        membership: Option<(i64, &str)>,
+    ) -> Result<i64, sqlx::Error> {
+        let id: i64 = sqlx::query_scalar(
+            "INSERT INTO users (uuid, account_id, username, display_name, email, token, created_on)
+             VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id",
+        )
+        .bind(crate::state::new_uuid())
+        .bind(format!("712020:{}", uuid::Uuid::new_v4()))
+        .bind(user.username)
+        .bind(user.display_name)
+        .bind(user.email)
+        .bind(token_digest(user.token))
+        .bind(user.created_on)
+        .fetch_one(&mut *self.tx)
+        .await?;
+        if let Some((workspace_id, permission)) = membership {
+            sqlx::query(
+                "INSERT INTO memberships (workspace_id, user_id, permission, added_on) VALUES (?, ?, ?, ?)",
+            )
+            .bind(workspace_id)
+            .bind(id)
+            .bind(permission)
+            .bind(user.created_on)
+            .execute(&mut *self.tx)
+            .await?;
+        }
+        Ok(id)
+    }
+
     /// Replaces a user's API token.
     pub async fn set_token(&mut self, username: &str, token: &str) -> Result<(), sqlx::Error> {
         sqlx::query("UPDATE users SET token = ? WHERE username = ?")

@@ -160,3 +160,90 @@ async fn the_token_option_replaces_demos_token() {
         .expect("json");
     assert_eq!(alice["display_name"], "Alice Liddell");
 }
+
+/// Users added while the sandbox runs sign in at once (Basic and Bearer), belong to the
+/// workspace named, and stay after a restart; a taken name, email or token, or an unknown
+/// workspace, is refused and adds nothing.
+#[tokio::test]
+async fn users_can_be_added_and_sign_in() {
+    use bitbucket_sandbox::NewUser;
+    let dir = tempfile::tempdir().expect("dir");
+    let sandbox = Sandbox::start(SandboxConfig::new(dir.path()))
+        .await
+        .expect("start");
+    let new = |name: &str, token: &str| NewUser {
+        username: name.to_owned(),
+        display_name: format!("Load {name}"),
+        email: format!("{name}@example.com"),
+        token: token.to_owned(),
+    };
+    sandbox
+        .create_user(&new("carol", "carol-token"), Some("acme"))
+        .await
+        .expect("carol");
+    for (user, workspace, says) in [
+        (new("carol", "other-token"), Some("acme"), "exists already"),
+        (new("alice", "x-token"), None, "exists already"),
+        (
+            new("dave", "carol-token"),
+            None,
+            "another user has this token",
+        ),
+        (
+            new("dave", "dave-token"),
+            Some("nowhere"),
+            "no workspace `nowhere`",
+        ),
+        (new(" ", "t"), None, "needs a username"),
+    ] {
+        let refused = sandbox
+            .create_user(&user, workspace)
+            .await
+            .expect_err("refused");
+        assert!(refused.to_string().contains(says), "{refused}");
+    }
+    let http = reqwest::Client::new();
+    let base = sandbox.base_url().to_owned();
+    let me: Value = http
+        .get(format!("{base}/user"))
+        .basic_auth("carol@example.com", Some("carol-token"))
+        .send()
+        .await
+        .expect("user")
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(me["display_name"], "Load carol", "{me}");
+    let members: Value = http
+        .get(format!("{base}/workspaces/acme/members"))
+        .bearer_auth("carol-token")
+        .send()
+        .await
+        .expect("members")
+        .json()
+        .await
+        .expect("json");
+    assert!(
+        members.to_string().contains("Load carol"),
+        "carol is a member of acme: {members}"
+    );
+    let dave = http
+        .get(format!("{base}/user"))
+        .bearer_auth("dave-token")
+        .send()
+        .await
+        .expect("user");
+    assert_eq!(dave.status(), 401, "a refused user was not added");
+    sandbox.shutdown().await;
+
+    let sandbox = Sandbox::start(SandboxConfig::new(dir.path()))
+        .await
+        .expect("restart");
+    let again = http
+        .get(format!("{}/user", sandbox.base_url()))
+        .bearer_auth("carol-token")
+        .send()
+        .await
+        .expect("user");
+    assert_eq!(again.status(), 200);
+}
