@@ -11,8 +11,7 @@
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
-use std::path::{Path, PathBuf};
-use std::process::Stdio;
+use std::path::Path;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context as _, ensure};
@@ -22,30 +21,12 @@ use futures::TryStreamExt as _;
 use mcp_testkit::Era;
 use mcp_testkit::load::{Front, LoadPlan, LoadReport, run_load};
 use serde_json::{Value, json};
-use tokio::io::AsyncBufReadExt as _;
 
-const BIN: &str = env!("CARGO_BIN_EXE_bbagent");
-const EMAIL: &str = "demo@example.com";
-const TOKEN: &str = "sandbox-token";
+mod common;
+
+use common::{EMAIL, TOKEN, command, memory_kib, mib, percentile, report_path, serve};
+
 const FAULTS: &str = "429=0.1,503=0.1,slow=0.1,delay=200ms,retry-after=1";
-/// The longest a server may take to start or print its URL.
-const STEP_TIMEOUT: Duration = Duration::from_secs(30);
-
-/// Variables that would point the binary elsewhere than the bench wants.
-const INHERITED: &[&str] = &[
-    "BITBUCKET_BASE_URL",
-    "BITBUCKET_EMAIL",
-    "BITBUCKET_API_TOKEN",
-    "BITBUCKET_ACCESS_TOKEN",
-    "BBAGENT_API_KEY",
-    "BBAGENT_SANDBOX_DIR",
-    "BBAGENT_SANDBOX_TOKEN",
-    "BBAGENT_SANDBOX_LISTEN",
-    "BBAGENT_MASTER_KEY",
-    "BBAGENT_ROUTER_DIR",
-    "BBAGENT_ROUTER_LISTEN",
-    "BBAGENT_LOG",
-];
 
 /// How much to run.
 #[derive(Debug, Clone, Copy)]
@@ -91,7 +72,7 @@ fn main() -> anyhow::Result<()> {
     let (report, wrong_writes) = report?;
 
     print!("{report}");
-    let path = report_path();
+    let path = report_path("bench-load.md");
     std::fs::write(&path, &report).with_context(|| format!("cannot write `{}`", path.display()))?;
     eprintln!("wrote {}", path.display());
     ensure!(
@@ -99,15 +80,6 @@ fn main() -> anyhow::Result<()> {
         "{wrong_writes} writes were lost or duplicated (see the report)"
     );
     Ok(())
-}
-
-/// `target/bench-load.md`, found from the binary cargo built next to this bench.
-fn report_path() -> PathBuf {
-    Path::new(BIN)
-        .parent()
-        .and_then(Path::parent)
-        .unwrap_or_else(|| Path::new("."))
-        .join("bench-load.md")
 }
 
 fn step(what: &str) {
@@ -318,74 +290,6 @@ impl Server {
     async fn stop(mut self) {
         let _ = self.child.kill().await;
     }
-}
-
-/// A `bbagent` command that sees none of the caller's settings, pointed at the sandbox.
-fn command(base_url: &str, cwd: &Path) -> tokio::process::Command {
-    let mut cmd = tokio::process::Command::new(BIN);
-    for var in INHERITED {
-        cmd.env_remove(var);
-    }
-    cmd.current_dir(cwd)
-        .env("NO_COLOR", "1")
-        .env("BITBUCKET_BASE_URL", base_url)
-        .env("BITBUCKET_EMAIL", EMAIL)
-        .env("BITBUCKET_API_TOKEN", TOKEN)
-        .stdin(Stdio::null())
-        .kill_on_drop(true);
-    cmd
-}
-
-/// Spawns a server and reads the URL it prints first.
-async fn serve(
-    mut cmd: tokio::process::Command,
-) -> anyhow::Result<(tokio::process::Child, u32, String)> {
-    cmd.stdout(Stdio::piped()).stderr(Stdio::null());
-    let mut child = cmd.spawn().context("cannot spawn the server")?;
-    let pid = child.id().context("the server has no pid")?;
-    let stdout = child.stdout.take().context("no stdout")?;
-    let mut url = String::new();
-    tokio::time::timeout(
-        STEP_TIMEOUT,
-        tokio::io::BufReader::new(stdout).read_line(&mut url),
-    )
-    .await
-    .context("the server printed no URL in time")??;
-    let url = url.trim().to_owned();
-    ensure!(
-        url.starts_with("http://127.0.0.1:"),
-        "unexpected first line `{url}`"
-    );
-    Ok((child, pid, url))
-}
-
-/// `VmRSS` and `VmHWM` of a process, in KiB.
-fn memory_kib(pid: u32) -> anyhow::Result<(u64, u64)> {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status"))
-        .with_context(|| format!("cannot read the status of process {pid}"))?;
-    let field = |name: &str| {
-        status
-            .lines()
-            .find_map(|line| line.strip_prefix(name))
-            .and_then(|rest| rest.split_whitespace().next())
-            .and_then(|kib| kib.parse::<u64>().ok())
-            .with_context(|| format!("no `{name}` in /proc/{pid}/status"))
-    };
-    Ok((field("VmRSS:")?, field("VmHWM:")?))
-}
-
-/// The nearest-rank percentile `p` of `samples`.
-fn percentile(samples: &mut [Duration], p: f64) -> Duration {
-    samples.sort_unstable();
-    let rank = (p * samples.len() as f64).ceil() as usize;
-    samples
-        .get(rank.saturating_sub(1))
-        .copied()
-        .unwrap_or_default()
-}
-
-fn mib(kib: u64) -> f64 {
-    kib as f64 / 1024.0
 }
 
 fn render(counts: Counts, rows: &[Row], elapsed: Duration) -> String {

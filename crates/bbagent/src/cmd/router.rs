@@ -263,8 +263,15 @@ async fn serve(args: &RouterArgs, dir: PathBuf) -> anyhow::Result<()> {
             format!("bbagent router keys create --data-dir {}", dir.display()),
         ),
     };
+    // Behind a proxy (or beside other instances) the public URL is not where this one listens.
+    let listening = format!("http://{}", router.addr());
+    let public = if listening == router.url() {
+        String::new()
+    } else {
+        format!(" (public URL {})", router.url())
+    };
     eprintln!(
-        "Tool router listening at {url} on {bitbucket}\n  data:  {data}\n  keys:  {keys}\n  SDK:   COMPOSIO_BASE_URL={url} COMPOSIO_API_KEY=<key>\nPress Ctrl-C to stop.",
+        "Tool router listening at {listening}{public} on {bitbucket}\n  data:  {data}\n  keys:  {keys}\n  SDK:   COMPOSIO_BASE_URL={url} COMPOSIO_API_KEY=<key>\nPress Ctrl-C to stop.",
         url = router.url(),
         bitbucket = backend.description,
     );

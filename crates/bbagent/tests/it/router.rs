@@ -182,7 +182,11 @@ async fn the_router_serves_while_keys_and_connect_change_its_data() {
     assert_eq!(refused.status(), reqwest::StatusCode::UNAUTHORIZED);
 
     let log = std::fs::read_to_string(&log_path).expect("router log");
-    assert!(log.contains("Tool router listening at"), "{log}");
+    // Without --public-url the URL it listens at is the public one, said once.
+    assert!(
+        log.contains(&format!("Tool router listening at {url} on")),
+        "{log}"
+    );
     if database.is_some() {
         assert!(
             log.contains("postgres://"),

@@ -223,3 +223,77 @@ async fn an_instance_with_another_master_key_refuses_to_start() {
     );
     assert!(!message.contains(&"f".repeat(64)), "the key is not shown");
 }
+
+/// The load benchmark's small version: users with sessions and connections of their own, each
+/// call landing on either instance, while the sandbox refuses 10% of requests (429 or 503):
+/// no write is lost or duplicated, and every write was made with its own user's credentials.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_team_on_two_instances_under_faults_loses_nothing_and_mixes_no_credentials() {
+    const USERS: usize = 16;
+    let env = crate::support::start().await;
+    let b = {
+        let public = env.url();
+        start_router(&env.storage, &env.sandbox_url, |c| {
+            c.public_url = Some(public)
+        })
+        .await
+    };
+    let bases = [env.base(), format!("http://{}", b.addr())];
+    let display = |user: &str| format!("Load {user}");
+    let mut users = Vec::new();
+    for i in 0..USERS {
+        let user = format!("load{i:03}");
+        let token = format!("load-token-{i:03}");
+        env._sandbox
+            .create_user(
+                &bitbucket_sandbox::NewUser {
+                    username: user.clone(),
+                    display_name: display(&user),
+                    email: format!("{user}@example.com"),
+                    token: token.clone(),
+                },
+                Some("acme"),
+            )
+            .await
+            .expect("user");
+        let session = env.session(&user).await;
+        env.connect_with(&session, &token).await;
+        let urls = bases
+            .iter()
+            .map(|base| format!("{base}/tool_router/{session}/mcp"))
+            .collect();
+        users.push((user, urls));
+    }
+    let plan = mcp_testkit::load::TeamPlan {
+        key: env.key.clone(),
+        users,
+        calls: 6,
+        marker: "team-load".to_owned(),
+    };
+    env._sandbox
+        .set_faults("429=0.05,503=0.05,retry-after=1".parse().expect("faults"));
+    let report = mcp_testkit::load::run_team(&plan).await;
+    env._sandbox.set_faults(Default::default());
+    assert!(
+        report.protocol_errors.is_empty(),
+        "{:?}",
+        report.protocol_errors
+    );
+    assert_eq!(report.calls.len(), USERS * 6);
+    assert!(
+        report.created().len() > USERS,
+        "most writes succeed: {}",
+        report.created().len()
+    );
+    for (tool, message) in report.failures() {
+        assert!(
+            message.contains("try again") || message.contains("check"),
+            "{tool}: a failure says what to do: {message}"
+        );
+    }
+    let verdict = mcp_testkit::load::judge_team(&env.bitbucket, &plan, &report, display)
+        .await
+        .expect("issues");
+    assert!(verdict.is_clean(), "{verdict:?}");
+    b.shutdown().await;
+}
