@@ -15,6 +15,11 @@ mod server;
 pub use bitbucket_toolkit::DestructivePolicy;
 pub use server::{BitbucketMcp, OptionsError, ServerOptions, to_mcp_tool};
 
+/// The unit tests count live heap bytes, to show that sessions leave nothing behind.
+#[cfg(test)]
+#[global_allocator]
+static HEAP: cap::Cap<std::alloc::System> = cap::Cap::new(std::alloc::System, usize::MAX);
+
 /// Serves `handler` on this process's stdin and stdout until the client closes them.
 pub async fn serve_stdio(handler: BitbucketMcp) -> Result<(), std::io::Error> {
     use rmcp::ServiceExt as _;

@@ -43,8 +43,19 @@ struct Bucket {
 #[derive(Debug, Default)]
 pub struct Limiter {
     limits: RateLimits,
-    buckets: Mutex<HashMap<String, Bucket>>,
+    buckets: Mutex<Buckets>,
 }
+
+#[derive(Debug, Default)]
+struct Buckets {
+    by_name: HashMap<String, Bucket>,
+    /// When buckets left alone long enough to be full again were last dropped.
+    pruned: Option<Instant>,
+}
+
+/// A bucket refills completely within a minute, so one untouched for that long is full, and
+/// a full bucket is the same as none.
+const REFILLED: Duration = Duration::from_secs(60);
 
 /// Which limit a call hit, and when to try again.
 #[derive(Debug, Clone, PartialEq)]
@@ -79,11 +90,14 @@ impl Limiter {
     /// Takes one call from the project's and the user's buckets, or says which is empty
     /// (taking nothing then).
     pub fn check(&self, project_id: &str, user_id: &str) -> Result<(), Limited> {
+        self.check_at(project_id, user_id, Instant::now())
+    }
+
+    fn check_at(&self, project_id: &str, user_id: &str, now: Instant) -> Result<(), Limited> {
         let mut buckets = self
             .buckets
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
-        let now = Instant::now();
         let key = self
             .limits
             .per_key
@@ -96,8 +110,22 @@ impl Limiter {
             )
         });
         let wanted: Vec<_> = key.into_iter().chain(user).collect();
+        if wanted.is_empty() {
+            return Ok(());
+        }
+        // Users and keys that stopped calling leave nothing behind: once a minute, the
+        // buckets untouched for a minute (full again) are dropped.
+        if buckets
+            .pruned
+            .is_none_or(|at| now.saturating_duration_since(at) >= REFILLED)
+        {
+            buckets
+                .by_name
+                .retain(|_, b| now.saturating_duration_since(b.at) < REFILLED);
+            buckets.pruned = Some(now);
+        }
         for (name, rate, scope) in &wanted {
-            let bucket = refill(&mut buckets, name, *rate, now);
+            let bucket = refill(&mut buckets.by_name, name, *rate, now);
             if bucket.tokens < 1.0 {
                 let per_token = 60.0 / f64::from(rate.per_minute);
                 return Err(Limited {
@@ -107,21 +135,15 @@ impl Limiter {
             }
         }
         for (name, rate, _) in &wanted {
-            refill(&mut buckets, name, *rate, now).tokens -= 1.0;
-        }
-        // Full buckets hold no information; drop them now and then so memory stays bounded.
-        if buckets.len() > 10_000 {
-            let limits = self.limits;
-            buckets.retain(|name, b| {
-                let rate = if name.starts_with("key:") {
-                    limits.per_key
-                } else {
-                    limits.per_user
-                };
-                rate.is_some_and(|r| b.tokens + 1e-9 < f64::from(r.per_minute))
-            });
+            refill(&mut buckets.by_name, name, *rate, now).tokens -= 1.0;
         }
         Ok(())
+    }
+
+    /// How many buckets are kept.
+    #[cfg(test)]
+    fn census(&self) -> usize {
+        self.buckets.lock().expect("lock").by_name.len()
     }
 }
 
@@ -171,6 +193,36 @@ mod tests {
             .expect_err("the project's sixth call");
         assert_eq!(key.scope, "API key");
         assert!(limiter.check("q", "alice").is_ok(), "another project");
+    }
+
+    #[test]
+    fn buckets_of_callers_gone_for_a_minute_are_dropped() {
+        let limiter = Limiter::new(RateLimits {
+            per_user: Some(Rate { per_minute: 3 }),
+            per_key: Some(Rate { per_minute: 1000 }),
+        });
+        let start = Instant::now();
+        for user in 0..500 {
+            assert!(limiter.check_at("p", &format!("u{user}"), start).is_ok());
+        }
+        assert_eq!(limiter.census(), 501, "a bucket per user and the key's");
+        // Half a minute on, nothing is full again yet; u0 uses up its bucket.
+        let half = start + Duration::from_secs(30);
+        while limiter.check_at("p", "u0", half).is_ok() {}
+        assert_eq!(limiter.census(), 501);
+        // A minute after the others' last calls only u0, who called since, and the key remain,
+        // and u0 has only what refilled in 31 s (one call), not a full bucket.
+        let later = start + REFILLED + Duration::from_secs(1);
+        assert!(limiter.check_at("p", "u0", later).is_ok());
+        assert_eq!(limiter.census(), 2);
+        assert!(
+            limiter.check_at("p", "u0", later).is_err(),
+            "u0's bucket was kept, not refilled"
+        );
+        // A user that comes back starts full.
+        for _ in 0..3 {
+            assert!(limiter.check_at("p", "u7", later).is_ok());
+        }
     }
 
     #[test]
