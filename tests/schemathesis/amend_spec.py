@@ -47,6 +47,14 @@ def amend(spec: dict, operations: list[tuple[str, str]]) -> dict:
         "additionalProperties": False,
     }
 
+    # A report's data field holds a boolean, a number, a string or a link object, as the
+    # report operation's own table of data field formats says, but `report_data.value` is
+    # typed `object`, which only the link fits. Any JSON value here; the sandbox checks each
+    # against the field's `type` (the contract test `validate_report` does the same).
+    schemas["report_data"]["properties"]["value"] = {
+        "description": schemas["report_data"]["properties"]["value"].get("description", ""),
+    }
+
     # A file's or folder's source with `format=meta` is its meta document, as both operations'
     # descriptions say, but their 200 schema is only the folder's listing. The meta document
     # is a `treeentry` (the spec's own type for a listing's entries) of a file or folder.

@@ -8,6 +8,7 @@ pub mod oauth;
 mod pr_tasks;
 mod pullrequests;
 mod refs;
+mod reports;
 mod repositories;
 mod reviews;
 mod snippets;
@@ -179,6 +180,26 @@ pub fn router(state: SharedState) -> Router {
         .route(
             &format!("{repo}/commit/{{commit}}/statuses/build/{{key}}"),
             get(statuses::get).put(statuses::update),
+        )
+        .route(
+            &format!("{repo}/commit/{{commit}}/reports"),
+            get(reports::list),
+        )
+        .route(
+            &format!("{repo}/commit/{{commit}}/reports/{{report_id}}"),
+            get(reports::get).put(reports::put).delete(reports::delete),
+        )
+        .route(
+            &format!("{repo}/commit/{{commit}}/reports/{{report_id}}/annotations"),
+            get(reports::list_annotations).post(reports::bulk),
+        )
+        .route(
+            &format!(
+                "{repo}/commit/{{commit}}/reports/{{report_id}}/annotations/{{annotation_id}}"
+            ),
+            get(reports::get_annotation)
+                .put(reports::put_annotation)
+                .delete(reports::delete_annotation),
         )
         .route(
             &format!("{pr}/approve"),

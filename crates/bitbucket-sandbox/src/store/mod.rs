@@ -17,6 +17,7 @@ mod issues;
 pub mod oauth;
 mod pr_tasks;
 mod pullrequests;
+mod reports;
 mod repos;
 pub mod rows;
 mod snippets;
@@ -35,6 +36,7 @@ pub use code_comments::{CodeCommentRow, NewCodeComment, Thread};
 pub use issues::NewIssue;
 pub use pr_tasks::{NewPrTask, PrTaskRow};
 pub use pullrequests::NewPullRequest;
+pub use reports::{AnnotationRow, ReportRow};
 pub use repos::NewRepo;
 pub use rows::*;
 pub use statuses::StatusRow;
@@ -51,6 +53,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (6, include_str!("migrations/0006_commit_comments.sql")),
     (7, include_str!("migrations/0007_pr_closing.sql")),
     (8, include_str!("migrations/0008_oauth.sql")),
+    (9, include_str!("migrations/0009_reports.sql")),
 ];
 
 /// The schema version this build writes: the number of the last migration.

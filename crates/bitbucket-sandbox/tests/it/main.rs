@@ -10,6 +10,7 @@ mod oauth;
 mod persistence;
 mod pr_comments;
 mod pr_tasks;
+mod reports;
 mod reviews;
 mod statuses;
 mod support;
