@@ -39,15 +39,16 @@ pub use config::{
 pub use error::{ApiError, Error};
 pub use http::Client;
 pub use models::{
-    Account, Branch, Comment, CommentRef, CommentResolution, Commit, CommitAuthor, CommitStatus,
-    Content, DiffStat, DiffStatFile, FileContent, InlineAnchor, Issue, IssueComment, IssueKind,
-    IssuePriority, IssueState, Link, Links, Participant, Project, PullRequest, PullRequestEndpoint,
-    PullRequestState, Repository, RepositoryPermission, RepositoryRole, Snippet, SnippetComment,
-    SnippetFile, Source, Tag, Task, TreeEntry, User, Workspace, WorkspaceAccess,
-    WorkspaceMembership,
+    Account, Annotation, Branch, Comment, CommentRef, CommentResolution, Commit, CommitAuthor,
+    CommitStatus, Content, DiffStat, DiffStatFile, FileContent, InlineAnchor, Issue, IssueComment,
+    IssueKind, IssuePriority, IssueState, Link, Links, Participant, Project, PullRequest,
+    PullRequestEndpoint, PullRequestState, Report, ReportData, Repository, RepositoryPermission,
+    RepositoryRole, Snippet, SnippetComment, SnippetFile, Source, Tag, Task, TreeEntry, User,
+    Workspace, WorkspaceAccess, WorkspaceMembership,
 };
 pub use ops::AccountRef;
 pub use ops::changes::{CommitFiles, DiffParams, NewCommitStatus};
+pub use ops::insights::{NewAnnotation, NewReport};
 pub use ops::issues::{IssueUpdate, NewIssue};
 pub use ops::pullrequests::{ListPullRequestsParams, NewPullRequest};
 pub use ops::refs::NewBranch;

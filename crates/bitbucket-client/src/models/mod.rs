@@ -82,6 +82,7 @@ macro_rules! string_enum {
 }
 
 mod commit;
+mod insights;
 mod issue;
 mod pullrequest;
 mod refs;
@@ -92,6 +93,7 @@ mod source;
 mod workspace;
 
 pub use commit::{Commit, CommitAuthor};
+pub use insights::{Annotation, Report, ReportData};
 pub use issue::{Issue, IssueComment, IssueKind, IssuePriority, IssueState};
 pub use pullrequest::{Participant, PullRequest, PullRequestEndpoint, PullRequestState};
 pub use refs::{Branch, Tag};

@@ -7,6 +7,7 @@ use crate::page::{ListParams, PageParams};
 
 pub(crate) mod changes;
 pub(crate) mod commits;
+pub(crate) mod insights;
 pub(crate) mod issues;
 pub(crate) mod pullrequests;
 pub(crate) mod refs;

@@ -2,6 +2,7 @@
 //! pagination across pages, every error class, and retries under injected faults.
 
 mod errors;
+mod insights;
 mod operations;
 mod pagination;
 mod retries;
