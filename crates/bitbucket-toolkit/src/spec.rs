@@ -138,6 +138,9 @@ pub enum Toolset {
     /// Commits: one commit, its diff and changes, file history, build statuses, and writing
     /// files as a commit.
     Commits,
+    /// CI: one build status by key and posting one, Code Insights reports and their
+    /// annotations.
+    Ci,
     /// Issues and issue comments.
     Issues,
     /// Snippets and snippet comments.
@@ -150,12 +153,13 @@ pub enum Toolset {
 
 impl Toolset {
     /// Every toolset, in catalogue order.
-    pub const ALL: [Toolset; 9] = [
+    pub const ALL: [Toolset; 10] = [
         Toolset::Repositories,
         Toolset::Branches,
         Toolset::PullRequests,
         Toolset::Reviews,
         Toolset::Commits,
+        Toolset::Ci,
         Toolset::Issues,
         Toolset::Snippets,
         Toolset::Users,
@@ -170,6 +174,7 @@ impl Toolset {
             Toolset::PullRequests => "pull_requests",
             Toolset::Reviews => "reviews",
             Toolset::Commits => "commits",
+            Toolset::Ci => "ci",
             Toolset::Issues => "issues",
             Toolset::Snippets => "snippets",
             Toolset::Users => "users",

@@ -357,6 +357,172 @@ pub async fn exercise_every_tool(s: &Session, bitbucket: &Client) {
     assert_eq!(comments.len(), 2, "every tool");
 
     exercise_review_lifecycle(s, bitbucket).await;
+    exercise_insights(s, bitbucket).await;
+}
+
+/// The CI tools: a build status posted and read back by key, and a Code Insights report with
+/// its annotations written, read, changed and deleted, each effect checked in the sandbox.
+pub async fn exercise_insights(s: &Session, bitbucket: &Client) {
+    let widgets = repo_id("acme", "widgets");
+    let commit = head_of(bitbucket, "main").await;
+    let at = |extra: serde_json::Value| {
+        let mut args = json!({"workspace": "acme", "repo_slug": "widgets", "commit": commit});
+        if let (Some(args), Some(extra)) = (args.as_object_mut(), extra.as_object()) {
+            args.extend(extra.clone());
+        }
+        args
+    };
+
+    let posted = ok(
+        "post build",
+        &call(
+            s,
+            "BITBUCKET_CREATE_COMMIT_BUILD_STATUS",
+            at(json!({"key": "ci/build", "state": "failed", "url": "https://ci.example/7", "description": "2 tests failed"})),
+        )
+        .await,
+    );
+    assert_eq!(posted["state"], "FAILED", "{posted}");
+    let stored = bitbucket
+        .get_commit_status(&widgets, &commit, "ci/build")
+        .await
+        .expect("the build status is stored");
+    assert_eq!(stored.description.as_deref(), Some("2 tests failed"));
+    let read = ok(
+        "build by key",
+        &call(
+            s,
+            "BITBUCKET_GET_COMMIT_BUILD_STATUS",
+            at(json!({"key": "ci/build"})),
+        )
+        .await,
+    );
+    assert_eq!(read["url"], "https://ci.example/7", "{read}");
+
+    let report = ok(
+        "put report",
+        &call(
+            s,
+            "BITBUCKET_UPDATE_INSIGHTS_PROJECTS_REPOS_COMMITS_REPORTS",
+            at(json!({
+                "report_id": "scan-1", "title": "Security scan", "details": "2 findings",
+                "report_type": "security", "result": "FAILED",
+                "data": [{"title": "Coverage", "type": "PERCENTAGE", "value": 81.5}]
+            })),
+        )
+        .await,
+    );
+    assert_eq!(report["report_id"], "scan-1", "{report}");
+    let stored = bitbucket
+        .get_report(&widgets, &commit, "scan-1")
+        .await
+        .expect("the report is stored");
+    assert_eq!(stored.report_type.as_deref(), Some("SECURITY"));
+    assert_eq!(stored.data.len(), 1);
+
+    let added = ok(
+        "annotations",
+        &call(
+            s,
+            "BITBUCKET_CREATE_REPOSITORIES_COMMIT_REPORTS_ANNOTATIONS",
+            at(json!({"report_id": "scan-1", "annotations": [
+                {"annotation_id": "a1", "annotation_type": "VULNERABILITY", "summary": "SQL injection", "severity": "HIGH", "path": "src/main.rs", "line": 1},
+                {"annotation_id": "a2", "annotation_type": "CODE_SMELL", "summary": "Long function"}
+            ]})),
+        )
+        .await,
+    );
+    assert_eq!(
+        added["annotations"].as_array().map(Vec::len),
+        Some(2),
+        "{added}"
+    );
+    let stored = bitbucket
+        .list_annotations(&widgets, &commit, "scan-1", &Default::default())
+        .await
+        .expect("annotations are stored");
+    assert_eq!(stored.values.len(), 2);
+
+    let listed = ok(
+        "reports",
+        &call(
+            s,
+            "BITBUCKET_GET_REPOSITORIES_COMMIT_REPORTS",
+            at(json!({})),
+        )
+        .await,
+    );
+    assert_eq!(listed["items"][0]["title"], "Security scan", "{listed}");
+    let full = ok(
+        "report",
+        &call(
+            s,
+            "BITBUCKET_GET_REPOSITORIES_COMMIT_REPORT",
+            at(json!({"report_id": "scan-1"})),
+        )
+        .await,
+    );
+    assert_eq!(
+        full["annotations"].as_array().map(Vec::len),
+        Some(2),
+        "{full}"
+    );
+    assert_eq!(full["report"]["result"], "FAILED", "{full}");
+
+    let changed = ok(
+        "annotation",
+        &call(
+            s,
+            "BITBUCKET_UPDATE_REPOSITORIES_COMMIT_REPORTS_ANNOTATIONS",
+            at(json!({"report_id": "scan-1", "annotation_id": "a2", "annotation_type": "CODE_SMELL", "summary": "Long function", "severity": "low"})),
+        )
+        .await,
+    );
+    assert_eq!(changed["severity"], "LOW", "{changed}");
+    let stored = bitbucket
+        .get_annotation(&widgets, &commit, "scan-1", "a2")
+        .await
+        .expect("a2");
+    assert_eq!(stored.severity.as_deref(), Some("LOW"));
+    let one = ok(
+        "one annotation",
+        &call(
+            s,
+            "BITBUCKET_GET_REPOSITORIES_COMMIT_REPORTS_ANNOTATIONS",
+            at(json!({"report_id": "scan-1", "annotation_id": "a1"})),
+        )
+        .await,
+    );
+    assert_eq!(one["line"], 1, "{one}");
+
+    ok(
+        "delete annotation",
+        &call(
+            s,
+            "BITBUCKET_DELETE_REPOSITORIES_COMMIT_REPORTS_ANNOTATIONS",
+            at(json!({"report_id": "scan-1", "annotation_id": "a1"})),
+        )
+        .await,
+    );
+    let left = bitbucket
+        .list_annotations(&widgets, &commit, "scan-1", &Default::default())
+        .await
+        .expect("annotations");
+    assert_eq!(left.values.len(), 1);
+    ok(
+        "delete report",
+        &call(
+            s,
+            "BITBUCKET_DELETE_REPOSITORIES_COMMIT_REPORT",
+            at(json!({"report_id": "scan-1"})),
+        )
+        .await,
+    );
+    let gone = bitbucket
+        .get_report(&widgets, &commit, "scan-1")
+        .await
+        .expect_err("the report is gone");
+    assert_eq!(gone.api().map(|a| a.status), Some(404), "{gone}");
 }
 
 async fn head_of(bitbucket: &Client, branch: &str) -> String {

@@ -21,6 +21,7 @@ use crate::{ToolOutcome, Toolkit, args};
 
 pub(crate) mod branches;
 pub(crate) mod commits;
+pub(crate) mod insights;
 pub(crate) mod issues;
 pub(crate) mod pull_requests;
 pub(crate) mod repositories;
@@ -156,6 +157,16 @@ pub(crate) static CATALOGUE: &[ToolSpec] = &[
     spec::<commits::comments::CreateCommitComment>(),
     spec::<commits::comments::UpdateCommitComment>(),
     spec::<commits::comments::DeleteCommitComment>(),
+    spec::<insights::GetCommitBuildStatus>(),
+    spec::<insights::ListReports>(),
+    spec::<insights::GetReport>(),
+    spec::<insights::GetAnnotation>(),
+    spec::<insights::CreateCommitBuildStatus>(),
+    spec::<insights::PutReport>(),
+    spec::<insights::CreateAnnotations>(),
+    spec::<insights::UpdateAnnotation>(),
+    spec::<insights::DeleteAnnotation>(),
+    spec::<insights::DeleteReport>(),
     spec::<issues::ListIssues>(),
     spec::<issues::GetIssue>(),
     spec::<issues::CreateIssue>(),

@@ -36,7 +36,7 @@ pub(crate) struct StatusOutput {
 }
 
 impl StatusOutput {
-    fn from_status(status: CommitStatus) -> Self {
+    pub(crate) fn from_status(status: CommitStatus) -> Self {
         StatusOutput {
             key: status.key,
             state: status.state,
