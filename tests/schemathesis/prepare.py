@@ -21,7 +21,7 @@ class NoRedirect(urllib.request.HTTPRedirectHandler):
         return None
 
 
-def call(base: str, method: str, path: str, body: dict | None = None) -> dict:
+def call(base: str, method: str, path: str, body: dict | list | None = None) -> dict:
     data = None if body is None else json.dumps(body).encode()
     request = urllib.request.Request(
         base + path,
@@ -71,6 +71,13 @@ def main() -> None:
          {"key": "CI", "state": "SUCCESSFUL", "url": "https://ci.example/1"})
     call(base, "POST", f"{repo}/pullrequests",
          {"title": "Shared types", "source": {"branch": {"name": "develop"}}})
+    # A Code Insights report with two annotations on main's head, and one to delete.
+    for report in ("scan-1", "doomed"):
+        call(base, "PUT", f"{repo}/commit/{head}/reports/{report}",
+             {"title": "Scan", "details": "2 findings", "report_type": "SECURITY"})
+        call(base, "POST", f"{repo}/commit/{head}/reports/{report}/annotations",
+             [{"external_id": a, "annotation_type": "BUG", "summary": "Off by one"}
+              for a in ("a1", "a2")])
     # Something for the operations that take back a review or reopen a comment to take back.
     call(base, "POST", f"{repo}/pullrequests/1/approve")
     call(base, "POST", f"{repo}/pullrequests/1/comments/1/resolve")
