@@ -25,6 +25,8 @@ pub struct ToolSpec {
     pub description: &'static str,
     /// The group the tool belongs to.
     pub toolset: Toolset,
+    /// The Bitbucket Cloud operation it calls (`METHOD /path`, as the official spec spells it).
+    pub endpoint: &'static str,
     /// Behaviour hints (read-only, destructive, idempotent, open world).
     pub annotations: ToolAnnotations,
     pub(crate) input: fn() -> Map<String, Value>,

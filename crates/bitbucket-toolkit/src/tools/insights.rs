@@ -80,6 +80,8 @@ impl Tool for GetCommitBuildStatus {
     const TITLE: &'static str = "Get build status";
     const DESCRIPTION: &'static str = "One build status of a commit by its key. All of them: BITBUCKET_GET_REPOSITORIES_COMMIT_STATUSES.";
     const TOOLSET: Toolset = Toolset::Ci;
+    const ENDPOINT: &'static str =
+        "GET /repositories/{workspace}/{repo_slug}/commit/{commit}/statuses/build/{key}";
     const ANNOTATIONS: ToolAnnotations = ToolAnnotations::READ;
     type Args = BuildStatusArgs;
     type Output = StatusOutput;
@@ -144,6 +146,8 @@ impl Tool for CreateCommitBuildStatus {
     const DESCRIPTION: &'static str =
         "Posts a build status on a commit, as CI does; a status with the same key is replaced.";
     const TOOLSET: Toolset = Toolset::Ci;
+    const ENDPOINT: &'static str =
+        "POST /repositories/{workspace}/{repo_slug}/commit/{commit}/statuses/build";
     const ANNOTATIONS: ToolAnnotations = ToolAnnotations::CREATE;
     type Args = NewBuildStatusArgs;
     type Output = StatusOutput;
@@ -289,6 +293,8 @@ impl Tool for ListReports {
     const TITLE: &'static str = "List commit reports";
     const DESCRIPTION: &'static str = "Lists the Code Insights reports on a commit (security scans, tests, coverage, bugs) with their result and figures.";
     const TOOLSET: Toolset = Toolset::Ci;
+    const ENDPOINT: &'static str =
+        "GET /repositories/{workspace}/{repo_slug}/commit/{commit}/reports";
     const ANNOTATIONS: ToolAnnotations = ToolAnnotations::READ;
     type Args = ListReportsArgs;
     type Output = ListOutput<ReportOutput>;
@@ -429,6 +435,8 @@ impl Tool for GetReport {
     const TITLE: &'static str = "Get commit report";
     const DESCRIPTION: &'static str = "A commit's Code Insights report with its findings (annotations by file and line), 100 a page.";
     const TOOLSET: Toolset = Toolset::Ci;
+    const ENDPOINT: &'static str =
+        "GET /repositories/{workspace}/{repo_slug}/commit/{commit}/reports/{reportId}";
     const ANNOTATIONS: ToolAnnotations = ToolAnnotations::READ;
     type Args = ReportArgs;
     type Output = ReportWithAnnotations;
@@ -523,6 +531,8 @@ impl Tool for PutReport {
     const TITLE: &'static str = "Create or replace commit report";
     const DESCRIPTION: &'static str = "Publishes or replaces a test, coverage, security or bug report on a commit (Code Insights; calls Cloud's PUT …/reports/{id}).";
     const TOOLSET: Toolset = Toolset::Ci;
+    const ENDPOINT: &'static str =
+        "PUT /repositories/{workspace}/{repo_slug}/commit/{commit}/reports/{reportId}";
     const ANNOTATIONS: ToolAnnotations = ToolAnnotations::UPDATE;
     type Args = PutReportArgs;
     type Output = ReportOutput;
@@ -600,6 +610,8 @@ impl Tool for DeleteReport {
     const DESCRIPTION: &'static str =
         "Deletes a Code Insights report from a commit, with all its annotations.";
     const TOOLSET: Toolset = Toolset::Ci;
+    const ENDPOINT: &'static str =
+        "DELETE /repositories/{workspace}/{repo_slug}/commit/{commit}/reports/{reportId}";
     const ANNOTATIONS: ToolAnnotations = ToolAnnotations::DELETE;
     type Args = ReportIdArgs;
     type Output = InsightDeleted;
@@ -723,6 +735,8 @@ impl Tool for CreateAnnotations {
     const TITLE: &'static str = "Add report annotations";
     const DESCRIPTION: &'static str = "Adds findings to a Code Insights report, on a file and line or on the whole commit; an existing id is replaced. All or none are stored.";
     const TOOLSET: Toolset = Toolset::Ci;
+    const ENDPOINT: &'static str =
+        "POST /repositories/{workspace}/{repo_slug}/commit/{commit}/reports/{reportId}/annotations";
     const ANNOTATIONS: ToolAnnotations = ToolAnnotations::CREATE;
     type Args = CreateAnnotationsArgs;
     type Output = AnnotationsStored;
@@ -798,6 +812,7 @@ impl Tool for GetAnnotation {
     const TITLE: &'static str = "Get report annotation";
     const DESCRIPTION: &'static str = "One annotation of a Code Insights report, with its details and link. BITBUCKET_GET_REPOSITORIES_COMMIT_REPORT lists them all.";
     const TOOLSET: Toolset = Toolset::Ci;
+    const ENDPOINT: &'static str = "GET /repositories/{workspace}/{repo_slug}/commit/{commit}/reports/{reportId}/annotations/{annotationId}";
     const ANNOTATIONS: ToolAnnotations = ToolAnnotations::READ;
     type Args = AnnotationIdArgs;
     type Output = AnnotationOutput;
@@ -854,6 +869,7 @@ impl Tool for UpdateAnnotation {
     const DESCRIPTION: &'static str =
         "Creates or replaces one annotation (finding) of a Code Insights report by its id.";
     const TOOLSET: Toolset = Toolset::Ci;
+    const ENDPOINT: &'static str = "PUT /repositories/{workspace}/{repo_slug}/commit/{commit}/reports/{reportId}/annotations/{annotationId}";
     const ANNOTATIONS: ToolAnnotations = ToolAnnotations::UPDATE;
     type Args = PutAnnotationArgs;
     type Output = AnnotationOutput;
@@ -889,6 +905,7 @@ impl Tool for DeleteAnnotation {
     const TITLE: &'static str = "Delete report annotation";
     const DESCRIPTION: &'static str = "Deletes one annotation from a Code Insights report.";
     const TOOLSET: Toolset = Toolset::Ci;
+    const ENDPOINT: &'static str = "DELETE /repositories/{workspace}/{repo_slug}/commit/{commit}/reports/{reportId}/annotations/{annotationId}";
     const ANNOTATIONS: ToolAnnotations = ToolAnnotations::DELETE;
     type Args = AnnotationIdArgs;
     type Output = InsightDeleted;

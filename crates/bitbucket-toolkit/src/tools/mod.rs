@@ -40,6 +40,9 @@ pub(crate) trait Tool {
     const TITLE: &'static str;
     const DESCRIPTION: &'static str;
     const TOOLSET: Toolset;
+    /// The Bitbucket Cloud operation it calls, as the official spec spells it, e.g.
+    /// `GET /repositories/{workspace}/{repo_slug}/refs/branches`.
+    const ENDPOINT: &'static str;
     const ANNOTATIONS: ToolAnnotations;
     type Args: DeserializeOwned + JsonSchema + Send;
     type Output: Serialize + JsonSchema + Render + Send;
@@ -66,6 +69,7 @@ pub(crate) const fn spec<T: Tool>() -> ToolSpec {
         title: T::TITLE,
         description: T::DESCRIPTION,
         toolset: T::TOOLSET,
+        endpoint: T::ENDPOINT,
         annotations: T::ANNOTATIONS,
         input: input_schema_of::<T::Args>,
         output: output_schema_of::<T::Output>,

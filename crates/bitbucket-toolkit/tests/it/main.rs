@@ -3,6 +3,7 @@
 mod bad_input;
 mod branches;
 mod catalogue;
+mod docs;
 mod insights;
 mod issues;
 mod lockdown;

@@ -49,6 +49,8 @@ impl Tool for DeleteBranch {
     const TITLE: &'static str = "Delete branch";
     const DESCRIPTION: &'static str = "Deletes a branch (not the main branch). Its commits stay reachable from other branches and merged pull requests.";
     const TOOLSET: Toolset = Toolset::Branches;
+    const ENDPOINT: &'static str =
+        "DELETE /repositories/{workspace}/{repo_slug}/refs/branches/{name}";
     const ANNOTATIONS: ToolAnnotations = ToolAnnotations::DELETE;
     type Args = RefArgs;
     type Output = DeletedRef;
@@ -82,6 +84,7 @@ impl Tool for DeleteTag {
     const TITLE: &'static str = "Delete tag";
     const DESCRIPTION: &'static str = "Deletes a tag; the commit it pointed at stays.";
     const TOOLSET: Toolset = Toolset::Branches;
+    const ENDPOINT: &'static str = "DELETE /repositories/{workspace}/{repo_slug}/refs/tags/{name}";
     const ANNOTATIONS: ToolAnnotations = ToolAnnotations::DELETE;
     type Args = RefArgs;
     type Output = DeletedRef;
@@ -150,6 +153,7 @@ impl Tool for CreateTag {
     const TITLE: &'static str = "Create tag";
     const DESCRIPTION: &'static str = "Tags a commit, given as a branch name, tag or hash (default: the head of the main branch).";
     const TOOLSET: Toolset = Toolset::Branches;
+    const ENDPOINT: &'static str = "POST /repositories/{workspace}/{repo_slug}/refs/tags";
     const ANNOTATIONS: ToolAnnotations = ToolAnnotations::CREATE;
     type Args = CreateTagArgs;
     type Output = CreatedTag;

@@ -131,6 +131,7 @@ impl Tool for ListBranches {
     const DESCRIPTION: &'static str = "Lists a repository's branches, each with its head commit (hash, date, author, message). \
 Filter with `q`, e.g. `name ~ \"feature/\"`; `sort` `-target.date` puts recently updated branches first.";
     const TOOLSET: Toolset = Toolset::Branches;
+    const ENDPOINT: &'static str = "GET /repositories/{workspace}/{repo_slug}/refs/branches";
     const ANNOTATIONS: ToolAnnotations = ToolAnnotations::READ;
     type Args = ListBranchesArgs;
     type Output = ListOutput<RefOutput>;
@@ -178,6 +179,7 @@ impl Tool for GetBranch {
     const DESCRIPTION: &'static str = "Shows one branch and its head commit (hash, date, author, message). \
 Use it to check that a branch exists or to get the commit it points at.";
     const TOOLSET: Toolset = Toolset::Branches;
+    const ENDPOINT: &'static str = "GET /repositories/{workspace}/{repo_slug}/refs/branches/{name}";
     const ANNOTATIONS: ToolAnnotations = ToolAnnotations::READ;
     type Args = GetBranchArgs;
     type Output = RefOutput;
@@ -251,6 +253,7 @@ impl Tool for CreateBranch {
     const DESCRIPTION: &'static str = "Creates a branch pointing at `target`: a branch name, tag or commit hash (default: the head of the main branch). \
 Fails if the name is taken or is not a valid git branch name.";
     const TOOLSET: Toolset = Toolset::Branches;
+    const ENDPOINT: &'static str = "POST /repositories/{workspace}/{repo_slug}/refs/branches";
     const ANNOTATIONS: ToolAnnotations = ToolAnnotations::CREATE;
     type Args = CreateBranchArgs;
     type Output = CreatedBranch;
@@ -406,6 +409,7 @@ impl Tool for ListTags {
     const DESCRIPTION: &'static str = "Lists a repository's tags, each with the commit it points at. \
 A tag name works as `commit` in file tools and as `target` of BITBUCKET_CREATE_BRANCH.";
     const TOOLSET: Toolset = Toolset::Branches;
+    const ENDPOINT: &'static str = "GET /repositories/{workspace}/{repo_slug}/refs/tags";
     const ANNOTATIONS: ToolAnnotations = ToolAnnotations::READ;
     type Args = ListTagsArgs;
     type Output = ListOutput<RefOutput>;

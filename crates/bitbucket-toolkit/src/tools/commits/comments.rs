@@ -61,6 +61,8 @@ impl Tool for ListCommitComments {
     const DESCRIPTION: &'static str =
         "Lists the comments on a commit, oldest first: author, text, file and line, replies.";
     const TOOLSET: Toolset = Toolset::Commits;
+    const ENDPOINT: &'static str =
+        "GET /repositories/{workspace}/{repo_slug}/commit/{commit}/comments";
     const ANNOTATIONS: ToolAnnotations = ToolAnnotations::READ;
     type Args = ListCommitCommentsArgs;
     type Output = ListOutput<ReviewComment>;
@@ -123,6 +125,8 @@ impl Tool for GetCommitComment {
     const DESCRIPTION: &'static str =
         "Shows one comment on a commit in full: text, author, file and line.";
     const TOOLSET: Toolset = Toolset::Commits;
+    const ENDPOINT: &'static str =
+        "GET /repositories/{workspace}/{repo_slug}/commit/{commit}/comments/{comment_id}";
     const ANNOTATIONS: ToolAnnotations = ToolAnnotations::READ;
     type Args = CommitCommentArgs;
     type Output = CommentResult;
@@ -174,6 +178,8 @@ impl Tool for CreateCommitComment {
     const TITLE: &'static str = "Comment on a commit";
     const DESCRIPTION: &'static str = "Adds a comment to a commit: general, inline on a line the commit changed (`path` and `line`), or a reply (`parent_id`).";
     const TOOLSET: Toolset = Toolset::Commits;
+    const ENDPOINT: &'static str =
+        "POST /repositories/{workspace}/{repo_slug}/commit/{commit}/comments";
     const ANNOTATIONS: ToolAnnotations = ToolAnnotations::CREATE;
     type Args = CreateCommitCommentArgs;
     type Output = CommentResult;
@@ -228,6 +234,8 @@ impl Tool for UpdateCommitComment {
     const TITLE: &'static str = "Edit commit comment";
     const DESCRIPTION: &'static str = "Replaces the text of one of your comments on a commit.";
     const TOOLSET: Toolset = Toolset::Commits;
+    const ENDPOINT: &'static str =
+        "PUT /repositories/{workspace}/{repo_slug}/commit/{commit}/comments/{comment_id}";
     const ANNOTATIONS: ToolAnnotations = ToolAnnotations::UPDATE;
     type Args = UpdateCommitCommentArgs;
     type Output = CommentResult;
@@ -279,6 +287,8 @@ impl Tool for DeleteCommitComment {
     const DESCRIPTION: &'static str =
         "Deletes one of your comments on a commit; replies to it stay.";
     const TOOLSET: Toolset = Toolset::Commits;
+    const ENDPOINT: &'static str =
+        "DELETE /repositories/{workspace}/{repo_slug}/commit/{commit}/comments/{comment_id}";
     const ANNOTATIONS: ToolAnnotations = ToolAnnotations::DELETE;
     type Args = CommitCommentArgs;
     type Output = CommitCommentDeleted;

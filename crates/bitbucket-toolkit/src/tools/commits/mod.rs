@@ -78,6 +78,7 @@ impl Tool for GetCommit {
     const DESCRIPTION: &'static str = "Shows one commit: full hash, author, date, parents and the whole message. \
 For what it changes, use BITBUCKET_GET_COMMIT_CHANGES or BITBUCKET_GET_COMMIT_DIFF.";
     const TOOLSET: Toolset = Toolset::Commits;
+    const ENDPOINT: &'static str = "GET /repositories/{workspace}/{repo_slug}/commit/{commit}";
     const ANNOTATIONS: ToolAnnotations = ToolAnnotations::READ;
     type Args = CommitArgs;
     type Output = CommitDetail;
@@ -146,6 +147,7 @@ impl Tool for GetCommitDiff {
     const DESCRIPTION: &'static str = "Shows what a commit changes (against its parent, or against `base`) as a unified diff (git's own text), a window at a time; \
 the answer gives the `start_line` for the rest.";
     const TOOLSET: Toolset = Toolset::Commits;
+    const ENDPOINT: &'static str = "GET /repositories/{workspace}/{repo_slug}/diff/{spec}";
     const ANNOTATIONS: ToolAnnotations = ToolAnnotations::READ;
     type Args = CommitDiffArgs;
     type Output = DiffOutput;
@@ -198,6 +200,7 @@ impl Tool for GetCommitChanges {
     const TITLE: &'static str = "List files changed by a commit";
     const DESCRIPTION: &'static str = "Lists the files a commit changes (against its parent, or against `base`): status and lines added and removed.";
     const TOOLSET: Toolset = Toolset::Commits;
+    const ENDPOINT: &'static str = "GET /repositories/{workspace}/{repo_slug}/diffstat/{spec}";
     const ANNOTATIONS: ToolAnnotations = ToolAnnotations::READ;
     type Args = CommitChangesArgs;
     type Output = ListOutput<FileChange>;
@@ -256,6 +259,8 @@ impl Tool for GetFileHistory {
     const TITLE: &'static str = "Get file history";
     const DESCRIPTION: &'static str = "Lists the commits that changed a file, newest first: hash, date, author and message summary.";
     const TOOLSET: Toolset = Toolset::Commits;
+    const ENDPOINT: &'static str =
+        "GET /repositories/{workspace}/{repo_slug}/filehistory/{commit}/{path}";
     const ANNOTATIONS: ToolAnnotations = ToolAnnotations::READ;
     type Args = FileHistoryArgs;
     type Output = ListOutput<CommitOutput>;
@@ -364,6 +369,7 @@ impl Tool for CommitFilesTool {
     const DESCRIPTION: &'static str = "Writes whole files (and deletes others) as one new commit on a branch, creating the branch from the main branch if it does not exist. \
 Read a file first (BITBUCKET_GET_FILE_FROM_REPOSITORY) to change part of it.";
     const TOOLSET: Toolset = Toolset::Commits;
+    const ENDPOINT: &'static str = "POST /repositories/{workspace}/{repo_slug}/src";
     const ANNOTATIONS: ToolAnnotations = ToolAnnotations::CREATE;
     type Args = CommitFilesArgs;
     type Output = CommittedFiles;

@@ -209,6 +209,7 @@ impl Tool for ListIssues {
 To find the latest open issue, use state `open` (or `[\"new\", \"open\"]` to include untriaged ones) and sort `-created_on`. \
 Bodies are cut to 300 characters; BITBUCKET_GET_ISSUE shows one issue whole, with its comments.";
     const TOOLSET: Toolset = Toolset::Issues;
+    const ENDPOINT: &'static str = "GET /repositories/{workspace}/{repo_slug}/issues";
     const ANNOTATIONS: ToolAnnotations = ToolAnnotations::READ;
     type Args = ListIssuesArgs;
     type Output = ListOutput<IssueOutput>;
@@ -364,6 +365,7 @@ impl Tool for GetIssue {
     const TITLE: &'static str = "Get issue";
     const DESCRIPTION: &'static str = "Shows one issue with its comments: title, state, kind, priority, people, the whole body, and its comments oldest first (50 per page; `comments_page` gets later ones).";
     const TOOLSET: Toolset = Toolset::Issues;
+    const ENDPOINT: &'static str = "GET /repositories/{workspace}/{repo_slug}/issues/{issue_id}";
     const ANNOTATIONS: ToolAnnotations = ToolAnnotations::READ;
     type Args = GetIssueArgs;
     type Output = IssueWithComments;
@@ -445,6 +447,7 @@ impl Tool for CreateIssue {
     const DESCRIPTION: &'static str = "Creates an issue in a repository's issue tracker, optionally with kind, priority and assignee. \
 Fails if the tracker is disabled for the repository.";
     const TOOLSET: Toolset = Toolset::Issues;
+    const ENDPOINT: &'static str = "POST /repositories/{workspace}/{repo_slug}/issues";
     const ANNOTATIONS: ToolAnnotations = ToolAnnotations::CREATE;
     type Args = CreateIssueArgs;
     type Output = ChangedIssue;
@@ -513,6 +516,7 @@ impl Tool for UpdateIssue {
     const DESCRIPTION: &'static str = "Changes an issue's title, body, state, kind, priority or assignee; only the fields given change. \
 To close an issue as fixed, set state `resolved`; to comment instead, use BITBUCKET_CREATE_ISSUE_COMMENT.";
     const TOOLSET: Toolset = Toolset::Issues;
+    const ENDPOINT: &'static str = "PUT /repositories/{workspace}/{repo_slug}/issues/{issue_id}";
     const ANNOTATIONS: ToolAnnotations = ToolAnnotations::UPDATE;
     type Args = UpdateIssueArgs;
     type Output = ChangedIssue;
@@ -591,6 +595,7 @@ impl Tool for DeleteIssue {
     const DESCRIPTION: &'static str = "Permanently deletes an issue with its comments; this cannot be undone. \
 To close an issue instead, use BITBUCKET_UPDATE_ISSUE with state `resolved` or `closed`.";
     const TOOLSET: Toolset = Toolset::Issues;
+    const ENDPOINT: &'static str = "DELETE /repositories/{workspace}/{repo_slug}/issues/{issue_id}";
     const ANNOTATIONS: ToolAnnotations = ToolAnnotations::DELETE;
     type Args = IssueArgs;
     type Output = DeletedIssue;
@@ -645,6 +650,8 @@ impl Tool for CreateIssueComment {
     const TITLE: &'static str = "Comment on issue";
     const DESCRIPTION: &'static str = "Adds a comment to an issue. To change the issue itself (state, assignee, ...), use BITBUCKET_UPDATE_ISSUE.";
     const TOOLSET: Toolset = Toolset::Issues;
+    const ENDPOINT: &'static str =
+        "POST /repositories/{workspace}/{repo_slug}/issues/{issue_id}/comments";
     const ANNOTATIONS: ToolAnnotations = ToolAnnotations::CREATE;
     type Args = CreateIssueCommentArgs;
     type Output = CommentOutput;

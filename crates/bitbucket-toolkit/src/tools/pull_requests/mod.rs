@@ -268,6 +268,7 @@ impl Tool for ListPullRequests {
     const DESCRIPTION: &'static str = "Lists a repository's pull requests, newest first, with state, branches and author; only open ones unless `state` says otherwise. \
 For the description, reviewers and approvals of one, use BITBUCKET_GET_PULL_REQUEST.";
     const TOOLSET: Toolset = Toolset::PullRequests;
+    const ENDPOINT: &'static str = "GET /repositories/{workspace}/{repo_slug}/pullrequests";
     const ANNOTATIONS: ToolAnnotations = ToolAnnotations::READ;
     type Args = ListPullRequestsArgs;
     type Output = ListOutput<PullRequestItem>;
@@ -329,6 +330,8 @@ impl Tool for GetPullRequest {
     const TITLE: &'static str = "Get pull request";
     const DESCRIPTION: &'static str = "Shows one pull request: title, description, state, author, source and destination branches, reviewers, approvals, comment count and link.";
     const TOOLSET: Toolset = Toolset::PullRequests;
+    const ENDPOINT: &'static str =
+        "GET /repositories/{workspace}/{repo_slug}/pullrequests/{pull_request_id}";
     const ANNOTATIONS: ToolAnnotations = ToolAnnotations::READ;
     type Args = GetPullRequestArgs;
     type Output = PullRequestOutput;
@@ -383,6 +386,7 @@ impl Tool for CreatePullRequest {
 The source branch must exist and differ from the destination (BITBUCKET_CREATE_BRANCH makes one). \
 Reviewers may be given by nickname.";
     const TOOLSET: Toolset = Toolset::PullRequests;
+    const ENDPOINT: &'static str = "POST /repositories/{workspace}/{repo_slug}/pullrequests";
     const ANNOTATIONS: ToolAnnotations = ToolAnnotations::CREATE;
     type Args = CreatePullRequestArgs;
     type Output = OpenedPullRequest;

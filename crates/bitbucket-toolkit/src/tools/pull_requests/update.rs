@@ -49,6 +49,8 @@ impl Tool for UpdatePullRequest {
     const TITLE: &'static str = "Update pull request";
     const DESCRIPTION: &'static str = "Changes an open pull request's title, description, destination branch or reviewers; fields left out stay as they are.";
     const TOOLSET: Toolset = Toolset::PullRequests;
+    const ENDPOINT: &'static str =
+        "PUT /repositories/{workspace}/{repo_slug}/pullrequests/{pull_request_id}";
     const ANNOTATIONS: ToolAnnotations = ToolAnnotations::UPDATE;
     type Args = UpdatePullRequestArgs;
     type Output = UpdatedPullRequest;

@@ -149,6 +149,7 @@ impl Tool for ListRepositories {
     const DESCRIPTION: &'static str = "Lists the repositories of a workspace with their privacy, project, main branch and description. \
 Use it to find a repository's slug; filter with `q` (e.g. `name ~ \"web\"`) and sort with `sort` (e.g. `-updated_on` for recently changed first).";
     const TOOLSET: Toolset = Toolset::Repositories;
+    const ENDPOINT: &'static str = "GET /repositories/{workspace}";
     const ANNOTATIONS: ToolAnnotations = ToolAnnotations::READ;
     type Args = ListRepositoriesArgs;
     type Output = ListOutput<RepositoryOutput>;
@@ -198,6 +199,7 @@ impl Tool for GetRepository {
     const DESCRIPTION: &'static str = "Shows one repository: privacy, project, main branch, whether its issue tracker is on, language, description, last update and link. \
 Use it to learn the main branch before reading files or opening a pull request.";
     const TOOLSET: Toolset = Toolset::Repositories;
+    const ENDPOINT: &'static str = "GET /repositories/{workspace}/{repo_slug}";
     const ANNOTATIONS: ToolAnnotations = ToolAnnotations::READ;
     type Args = RepositoryArgs;
     type Output = RepositoryOutput;
@@ -240,6 +242,7 @@ impl Tool for CreateRepository {
     const DESCRIPTION: &'static str = "Creates a new, empty git repository (private unless `is_private` is false). \
 It has no commits or branches until code is pushed, so branch, file and pull request tools fail on it at first.";
     const TOOLSET: Toolset = Toolset::Repositories;
+    const ENDPOINT: &'static str = "POST /repositories/{workspace}/{repo_slug}";
     const ANNOTATIONS: ToolAnnotations = ToolAnnotations::CREATE;
     type Args = CreateRepositoryArgs;
     type Output = RepositoryOutput;
@@ -286,6 +289,7 @@ impl Tool for DeleteRepository {
     const DESCRIPTION: &'static str = "Permanently deletes a repository with its code, branches, pull requests and issues; this cannot be undone. \
 Only call it when the user explicitly asked to delete this repository.";
     const TOOLSET: Toolset = Toolset::Repositories;
+    const ENDPOINT: &'static str = "DELETE /repositories/{workspace}/{repo_slug}";
     const ANNOTATIONS: ToolAnnotations = ToolAnnotations::DELETE;
     type Args = RepositoryArgs;
     type Output = DeletedRepository;
@@ -397,6 +401,7 @@ impl Tool for BrowsePath {
     const DESCRIPTION: &'static str = "Lists the files and subdirectories of a directory in a repository (default: the root) at a branch, tag or commit (default: the main branch). \
 Use it to find the paths to read with BITBUCKET_GET_FILE_FROM_REPOSITORY.";
     const TOOLSET: Toolset = Toolset::Repositories;
+    const ENDPOINT: &'static str = "GET /repositories/{workspace}/{repo_slug}/src/{commit}/{path}";
     const ANNOTATIONS: ToolAnnotations = ToolAnnotations::READ;
     type Args = BrowseArgs;
     type Output = BrowseOutput;
@@ -523,6 +528,7 @@ impl Tool for GetFile {
 Text over 64 KiB is cut (`truncated`); binary files return a notice with their size instead of bytes. \
 To find paths, use BITBUCKET_BROWSE_REPOSITORY_PATH.";
     const TOOLSET: Toolset = Toolset::Repositories;
+    const ENDPOINT: &'static str = "GET /repositories/{workspace}/{repo_slug}/src/{commit}/{path}";
     const ANNOTATIONS: ToolAnnotations = ToolAnnotations::READ;
     type Args = GetFileArgs;
     type Output = FileOutput;
@@ -728,6 +734,7 @@ impl Tool for ListCommits {
     const DESCRIPTION: &'static str = "Lists the history of a branch, tag or commit (default: the main branch), newest first: hash, date, author and message summary. \
 Use it to see what changed recently or to find a commit hash.";
     const TOOLSET: Toolset = Toolset::Repositories;
+    const ENDPOINT: &'static str = "GET /repositories/{workspace}/{repo_slug}/commits/{revision}";
     const ANNOTATIONS: ToolAnnotations = ToolAnnotations::READ;
     type Args = ListCommitsArgs;
     type Output = CommitsOutput;

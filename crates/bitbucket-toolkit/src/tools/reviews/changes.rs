@@ -50,6 +50,8 @@ impl Tool for GetPullRequestDiff {
 the answer says which lines it shows and the `start_line` for the rest. Narrow it with `path`; \
 BITBUCKET_GET_PULL_REQUEST_DIFFSTAT lists the changed files first.";
     const TOOLSET: Toolset = Toolset::Reviews;
+    const ENDPOINT: &'static str =
+        "GET /repositories/{workspace}/{repo_slug}/pullrequests/{pull_request_id}/diff";
     const ANNOTATIONS: ToolAnnotations = ToolAnnotations::READ;
     type Args = PullRequestDiffArgs;
     type Output = DiffOutput;
@@ -106,6 +108,8 @@ impl Tool for GetPullRequestDiffstat {
     const DESCRIPTION: &'static str = "Lists the files a pull request changes: status (added, removed, modified, renamed) and lines added and removed. \
 For the changes themselves, use BITBUCKET_GET_PULL_REQUEST_DIFF.";
     const TOOLSET: Toolset = Toolset::Reviews;
+    const ENDPOINT: &'static str =
+        "GET /repositories/{workspace}/{repo_slug}/pullrequests/{pull_request_id}/diffstat";
     const ANNOTATIONS: ToolAnnotations = ToolAnnotations::READ;
     type Args = PullRequestPageArgs;
     type Output = ListOutput<FileChange>;
@@ -137,6 +141,8 @@ impl Tool for GetPullRequestCommits {
     const TITLE: &'static str = "List pull request commits";
     const DESCRIPTION: &'static str = "Lists the commits a pull request would merge, newest first: hash, date, author and message summary.";
     const TOOLSET: Toolset = Toolset::Reviews;
+    const ENDPOINT: &'static str =
+        "GET /repositories/{workspace}/{repo_slug}/pullrequests/{pull_request_id}/commits";
     const ANNOTATIONS: ToolAnnotations = ToolAnnotations::READ;
     type Args = PullRequestPageArgs;
     type Output = ListOutput<CommitOutput>;

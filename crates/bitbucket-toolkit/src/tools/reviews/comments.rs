@@ -216,6 +216,8 @@ impl Tool for ListPullRequestComments {
     const TITLE: &'static str = "List pull request comments";
     const DESCRIPTION: &'static str = "Lists the comments on a pull request, oldest first: author, text, the file and line of inline ones, replies and whether resolved.";
     const TOOLSET: Toolset = Toolset::Reviews;
+    const ENDPOINT: &'static str =
+        "GET /repositories/{workspace}/{repo_slug}/pullrequests/{pull_request_id}/comments";
     const ANNOTATIONS: ToolAnnotations = ToolAnnotations::READ;
     type Args = ListCommentsArgs;
     type Output = ListOutput<ReviewComment>;
@@ -282,6 +284,7 @@ impl Tool for GetPullRequestComment {
     const TITLE: &'static str = "Get pull request comment";
     const DESCRIPTION: &'static str = "Shows one comment on a pull request in full: text, author, file and line, and whether resolved.";
     const TOOLSET: Toolset = Toolset::Reviews;
+    const ENDPOINT: &'static str = "GET /repositories/{workspace}/{repo_slug}/pullrequests/{pull_request_id}/comments/{comment_id}";
     const ANNOTATIONS: ToolAnnotations = ToolAnnotations::READ;
     type Args = CommentArgs;
     type Output = CommentResult;
@@ -332,6 +335,8 @@ impl Tool for CreatePullRequestComment {
     const DESCRIPTION: &'static str = "Adds a comment to a pull request: general, inline on a line of the diff (`path` and `line`), or a reply (`parent_id`). \
 An inline line must be one the diff shows.";
     const TOOLSET: Toolset = Toolset::Reviews;
+    const ENDPOINT: &'static str =
+        "POST /repositories/{workspace}/{repo_slug}/pullrequests/{pull_request_id}/comments";
     const ANNOTATIONS: ToolAnnotations = ToolAnnotations::CREATE;
     type Args = CreateCommentArgs;
     type Output = CommentResult;
@@ -388,6 +393,7 @@ impl Tool for UpdatePullRequestComment {
     const DESCRIPTION: &'static str =
         "Replaces the text of one of your comments on a pull request.";
     const TOOLSET: Toolset = Toolset::Reviews;
+    const ENDPOINT: &'static str = "PUT /repositories/{workspace}/{repo_slug}/pullrequests/{pull_request_id}/comments/{comment_id}";
     const ANNOTATIONS: ToolAnnotations = ToolAnnotations::UPDATE;
     type Args = UpdateCommentArgs;
     type Output = CommentResult;
@@ -450,6 +456,7 @@ impl Tool for DeletePullRequestComment {
     const DESCRIPTION: &'static str =
         "Deletes one of your comments on a pull request; replies to it stay.";
     const TOOLSET: Toolset = Toolset::Reviews;
+    const ENDPOINT: &'static str = "DELETE /repositories/{workspace}/{repo_slug}/pullrequests/{pull_request_id}/comments/{comment_id}";
     const ANNOTATIONS: ToolAnnotations = ToolAnnotations::DELETE;
     type Args = CommentArgs;
     type Output = CommentChange;
@@ -487,6 +494,7 @@ impl Tool for ResolvePullRequestComment {
     const TITLE: &'static str = "Resolve pull request comment";
     const DESCRIPTION: &'static str = "Marks a comment thread on a pull request as resolved, or reopens it with `resolved: false`.";
     const TOOLSET: Toolset = Toolset::Reviews;
+    const ENDPOINT: &'static str = "POST /repositories/{workspace}/{repo_slug}/pullrequests/{pull_request_id}/comments/{comment_id}/resolve";
     const ANNOTATIONS: ToolAnnotations = ToolAnnotations::UPDATE;
     type Args = ResolveCommentArgs;
     type Output = CommentChange;

@@ -73,6 +73,8 @@ impl Tool for ApprovePullRequest {
     const DESCRIPTION: &'static str = "Approves a pull request as the current user (approving twice changes nothing). \
 BITBUCKET_UNAPPROVE_PULL_REQUEST takes it back.";
     const TOOLSET: Toolset = Toolset::Reviews;
+    const ENDPOINT: &'static str =
+        "POST /repositories/{workspace}/{repo_slug}/pullrequests/{pull_request_id}/approve";
     const ANNOTATIONS: ToolAnnotations = ToolAnnotations::UPDATE;
     type Args = PullRequestArgs;
     type Output = ReviewOutput;
@@ -100,6 +102,8 @@ impl Tool for UnapprovePullRequest {
     const TITLE: &'static str = "Withdraw pull request approval";
     const DESCRIPTION: &'static str = "Withdraws the current user's approval of a pull request.";
     const TOOLSET: Toolset = Toolset::Reviews;
+    const ENDPOINT: &'static str =
+        "DELETE /repositories/{workspace}/{repo_slug}/pullrequests/{pull_request_id}/approve";
     const ANNOTATIONS: ToolAnnotations = ToolAnnotations::UPDATE;
     type Args = PullRequestArgs;
     type Output = ReviewOutput;
@@ -126,6 +130,8 @@ impl Tool for RequestPullRequestChanges {
     const DESCRIPTION: &'static str = "Marks a pull request as needing changes, as the current user. \
 Say what to change with BITBUCKET_CREATE_PULL_REQUEST_COMMENT; BITBUCKET_REMOVE_PULL_REQUEST_CHANGE_REQUEST takes it back.";
     const TOOLSET: Toolset = Toolset::Reviews;
+    const ENDPOINT: &'static str =
+        "POST /repositories/{workspace}/{repo_slug}/pullrequests/{pull_request_id}/request-changes";
     const ANNOTATIONS: ToolAnnotations = ToolAnnotations::UPDATE;
     type Args = PullRequestArgs;
     type Output = ReviewOutput;
@@ -158,6 +164,7 @@ impl Tool for RemovePullRequestChangeRequest {
     const DESCRIPTION: &'static str =
         "Withdraws the current user's request for changes on a pull request.";
     const TOOLSET: Toolset = Toolset::Reviews;
+    const ENDPOINT: &'static str = "DELETE /repositories/{workspace}/{repo_slug}/pullrequests/{pull_request_id}/request-changes";
     const ANNOTATIONS: ToolAnnotations = ToolAnnotations::UPDATE;
     type Args = PullRequestArgs;
     type Output = ReviewOutput;
@@ -203,6 +210,8 @@ impl Tool for DeclinePullRequest {
     const DESCRIPTION: &'static str = "Declines (closes without merging) an open pull request; it cannot be reopened. \
 Its branch stays.";
     const TOOLSET: Toolset = Toolset::Reviews;
+    const ENDPOINT: &'static str =
+        "POST /repositories/{workspace}/{repo_slug}/pullrequests/{pull_request_id}/decline";
     const ANNOTATIONS: ToolAnnotations = ToolAnnotations::DELETE;
     type Args = PullRequestArgs;
     type Output = ClosedPullRequest;
@@ -255,6 +264,8 @@ impl Tool for MergePullRequest {
     const DESCRIPTION: &'static str = "Merges an open pull request into its destination branch: a merge commit, a `squash` into one commit, or a `fast_forward`. \
 Refused, changing nothing, when the branches conflict or a fast-forward is impossible.";
     const TOOLSET: Toolset = Toolset::Reviews;
+    const ENDPOINT: &'static str =
+        "POST /repositories/{workspace}/{repo_slug}/pullrequests/{pull_request_id}/merge";
     // Destructive (the destination branch moves for good); a second call is refused and
     // changes nothing, so it is idempotent.
     const ANNOTATIONS: ToolAnnotations = ToolAnnotations::DELETE;

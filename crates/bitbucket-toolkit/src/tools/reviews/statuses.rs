@@ -160,6 +160,8 @@ impl Tool for GetPullRequestStatuses {
     const TITLE: &'static str = "Get pull request build statuses";
     const DESCRIPTION: &'static str = "Says whether CI passed on a pull request: the build statuses of its commits (SUCCESSFUL, FAILED, INPROGRESS, STOPPED) with a verdict.";
     const TOOLSET: Toolset = Toolset::Reviews;
+    const ENDPOINT: &'static str =
+        "GET /repositories/{workspace}/{repo_slug}/pullrequests/{pull_request_id}/statuses";
     const ANNOTATIONS: ToolAnnotations = ToolAnnotations::READ;
     type Args = PullRequestStatusesArgs;
     type Output = StatusesOutput;
@@ -209,6 +211,8 @@ impl Tool for GetCommitStatuses {
     const TITLE: &'static str = "Get commit build statuses";
     const DESCRIPTION: &'static str = "Says whether CI passed on a commit: its build statuses (SUCCESSFUL, FAILED, INPROGRESS, STOPPED) with a verdict.";
     const TOOLSET: Toolset = Toolset::Commits;
+    const ENDPOINT: &'static str =
+        "GET /repositories/{workspace}/{repo_slug}/commit/{commit}/statuses";
     const ANNOTATIONS: ToolAnnotations = ToolAnnotations::READ;
     type Args = CommitStatusesArgs;
     type Output = StatusesOutput;

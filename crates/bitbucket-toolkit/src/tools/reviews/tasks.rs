@@ -126,6 +126,8 @@ impl Tool for ListPullRequestTasks {
     const TITLE: &'static str = "List pull request tasks";
     const DESCRIPTION: &'static str = "Lists the tasks (to-dos) on a pull request with their state, UNRESOLVED or RESOLVED, and the comment each was made on.";
     const TOOLSET: Toolset = Toolset::Reviews;
+    const ENDPOINT: &'static str =
+        "GET /repositories/{workspace}/{repo_slug}/pullrequests/{pull_request_id}/tasks";
     const ANNOTATIONS: ToolAnnotations = ToolAnnotations::READ;
     type Args = ListTasksArgs;
     type Output = ListOutput<TaskOutput>;
@@ -183,6 +185,8 @@ impl Tool for CreatePullRequestTask {
     const TITLE: &'static str = "Create pull request task";
     const DESCRIPTION: &'static str = "Adds a task (a to-do to resolve before merging) to a pull request, optionally on a comment.";
     const TOOLSET: Toolset = Toolset::Reviews;
+    const ENDPOINT: &'static str =
+        "POST /repositories/{workspace}/{repo_slug}/pullrequests/{pull_request_id}/tasks";
     const ANNOTATIONS: ToolAnnotations = ToolAnnotations::CREATE;
     type Args = CreateTaskArgs;
     type Output = TaskResult;
@@ -236,6 +240,8 @@ impl Tool for UpdatePullRequestTask {
     const DESCRIPTION: &'static str =
         "Resolves (`resolved: true`) or reopens a task on a pull request, or changes its text.";
     const TOOLSET: Toolset = Toolset::Reviews;
+    const ENDPOINT: &'static str =
+        "PUT /repositories/{workspace}/{repo_slug}/pullrequests/{pull_request_id}/tasks/{task_id}";
     const ANNOTATIONS: ToolAnnotations = ToolAnnotations::UPDATE;
     type Args = UpdateTaskArgs;
     type Output = TaskResult;
@@ -310,6 +316,7 @@ impl Tool for DeletePullRequestTask {
     const TITLE: &'static str = "Delete pull request task";
     const DESCRIPTION: &'static str = "Deletes a task from a pull request (to mark it done, resolve it with BITBUCKET_UPDATE_PULL_REQUEST_TASK instead).";
     const TOOLSET: Toolset = Toolset::Reviews;
+    const ENDPOINT: &'static str = "DELETE /repositories/{workspace}/{repo_slug}/pullrequests/{pull_request_id}/tasks/{task_id}";
     const ANNOTATIONS: ToolAnnotations = ToolAnnotations::DELETE;
     type Args = TaskArgs;
     type Output = DeletedTask;

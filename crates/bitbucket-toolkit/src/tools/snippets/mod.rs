@@ -107,6 +107,7 @@ impl Tool for GetSnippet {
     const DESCRIPTION: &'static str = "Shows a snippet's title, privacy, creator, file names, dates and link. \
 The id is the short code in the snippet's URL (`.../snippets/acme/kypj` → `kypj`).";
     const TOOLSET: Toolset = Toolset::Snippets;
+    const ENDPOINT: &'static str = "GET /snippets/{workspace}/{encoded_id}";
     const ANNOTATIONS: ToolAnnotations = ToolAnnotations::READ;
     type Args = GetSnippetArgs;
     type Output = SnippetOutput;
@@ -145,6 +146,7 @@ impl Tool for CreateSnippetComment {
     const DESCRIPTION: &'static str =
         "Adds a comment to a snippet, or a reply to one of its comments with `parent_id`.";
     const TOOLSET: Toolset = Toolset::Snippets;
+    const ENDPOINT: &'static str = "POST /snippets/{workspace}/{encoded_id}/comments";
     const ANNOTATIONS: ToolAnnotations = ToolAnnotations::CREATE;
     type Args = CreateSnippetCommentArgs;
     type Output = CommentOutput;

@@ -77,6 +77,7 @@ impl Tool for GetCurrentUser {
     const DESCRIPTION: &'static str = "Shows who the credentials belong to: display name, nickname, uuid and account id. \
 Use it for \"me\" in requests (e.g. issues assigned to me); BITBUCKET_LIST_WORKSPACES lists their workspaces.";
     const TOOLSET: Toolset = Toolset::Users;
+    const ENDPOINT: &'static str = "GET /user";
     const ANNOTATIONS: ToolAnnotations = ToolAnnotations::READ;
     type Args = NoArgs;
     type Output = AccountOutput;

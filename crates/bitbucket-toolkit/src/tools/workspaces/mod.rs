@@ -70,6 +70,7 @@ impl Tool for ListWorkspaces {
     const DESCRIPTION: &'static str = "Lists the workspaces you belong to, with their slugs and whether you administer them. \
 Start here when you don't know the `workspace` argument other tools need.";
     const TOOLSET: Toolset = Toolset::Workspaces;
+    const ENDPOINT: &'static str = "GET /user/workspaces";
     const ANNOTATIONS: ToolAnnotations = ToolAnnotations::READ;
     type Args = ListWorkspacesArgs;
     type Output = ListOutput<WorkspaceOutput>;
@@ -121,6 +122,7 @@ impl Tool for ListWorkspaceMembers {
     const DESCRIPTION: &'static str = "Lists a workspace's members with display name, nickname, uuid and account id. \
 Use it to find who to pass as a reviewer or assignee.";
     const TOOLSET: Toolset = Toolset::Workspaces;
+    const ENDPOINT: &'static str = "GET /workspaces/{workspace}/members";
     const ANNOTATIONS: ToolAnnotations = ToolAnnotations::READ;
     type Args = ListMembersArgs;
     type Output = ListOutput<AccountOutput>;
