@@ -504,6 +504,8 @@ struct ListSize {
     message: Size,
     /// Era, content type and body of the raw HTTP answer.
     http: Vec<(Era, String, Size)>,
+    /// Name, title, description, input schema and annotations, summed over the tools.
+    read: Size,
     parts: Vec<Part>,
     largest: Vec<ToolSize>,
 }
@@ -572,9 +574,24 @@ async fn tools_list_size(mcp_url: &str) -> anyhow::Result<ListSize> {
         .collect();
     largest.sort_by_key(|t| std::cmp::Reverse(t.whole.tokens));
     largest.truncate(5);
+    // What a model reads of each tool to choose one: its name, title, description, input
+    // schema and annotations (the output schema only matters once it has called).
+    let read = tools
+        .iter()
+        .map(|tool| {
+            let mut seen = serde_json::Map::new();
+            for key in ["name", "title", "description", "inputSchema", "annotations"] {
+                if let Some(value) = tool.get(key) {
+                    seen.insert(key.to_owned(), value.clone());
+                }
+            }
+            json_size(&Value::Object(seen))
+        })
+        .fold(Size::default(), |a, b| a + b);
 
     Ok(ListSize {
         tools: tools.len(),
+        read,
         result: json_size(&result),
         message: json_size(&message),
         http: raw,
@@ -765,6 +782,16 @@ fn render(
     writeln!(
         r,
         "{} tools. Tokens: `tiktoken-rs` o200k_base over the compact JSON.\n",
+        size.tools
+    )?;
+    writeln!(
+        r,
+        "What a model reads to choose a tool (name, title, description, input schema and \
+         annotations): **{:.0} characters and {:.0} tokens a tool on average** (target: 600 \
+         characters), {} tokens for all {} tools.\n",
+        size.read.bytes as f64 / size.tools.max(1) as f64,
+        size.read.tokens as f64 / size.tools.max(1) as f64,
+        size.read.tokens,
         size.tools
     )?;
     writeln!(r, "| what | bytes | tokens |")?;
