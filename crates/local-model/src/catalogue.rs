@@ -36,6 +36,8 @@ pub enum Kind {
         array: bool,
     },
     Query,
+    /// A web address: a build's page, a report's link.
+    Url,
     Sort,
     Paging,
     Other,
@@ -61,6 +63,13 @@ pub struct Param {
     pub required: bool,
     /// The schema's description, lower case (it says, e.g., what a filter defaults to).
     pub description: String,
+}
+
+impl Param {
+    /// Whether this argument is the number or id of a `thing`.
+    pub fn identifies(&self, thing: &str) -> bool {
+        matches!(&self.kind, Kind::Number(t) | Kind::Key(t) if t == thing)
+    }
 }
 
 /// One tool as the model understands it.
@@ -179,26 +188,20 @@ fn read_tool(definition: &ToolDefinition) -> Tool {
     let primary = primary
         .or_else(|| nouns.last().cloned())
         .unwrap_or_default();
-    // `GET_PULL_REQUEST_COMMITS` answers with many: it is a list whatever its verb says.
-    let verb = if verb == "get" && words.last().is_some_and(|w| lexicon::is_plural(w)) {
-        "list".to_owned()
-    } else {
-        verb
-    };
     let schema = &definition.input_schema;
     let required: Vec<&str> = schema
         .get("required")
         .and_then(Value::as_array)
         .map(|r| r.iter().filter_map(Value::as_str).collect())
         .unwrap_or_default();
-    let params = schema
+    let params: Vec<Param> = schema
         .get("properties")
         .and_then(Value::as_object)
         .map(|props| {
             props
                 .iter()
                 .map(|(name, prop)| Param {
-                    kind: kind_of(name, prop, &verb, &primary),
+                    kind: kind_of(name, prop, &verb, &primary, &nouns),
                     required: required.contains(&name.as_str()),
                     description: prop
                         .get("description")
@@ -210,6 +213,15 @@ fn read_tool(definition: &ToolDefinition) -> Tool {
                 .collect()
         })
         .unwrap_or_default();
+    // `GET_PULL_REQUEST_COMMITS` answers with many: it is a list whatever its verb says. But
+    // `GET_..._REPORTS_ANNOTATIONS` takes the id of one annotation: it gets that one.
+    let names_one = params.iter().any(|p| p.required && p.identifies(&primary));
+    let verb = if verb == "get" && words.last().is_some_and(|w| lexicon::is_plural(w)) && !names_one
+    {
+        "list".to_owned()
+    } else {
+        verb
+    };
     Tool {
         name: definition.name.clone(),
         title: definition
@@ -253,7 +265,7 @@ fn is_tool_verb(word: &str) -> bool {
     )
 }
 
-fn kind_of(name: &str, prop: &Value, verb: &str, primary: &str) -> Kind {
+fn kind_of(name: &str, prop: &Value, verb: &str, primary: &str, nouns: &[String]) -> Kind {
     let ty = prop.get("type").and_then(Value::as_str).unwrap_or("");
     let description = prop
         .get("description")
@@ -305,11 +317,23 @@ fn kind_of(name: &str, prop: &Value, verb: &str, primary: &str) -> Kind {
             let thing = &name[..name.len() - 3];
             Kind::Number(lexicon::noun(thing).map_or_else(|| thing.to_owned(), str::to_owned))
         }
-        _ if name.ends_with("id") && ty == "string" => {
-            Kind::Key(primary_owner(primary, &description))
-        }
+        "url" | "link" | "href" => Kind::Url,
+        _ if name.ends_with("_url") => Kind::Url,
+        // A build status's `key` ("ci/build") is the id it is known by.
+        "key" if ty == "string" => Kind::Key(primary.to_owned()),
+        _ if name.ends_with("id") && ty == "string" => Kind::Key(
+            named_owner(name, nouns).unwrap_or_else(|| primary_owner(primary, &description)),
+        ),
         _ => Kind::Other,
     }
+}
+
+/// Whose id an id is by its name, when the tool's name has that thing: `report_id` of
+/// `..._REPORTS_ANNOTATIONS` names the report, not the annotation.
+fn named_owner(name: &str, nouns: &[String]) -> Option<String> {
+    let thing = name.strip_suffix("_id")?;
+    let thing = lexicon::noun(thing).map_or_else(|| lexicon::singular(thing), str::to_owned);
+    nouns.contains(&thing).then_some(thing)
 }
 
 /// Whose id a string id is: a snippet comment's `encoded_id` names the snippet.
@@ -381,6 +405,12 @@ mod tests {
                 vec!["pipeline"],
             ),
             (
+                "BITBUCKET_GET_COMMIT_BUILD_STATUS",
+                "get",
+                "status",
+                vec!["commit", "status"],
+            ),
+            (
                 "merge_pull_request",
                 "merge",
                 "pull_request",
@@ -436,6 +466,29 @@ mod tests {
             ]
         );
         assert!(t.params[0].required && !t.params[1].required);
+        // An id names the thing it says, when the tool's name has it; a `key` and a `url`
+        // have roles of their own.
+        let annotation = tool(
+            "BITBUCKET_GET_REPOSITORIES_COMMIT_REPORTS_ANNOTATIONS",
+            json!({"type": "object", "required": ["report_id", "annotation_id"], "properties": {
+                "report_id": {"type": "string"},
+                "annotation_id": {"type": "string"},
+                "key": {"type": "string"},
+                "url": {"type": "string"},
+            }}),
+        );
+        let kinds: Vec<&Kind> = annotation.params.iter().map(|p| &p.kind).collect();
+        assert_eq!(
+            kinds,
+            [
+                &Kind::Key("report".into()),
+                &Kind::Key("annotation".into()),
+                &Kind::Key("annotation".into()),
+                &Kind::Url,
+            ]
+        );
+        // It takes the id of one annotation: it gets one, though its name ends in a plural.
+        assert_eq!(annotation.verb, "get");
         let create = tool(
             "BITBUCKET_CREATE_REPOSITORY",
             json!({"type": "object", "properties": {"repo_slug": {"type": "string"}}}),

@@ -22,8 +22,12 @@ pub fn noun(word: &str) -> Option<&'static str> {
         "pullrequest" | "pullrequests" => "pull_request",
         // What a diff does to each file: "which files does PR 2 change".
         "diffstat" | "diffstats" | "changes" => "change",
-        // Build statuses, as CI posts them.
-        "statuses" | "builds" | "checks" | "ci" => "status",
+        // Build statuses, as CI posts them; `build_status` is how a tool's name joins them.
+        "statuses" | "builds" | "checks" | "ci" | "build_status" | "build_statuses" => "status",
+        // Code Insights is Bitbucket's name for the reports tools attach to a commit (a
+        // security scan, a coverage run); their findings are the reports' annotations.
+        "insight" | "insights" | "scan" | "scans" => "report",
+        "finding" | "findings" => "annotation",
         "profile" | "account" | "whoami" | "user" | "username" | "handle" | "identity" => "user",
         _ => return None,
     })
@@ -35,6 +39,9 @@ pub const NOUN_PHRASES: &[(&str, &str)] = &[
     ("pull request", "pull_request"),
     ("merge requests", "pull_request"),
     ("merge request", "pull_request"),
+    // "the build status", not a build (an action) and a status.
+    ("build statuses", "status"),
+    ("build status", "status"),
     ("who am i", "user"),
     ("about me", "user"),
     ("who is in", "member"),
@@ -50,14 +57,31 @@ pub const NOUN_PHRASES: &[(&str, &str)] = &[
     ("contents of", "path"),
 ];
 
+/// The name of a thing made of two words ("build status"), if `first second` is one.
+pub fn compound(first: &str, second: &str) -> Option<&'static str> {
+    let phrase = format!("{first} {second}");
+    NOUN_PHRASES
+        .iter()
+        .find(|(p, _)| *p == phrase)
+        .map(|(_, noun)| *noun)
+}
+
 /// Whether a word is a plural form (for choosing a list over a single item).
 pub fn is_plural(word: &str) -> bool {
     matches!(word, "people" | "history" | "log")
-        || (word.ends_with('s') && !word.ends_with("ss") && word.len() >= 3 && word != "status")
+        || (word.ends_with('s') && !ends_singular(word) && word.len() >= 3)
+}
+
+/// `access`, `status`: words that end in `s` and are one thing.
+fn ends_singular(word: &str) -> bool {
+    word.ends_with("ss") || word.ends_with("us")
 }
 
 /// `repositories` → `repository`, `branches` → `branch`, `pipelines` → `pipeline`.
 pub fn singular(word: &str) -> String {
+    if ends_singular(word) {
+        return word.to_owned();
+    }
     if let Some(stem) = word.strip_suffix("ies") {
         return format!("{stem}y");
     }
@@ -67,7 +91,7 @@ pub fn singular(word: &str) -> String {
         }
     }
     match word.strip_suffix('s') {
-        Some(stem) if !word.ends_with("ss") && stem.len() > 1 => stem.to_owned(),
+        Some(stem) if stem.len() > 1 => stem.to_owned(),
         _ => word.to_owned(),
     }
 }
@@ -121,6 +145,43 @@ pub fn verbs(word: &str, next: &str) -> &'static [(&'static str, f32)] {
         | "transfer" | "rerun" | "cancel" => &[("other", 1.0)],
         _ => &[],
     }
+}
+
+/// Words that say how something turned out: "did the build pass", "what did the scan report".
+/// Asked with "did"/"is", they ask for a verdict, which every build or report of a thing
+/// gives together.
+pub fn is_outcome(word: &str) -> bool {
+    matches!(
+        word,
+        "pass"
+            | "passed"
+            | "passing"
+            | "fail"
+            | "failed"
+            | "failing"
+            | "succeed"
+            | "succeeded"
+            | "break"
+            | "broke"
+            | "broken"
+            | "green"
+            | "report"
+            | "find"
+    )
+}
+
+/// Things that are themselves how something turned out: a build's status, a report, a
+/// pipeline run. A verdict on anything else is read from its build statuses.
+pub fn is_result(noun: &str) -> bool {
+    matches!(noun, "status" | "report" | "annotation" | "pipeline")
+}
+
+/// Words that ask a yes/no or what-happened question ("did", "is"), before an outcome.
+pub fn is_auxiliary(word: &str) -> bool {
+    matches!(
+        word,
+        "did" | "does" | "do" | "is" | "are" | "was" | "were" | "has" | "have"
+    )
 }
 
 /// Multi-word action phrases.
@@ -359,6 +420,7 @@ mod tests {
             ("pipelines", "pipeline"),
             ("issues", "issue"),
             ("access", "access"),
+            ("status", "status"),
             ("tag", "tag"),
         ] {
             assert_eq!(singular(plural), one);
@@ -374,5 +436,7 @@ mod tests {
         assert_eq!(verbs("open", "a"), &[("create", 1.0)]);
         assert!(verbs("open", "issues").is_empty());
         assert_eq!(verbs("branch", "off"), &[("create", 1.0)]);
+        assert_eq!(compound("build", "status"), Some("status"));
+        assert_eq!(noun("insights"), Some("report"));
     }
 }

@@ -677,7 +677,11 @@ fn for_people(error: &str, catalogue: &Catalogue) -> String {
         Some((ours, _)) if !ours.trim().is_empty() => ours.to_owned(),
         _ => error.to_owned(),
     };
-    for tool in &catalogue.tools {
+    // Longest names first: one tool's name can start another's
+    // (`…_COMMIT` and `…_COMMIT_REPORTS`), and the shorter must not eat the longer.
+    let mut tools: Vec<_> = catalogue.tools.iter().collect();
+    tools.sort_by_key(|tool| std::cmp::Reverse(tool.name.len()));
+    for tool in tools {
         if !text.contains(&tool.name) {
             continue;
         }
@@ -822,4 +826,22 @@ fn clause_text(u: &Utterance, from: usize, to: usize) -> String {
         .join(" ")
         .trim_end_matches(',')
         .to_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_tool_named_in_an_error_is_said_by_its_title_even_when_another_name_starts_it() {
+        let catalogue = crate::testing::catalogue();
+        let text = for_people(
+            "could not read report `x`: not found; BITBUCKET_GET_REPOSITORIES_COMMIT_REPORTS lists them",
+            &catalogue,
+        );
+        assert_eq!(
+            text,
+            "could not read report `x`: not found; ask me to “list commit reports” to see them"
+        );
+    }
 }

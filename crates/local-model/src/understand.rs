@@ -76,22 +76,6 @@ pub fn choose_tool_with<'c>(
         if i > 0 && u.words[i - 1].colon {
             break;
         }
-        // "did the build pass": the build is a thing here, its status, not an action.
-        if matches!(u.at(i as isize), "build" | "builds")
-            && matches!(
-                u.at(i as isize - 1),
-                "the" | "a" | "its" | "my" | "our" | "last"
-            )
-        {
-            nouns.push(NounMention {
-                noun: "status".to_owned(),
-                plural: false,
-                context: false,
-                at: i,
-            });
-            i += 1;
-            continue;
-        }
         for (phrase, verb) in lexicon::VERB_PHRASES {
             if u.phrase_at(i, phrase) {
                 *verbs.entry((*verb).to_owned()).or_default() += 1.2;
@@ -107,13 +91,31 @@ pub fn choose_tool_with<'c>(
                 }
                 nouns.push(NounMention {
                     noun: (*noun).to_owned(),
-                    plural: phrase.ends_with('s') || *noun == "member",
+                    plural: phrase.rsplit(' ').next().is_some_and(lexicon::is_plural)
+                        || *noun == "member",
                     context: false,
                     at: i,
                 });
                 i += phrase.split(' ').count();
                 continue 'words;
             }
+        }
+        // "did the build pass", "the status of build lint": the build is a thing here, its
+        // status, not an action.
+        if matches!(u.at(i as isize), "build" | "builds")
+            && matches!(
+                u.at(i as isize - 1),
+                "the" | "a" | "its" | "my" | "our" | "last" | "of"
+            )
+        {
+            nouns.push(NounMention {
+                noun: "status".to_owned(),
+                plural: u.at(i as isize) == "builds",
+                context: false,
+                at: i,
+            });
+            i += 1;
+            continue;
         }
         let word = u.at(i as isize);
         let next = u.at(i as isize + 1);
@@ -132,6 +134,12 @@ pub fn choose_tool_with<'c>(
         // "write 'on it' on issue 2" comments; "write me a poem" does not.
         if matches!(word, "write" | "say") && u.quotes.is_empty() {
             word_verbs = &[];
+        }
+        // "post a build status" makes that thing; "post 'lgtm' on PR 1" comments.
+        if word_verbs.iter().any(|(v, _)| *v == "comment")
+            && names_what_is_written(u, i, &known_nouns)
+        {
+            word_verbs = &[("create", 1.0)];
         }
         // "make issue 2 a blocker", "set PR 3 to draft": changing a thing that exists.
         let identified_next = lexicon::noun(next).is_some()
@@ -261,6 +269,24 @@ pub fn choose_tool_with<'c>(
             verbs.remove("update");
         }
     }
+    if asks_for_verdict(u) {
+        *verbs.entry("list".to_owned()).or_default() += 1.0;
+        // "is PR 1 green", "did the tests pass on main": a verdict on a thing is in the
+        // statuses of its builds, which the request is then about.
+        if !nouns.iter().any(|n| lexicon::is_result(&n.noun)) {
+            nouns.insert(
+                0,
+                NounMention {
+                    noun: "status".to_owned(),
+                    plural: true,
+                    context: false,
+                    at: usize::MAX,
+                },
+            );
+        }
+    }
+    let names_ref = names_a_ref(u);
+    merge_compounds(&mut nouns);
     let targets = targets(u, &nouns, topic, refers);
     let head = nouns.iter().find(|n| !n.context).or(nouns.first())?;
     let mut best: Option<(&Tool, f32)> = None;
@@ -282,6 +308,11 @@ pub fn choose_tool_with<'c>(
         let browse_as_list = (tool.verb == "browse")
             .then(|| verbs.get("list").map(|w| w * 0.8))
             .flatten();
+        let plural = primary_mentions.iter().any(|m| m.plural);
+        // "get the reports of commit x": getting many is listing them.
+        let get_as_list = (tool.verb == "list" && plural)
+            .then(|| verbs.get("get").copied())
+            .flatten();
         // A tool that commits files changes or adds the file the request names.
         let commit_as_write = (tool.verb == "commit" && head.noun == "file")
             .then(|| verbs.get("update").or(verbs.get("create")).copied())
@@ -291,6 +322,7 @@ pub fn choose_tool_with<'c>(
             .copied()
             .or(browse_as_list)
             .or(commit_as_write)
+            .or(get_as_list)
         {
             Some(weight) => weight,
             // Asked to do something, but not this.
@@ -305,11 +337,9 @@ pub fn choose_tool_with<'c>(
             1.5
         };
         for other in tool.nouns.iter().filter(|n| **n != tool.primary) {
-            score += if nouns.iter().any(|n| &n.noun == other) {
-                1.0
-            } else {
-                -0.4
-            };
+            // "the build on main": a branch or a hash names the commit things hang on.
+            let said = nouns.iter().any(|n| &n.noun == other) || (other == "commit" && names_ref);
+            score += if said { 1.0 } else { -0.4 };
         }
         if !tool.nouns.contains(&head.noun) && !covers_head {
             score -= 1.0;
@@ -318,10 +348,15 @@ pub fn choose_tool_with<'c>(
         if verbs.contains_key("comment") && tool.primary == "comment" {
             score += 1.5;
         }
-        let plural = primary_mentions.iter().any(|m| m.plural);
+        let takes_one = tool
+            .params
+            .iter()
+            .any(|p| p.required && p.identifies(&tool.primary));
         match tool.verb.as_str() {
             "list" if plural => score += 1.0,
             "get" if !plural => score += if identified { 1.0 } else { 0.5 },
+            // "the findings of report x": a tool that gets one by its id is no answer to many.
+            "get" if takes_one => score -= 1.0,
             _ => {}
         }
         if best.is_none_or(|(_, s)| score > s) {
@@ -370,6 +405,68 @@ fn writes_to_what_was_named(tool: &Tool, targets: &[&str]) -> bool {
     }
     let others: Vec<&&str> = targets.iter().filter(|t| **t != tool.primary).collect();
     others.is_empty() || others.iter().any(|t| tool.nouns.iter().any(|n| n == **t))
+}
+
+/// "code insights reports", "the insights report": in a compound noun the last word is the
+/// head and says how many; a word right before it naming the same thing is a modifier.
+fn merge_compounds(nouns: &mut Vec<NounMention>) {
+    let mut k = 1;
+    while k < nouns.len() {
+        let (modifier, head) = (&nouns[k - 1], &nouns[k]);
+        if modifier.noun == head.noun && modifier.at.checked_add(1) == Some(head.at) {
+            nouns.remove(k - 1);
+        } else {
+            k += 1;
+        }
+    }
+}
+
+/// Whether the words after a writing verb at `i` ("post a failed build status") name the
+/// thing written, before any `on`/`to` that says where; a comment is written otherwise.
+fn names_what_is_written(u: &Utterance, i: usize, known_nouns: &[&str]) -> bool {
+    (i + 1..u.len())
+        .take_while(|&j| {
+            // After an article a preposition starts a description: "an in progress status".
+            let preposition = matches!(
+                u.at(j as isize),
+                "on" | "to" | "in" | "for" | "with" | "at" | "of"
+            ) && !matches!(u.at(j as isize - 1), "a" | "an" | "the");
+            u.words[j].quote.is_none() && !preposition
+        })
+        .any(|j| {
+            let word = u.at(j as isize);
+            let thing = lexicon::noun(word)
+                .map(str::to_owned)
+                .or_else(|| lexicon::compound(word, u.at(j as isize + 1)).map(str::to_owned))
+                .or_else(|| {
+                    let one = lexicon::singular(word);
+                    known_nouns.contains(&one.as_str()).then_some(one)
+                });
+            thing.is_some_and(|t| t != "comment")
+        })
+}
+
+/// "did the build pass", "is CI green", "what did the scan report": a question about how
+/// things turned out, which the list of their results answers.
+fn asks_for_verdict(u: &Utterance) -> bool {
+    (0..u.len()).any(|i| {
+        lexicon::is_outcome(u.at(i as isize))
+            && (0..i).any(|k| lexicon::is_auxiliary(u.at(k as isize)))
+    })
+}
+
+/// Whether the request names a git ref: a commit hash anywhere, or a branch after `on`,
+/// `at`, `for` or `of` ("on main", "for feature/login").
+fn names_a_ref(u: &Utterance) -> bool {
+    (0..u.len()).any(|i| {
+        let word = u.at(i as isize);
+        let branch = lexicon::is_common_branch(word)
+            || word
+                .split_once('/')
+                .is_some_and(|(prefix, _)| lexicon::is_branch_prefix(prefix));
+        looks_like_hash(word)
+            || (branch && i > 0 && matches!(u.at(i as isize - 1), "on" | "at" | "for" | "of"))
+    })
 }
 
 /// Whether the word at `i` asks for an action ("create", "open a", "comment"), as opposed to
@@ -502,6 +599,23 @@ impl Scan<'_> {
             .is_some_and(|name| self.found.args.contains_key(&name))
     }
 
+    /// Whether the words at `i` and after spell a value of one of the tool's enumerated
+    /// arguments, with or without the space: "on hold", "in progress" (`INPROGRESS`).
+    fn spells_enum_value(&self, i: usize) -> bool {
+        let two = format!("{} {}", self.word(i), self.word(i + 1));
+        let joined = two.replace(' ', "");
+        self.tool.params.iter().any(|p| match &p.kind {
+            Kind::Enum { values, .. } => values
+                .iter()
+                .any(|v| v.eq_ignore_ascii_case(&two) || v.eq_ignore_ascii_case(&joined)),
+            _ => false,
+        })
+    }
+
+    fn is_set_named(&self, name: &str) -> bool {
+        self.found.args.contains_key(name)
+    }
+
     fn wants(&self, kind: &Kind) -> Option<String> {
         self.param_name(kind)
             .filter(|name| !self.found.args.contains_key(name))
@@ -553,6 +667,8 @@ pub fn extract(u: &Utterance, tool: &Tool, known: &Known) -> Found {
     quotes(&mut s);
     colon_text(&mut s);
     paths(&mut s);
+    urls(&mut s);
+    named_keys(&mut s);
     keys(&mut s);
     repo_pairs(&mut s);
     explicit_places(&mut s);
@@ -877,17 +993,81 @@ fn keys(s: &mut Scan) {
         })
         .collect();
     for (name, thing) in params {
+        if s.is_set_named(&name) {
+            continue;
+        }
         for i in 0..s.u.len() {
-            if lexicon::noun(s.word(i)).is_none_or(|n| n != thing)
-                && lexicon::singular(s.word(i)) != thing
-            {
+            if !names_thing(s.word(i), &thing) {
                 continue;
             }
-            if let Some(j) = s.beside(i) {
+            // In "the build status" the word before is part of the thing's name, no id.
+            // Nor is a word naming the thing again ("insights reports").
+            let candidate = s.beside(i).filter(|&j| {
+                (j > i || lexicon::compound(s.word(j), s.word(i)).is_none())
+                    && !names_thing(s.word(j), &thing)
+            });
+            if let Some(j) = candidate {
+                // The thing's word is spent too: "of report scan-1" names no repository.
+                s.used[i] = true;
                 s.take(&name, j);
                 break;
             }
         }
+    }
+}
+
+/// Whether `word` names `thing`: `snippets` and `gist` name a snippet.
+fn names_thing(word: &str, thing: &str) -> bool {
+    lexicon::noun(word).is_some_and(|n| n == thing)
+        || lexicon::singular(word) == thing
+        || stands_for_compound(word, thing)
+}
+
+/// "build ci/build": the first word of a two-word name ("build status") can stand for it.
+fn stands_for_compound(word: &str, thing: &str) -> bool {
+    !lexicon::is_stopword(word)
+        && lexicon::NOUN_PHRASES.iter().any(|(phrase, noun)| {
+            *noun == thing
+                && phrase.split_once(' ').is_some_and(|(first, second)| {
+                    // The second word names the thing too: "default branch" is no branch.
+                    let second_names =
+                        lexicon::noun(second) == Some(thing) || lexicon::singular(second) == thing;
+                    first == word && !second.contains(' ') && second_names
+                })
+        })
+}
+
+/// `key lint`, `with key lint`: an id named by its argument's own name.
+fn named_keys(s: &mut Scan) {
+    let names: Vec<String> = s
+        .tool
+        .params
+        .iter()
+        .filter(|p| matches!(p.kind, Kind::Key(_)))
+        .map(|p| p.name.clone())
+        .collect();
+    for name in names {
+        let phrase = name.replace('_', " ");
+        let Some(i) = (0..s.u.len()).find(|&i| s.free(i) && s.u.phrase_at(i, &phrase)) else {
+            continue;
+        };
+        let j = i + phrase.split(' ').count();
+        if s.free(j) && slug_like(s.word(j)) {
+            for used in &mut s.used[i..j] {
+                *used = true;
+            }
+            s.take(&name, j);
+        }
+    }
+}
+
+/// `url https://ci.example/7`: a web address goes to the argument that takes one.
+fn urls(s: &mut Scan) {
+    let Some(name) = s.wants(&Kind::Url) else {
+        return;
+    };
+    if let Some(j) = (0..s.u.len()).find(|&j| s.free(j) && s.raw(j).contains("://")) {
+        s.take(&name, j);
     }
 }
 
@@ -1100,6 +1280,10 @@ fn bare_places(s: &mut Scan) {
         ) {
             continue;
         }
+        // "an in progress build": a state, not a place.
+        if s.spells_enum_value(i) {
+            continue;
+        }
         let Some(j) = s.name_after(i) else {
             continue;
         };
@@ -1170,7 +1354,9 @@ fn enums(s: &mut Scan) {
                 continue;
             }
             let two = format!("{word} {}", s.word(i + 1));
-            let mut candidates: Vec<&str> = vec![word, two.as_str()];
+            // "in progress" for `INPROGRESS`.
+            let joined = two.replace(' ', "");
+            let mut candidates: Vec<&str> = vec![word, two.as_str(), joined.as_str()];
             candidates.extend(lexicon::enum_synonyms(word));
             let is = |value: &String, c: &&str| {
                 value.eq_ignore_ascii_case(c) || value.eq_ignore_ascii_case(&lexicon::singular(c))

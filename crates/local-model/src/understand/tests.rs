@@ -526,3 +526,101 @@ fn review_requests_pick_the_review_tools() {
     }
     assert!(wrong.is_empty(), "{}", wrong.join("\n"));
 }
+
+#[test]
+fn builds_and_code_insights_reports_on_a_commit() {
+    let table = [
+        // A verdict is every build of the commit; a branch names the commit at its tip.
+        (
+            "did the build on main pass",
+            "BITBUCKET_GET_REPOSITORIES_COMMIT_STATUSES",
+            json!({"commit": "main"}),
+        ),
+        (
+            "is CI failing on develop?",
+            "BITBUCKET_GET_REPOSITORIES_COMMIT_STATUSES",
+            json!({"commit": "develop"}),
+        ),
+        (
+            "is PR 1 green",
+            "BITBUCKET_GET_REPOSITORIES_PULLREQUESTS_STATUSES",
+            json!({"pull_request_id": 1}),
+        ),
+        (
+            "show me the builds on main",
+            "BITBUCKET_GET_REPOSITORIES_COMMIT_STATUSES",
+            json!({"commit": "main"}),
+        ),
+        // One build, by its key.
+        (
+            "show the build status ci/build on main",
+            "BITBUCKET_GET_COMMIT_BUILD_STATUS",
+            json!({"commit": "main", "key": "ci/build"}),
+        ),
+        (
+            "what's the status of build lint on main",
+            "BITBUCKET_GET_COMMIT_BUILD_STATUS",
+            json!({"commit": "main", "key": "lint"}),
+        ),
+        (
+            "post a failed build status with key lint on main, url https://ci.example/7",
+            "BITBUCKET_CREATE_COMMIT_BUILD_STATUS",
+            json!({"commit": "main", "key": "lint", "state": "FAILED", "url": "https://ci.example/7"}),
+        ),
+        (
+            "post an in progress build status with key e2e on main, url https://ci.example/8",
+            "BITBUCKET_CREATE_COMMIT_BUILD_STATUS",
+            json!({"commit": "main", "key": "e2e", "state": "INPROGRESS"}),
+        ),
+        // Code Insights reports and their annotations.
+        (
+            "list the code insights reports on main",
+            "BITBUCKET_GET_REPOSITORIES_COMMIT_REPORTS",
+            json!({"commit": "main"}),
+        ),
+        (
+            "what did the security scan report on main",
+            "BITBUCKET_GET_REPOSITORIES_COMMIT_REPORTS",
+            json!({"commit": "main"}),
+        ),
+        (
+            "get the insights reports of commit 4f2a9c1",
+            "BITBUCKET_GET_REPOSITORIES_COMMIT_REPORTS",
+            json!({"commit": "4f2a9c1"}),
+        ),
+        (
+            "show the code insights report scan-1 on develop",
+            "BITBUCKET_GET_REPOSITORIES_COMMIT_REPORT",
+            json!({"commit": "develop", "report_id": "scan-1"}),
+        ),
+        (
+            "show the findings of report scan-1 on main",
+            "BITBUCKET_GET_REPOSITORIES_COMMIT_REPORT",
+            json!({"commit": "main", "report_id": "scan-1"}),
+        ),
+        (
+            "get annotation a1 of report scan-1 on main",
+            "BITBUCKET_GET_REPOSITORIES_COMMIT_REPORTS_ANNOTATIONS",
+            json!({"commit": "main", "report_id": "scan-1", "annotation_id": "a1"}),
+        ),
+    ];
+    for (request, tool, expected) in table {
+        let (chosen, args) = read(request, &known());
+        assert_eq!(chosen, tool, "{request:?}");
+        for (name, value) in expected.as_object().into_iter().flatten() {
+            assert_eq!(
+                args.get(name),
+                Some(value),
+                "{request:?}: `{name}` in {args:?}"
+            );
+        }
+    }
+    // Posting names what is posted; without a thing named, it is a comment.
+    assert_eq!(
+        read("post 'lgtm' on PR 1", &known()).0,
+        "BITBUCKET_CREATE_PULL_REQUEST_COMMENT"
+    );
+    // "the build status" has no id in it: the word before is part of the name.
+    let (_, args) = read("show the build status on main", &known());
+    assert_eq!(args.get("key"), None, "{args:?}");
+}
