@@ -77,8 +77,8 @@ pub(crate) struct GetCommitBuildStatus;
 
 impl Tool for GetCommitBuildStatus {
     const NAME: &'static str = "BITBUCKET_GET_COMMIT_BUILD_STATUS";
-    const TITLE: &'static str = "Get build status";
-    const DESCRIPTION: &'static str = "One build status of a commit by its key. All of them: BITBUCKET_GET_REPOSITORIES_COMMIT_STATUSES.";
+    const TITLE: &'static str = "Get commit build status";
+    const DESCRIPTION: &'static str = "One build status of a commit, by its key (all of them: BITBUCKET_GET_REPOSITORIES_COMMIT_STATUSES).";
     const TOOLSET: Toolset = Toolset::Ci;
     const ENDPOINT: &'static str =
         "GET /repositories/{workspace}/{repo_slug}/commit/{commit}/statuses/build/{key}";

@@ -58,6 +58,9 @@ mod weight {
     pub const CONTEXT: f32 = 1.5;
     /// The tool acts on something the use case does not name.
     pub const THING_MISSING: f32 = -2.0;
+    /// The use case names a thing as context that the tool neither acts on, nor names, nor
+    /// mentions: it answers about something else.
+    pub const CONTEXT_FOREIGN: f32 = -2.0;
     /// Another noun of the tool's name is named.
     pub const QUALIFIER: f32 = 1.2;
     /// Another noun of the tool's name is not named (scaled by its rarity).
@@ -292,6 +295,22 @@ impl Index {
                 add(
                     &|| format!("name: {qualifier} is not named"),
                     weight::QUALIFIER_MISSING * rarity,
+                );
+            }
+        }
+
+        for (concept, w) in &q.context {
+            let known = entry.head_concepts.iter().any(|(c, _)| c == concept)
+                || entry.qualifiers.iter().any(|c| c == concept)
+                || entry.fields.contains_key(concept);
+            // Every call acts as the current user, so naming them points nowhere else.
+            if !known
+                && !matches!(concept.as_str(), "user" | "me")
+                && self.objects.contains(concept)
+            {
+                add(
+                    &|| format!("context: {concept} is not the tool's"),
+                    weight::CONTEXT_FOREIGN * w,
                 );
             }
         }

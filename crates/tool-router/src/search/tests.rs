@@ -557,3 +557,33 @@ fn review_requests_find_the_review_tools() {
         ],
     );
 }
+
+#[test]
+fn a_thing_named_as_context_that_a_tool_ignores_counts_against_it() {
+    let index = Index::catalogue();
+    let query = "what's the status of pull request 42";
+    let top: Vec<&str> = index.search(query, 3).iter().map(|hit| hit.name).collect();
+    assert!(top.contains(&"BITBUCKET_GET_PULL_REQUEST"), "{top:?}");
+    let parts = index
+        .explain(query, "BITBUCKET_GET_COMMIT_BUILD_STATUS")
+        .expect("explained");
+    assert!(
+        parts
+            .iter()
+            .any(|p| p.what == "context: pr is not the tool's"),
+        "{parts:?}"
+    );
+    // The acting user is everyone's context.
+    let parts = index
+        .explain(
+            "List all workspaces accessible to the current user",
+            "BITBUCKET_LIST_WORKSPACES",
+        )
+        .expect("explained");
+    assert!(
+        !parts
+            .iter()
+            .any(|p| p.what == "context: me is not the tool's"),
+        "{parts:?}"
+    );
+}
