@@ -17,7 +17,7 @@
 //! Run with `./scripts/bench` (or `cargo bench -p bbagent --bench agent`); add `-- --quick`
 //! for a smoke run. Everything talks to loopback, and every loop is bounded in count and time.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Stdio;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -43,35 +43,11 @@ use secrecy::SecretString;
 use serde_json::json;
 use tokio::io::{AsyncBufReadExt as _, AsyncWriteExt as _};
 
-const BIN: &str = env!("CARGO_BIN_EXE_bbagent");
-const EMAIL: &str = "demo@example.com";
-const TOKEN: &str = "sandbox-token";
+mod common;
+
+use common::{EMAIL, STEP_TIMEOUT, TOKEN, bare, memory_kib, mib, report_path, step};
+
 const TOOL: &str = "BITBUCKET_GET_PULL_REQUEST";
-/// The longest any single turn, start or shutdown may take before the run fails.
-const STEP_TIMEOUT: Duration = Duration::from_secs(30);
-
-/// Variables that would point the binary elsewhere than the bench wants.
-const INHERITED: &[&str] = &[
-    "BITBUCKET_BASE_URL",
-    "BITBUCKET_EMAIL",
-    "BITBUCKET_API_TOKEN",
-    "BITBUCKET_ACCESS_TOKEN",
-    "BBAGENT_API_KEY",
-    "BBAGENT_SANDBOX_DIR",
-    "BBAGENT_SANDBOX_TOKEN",
-    "BBAGENT_SANDBOX_LISTEN",
-    "BBAGENT_LOG",
-    "BBAGENT_MODEL",
-    "BBAGENT_MCP_URL",
-    "BBAGENT_MCP_HEADERS",
-    "BBAGENT_WORKSPACE",
-    "BBAGENT_REPO",
-    "OPENAI_API_KEY",
-    "OPENAI_BASE_URL",
-    "ANTHROPIC_API_KEY",
-    "ANTHROPIC_BASE_URL",
-];
-
 /// How much to measure.
 #[derive(Debug, Clone, Copy)]
 struct Counts {
@@ -126,23 +102,10 @@ fn main() -> anyhow::Result<()> {
     let report = report?;
 
     print!("{report}");
-    let path = report_path();
+    let path = report_path("bench-agent.md");
     std::fs::write(&path, &report).with_context(|| format!("cannot write `{}`", path.display()))?;
     eprintln!("wrote {}", path.display());
     Ok(())
-}
-
-/// `target/bench-agent.md`, found from the binary cargo built next to this bench.
-fn report_path() -> PathBuf {
-    let bin = Path::new(BIN);
-    bin.parent()
-        .and_then(Path::parent)
-        .unwrap_or_else(|| Path::new("."))
-        .join("bench-agent.md")
-}
-
-fn step(what: &str) {
-    eprintln!("==> {what}");
 }
 
 /// The sandbox, the embedded-style MCP server in front of it, and the scripted LLM.
@@ -608,25 +571,8 @@ struct Memory {
 }
 
 fn read_rss(pid: u32) -> anyhow::Result<Rss> {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status"))
-        .with_context(|| format!("cannot read /proc/{pid}/status"))?;
-    let field = |name: &str| {
-        status
-            .lines()
-            .find_map(|l| l.strip_prefix(name))
-            .and_then(|rest| {
-                rest.trim()
-                    .trim_end_matches("kB")
-                    .trim()
-                    .parse::<u64>()
-                    .ok()
-            })
-            .with_context(|| format!("no {name} in /proc/{pid}/status"))
-    };
-    Ok(Rss {
-        now: field("VmRSS:")?,
-        peak: field("VmHWM:")?,
-    })
+    let (now, peak) = memory_kib(pid)?;
+    Ok(Rss { now, peak })
 }
 
 async fn chat_memory(
@@ -642,22 +588,16 @@ async fn chat_memory(
         after_turn: Vec::new(),
     };
     for run in 0..counts.memory_runs {
-        let mut cmd = tokio::process::Command::new(BIN);
-        for var in INHERITED {
-            cmd.env_remove(var);
-        }
         let home = dir.join(format!("chat-{run}"));
         std::fs::create_dir_all(&home)?;
-        cmd.current_dir(&home)
-            .env("NO_COLOR", "1")
-            .env("XDG_DATA_HOME", home.join("data"))
+        let mut cmd = bare(&home);
+        cmd.env("XDG_DATA_HOME", home.join("data"))
             .env("OPENAI_API_KEY", llm.api_key().unwrap_or_default())
             .args(["chat", "--model", "openai:gpt-5", "--base-url"])
             .arg(llm.base_url())
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .kill_on_drop(true);
+            .stderr(Stdio::null());
         match backend {
             MemoryBackend::SharedSandbox => {
                 cmd.arg("--sandbox-dir")
@@ -748,10 +688,6 @@ async fn sandbox_pid(dir: &Path) -> anyhow::Result<u32> {
 }
 
 // --- the report ---
-
-fn mib(kib: u64) -> f64 {
-    kib as f64 / 1024.0
-}
 
 fn median_of(values: impl Iterator<Item = u64>) -> u64 {
     let mut values: Vec<u64> = values.collect();

@@ -24,7 +24,7 @@ use serde_json::{Value, json};
 
 mod common;
 
-use common::{EMAIL, TOKEN, command, memory_kib, mib, percentile, report_path, serve};
+use common::{EMAIL, TOKEN, command, memory_kib, mib, percentile, report_path, serve, step};
 
 const FAULTS: &str = "429=0.1,503=0.1,slow=0.1,delay=200ms,retry-after=1";
 
@@ -80,10 +80,6 @@ fn main() -> anyhow::Result<()> {
         "{wrong_writes} writes were lost or duplicated (see the report)"
     );
     Ok(())
-}
-
-fn step(what: &str) {
-    eprintln!("==> {what}");
 }
 
 /// What one server under load did.

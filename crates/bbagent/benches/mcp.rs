@@ -7,7 +7,7 @@
 //! a smoke run with small counts. Everything talks to loopback, and every loop is bounded in
 //! count and time.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
@@ -17,29 +17,13 @@ use mcp_testkit::{Era, Session, connect, connect_http};
 use rmcp::model::{CallToolRequestParams, ListToolsResult};
 use rmcp::transport::TokioChildProcess;
 use serde_json::{Value, json};
-use tokio::io::AsyncBufReadExt as _;
 
-const BIN: &str = env!("CARGO_BIN_EXE_bbagent");
-const EMAIL: &str = "demo@example.com";
-const TOKEN: &str = "sandbox-token";
+mod common;
+
+use common::{EMAIL, STEP_TIMEOUT, TOKEN, command, report_path, serve, step};
+
 const API_KEY: &str = "bench-key";
 const TOOL: &str = "BITBUCKET_GET_PULL_REQUEST";
-/// The longest any single request, start or shutdown may take before the run fails.
-const STEP_TIMEOUT: Duration = Duration::from_secs(30);
-
-/// Variables that would point the binary elsewhere than the bench wants.
-const INHERITED: &[&str] = &[
-    "BITBUCKET_BASE_URL",
-    "BITBUCKET_EMAIL",
-    "BITBUCKET_API_TOKEN",
-    "BITBUCKET_ACCESS_TOKEN",
-    "BBAGENT_API_KEY",
-    "BBAGENT_SANDBOX_DIR",
-    "BBAGENT_SANDBOX_TOKEN",
-    "BBAGENT_SANDBOX_LISTEN",
-    "BBAGENT_LOG",
-];
-
 /// How much to measure.
 #[derive(Debug, Clone, Copy)]
 struct Counts {
@@ -95,23 +79,10 @@ fn main() -> anyhow::Result<()> {
     let report = report?;
 
     print!("{report}");
-    let path = report_path();
+    let path = report_path("bench-mcp.md");
     std::fs::write(&path, &report).with_context(|| format!("cannot write `{}`", path.display()))?;
     eprintln!("wrote {}", path.display());
     Ok(())
-}
-
-/// `target/bench-mcp.md`, found from the binary cargo built next to this bench.
-fn report_path() -> PathBuf {
-    let bin = Path::new(BIN);
-    bin.parent()
-        .and_then(Path::parent)
-        .unwrap_or_else(|| Path::new("."))
-        .join("bench-mcp.md")
-}
-
-fn step(what: &str) {
-    eprintln!("==> {what}");
 }
 
 async fn run(
@@ -201,22 +172,6 @@ struct ColdStart {
     tools: usize,
 }
 
-/// A `bbagent` command that sees none of the caller's Bitbucket settings, runs in `cwd` (so
-/// no `.env` leaks in) and talks to the sandbox at `base_url`.
-fn command(base_url: &str, cwd: &Path) -> tokio::process::Command {
-    let mut cmd = tokio::process::Command::new(BIN);
-    for var in INHERITED {
-        cmd.env_remove(var);
-    }
-    cmd.current_dir(cwd)
-        .env("NO_COLOR", "1")
-        .env("BITBUCKET_BASE_URL", base_url)
-        .env("BITBUCKET_EMAIL", EMAIL)
-        .env("BITBUCKET_API_TOKEN", TOKEN)
-        .kill_on_drop(true);
-    cmd
-}
-
 /// Spawn `bbagent mcp` on stdio, initialize (2025-11-25) and list the tools, `runs` times;
 /// the clock runs from just before the spawn to the `tools/list` answer.
 async fn cold_start(base_url: &str, dir: &Path, runs: usize) -> anyhow::Result<ColdStart> {
@@ -271,24 +226,9 @@ struct HttpChild {
 impl HttpChild {
     async fn spawn(base_url: &str, dir: &Path) -> anyhow::Result<Self> {
         let mut cmd = command(base_url, dir);
-        cmd.args(["mcp", "--http", "127.0.0.1:0", "--api-key", API_KEY])
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null());
-        let mut child = cmd.spawn().context("cannot spawn `bbagent mcp --http`")?;
-        let stdout = child.stdout.take().context("no stdout")?;
-        let mut url = String::new();
-        tokio::time::timeout(
-            STEP_TIMEOUT,
-            tokio::io::BufReader::new(stdout).read_line(&mut url),
-        )
-        .await
-        .context("`bbagent mcp --http` printed no URL in time")??;
-        let url = url.trim().to_owned();
-        ensure!(
-            url.starts_with("http://127.0.0.1:") && url.ends_with("/mcp"),
-            "unexpected first line `{url}`"
-        );
+        cmd.args(["mcp", "--http", "127.0.0.1:0", "--api-key", API_KEY]);
+        let (child, _, url) = serve(cmd).await?;
+        ensure!(url.ends_with("/mcp"), "unexpected first line `{url}`");
         Ok(Self { child, url })
     }
 

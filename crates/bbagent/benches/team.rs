@@ -25,7 +25,7 @@ use serde_json::{Value, json};
 
 mod common;
 
-use common::{EMAIL, TOKEN, command, memory_kib, mib, percentile, report_path, serve};
+use common::{EMAIL, TOKEN, command, memory_kib, mib, percentile, report_path, serve, step};
 
 const FAULTS: &str = "429=0.05,503=0.05,retry-after=1";
 /// The routers share it, as instances behind one load balancer must.
@@ -141,10 +141,6 @@ fn main() -> anyhow::Result<()> {
         );
     }
     Ok(())
-}
-
-fn step(what: &str) {
-    eprintln!("==> {what}");
 }
 
 /// What one set-up did.

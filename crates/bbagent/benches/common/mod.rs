@@ -31,22 +31,42 @@ const INHERITED: &[&str] = &[
     "BBAGENT_ROUTER_DATABASE",
     "BBAGENT_ROUTER_LISTEN",
     "BBAGENT_LOG",
+    "BBAGENT_MODEL",
+    "BBAGENT_MCP_URL",
+    "BBAGENT_MCP_HEADERS",
+    "BBAGENT_WORKSPACE",
+    "BBAGENT_REPO",
+    "OPENAI_API_KEY",
+    "OPENAI_BASE_URL",
+    "ANTHROPIC_API_KEY",
+    "ANTHROPIC_BASE_URL",
 ];
 
-/// A `bbagent` command that sees none of the caller's settings, pointed at the sandbox.
-pub fn command(base_url: &str, cwd: &Path) -> tokio::process::Command {
+/// A `bbagent` command that sees none of the caller's settings and runs in `cwd` (so no
+/// `.env` leaks in).
+pub fn bare(cwd: &Path) -> tokio::process::Command {
     let mut cmd = tokio::process::Command::new(BIN);
     for var in INHERITED {
         cmd.env_remove(var);
     }
     cmd.current_dir(cwd)
         .env("NO_COLOR", "1")
-        .env("BITBUCKET_BASE_URL", base_url)
-        .env("BITBUCKET_EMAIL", EMAIL)
-        .env("BITBUCKET_API_TOKEN", TOKEN)
         .stdin(Stdio::null())
         .kill_on_drop(true);
     cmd
+}
+
+/// [`bare`], pointed at the sandbox at `base_url` as its demo user.
+pub fn command(base_url: &str, cwd: &Path) -> tokio::process::Command {
+    let mut cmd = bare(cwd);
+    cmd.env("BITBUCKET_BASE_URL", base_url)
+        .env("BITBUCKET_EMAIL", EMAIL)
+        .env("BITBUCKET_API_TOKEN", TOKEN);
+    cmd
+}
+
+pub fn step(what: &str) {
+    eprintln!("==> {what}");
 }
 
 /// Spawns a server and reads the URL it prints first.

@@ -9,12 +9,13 @@ use axum::response::Response;
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
 
-use super::{P, git, no_content, repo_id};
+use super::statuses::commit_hash;
+use super::{P, no_content};
 use crate::body::JsonBody;
 use crate::error::{ApiError, ApiResult};
 use crate::paging::{MAX_PAGELEN, Params, paginate};
 use crate::state::{Access, Caller, SharedState, new_uuid, now};
-use crate::store::{AnnotationRow, RepoRow, ReportRow, WorkspaceRow};
+use crate::store::{AnnotationRow, RepoRow, ReportRow};
 
 const REPORT_TYPES: &[&str] = &["SECURITY", "COVERAGE", "TEST", "BUG"];
 const REPORT_RESULTS: &[&str] = &["PASSED", "FAILED", "PENDING"];
@@ -129,20 +130,6 @@ fn uri(field: &str, value: Option<String>) -> ApiResult<Option<String>> {
                 .with_field(field, "Enter a valid URL."),
         ),
     }
-}
-
-/// The commit a path names, as a full hash.
-async fn commit_hash(
-    state: &SharedState,
-    ws: &WorkspaceRow,
-    repo: &RepoRow,
-    rev: &str,
-) -> ApiResult<String> {
-    let (id, rev_owned) = (repo_id(ws, repo)?, rev.to_owned());
-    git(&State(state.clone()), move |g| g.resolve(&id, &rev_owned))
-        .await?
-        .map(|c| c.hash)
-        .ok_or_else(|| ApiError::not_found(format!("Commit not found: \"{rev}\"")))
 }
 
 /// The repository and full commit hash a path names, checked for `access`.

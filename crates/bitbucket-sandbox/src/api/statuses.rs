@@ -43,7 +43,8 @@ fn status_value(s: &AppState, ws: &WorkspaceRow, repo: &RepoRow, st: &StatusRow)
     v
 }
 
-async fn commit_hash(
+/// The commit a path names, as a full hash; 404 in Bitbucket's words when there is none.
+pub(super) async fn commit_hash(
     state: &SharedState,
     ws: &WorkspaceRow,
     repo: &RepoRow,
