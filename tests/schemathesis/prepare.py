@@ -37,6 +37,20 @@ def call(base: str, method: str, path: str, body: dict | list | None = None) -> 
     return json.loads(text) if text else {}
 
 
+def commit_file(base: str, repo: str, branch: str, path: str, content: str) -> None:
+    """Commits one file on `branch` through `POST src` (a form, as Bitbucket takes it)."""
+    from urllib.parse import urlencode
+    data = urlencode({"message": "Add " + path, "branch": branch, path: content}).encode()
+    request = urllib.request.Request(
+        base + repo + "/src",
+        data=data,
+        method="POST",
+        headers={"Authorization": AUTH, "Content-Type": "application/x-www-form-urlencoded"},
+    )
+    with urllib.request.urlopen(request, timeout=30):
+        pass
+
+
 def write_dictionary(path: str, values: list[str]) -> None:
     """A dictionary file in libFuzzer's format, which schemathesis reads: one quoted value a line."""
     with open(path, "w", encoding="utf-8") as f:
@@ -87,6 +101,29 @@ def main() -> None:
     call(base, "POST", f"{repo}/refs/tags", {"name": "doomed", "target": {"hash": head}})
     call(base, "POST", f"{repo}/issues", {"title": "Doomed"})
     call(base, "POST", "/repositories/acme/doomed", {"scm": "git", "is_private": True})
+
+    # A pipeline (the sandbox does not run its steps unless told to: it completes with ERROR,
+    # its steps NOT_RUN), and a variable of each kind.
+    commit_file(base, repo, "main", "bitbucket-pipelines.yml",
+                "pipelines:\n  default:\n    - step:\n        name: Build\n        script: [echo hi]\n")
+    pipeline = call(base, "POST", f"{repo}/pipelines",
+                    {"target": {"ref_type": "branch", "ref_name": "main"}})
+    step = call(base, "GET", f"{repo}/pipelines/{quote(pipeline['uuid'])}/steps")["values"][0]
+    variables = [call(base, "POST", f"{repo}/pipelines_config/variables",
+                      {"key": "REGION", "value": "eu"})["uuid"],
+                 call(base, "POST", "/workspaces/acme/pipelines-config/variables",
+                      {"key": "TOKEN", "value": "s3cret", "secured": True})["uuid"]]
+    environments = [e["uuid"] for e in call(base, "GET", f"{repo}/environments")["values"]]
+    variables.append(call(base, "POST",
+                          f"{repo}/deployments_config/environments/{quote(environments[2])}/variables",
+                          {"key": "URL", "value": "https://example.com"})["uuid"])
+    # Without their braces, which schemathesis leaves out of path parameters (Bitbucket takes
+    # either form).
+    bare = lambda uuids: [u.strip("{}") for u in uuids]
+    write_dictionary(f"{out}/pipelines.dict", bare([pipeline["uuid"]]) + ["1"])
+    write_dictionary(f"{out}/steps.dict", bare([step["uuid"]]))
+    write_dictionary(f"{out}/variables.dict", bare(variables))
+    write_dictionary(f"{out}/environments.dict", bare(environments))
 
     names = ["main", "develop", "feature/login", "v1.0"]
     hashes = [call(base, "GET", f"{repo}/commit/{quote(name, safe='')}")["hash"] for name in names[:3]]

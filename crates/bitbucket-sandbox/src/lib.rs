@@ -11,6 +11,7 @@ mod error;
 pub mod faults;
 pub mod git;
 mod paging;
+pub mod pipelines;
 pub mod query;
 #[cfg(test)]
 mod query_props;
@@ -92,7 +93,15 @@ pub struct SandboxConfig {
     pub limits: Limits,
     /// How long an OAuth access token lives (Bitbucket: 2 hours).
     pub oauth_token_ttl: std::time::Duration,
+    /// Run pipeline steps: each runs the repository's own `script` lines with `sh` on this
+    /// machine, so it is off unless asked for. Off, a run completes at once with result ERROR.
+    pub run_pipelines: bool,
+    /// The longest a pipeline step may run, whatever its `max-time` says.
+    pub step_time_limit: std::time::Duration,
 }
+
+/// A step's time limit unless the configuration sets another: Bitbucket's default `max-time`.
+pub const DEFAULT_STEP_TIME_LIMIT: std::time::Duration = std::time::Duration::from_secs(120 * 60);
 
 impl SandboxConfig {
     /// A sandbox on a free loopback port, storing its data in `data_dir`.
@@ -105,7 +114,20 @@ impl SandboxConfig {
             faults: FaultConfig::default(),
             limits: Limits::default(),
             oauth_token_ttl: DEFAULT_OAUTH_TOKEN_TTL,
+            run_pipelines: false,
+            step_time_limit: DEFAULT_STEP_TIME_LIMIT,
         }
+    }
+
+    /// Runs pipeline steps for real (see [`SandboxConfig::run_pipelines`]).
+    pub fn with_run_pipelines(mut self, run: bool) -> Self {
+        self.run_pipelines = run;
+        self
+    }
+
+    pub fn with_step_time_limit(mut self, limit: std::time::Duration) -> Self {
+        self.step_time_limit = limit;
+        self
     }
 
     pub fn with_listen(mut self, listen: SocketAddr) -> Self {
@@ -166,6 +188,8 @@ pub enum SandboxError {
     InvalidConsumer(String),
     #[error("{0}")]
     InvalidUser(String),
+    #[error("cannot settle the pipelines an earlier run left unfinished: {0}")]
+    Pipelines(String),
 }
 
 /// A user to add with [`Sandbox::create_user`].
@@ -347,6 +371,8 @@ impl Sandbox {
             addr
         };
         let origin = format!("http://{link_host}");
+        // Checkouts an earlier process left behind; a run never outlives its process.
+        let _ = std::fs::remove_dir_all(dir.join("pipelines-work"));
         let state = Arc::new(AppState {
             store,
             git,
@@ -355,7 +381,15 @@ impl Sandbox {
             requests: AtomicU64::new(0),
             oauth_token_ttl: config.oauth_token_ttl,
             oauth_tickets: std::sync::Mutex::default(),
+            pipelines: pipelines::Runner::new(
+                config.run_pipelines,
+                config.step_time_limit,
+                dir.join("pipelines-work"),
+            ),
         });
+        pipelines::fail_interrupted(&state)
+            .await
+            .map_err(|e| SandboxError::Pipelines(e.message))?;
         let app = tower::util::MapRequestLayer::new(api::normalize_path)
             .layer(api::router(state.clone()));
         let serving = Serving::spawn(listener, app, config.limits, CancellationToken::new());

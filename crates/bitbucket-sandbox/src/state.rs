@@ -29,6 +29,8 @@ pub struct AppState {
     pub oauth_token_ttl: std::time::Duration,
     /// OAuth consent pages waiting for a decision.
     pub oauth_tickets: crate::api::oauth::Tickets,
+    /// Pipeline runs: whether steps run, and the runs in flight.
+    pub pipelines: crate::pipelines::Runner,
 }
 
 pub type SharedState = Arc<AppState>;

@@ -48,6 +48,17 @@ pub struct SandboxArgs {
     #[arg(long, default_value = "2h", value_parser = parse_ttl, value_name = "DURATION")]
     oauth_token_ttl: Duration,
 
+    /// Run pipeline steps for real: each step's `script` lines run with `sh` in a fresh
+    /// checkout of the commit, on this machine, as you. Off by default because they are the
+    /// repository's own commands; off, a started pipeline completes at once with result ERROR
+    /// saying its steps did not run.
+    #[arg(long, env = "BBAGENT_SANDBOX_RUN_PIPELINES")]
+    run_pipelines: bool,
+
+    /// The longest a pipeline step may run, whatever its `max-time` says (`120m`, `30s`).
+    #[arg(long, default_value = "120m", value_parser = parse_step_limit, value_name = "DURATION")]
+    step_time_limit: Duration,
+
     #[command(flatten)]
     connections: super::ConnectionArgs,
 
@@ -108,6 +119,15 @@ fn parse_ttl(s: &str) -> Result<Duration, String> {
     }
 }
 
+fn parse_step_limit(s: &str) -> Result<Duration, String> {
+    match super::parse_duration(s)? {
+        d if d < Duration::from_secs(1) => {
+            Err(format!("`{s}` is too short: a step may run at least 1s"))
+        }
+        d => Ok(d),
+    }
+}
+
 async fn consumers(command: ConsumersCommand, data_dir: &std::path::Path) -> anyhow::Result<()> {
     let ConsumersCommand::Create {
         name,
@@ -155,6 +175,8 @@ pub async fn run(args: SandboxArgs) -> anyhow::Result<()> {
         .with_oauth_token_ttl(args.oauth_token_ttl)
         .with_listen(args.listen)
         .with_reset(args.reset)
+        .with_run_pipelines(args.run_pipelines)
+        .with_step_time_limit(args.step_time_limit)
         .with_limits(args.connections.limits());
     if let Some(token) = &args.token {
         config = config.with_demo_token(token);

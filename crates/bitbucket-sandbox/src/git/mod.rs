@@ -29,6 +29,7 @@ use refs::{
 };
 
 mod branches;
+mod checkout;
 mod diff;
 mod merge;
 mod objects;

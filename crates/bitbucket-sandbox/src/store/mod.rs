@@ -15,6 +15,7 @@
 mod code_comments;
 mod issues;
 pub mod oauth;
+mod pipelines;
 mod pr_tasks;
 mod pullrequests;
 mod reports;
@@ -34,6 +35,10 @@ use tokio::sync::{Mutex, MutexGuard};
 
 pub use code_comments::{CodeCommentRow, NewCodeComment, Thread};
 pub use issues::NewIssue;
+pub use pipelines::{
+    DeploymentRow, EnvironmentRow, NewPipeline, NewStep, PipelineRow, StepRow, VarScope,
+    VariableRow,
+};
 pub use pr_tasks::{NewPrTask, PrTaskRow};
 pub use pullrequests::NewPullRequest;
 pub use reports::{AnnotationRow, ReportRow};
@@ -54,6 +59,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (7, include_str!("migrations/0007_pr_closing.sql")),
     (8, include_str!("migrations/0008_oauth.sql")),
     (9, include_str!("migrations/0009_reports.sql")),
+    (10, include_str!("migrations/0010_pipelines.sql")),
 ];
 
 /// The schema version this build writes: the number of the last migration.

@@ -38,6 +38,14 @@ impl Store {
         row.as_ref().map(RepoRow::from_row).transpose()
     }
 
+    pub async fn repo_by_id(&self, id: i64) -> Result<Option<RepoRow>, sqlx::Error> {
+        let row = sqlx::query("SELECT * FROM repositories WHERE id = ?")
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.as_ref().map(RepoRow::from_row).transpose()
+    }
+
     /// A workspace's repositories by slug.
     pub async fn repos_in(&self, workspace_id: i64) -> Result<Vec<RepoRow>, sqlx::Error> {
         let rows = sqlx::query("SELECT * FROM repositories WHERE workspace_id = ? ORDER BY slug")

@@ -32,7 +32,7 @@ fn response_schema(method: &str, path: &str, status: &str) -> Value {
     schema.clone()
 }
 
-fn validate(method: &str, path: &str, status: &str, body: &Value) {
+pub fn validate(method: &str, path: &str, status: &str, body: &Value) {
     let mut schema = response_schema(method, path, status);
     // Local `#/components/...` references resolve against the document they sit in.
     schema["components"] = spec()["components"].clone();

@@ -8,6 +8,7 @@ mod diffs;
 mod errors;
 mod oauth;
 mod persistence;
+mod pipelines;
 mod pr_comments;
 mod pr_tasks;
 mod reports;

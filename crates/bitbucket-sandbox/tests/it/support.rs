@@ -12,8 +12,13 @@ pub struct Running {
 }
 
 pub async fn start() -> Running {
+    start_with(|config| config).await
+}
+
+/// A sandbox with settings of the test's own.
+pub async fn start_with(settings: impl FnOnce(SandboxConfig) -> SandboxConfig) -> Running {
     let dir = tempfile::tempdir().expect("temp dir");
-    let sandbox = Sandbox::start(SandboxConfig::new(dir.path()))
+    let sandbox = Sandbox::start(settings(SandboxConfig::new(dir.path())))
         .await
         .expect("sandbox starts");
     Running {
@@ -49,6 +54,23 @@ impl Running {
             response.status()
         );
         response.json().await.expect("json body")
+    }
+
+    /// Commits files (path, content) on `branch` through `POST src`, as the demo user.
+    pub async fn commit(&self, repo: &str, branch: &str, files: &[(&str, &str)]) {
+        let mut form = vec![("message", "test commit"), ("branch", branch)];
+        form.extend_from_slice(files);
+        let body: String = url::form_urlencoded::Serializer::new(String::new())
+            .extend_pairs(form)
+            .finish();
+        let response = self
+            .demo(Method::POST, &format!("{repo}/src"))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(body)
+            .send()
+            .await
+            .expect("request");
+        assert_eq!(response.status().as_u16(), 201, "commit on {branch}");
     }
 
     pub async fn send_json(&self, method: Method, path: &str, body: Value) -> (u16, Value) {
