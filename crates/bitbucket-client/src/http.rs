@@ -72,6 +72,8 @@ pub(crate) struct ApiRequest {
     /// The body's media type (JSON unless a form is sent).
     pub body_type: &'static str,
     pub accept: Accept,
+    /// A `Range` header (`bytes=-4096`), for the logs that honour one.
+    pub range: Option<String>,
 }
 
 impl ApiRequest {
@@ -82,7 +84,13 @@ impl ApiRequest {
             body: None,
             body_type: "application/json",
             accept: Accept::Json,
+            range: None,
         }
+    }
+
+    pub(crate) fn range(mut self, range: impl Into<String>) -> Self {
+        self.range = Some(range.into());
+        self
     }
 
     /// An `application/x-www-form-urlencoded` body of `fields`, in order (a name may repeat).
@@ -566,6 +574,9 @@ impl Client {
                 Accept::Any => "*/*",
             },
         );
+        if let Some(range) = &request.range {
+            builder = builder.header(reqwest::header::RANGE, range);
+        }
         if let Some(body) = &request.body {
             builder = builder
                 .header(CONTENT_TYPE, request.body_type)

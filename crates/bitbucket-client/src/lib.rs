@@ -40,8 +40,9 @@ pub use error::{ApiError, Error};
 pub use http::Client;
 pub use models::{
     Account, Annotation, Branch, Comment, CommentRef, CommentResolution, Commit, CommitAuthor,
-    CommitStatus, Content, DiffStat, DiffStatFile, FileContent, InlineAnchor, Issue, IssueComment,
-    IssueKind, IssuePriority, IssueState, Link, Links, Participant, Project, PullRequest,
+    CommitStatus, Content, Deployment, DiffStat, DiffStatFile, Environment, FileContent,
+    InlineAnchor, Issue, IssueComment, IssueKind, IssuePriority, IssueState, Link, Links,
+    Participant, Pipeline, PipelineStep, PipelineVariable, Project, PullRequest,
     PullRequestEndpoint, PullRequestState, Report, ReportData, Repository, RepositoryPermission,
     RepositoryRole, Snippet, SnippetComment, SnippetFile, Source, Tag, Task, TreeEntry, User,
     Workspace, WorkspaceAccess, WorkspaceMembership,
@@ -50,6 +51,7 @@ pub use ops::AccountRef;
 pub use ops::changes::{CommitFiles, DiffParams, NewCommitStatus};
 pub use ops::insights::{NewAnnotation, NewReport};
 pub use ops::issues::{IssueUpdate, NewIssue};
+pub use ops::pipelines::{PipelineTarget, StepLog, VariableScope};
 pub use ops::pullrequests::{ListPullRequestsParams, NewPullRequest};
 pub use ops::refs::NewBranch;
 pub use ops::repositories::{ListRepositoriesParams, NewRepository};

@@ -84,6 +84,7 @@ macro_rules! string_enum {
 mod commit;
 mod insights;
 mod issue;
+mod pipelines;
 mod pullrequest;
 mod refs;
 mod repository;
@@ -95,6 +96,7 @@ mod workspace;
 pub use commit::{Commit, CommitAuthor};
 pub use insights::{Annotation, Report, ReportData};
 pub use issue::{Issue, IssueComment, IssueKind, IssuePriority, IssueState};
+pub use pipelines::{Deployment, Environment, Pipeline, PipelineStep, PipelineVariable};
 pub use pullrequest::{Participant, PullRequest, PullRequestEndpoint, PullRequestState};
 pub use refs::{Branch, Tag};
 pub use repository::{Repository, RepositoryRole};

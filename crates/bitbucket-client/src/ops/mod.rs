@@ -9,6 +9,7 @@ pub(crate) mod changes;
 pub(crate) mod commits;
 pub(crate) mod insights;
 pub(crate) mod issues;
+pub(crate) mod pipelines;
 pub(crate) mod pullrequests;
 pub(crate) mod refs;
 pub(crate) mod repositories;
