@@ -143,6 +143,9 @@ pub enum Toolset {
     /// CI: one build status by key and posting one, Code Insights reports and their
     /// annotations.
     Ci,
+    /// Pipelines: runs, steps and their logs, variables, deployment environments and
+    /// deployments.
+    Pipelines,
     /// Issues and issue comments.
     Issues,
     /// Snippets and snippet comments.
@@ -155,13 +158,14 @@ pub enum Toolset {
 
 impl Toolset {
     /// Every toolset, in catalogue order.
-    pub const ALL: [Toolset; 10] = [
+    pub const ALL: [Toolset; 11] = [
         Toolset::Repositories,
         Toolset::Branches,
         Toolset::PullRequests,
         Toolset::Reviews,
         Toolset::Commits,
         Toolset::Ci,
+        Toolset::Pipelines,
         Toolset::Issues,
         Toolset::Snippets,
         Toolset::Users,
@@ -177,6 +181,7 @@ impl Toolset {
             Toolset::Reviews => "reviews",
             Toolset::Commits => "commits",
             Toolset::Ci => "ci",
+            Toolset::Pipelines => "pipelines",
             Toolset::Issues => "issues",
             Toolset::Snippets => "snippets",
             Toolset::Users => "users",

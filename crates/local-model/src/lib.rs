@@ -187,24 +187,24 @@ mod tests {
         let mut tools = testing::definitions();
         tools.push(
             ToolDefinition::new(
-                "BITBUCKET_LIST_PIPELINES",
-                "Lists a repository's pipeline runs, newest first, with their state.",
+                "BITBUCKET_LIST_RUNNERS",
+                "Lists a repository's self-hosted runners, with their state.",
                 json!({"type": "object", "required": ["workspace", "repo_slug"], "properties": {
                     "workspace": {"type": "string"},
                     "repo_slug": {"type": "string"},
-                    "status": {"type": "string", "enum": ["PENDING", "FAILED", "SUCCESSFUL"]},
+                    "status": {"type": "string", "enum": ["ONLINE", "OFFLINE", "DISABLED"]},
                 }}),
             )
             .with_annotations(ToolAnnotations::default().read_only(true)),
         );
         let (name, args) = call(LocalModel.decide(&request(
             tools,
-            vec![Message::user("show failed pipelines in acme/website")],
+            vec![Message::user("show offline runners in acme/website")],
         )));
-        assert_eq!(name, "BITBUCKET_LIST_PIPELINES");
+        assert_eq!(name, "BITBUCKET_LIST_RUNNERS");
         assert_eq!(
             args,
-            json!({"workspace": "acme", "repo_slug": "website", "status": "FAILED"})
+            json!({"workspace": "acme", "repo_slug": "website", "status": "OFFLINE"})
         );
     }
 

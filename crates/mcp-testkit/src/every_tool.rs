@@ -358,6 +358,7 @@ pub async fn exercise_every_tool(s: &Session, bitbucket: &Client) {
 
     exercise_review_lifecycle(s, bitbucket).await;
     exercise_insights(s, bitbucket).await;
+    exercise_pipelines(s, bitbucket).await;
 }
 
 /// The CI tools: a build status posted and read back by key, and a Code Insights report with
@@ -781,4 +782,322 @@ pub async fn exercise_review_lifecycle(s: &Session, bitbucket: &Client) {
 /// The id of a repository in the sandbox.
 fn repo_id(workspace: &str, slug: &str) -> RepoId {
     RepoId::new(workspace, slug).expect("valid repository id")
+}
+
+/// The pipeline file the pipeline tools run: a default pipeline whose first step deploys to
+/// Test and whose second fails, and a custom one that waits to be stopped.
+const PIPELINES: &str = "pipelines:
+  default:
+    - step:
+        name: Build
+        deployment: test
+        script:
+          - echo building at $LEVEL in $REGION
+    - step:
+        name: Check
+        script:
+          - echo checking
+          - exit 1
+  custom:
+    slow:
+      - step:
+          name: Wait
+          script: [sleep 30]
+";
+
+/// Reads a run through the tool until it completes.
+async fn completed(s: &Session, number: &serde_json::Value) -> serde_json::Value {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    loop {
+        let run = ok(
+            "get pipeline",
+            &call(
+                s,
+                "BITBUCKET_GET_REPOSITORIES_PIPELINES2",
+                json!({"workspace": "acme", "repo_slug": "widgets", "pipeline": number.to_string()}),
+            )
+            .await,
+        );
+        if run["state"] == "COMPLETED" {
+            return run;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "pipeline never completed: {run}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+}
+
+/// The pipeline tools on a sandbox that runs steps: a run that deploys and then fails, its
+/// steps and the failing step's log, a run stopped midway, variables of a repository, a
+/// workspace (under Composio's team and user names) and an environment, environments and the
+/// deployment the run made, each checked through the client.
+pub async fn exercise_pipelines(s: &Session, bitbucket: &Client) {
+    use bitbucket_client::{CommitFiles, ListParams, VariableScope};
+    let widgets = repo_id("acme", "widgets");
+    let at = |extra: serde_json::Value| {
+        let mut args = json!({"workspace": "acme", "repo_slug": "widgets"});
+        if let (Some(args), Some(extra)) = (args.as_object_mut(), extra.as_object()) {
+            args.extend(extra.clone());
+        }
+        args
+    };
+    bitbucket
+        .commit_files(
+            &widgets,
+            &CommitFiles {
+                message: Some("CI".into()),
+                branch: Some("main".into()),
+                files: vec![("bitbucket-pipelines.yml".into(), PIPELINES.into())],
+                ..CommitFiles::default()
+            },
+        )
+        .await
+        .expect("the pipeline file is committed");
+
+    // Variables first, so that the run sees them.
+    let region = ok(
+        "repository variable",
+        &call(
+            s,
+            "BITBUCKET_CREATE_REPOSITORY_PIPELINE_VARIABLE",
+            at(json!({"key": "REGION", "value": "eu"})),
+        )
+        .await,
+    );
+    assert_eq!(region["value"], "eu", "{region}");
+    let listed = ok(
+        "repository variables",
+        &call(
+            s,
+            "BITBUCKET_GET_REPOSITORIES_PIPELINES_CONFIG_VARIABLES",
+            at(json!({})),
+        )
+        .await,
+    );
+    assert_eq!(listed["items"][0]["key"], "REGION", "{listed}");
+    ok(
+        "team variable",
+        &call(
+            s,
+            "BITBUCKET_CREATE_TEAMS_PIPELINES_CONFIG_VARIABLES",
+            json!({"username": "acme", "key": "LEVEL", "value": "info"}),
+        )
+        .await,
+    );
+    ok(
+        "team variable changed",
+        &call(
+            s,
+            "BITBUCKET_UPDATE_TEAMS_PIPELINES_CONFIG_VARIABLES",
+            json!({"username": "acme", "variable_uuid": "LEVEL", "value": "debug"}),
+        )
+        .await,
+    );
+    let secret = ok(
+        "user variable",
+        &call(
+            s,
+            "BITBUCKET_CREATE_USERS_PIPELINES_CONFIG_VARIABLES",
+            json!({"selected_user": "acme", "key": "TOKEN", "value": "hunter2", "secured": true}),
+        )
+        .await,
+    );
+    assert!(
+        secret.get("value").is_none() && !secret.to_string().contains("hunter2"),
+        "{secret}"
+    );
+    ok(
+        "user variable changed",
+        &call(
+            s,
+            "BITBUCKET_UPDATE_USERS_PIPELINES_CONFIG_VARIABLES",
+            json!({"selected_user": "acme", "variable_uuid": "TOKEN", "value": "hunter3"}),
+        )
+        .await,
+    );
+    ok(
+        "user variable deleted",
+        &call(
+            s,
+            "BITBUCKET_DELETE_USER_PIPELINE_VARIABLE",
+            json!({"selected_user": "acme", "variable_uuid": "TOKEN"}),
+        )
+        .await,
+    );
+    let workspace = bitbucket
+        .list_variables(&VariableScope::Workspace("acme".into()), &ListParams::new())
+        .await
+        .expect("workspace variables");
+    let keys: Vec<_> = workspace
+        .values
+        .iter()
+        .map(|v| (v.key.as_str(), v.value.as_deref()))
+        .collect();
+    assert_eq!(
+        keys,
+        [("LEVEL", Some("debug"))],
+        "team variable updated, user variable deleted"
+    );
+
+    // A run that deploys to Test, then fails.
+    let run = ok(
+        "run",
+        &call(s, "BITBUCKET_RUN_PIPELINE", at(json!({"branch": "main"}))).await,
+    );
+    let number = run["build_number"].clone();
+    let done = completed(s, &number).await;
+    assert_eq!(done["result"], "FAILED", "{done}");
+    let results: Vec<_> = done["steps"]
+        .as_array()
+        .expect("steps")
+        .iter()
+        .map(|st| {
+            (
+                st["name"].as_str().unwrap_or_default().to_owned(),
+                st["result"].as_str().unwrap_or_default().to_owned(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        results,
+        [
+            ("Build".to_owned(), "SUCCESSFUL".to_owned()),
+            ("Check".to_owned(), "FAILED".to_owned())
+        ]
+    );
+    let steps = ok(
+        "steps",
+        &call(
+            s,
+            "BITBUCKET_GET_REPOSITORIES_PIPELINES_STEPS",
+            at(json!({"pipeline": number.to_string()})),
+        )
+        .await,
+    );
+    assert_eq!(steps["items"].as_array().map(Vec::len), Some(2), "{steps}");
+    let log = ok(
+        "failed step's log",
+        &call(
+            s,
+            "BITBUCKET_GET_PIPELINE_STEP_LOG",
+            at(json!({"pipeline": number.to_string()})),
+        )
+        .await,
+    );
+    assert_eq!(log["step"], "Check", "the failed step by default: {log}");
+    assert!(
+        log["log"].as_str().unwrap_or_default().contains("+ exit 1"),
+        "{log}"
+    );
+    let build_log = ok(
+        "a step's log by name",
+        &call(
+            s,
+            "BITBUCKET_GET_PIPELINE_STEP_LOG",
+            at(json!({"pipeline": number.to_string(), "step": "build"})),
+        )
+        .await,
+    );
+    assert!(
+        build_log["log"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("building at debug in eu"),
+        "{build_log}"
+    );
+    let listed = ok(
+        "pipelines",
+        &call(s, "BITBUCKET_LIST_PIPELINES", at(json!({"branch": "main"}))).await,
+    );
+    assert_eq!(listed["items"][0]["build_number"], number, "{listed}");
+
+    // A run stopped while its step sleeps.
+    let slow = ok(
+        "run custom",
+        &call(
+            s,
+            "BITBUCKET_RUN_PIPELINE",
+            at(json!({"branch": "main", "custom": "slow"})),
+        )
+        .await,
+    );
+    let slow_number = slow["build_number"].clone();
+    ok(
+        "stop",
+        &call(
+            s,
+            "BITBUCKET_STOP_PIPELINE",
+            at(json!({"pipeline": slow_number.to_string()})),
+        )
+        .await,
+    );
+    let stopped = completed(s, &slow_number).await;
+    assert_eq!(stopped["result"], "STOPPED", "{stopped}");
+    let stored = bitbucket
+        .get_pipeline(&widgets, &slow_number.to_string())
+        .await
+        .expect("the stopped run");
+    assert_eq!(stored.result_name(), Some("STOPPED"));
+
+    // Environments, the deployment the first run made, an environment's variables.
+    let envs = ok(
+        "environments",
+        &call(s, "BITBUCKET_LIST_REPOSITORIES_ENVIRONMENTS", at(json!({}))).await,
+    );
+    assert_eq!(envs["items"].as_array().map(Vec::len), Some(3), "{envs}");
+    let production = ok(
+        "environment",
+        &call(
+            s,
+            "BITBUCKET_GET_REPOSITORIES_ENVIRONMENTS2",
+            at(json!({"environment": "production"})),
+        )
+        .await,
+    );
+    assert_eq!(production["name"], "Production", "{production}");
+    let uuid = production["uuid"].as_str().expect("uuid").to_owned();
+    bitbucket
+        .create_variable(
+            &VariableScope::Environment(widgets.clone(), uuid),
+            "URL",
+            "https://example.com",
+            false,
+        )
+        .await
+        .expect("an environment variable");
+    let env_vars = ok(
+        "environment variables",
+        &call(
+            s,
+            "BITBUCKET_GET_DEPLOYMENT_ENVIRONMENT_VARIABLES",
+            at(json!({"environment": "Production"})),
+        )
+        .await,
+    );
+    assert_eq!(env_vars["items"][0]["key"], "URL", "{env_vars}");
+    let deployments = ok(
+        "deployments",
+        &call(
+            s,
+            "BITBUCKET_LIST_DEPLOYMENTS",
+            at(json!({"environment": "test"})),
+        )
+        .await,
+    );
+    assert_eq!(
+        deployments["items"].as_array().map(Vec::len),
+        Some(1),
+        "{deployments}"
+    );
+    assert_eq!(
+        deployments["items"][0]["status"], "SUCCESSFUL",
+        "{deployments}"
+    );
+    let stored = bitbucket
+        .list_deployments(&widgets, &ListParams::new())
+        .await
+        .expect("deployments");
+    assert_eq!(stored.values.len(), 1);
 }

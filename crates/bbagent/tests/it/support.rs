@@ -170,9 +170,10 @@ pub struct World {
 impl World {
     pub async fn start() -> Self {
         let dir = tempfile::tempdir().expect("dir");
-        let sandbox = Sandbox::start(SandboxConfig::new(dir.path().join("sandbox")))
-            .await
-            .expect("sandbox");
+        let sandbox =
+            Sandbox::start(SandboxConfig::new(dir.path().join("sandbox")).with_run_pipelines(true))
+                .await
+                .expect("sandbox");
         let bitbucket = Client::new(
             ClientConfig::new(sandbox.base_url())
                 .with_auth(Auth::api_token("demo@example.com", "sandbox-token")),

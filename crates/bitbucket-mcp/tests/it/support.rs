@@ -27,7 +27,7 @@ pub async fn start_with(
     http: impl FnOnce(HttpOptions) -> HttpOptions,
 ) -> Env {
     let dir = tempfile::tempdir().expect("temp dir");
-    let sandbox = Sandbox::start(SandboxConfig::new(dir.path()))
+    let sandbox = Sandbox::start(SandboxConfig::new(dir.path()).with_run_pipelines(true))
         .await
         .expect("sandbox");
     let bitbucket = Client::new(

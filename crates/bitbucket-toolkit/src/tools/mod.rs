@@ -23,6 +23,7 @@ pub(crate) mod branches;
 pub(crate) mod commits;
 pub(crate) mod insights;
 pub(crate) mod issues;
+pub(crate) mod pipelines;
 pub(crate) mod pull_requests;
 pub(crate) mod repositories;
 pub(crate) mod reviews;
@@ -171,6 +172,23 @@ pub(crate) static CATALOGUE: &[ToolSpec] = &[
     spec::<insights::UpdateAnnotation>(),
     spec::<insights::DeleteAnnotation>(),
     spec::<insights::DeleteReport>(),
+    spec::<pipelines::ListPipelines>(),
+    spec::<pipelines::GetPipeline>(),
+    spec::<pipelines::ListSteps>(),
+    spec::<pipelines::GetStepLog>(),
+    spec::<pipelines::variables::ListRepoVariables>(),
+    spec::<pipelines::deployments::ListEnvironments>(),
+    spec::<pipelines::deployments::GetEnvironment>(),
+    spec::<pipelines::deployments::ListDeployments>(),
+    spec::<pipelines::deployments::ListEnvironmentVariables>(),
+    spec::<pipelines::RunPipeline>(),
+    spec::<pipelines::variables::CreateRepoVariable>(),
+    spec::<pipelines::variables::CreateTeamVariable>(),
+    spec::<pipelines::variables::CreateUserVariable>(),
+    spec::<pipelines::variables::UpdateTeamVariable>(),
+    spec::<pipelines::variables::UpdateUserVariable>(),
+    spec::<pipelines::StopPipeline>(),
+    spec::<pipelines::variables::DeleteUserVariable>(),
     spec::<issues::ListIssues>(),
     spec::<issues::GetIssue>(),
     spec::<issues::CreateIssue>(),

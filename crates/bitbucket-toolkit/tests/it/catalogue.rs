@@ -5,7 +5,7 @@ use std::collections::HashSet;
 use bitbucket_toolkit::{ToolSpec, Toolkit, Toolset};
 use serde_json::{Value, json};
 
-use crate::support::start;
+use crate::support::start_running_pipelines;
 
 const COMPOSIO_CATALOGUE: &str = include_str!(concat!(
     env!("CARGO_MANIFEST_DIR"),
@@ -32,7 +32,14 @@ const NOT_IN_COMPOSIO: &[&str] = &[
     "BITBUCKET_DELETE_TAG",
     "BITBUCKET_CREATE_COMMIT_BUILD_STATUS",
     "BITBUCKET_DELETE_REPOSITORIES_COMMIT_REPORT",
+    "BITBUCKET_RUN_PIPELINE",
+    "BITBUCKET_STOP_PIPELINE",
+    "BITBUCKET_GET_PIPELINE_STEP_LOG",
+    "BITBUCKET_CREATE_REPOSITORY_PIPELINE_VARIABLE",
 ];
+
+/// A pipeline file for the tools to run: a default pipeline that deploys, and a slow one to stop.
+const PIPELINES: &str = "pipelines:\n  default:\n    - step:\n        name: Build\n        deployment: test\n        script: [echo built at $LEVEL]\n  custom:\n    slow:\n      - step:\n          name: Wait\n          script: [sleep 30]\n";
 
 fn is_read(spec: &ToolSpec) -> bool {
     ["BITBUCKET_GET_", "BITBUCKET_LIST_", "BITBUCKET_BROWSE_"]
@@ -115,6 +122,8 @@ fn annotations_tell_the_truth() {
             "BITBUCKET_DELETE_COMMIT_COMMENT",
             "BITBUCKET_DELETE_REPOSITORIES_COMMIT_REPORTS_ANNOTATIONS",
             "BITBUCKET_DELETE_REPOSITORIES_COMMIT_REPORT",
+            "BITBUCKET_STOP_PIPELINE",
+            "BITBUCKET_DELETE_USER_PIPELINE_VARIABLE",
             "BITBUCKET_DELETE_ISSUE",
         ]
     );
@@ -298,7 +307,7 @@ fn catalogue_snapshot() {
 /// `Env::ok` checks every result against the tool's output schema.
 #[tokio::test]
 async fn every_tool_succeeds_with_a_result_matching_its_output_schema() {
-    let env = start().await;
+    let env = start_running_pipelines().await;
     let widgets = |extra: Value| {
         let mut arguments = json!({"workspace": "acme", "repo_slug": "widgets"});
         if let (Some(target), Some(extra)) = (arguments.as_object_mut(), extra.as_object()) {
@@ -539,6 +548,77 @@ async fn every_tool_succeeds_with_a_result_matching_its_output_schema() {
         ),
         ("BITBUCKET_DELETE_BRANCH", widgets(json!({"name": "topic"}))),
         ("BITBUCKET_DELETE_TAG", widgets(json!({"name": "v9"}))),
+        (
+            "BITBUCKET_COMMIT_FILES",
+            widgets(json!({"branch": "main", "message": "CI",
+                "files": [{"path": "bitbucket-pipelines.yml", "content": PIPELINES}]})),
+        ),
+        (
+            "BITBUCKET_RUN_PIPELINE",
+            widgets(json!({"branch": "main", "variables": ["LEVEL=debug"]})),
+        ),
+        (
+            "BITBUCKET_LIST_PIPELINES",
+            widgets(json!({"branch": "main"})),
+        ),
+        (
+            "BITBUCKET_GET_REPOSITORIES_PIPELINES2",
+            widgets(json!({"pipeline": "1"})),
+        ),
+        (
+            "BITBUCKET_GET_REPOSITORIES_PIPELINES_STEPS",
+            widgets(json!({"pipeline": "1"})),
+        ),
+        (
+            "BITBUCKET_GET_PIPELINE_STEP_LOG",
+            widgets(json!({"pipeline": "1", "step": "Build", "tail": 100})),
+        ),
+        (
+            "BITBUCKET_RUN_PIPELINE",
+            widgets(json!({"branch": "main", "custom": "slow"})),
+        ),
+        ("BITBUCKET_STOP_PIPELINE", widgets(json!({"pipeline": "2"}))),
+        (
+            "BITBUCKET_CREATE_REPOSITORY_PIPELINE_VARIABLE",
+            widgets(json!({"key": "REGION", "value": "eu"})),
+        ),
+        (
+            "BITBUCKET_GET_REPOSITORIES_PIPELINES_CONFIG_VARIABLES",
+            widgets(json!({})),
+        ),
+        (
+            "BITBUCKET_CREATE_TEAMS_PIPELINES_CONFIG_VARIABLES",
+            json!({"username": "acme", "key": "TEAM_KEY", "value": "1"}),
+        ),
+        (
+            "BITBUCKET_UPDATE_TEAMS_PIPELINES_CONFIG_VARIABLES",
+            json!({"username": "acme", "variable_uuid": "TEAM_KEY", "value": "2"}),
+        ),
+        (
+            "BITBUCKET_CREATE_USERS_PIPELINES_CONFIG_VARIABLES",
+            json!({"selected_user": "acme", "key": "USER_KEY", "value": "1", "secured": true}),
+        ),
+        (
+            "BITBUCKET_UPDATE_USERS_PIPELINES_CONFIG_VARIABLES",
+            json!({"selected_user": "acme", "variable_uuid": "USER_KEY", "value": "2"}),
+        ),
+        (
+            "BITBUCKET_DELETE_USER_PIPELINE_VARIABLE",
+            json!({"selected_user": "acme", "variable_uuid": "USER_KEY"}),
+        ),
+        (
+            "BITBUCKET_LIST_REPOSITORIES_ENVIRONMENTS",
+            widgets(json!({})),
+        ),
+        (
+            "BITBUCKET_GET_REPOSITORIES_ENVIRONMENTS2",
+            widgets(json!({"environment": "production"})),
+        ),
+        ("BITBUCKET_LIST_DEPLOYMENTS", widgets(json!({}))),
+        (
+            "BITBUCKET_GET_DEPLOYMENT_ENVIRONMENT_VARIABLES",
+            widgets(json!({"environment": "Production"})),
+        ),
         ("BITBUCKET_LIST_ISSUES", widgets(json!({}))),
         (
             "BITBUCKET_CREATE_ISSUE",

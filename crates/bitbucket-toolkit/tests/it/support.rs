@@ -16,8 +16,17 @@ pub struct Env {
 }
 
 pub async fn start() -> Env {
+    start_with(|dir| SandboxConfig::new(dir)).await
+}
+
+/// A sandbox that runs pipeline steps.
+pub async fn start_running_pipelines() -> Env {
+    start_with(|dir| SandboxConfig::new(dir).with_run_pipelines(true)).await
+}
+
+async fn start_with(config: impl FnOnce(&std::path::Path) -> SandboxConfig) -> Env {
     let dir = tempfile::tempdir().expect("temp dir");
-    let sandbox = Sandbox::start(SandboxConfig::new(dir.path()))
+    let sandbox = Sandbox::start(config(dir.path()))
         .await
         .expect("sandbox starts");
     let client = Client::new(

@@ -144,6 +144,12 @@ const CONCEPTS: &[(&[&str], Concepts)] = &[
     (&["diff", "patch", "diffstat"], &[("diff", 1.0)]),
     (&["author", "creator"], &[("author", 1.0)]),
     (&["status", "state"], &[("state", 1.0)]),
+    // A verdict asked of a build is its status.
+    (
+        &["pass", "passed", "green", "red", "broken"],
+        &[("state", 0.8)],
+    ),
+    (&["result"], &[("state", 0.6)]),
     (
         &["delete", "remove", "erase", "destroy", "purge"],
         &[("delete", 1.0)],

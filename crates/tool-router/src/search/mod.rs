@@ -291,7 +291,9 @@ impl Index {
                     weight::QUALIFIER * named,
                 );
             } else {
-                let rarity = (self.idf(qualifier) / self.max_idf()).clamp(0.0, 1.0);
+                // At least half: a qualifier many tools share (`pipeline`, `commit`) still counts
+                // when the use case leaves it out.
+                let rarity = (self.idf(qualifier) / self.max_idf()).clamp(0.5, 1.0);
                 add(
                     &|| format!("name: {qualifier} is not named"),
                     weight::QUALIFIER_MISSING * rarity,
