@@ -137,7 +137,11 @@ fn read_tool(definition: &ToolDefinition) -> Tool {
         .name
         .split(['_', '-', '.'])
         .filter(|w| !w.is_empty())
-        .map(str::to_lowercase)
+        // Composio numbers a second tool on one path: `..._PIPELINES2` is about pipelines.
+        .map(|w| {
+            let bare = w.trim_end_matches(|c: char| c.is_ascii_digit());
+            if bare.is_empty() { w } else { bare }.to_lowercase()
+        })
         .collect();
     // `BITBUCKET_CREATE_BRANCH`: the first word is a namespace unless it is the action.
     if words.len() > 2 && lexicon::verbs(&words[0], "").is_empty() && !is_tool_verb(&words[0]) {

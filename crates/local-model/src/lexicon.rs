@@ -29,6 +29,12 @@ pub fn noun(word: &str) -> Option<&'static str> {
         "insight" | "insights" | "scan" | "scans" => "report",
         "finding" | "findings" => "annotation",
         "profile" | "account" | "whoami" | "user" | "username" | "handle" | "identity" => "user",
+        // Pipelines: a run's step log, what a deployment step did, where it went, and the
+        // variables steps read.
+        "step_log" | "step_logs" => "log",
+        "deployment" | "deployments" => "deployment",
+        "environment" | "environments" | "env" | "envs" => "environment",
+        "variable" | "variables" | "var" | "vars" => "variable",
         _ => return None,
     })
 }
@@ -51,6 +57,14 @@ pub const NOUN_PHRASES: &[(&str, &str)] = &[
     ("who can access", "member"),
     ("main branch of", "repository"),
     ("default branch", "repository"),
+    // A pipeline step's output, not the commit history.
+    ("step log", "log"),
+    ("the log of", "log"),
+    ("pipeline log", "log"),
+    ("build log", "log"),
+    ("deployed to", "deployment"),
+    ("deployed on", "deployment"),
+    ("deployed in", "deployment"),
     // A listing of files is a directory's contents.
     ("the files", "path"),
     ("files in", "path"),
@@ -142,9 +156,20 @@ pub fn verbs(word: &str, next: &str) -> &'static [(&'static str, f32)] {
         // request is not mistaken for a read.
         "merge" | "approve" | "unapprove" | "decline" | "fork" | "archive" | "revert"
         | "rebase" | "deploy" | "run" | "trigger" | "build" | "push" | "watch" | "star"
-        | "transfer" | "rerun" | "cancel" => &[("other", 1.0)],
+        | "transfer" | "rerun" | "re-run" | "retrigger" | "restart" | "cancel" | "abort"
+        | "halt" | "stop" => &[("other", 1.0)],
         _ => &[],
     }
+}
+
+/// The action a word asks for when a tool offers it under another name: "rerun" a pipeline is
+/// to run it again, "cancel" one is to stop it.
+pub fn own_verb(word: &str) -> Option<&'static str> {
+    Some(match word {
+        "rerun" | "re-run" | "retrigger" | "re-trigger" | "trigger" | "restart" => "run",
+        "cancel" | "abort" | "halt" | "kill" => "stop",
+        _ => return None,
+    })
 }
 
 /// Words that say how something turned out: "did the build pass", "what did the scan report".

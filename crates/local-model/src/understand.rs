@@ -152,8 +152,13 @@ pub fn choose_tool_with<'c>(
         }
         for (verb, weight) in word_verbs {
             // An action with its own tool counts as that tool's verb ("merge" → MERGE_...).
-            let verb = if *verb == "other" && catalogue.tools.iter().any(|t| t.verb == word) {
+            let offered = |v: &str| catalogue.tools.iter().any(|t| t.verb == v);
+            let verb = if *verb == "other" && offered(word) {
                 word
+            } else if *verb == "other"
+                && let Some(own) = lexicon::own_verb(word).filter(|v| offered(v))
+            {
+                own
             } else {
                 verb
             };
@@ -413,9 +418,14 @@ fn merge_compounds(nouns: &mut Vec<NounMention>) {
     let mut k = 1;
     while k < nouns.len() {
         let (modifier, head) = (&nouns[k - 1], &nouns[k]);
-        if modifier.noun == head.noun && modifier.at.checked_add(1) == Some(head.at) {
+        let adjacent = modifier.at.checked_add(1) == Some(head.at);
+        if modifier.noun == head.noun && adjacent {
             nouns.remove(k - 1);
         } else {
+            // "pipeline variables", "deployment environment": the first noun says whose.
+            if adjacent && !modifier.plural && !modifier.context && !head.context {
+                nouns[k - 1].context = true;
+            }
             k += 1;
         }
     }

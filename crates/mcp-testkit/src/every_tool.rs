@@ -814,7 +814,7 @@ async fn completed(s: &Session, number: &serde_json::Value) -> serde_json::Value
             &call(
                 s,
                 "BITBUCKET_GET_REPOSITORIES_PIPELINES2",
-                json!({"workspace": "acme", "repo_slug": "widgets", "pipeline": number.to_string()}),
+                json!({"workspace": "acme", "repo_slug": "widgets", "pipeline_id": number.to_string()}),
             )
             .await,
         );
@@ -972,7 +972,7 @@ pub async fn exercise_pipelines(s: &Session, bitbucket: &Client) {
         &call(
             s,
             "BITBUCKET_GET_REPOSITORIES_PIPELINES_STEPS",
-            at(json!({"pipeline": number.to_string()})),
+            at(json!({"pipeline_id": number.to_string()})),
         )
         .await,
     );
@@ -982,7 +982,7 @@ pub async fn exercise_pipelines(s: &Session, bitbucket: &Client) {
         &call(
             s,
             "BITBUCKET_GET_PIPELINE_STEP_LOG",
-            at(json!({"pipeline": number.to_string()})),
+            at(json!({"pipeline_id": number.to_string()})),
         )
         .await,
     );
@@ -996,7 +996,7 @@ pub async fn exercise_pipelines(s: &Session, bitbucket: &Client) {
         &call(
             s,
             "BITBUCKET_GET_PIPELINE_STEP_LOG",
-            at(json!({"pipeline": number.to_string(), "step": "build"})),
+            at(json!({"pipeline_id": number.to_string(), "step": "build"})),
         )
         .await,
     );
@@ -1029,7 +1029,7 @@ pub async fn exercise_pipelines(s: &Session, bitbucket: &Client) {
         &call(
             s,
             "BITBUCKET_STOP_PIPELINE",
-            at(json!({"pipeline": slow_number.to_string()})),
+            at(json!({"pipeline_id": slow_number.to_string()})),
         )
         .await,
     );
@@ -1052,7 +1052,7 @@ pub async fn exercise_pipelines(s: &Session, bitbucket: &Client) {
         &call(
             s,
             "BITBUCKET_GET_REPOSITORIES_ENVIRONMENTS2",
-            at(json!({"environment": "production"})),
+            at(json!({"environment_id": "production"})),
         )
         .await,
     );
@@ -1072,7 +1072,7 @@ pub async fn exercise_pipelines(s: &Session, bitbucket: &Client) {
         &call(
             s,
             "BITBUCKET_GET_DEPLOYMENT_ENVIRONMENT_VARIABLES",
-            at(json!({"environment": "Production"})),
+            at(json!({"environment_id": "Production"})),
         )
         .await,
     );

@@ -563,21 +563,24 @@ async fn every_tool_succeeds_with_a_result_matching_its_output_schema() {
         ),
         (
             "BITBUCKET_GET_REPOSITORIES_PIPELINES2",
-            widgets(json!({"pipeline": "1"})),
+            widgets(json!({"pipeline_id": "1"})),
         ),
         (
             "BITBUCKET_GET_REPOSITORIES_PIPELINES_STEPS",
-            widgets(json!({"pipeline": "1"})),
+            widgets(json!({"pipeline_id": "1"})),
         ),
         (
             "BITBUCKET_GET_PIPELINE_STEP_LOG",
-            widgets(json!({"pipeline": "1", "step": "Build", "tail": 100})),
+            widgets(json!({"pipeline_id": "1", "step": "Build", "tail": 100})),
         ),
         (
             "BITBUCKET_RUN_PIPELINE",
             widgets(json!({"branch": "main", "custom": "slow"})),
         ),
-        ("BITBUCKET_STOP_PIPELINE", widgets(json!({"pipeline": "2"}))),
+        (
+            "BITBUCKET_STOP_PIPELINE",
+            widgets(json!({"pipeline_id": "2"})),
+        ),
         (
             "BITBUCKET_CREATE_REPOSITORY_PIPELINE_VARIABLE",
             widgets(json!({"key": "REGION", "value": "eu"})),
@@ -612,12 +615,12 @@ async fn every_tool_succeeds_with_a_result_matching_its_output_schema() {
         ),
         (
             "BITBUCKET_GET_REPOSITORIES_ENVIRONMENTS2",
-            widgets(json!({"environment": "production"})),
+            widgets(json!({"environment_id": "production"})),
         ),
         ("BITBUCKET_LIST_DEPLOYMENTS", widgets(json!({}))),
         (
             "BITBUCKET_GET_DEPLOYMENT_ENVIRONMENT_VARIABLES",
-            widgets(json!({"environment": "Production"})),
+            widgets(json!({"environment_id": "Production"})),
         ),
         ("BITBUCKET_LIST_ISSUES", widgets(json!({}))),
         (

@@ -124,7 +124,7 @@ pub(crate) struct EnvironmentArgs {
     /// Repository slug, e.g. `widgets`.
     repo_slug: Text,
     /// Name (e.g. `production`) or uuid.
-    environment: Text,
+    environment_id: Text,
 }
 
 pub(crate) struct GetEnvironment;
@@ -142,7 +142,7 @@ impl Tool for GetEnvironment {
 
     async fn run(client: &Client, args: Self::Args) -> Result<Self::Output, ToolError> {
         let repo = repo_id(&args.workspace, &args.repo_slug)?;
-        let found = environment(client, &repo, args.environment.as_str()).await?;
+        let found = environment(client, &repo, args.environment_id.as_str()).await?;
         let e = client
             .get_environment(&repo, &found.uuid)
             .await
@@ -273,7 +273,7 @@ impl Tool for ListEnvironmentVariables {
 
     async fn run(client: &Client, args: Self::Args) -> Result<Self::Output, ToolError> {
         let repo = repo_id(&args.workspace, &args.repo_slug)?;
-        let e = environment(client, &repo, args.environment.as_str()).await?;
+        let e = environment(client, &repo, args.environment_id.as_str()).await?;
         list(client, VariableScope::Environment(repo, e.uuid)).await
     }
 }

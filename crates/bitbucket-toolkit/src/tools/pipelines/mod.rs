@@ -221,7 +221,7 @@ pub(crate) struct PipelineArgs {
     /// Repository slug, e.g. `widgets`.
     repo_slug: Text,
     /// Build number (e.g. `7`) or uuid.
-    pipeline: Text,
+    pipeline_id: Text,
 }
 
 async fn steps_of(
@@ -275,7 +275,7 @@ impl Tool for GetPipeline {
 
     async fn run(client: &Client, args: Self::Args) -> Result<Self::Output, ToolError> {
         let repo = repo_id(&args.workspace, &args.repo_slug)?;
-        let p = pipeline_uuid(client, &repo, args.pipeline.as_str()).await?;
+        let p = pipeline_uuid(client, &repo, args.pipeline_id.as_str()).await?;
         let steps = steps_of(client, &repo, &p.uuid).await?;
         let mut out = PipelineOutput::from_pipeline(p);
         out.steps = steps.into_iter().map(StepOutput::from_step).collect();
@@ -298,7 +298,7 @@ impl Tool for ListSteps {
 
     async fn run(client: &Client, args: Self::Args) -> Result<Self::Output, ToolError> {
         let repo = repo_id(&args.workspace, &args.repo_slug)?;
-        let p = pipeline_uuid(client, &repo, args.pipeline.as_str()).await?;
+        let p = pipeline_uuid(client, &repo, args.pipeline_id.as_str()).await?;
         let mut params = ListParams::new();
         params.pagelen = Some(100);
         let page = client
@@ -427,7 +427,7 @@ impl Tool for StopPipeline {
 
     async fn run(client: &Client, args: Self::Args) -> Result<Self::Output, ToolError> {
         let repo = repo_id(&args.workspace, &args.repo_slug)?;
-        let p = pipeline_uuid(client, &repo, args.pipeline.as_str()).await?;
+        let p = pipeline_uuid(client, &repo, args.pipeline_id.as_str()).await?;
         client
             .stop_pipeline(&repo, &p.uuid)
             .await
@@ -449,7 +449,7 @@ pub(crate) struct StepLogArgs {
     /// Repository slug, e.g. `widgets`.
     repo_slug: Text,
     /// Build number (e.g. `7`) or uuid.
-    pipeline: Text,
+    pipeline_id: Text,
     /// Step name or uuid; default: the failed step, else the last.
     step: Option<Text>,
     /// Bytes from the end, default 4000.
@@ -504,7 +504,7 @@ impl Tool for GetStepLog {
 
     async fn run(client: &Client, args: Self::Args) -> Result<Self::Output, ToolError> {
         let repo = repo_id(&args.workspace, &args.repo_slug)?;
-        let p = pipeline_uuid(client, &repo, args.pipeline.as_str()).await?;
+        let p = pipeline_uuid(client, &repo, args.pipeline_id.as_str()).await?;
         let steps = steps_of(client, &repo, &p.uuid).await?;
         let wanted = args.step.as_ref().map(|s| s.as_str().trim().to_owned());
         let step = match &wanted {
