@@ -117,6 +117,14 @@ def main() -> None:
     variables.append(call(base, "POST",
                           f"{repo}/deployments_config/environments/{quote(environments[2])}/variables",
                           {"key": "URL", "value": "https://example.com"})["uuid"])
+    schedule = call(base, "POST", f"{repo}/pipelines_config/schedules",
+                    {"target": {"ref_type": "branch", "ref_name": "main"},
+                     "cron_pattern": "0 0 12 * * ? *"})
+    runner = call(base, "POST", f"{repo}/pipelines-config/runners",
+                  {"name": "build-box", "labels": ["self.hosted", "linux"]})
+    host = call(base, "POST", f"{repo}/pipelines_config/ssh/known_hosts",
+                {"hostname": "bitbucket.org", "public_key": {"key_type": "ssh-ed25519",
+                 "key": "AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl"}})
     # Without their braces, which schemathesis leaves out of path parameters (Bitbucket takes
     # either form).
     bare = lambda uuids: [u.strip("{}") for u in uuids]
@@ -124,6 +132,9 @@ def main() -> None:
     write_dictionary(f"{out}/steps.dict", bare([step["uuid"]]))
     write_dictionary(f"{out}/variables.dict", bare(variables))
     write_dictionary(f"{out}/environments.dict", bare(environments))
+    write_dictionary(f"{out}/schedules.dict", bare([schedule["uuid"]]))
+    write_dictionary(f"{out}/runners.dict", bare([runner["uuid"]]))
+    write_dictionary(f"{out}/known-hosts.dict", bare([host["uuid"]]))
 
     names = ["main", "develop", "feature/login", "v1.0"]
     hashes = [call(base, "GET", f"{repo}/commit/{quote(name, safe='')}")["hash"] for name in names[:3]]

@@ -6,6 +6,7 @@ mod deployments;
 mod diffs;
 mod issues;
 pub mod oauth;
+mod pipeline_settings;
 mod pipelines;
 mod pr_tasks;
 mod pullrequests;
@@ -115,6 +116,48 @@ pub fn router(state: SharedState) -> Router {
             get(pipelines::get_repo_variable)
                 .put(pipelines::update_repo_variable)
                 .delete(pipelines::delete_repo_variable),
+        )
+        .route(
+            &format!("{repo}/pipelines_config/schedules"),
+            get(pipeline_settings::list_schedules).post(pipeline_settings::create_schedule),
+        )
+        .route(
+            &format!("{repo}/pipelines_config/schedules/{{schedule}}"),
+            get(pipeline_settings::get_schedule)
+                .put(pipeline_settings::update_schedule)
+                .delete(pipeline_settings::delete_schedule),
+        )
+        .route(
+            &format!("{repo}/pipelines-config/runners"),
+            get(pipeline_settings::list_runners).post(pipeline_settings::create_runner),
+        )
+        .route(
+            &format!("{repo}/pipelines-config/runners/{{runner}}"),
+            get(pipeline_settings::get_runner)
+                .put(pipeline_settings::update_runner)
+                .delete(pipeline_settings::delete_runner),
+        )
+        .route(
+            &format!("{repo}/pipelines_config/ssh/known_hosts"),
+            get(pipeline_settings::list_known_hosts).post(pipeline_settings::create_known_host),
+        )
+        .route(
+            &format!("{repo}/pipelines_config/ssh/known_hosts/{{host}}"),
+            get(pipeline_settings::get_known_host)
+                .put(pipeline_settings::update_known_host)
+                .delete(pipeline_settings::delete_known_host),
+        )
+        .route(
+            &format!("{repo}/pipelines-config/caches"),
+            get(pipeline_settings::list_caches),
+        )
+        .route(
+            "/2.0/workspaces/{workspace}/pipelines-config/identity/oidc/.well-known/openid-configuration",
+            get(pipeline_settings::openid_configuration),
+        )
+        .route(
+            "/2.0/workspaces/{workspace}/pipelines-config/identity/oidc/keys.json",
+            get(pipeline_settings::openid_keys),
         )
         .route(
             "/2.0/workspaces/{workspace}/pipelines-config/variables",

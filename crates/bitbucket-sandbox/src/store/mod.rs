@@ -15,6 +15,7 @@
 mod code_comments;
 mod issues;
 pub mod oauth;
+mod pipeline_settings;
 mod pipelines;
 mod pr_tasks;
 mod pullrequests;
@@ -35,6 +36,7 @@ use tokio::sync::{Mutex, MutexGuard};
 
 pub use code_comments::{CodeCommentRow, NewCodeComment, Thread};
 pub use issues::NewIssue;
+pub use pipeline_settings::{KnownHostRow, RunnerRow, ScheduleRow, Setting};
 pub use pipelines::{
     DeploymentRow, EnvironmentRow, NewPipeline, NewStep, PipelineRow, StepRow, VarScope,
     VariableRow,
@@ -60,6 +62,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (8, include_str!("migrations/0008_oauth.sql")),
     (9, include_str!("migrations/0009_reports.sql")),
     (10, include_str!("migrations/0010_pipelines.sql")),
+    (11, include_str!("migrations/0011_pipeline_settings.sql")),
 ];
 
 /// The schema version this build writes: the number of the last migration.

@@ -477,3 +477,150 @@ async fn with_running_off_a_run_is_recorded_and_says_why_it_did_not_run() {
         "{run_steps:?}"
     );
 }
+
+#[tokio::test]
+async fn schedules_runners_known_hosts_caches_and_the_oidc_document() {
+    let sb = start().await;
+    let schedules = format!("{REPO}/pipelines_config/schedules");
+    let (status, schedule) = sb
+        .send_json(
+            Method::POST,
+            &schedules,
+            json!({"target": {"type": "pipeline_ref_target", "ref_type": "branch", "ref_name": "main",
+                "selector": {"type": "branches", "pattern": "main"}}, "cron_pattern": "0 0 12 * * ? *"}),
+        )
+        .await;
+    assert_eq!(status, 201, "{schedule}");
+    let uuid = schedule["uuid"]
+        .as_str()
+        .expect("uuid")
+        .replace('{', "%7B")
+        .replace('}', "%7D");
+    let (status, off) = sb
+        .send_json(
+            Method::PUT,
+            &format!("{schedules}/{uuid}"),
+            json!({"enabled": false}),
+        )
+        .await;
+    assert_eq!(status, 200, "{off}");
+    validate(
+        "PUT",
+        "/repositories/{workspace}/{repo_slug}/pipelines_config/schedules/{schedule_uuid}",
+        "200",
+        &off,
+    );
+    let listed = sb.get_json(&schedules).await;
+    validate(
+        "GET",
+        "/repositories/{workspace}/{repo_slug}/pipelines_config/schedules",
+        "200",
+        &listed,
+    );
+    assert_eq!(listed["values"][0]["enabled"], false);
+    for (body, expected) in [
+        (
+            json!({"target": {"ref_name": "main"}, "cron_pattern": "every day"}),
+            "seven fields",
+        ),
+        (
+            json!({"target": {"ref_name": "nowhere"}, "cron_pattern": "0 0 12 * * ? *"}),
+            "No branch 'nowhere'",
+        ),
+        (json!({"cron_pattern": "0 0 12 * * ? *"}), "target"),
+    ] {
+        let (status, error) = sb.send_json(Method::POST, &schedules, body.clone()).await;
+        assert!(status == 400 || status == 404, "{body}: {status}");
+        assert!(error_message(&error).contains(expected), "{body}: {error}");
+    }
+    assert_eq!(sb.get_json(&schedules).await["size"], 1);
+
+    let runners = format!("{REPO}/pipelines-config/runners");
+    let (status, runner) = sb
+        .send_json(
+            Method::POST,
+            &runners,
+            json!({"name": "build-box", "labels": ["self.hosted", "linux"]}),
+        )
+        .await;
+    assert_eq!(status, 200, "{runner}");
+    assert_eq!(runner["state"]["status"], "UNREGISTERED");
+    let listed = sb.get_json(&runners).await;
+    validate(
+        "GET",
+        "/repositories/{workspace}/{repo_slug}/pipelines-config/runners",
+        "200",
+        &listed,
+    );
+    let (status, _) = sb
+        .send_json(Method::POST, &runners, json!({"name": ""}))
+        .await;
+    assert_eq!(status, 400);
+
+    let hosts = format!("{REPO}/pipelines_config/ssh/known_hosts");
+    let key = "AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl";
+    let (status, host) = sb
+        .send_json(Method::POST, &hosts, json!({"hostname": "bitbucket.org", "public_key": {"key_type": "ssh-ed25519", "key": key}}))
+        .await;
+    assert_eq!(status, 201, "{host}");
+    assert!(
+        host["public_key"]["sha256_fingerprint"]
+            .as_str()
+            .is_some_and(|f| f.starts_with("SHA256:")),
+        "{host}"
+    );
+    let (status, again) = sb
+        .send_json(Method::POST, &hosts, json!({"hostname": "bitbucket.org", "public_key": {"key_type": "ssh-ed25519", "key": key}}))
+        .await;
+    assert_eq!(status, 409, "{again}");
+    let (status, _) = sb
+        .send_json(
+            Method::POST,
+            &hosts,
+            json!({"hostname": "x.org", "public_key": {"key_type": "ssh-dss", "key": key}}),
+        )
+        .await;
+    assert_eq!(status, 400);
+    let listed = sb.get_json(&hosts).await;
+    validate(
+        "GET",
+        "/repositories/{workspace}/{repo_slug}/pipelines_config/ssh/known_hosts",
+        "200",
+        &listed,
+    );
+    assert_eq!(listed["size"], 1);
+
+    let caches = sb
+        .get_json(&format!("{REPO}/pipelines-config/caches"))
+        .await;
+    validate(
+        "GET",
+        "/repositories/{workspace}/{repo_slug}/pipelines-config/caches",
+        "200",
+        &caches,
+    );
+    assert_eq!(caches["size"], 0);
+
+    // Public, as an identity provider's discovery document is.
+    let oidc = sb
+        .http
+        .get(sb.url(
+            "/workspaces/acme/pipelines-config/identity/oidc/.well-known/openid-configuration",
+        ))
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(oidc.status(), 200);
+    let oidc: Value = oidc.json().await.expect("json");
+    let jwks = oidc["jwks_uri"].as_str().expect("jwks_uri");
+    let keys: Value = sb
+        .http
+        .get(jwks)
+        .send()
+        .await
+        .expect("request")
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(keys["keys"], json!([]));
+}
