@@ -51,7 +51,7 @@ pub use ops::AccountRef;
 pub use ops::changes::{CommitFiles, DiffParams, NewCommitStatus};
 pub use ops::insights::{NewAnnotation, NewReport};
 pub use ops::issues::{IssueUpdate, NewIssue};
-pub use ops::pipelines::{PipelineTarget, StepLog, VariableScope};
+pub use ops::pipelines::{PipelineSetting, PipelineTarget, StepLog, VariableScope};
 pub use ops::pullrequests::{ListPullRequestsParams, NewPullRequest};
 pub use ops::refs::NewBranch;
 pub use ops::repositories::{ListRepositoriesParams, NewRepository};

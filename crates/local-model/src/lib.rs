@@ -187,24 +187,24 @@ mod tests {
         let mut tools = testing::definitions();
         tools.push(
             ToolDefinition::new(
-                "BITBUCKET_LIST_RUNNERS",
-                "Lists a repository's self-hosted runners, with their state.",
+                "BITBUCKET_LIST_MIRRORS",
+                "Lists a repository's mirrors, with their state.",
                 json!({"type": "object", "required": ["workspace", "repo_slug"], "properties": {
                     "workspace": {"type": "string"},
                     "repo_slug": {"type": "string"},
-                    "status": {"type": "string", "enum": ["ONLINE", "OFFLINE", "DISABLED"]},
+                    "status": {"type": "string", "enum": ["SYNCED", "PAUSED", "DISABLED"]},
                 }}),
             )
             .with_annotations(ToolAnnotations::default().read_only(true)),
         );
         let (name, args) = call(LocalModel.decide(&request(
             tools,
-            vec![Message::user("show offline runners in acme/website")],
+            vec![Message::user("show paused mirrors in acme/website")],
         )));
-        assert_eq!(name, "BITBUCKET_LIST_RUNNERS");
+        assert_eq!(name, "BITBUCKET_LIST_MIRRORS");
         assert_eq!(
             args,
-            json!({"workspace": "acme", "repo_slug": "website", "status": "OFFLINE"})
+            json!({"workspace": "acme", "repo_slug": "website", "status": "PAUSED"})
         );
     }
 

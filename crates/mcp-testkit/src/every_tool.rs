@@ -1100,4 +1100,77 @@ pub async fn exercise_pipelines(s: &Session, bitbucket: &Client) {
         .await
         .expect("deployments");
     assert_eq!(stored.values.len(), 1);
+
+    // Settings made through the client, read through the tools.
+    use bitbucket_client::PipelineSetting;
+    for (setting, body) in [
+        (
+            PipelineSetting::Schedules,
+            json!({"target": {"ref_type": "branch", "ref_name": "main"}, "cron_pattern": "0 30 2 * * ? *"}),
+        ),
+        (
+            PipelineSetting::Runners,
+            json!({"name": "build-box", "labels": ["self.hosted", "linux"]}),
+        ),
+        (
+            PipelineSetting::KnownHosts,
+            json!({"hostname": "git.example.com", "public_key": {"key_type": "ssh-ed25519", "key": "AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl"}}),
+        ),
+    ] {
+        bitbucket
+            .create_pipeline_setting(&widgets, setting, &body)
+            .await
+            .expect("a pipeline setting");
+    }
+    for (tool, expected) in [
+        (
+            "BITBUCKET_GET_REPOSITORIES_PIPELINES_CONFIG_SCHEDULES",
+            "0 30 2 * * ? *",
+        ),
+        (
+            "BITBUCKET_GET_REPOSITORIES_PIPELINES_CONFIG_RUNNERS",
+            "build-box [UNREGISTERED]",
+        ),
+        (
+            "BITBUCKET_GET_REPOSITORIES_PIPELINES_CONFIG_SSH_KNOWN_HOSTS",
+            "git.example.com ssh-ed25519 SHA256:",
+        ),
+    ] {
+        let listed = ok(tool, &call(s, tool, at(json!({}))).await);
+        assert!(
+            listed["items"][0]["summary"]
+                .as_str()
+                .unwrap_or_default()
+                .contains(expected),
+            "{tool}: {listed}"
+        );
+    }
+    let caches = ok(
+        "caches",
+        &call(
+            s,
+            "BITBUCKET_GET_REPOSITORIES_PIPELINES_CONFIG_CACHES",
+            at(json!({})),
+        )
+        .await,
+    );
+    assert_eq!(
+        caches["items"],
+        json!([]),
+        "the sandbox keeps no caches: {caches}"
+    );
+    let oidc = ok(
+        "oidc",
+        &call(
+            s,
+            "BITBUCKET_GET_OPENID_CONFIGURATION",
+            json!({"workspace": "acme"}),
+        )
+        .await,
+    );
+    let document = bitbucket
+        .get_openid_configuration("acme")
+        .await
+        .expect("document");
+    assert_eq!(oidc["issuer"], document["issuer"], "{oidc}");
 }

@@ -274,4 +274,63 @@ impl Client {
         list_query(params).apply(&mut url);
         self.get_json(url).await
     }
+
+    /// One page of a repository's pipeline settings: `pipelines_config/schedules`,
+    /// `pipelines-config/runners`, `pipelines_config/ssh/known_hosts` or
+    /// `pipelines-config/caches`, as Bitbucket sends them.
+    pub async fn list_pipeline_settings(
+        &self,
+        repo: &RepoId,
+        setting: PipelineSetting,
+        params: &ListParams,
+    ) -> Result<Page<Value>, Error> {
+        let mut url = self.endpoint(&format!("{}/{}", repo.path(), setting.path()))?;
+        list_query(params).apply(&mut url);
+        self.get_json(url).await
+    }
+
+    /// Adds a schedule, runner or known host (`body` as Bitbucket takes it).
+    pub async fn create_pipeline_setting(
+        &self,
+        repo: &RepoId,
+        setting: PipelineSetting,
+        body: &Value,
+    ) -> Result<Value, Error> {
+        let url = self.endpoint(&format!("{}/{}", repo.path(), setting.path()))?;
+        self.send_json(Method::POST, url, body).await
+    }
+
+    /// A workspace's OpenID Connect discovery document, for cloud providers to trust the
+    /// tokens its pipelines get.
+    pub async fn get_openid_configuration(&self, workspace: &str) -> Result<Value, Error> {
+        let url = self.endpoint(&format!(
+            "/workspaces/{}/pipelines-config/identity/oidc/.well-known/openid-configuration",
+            segment("workspace", workspace)?
+        ))?;
+        self.get_json(url).await
+    }
+}
+
+/// Which of a repository's pipeline settings to list.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PipelineSetting {
+    /// Cron schedules that run a branch's pipeline.
+    Schedules,
+    /// Self-hosted runners.
+    Runners,
+    /// The SSH hosts steps trust.
+    KnownHosts,
+    /// Dependency caches steps saved.
+    Caches,
+}
+
+impl PipelineSetting {
+    fn path(self) -> &'static str {
+        match self {
+            PipelineSetting::Schedules => "pipelines_config/schedules",
+            PipelineSetting::Runners => "pipelines-config/runners",
+            PipelineSetting::KnownHosts => "pipelines_config/ssh/known_hosts",
+            PipelineSetting::Caches => "pipelines-config/caches",
+        }
+    }
 }

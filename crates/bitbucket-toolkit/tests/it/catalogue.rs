@@ -622,6 +622,26 @@ async fn every_tool_succeeds_with_a_result_matching_its_output_schema() {
             "BITBUCKET_GET_DEPLOYMENT_ENVIRONMENT_VARIABLES",
             widgets(json!({"environment_id": "Production"})),
         ),
+        (
+            "BITBUCKET_GET_REPOSITORIES_PIPELINES_CONFIG_SCHEDULES",
+            widgets(json!({})),
+        ),
+        (
+            "BITBUCKET_GET_REPOSITORIES_PIPELINES_CONFIG_RUNNERS",
+            widgets(json!({})),
+        ),
+        (
+            "BITBUCKET_GET_REPOSITORIES_PIPELINES_CONFIG_SSH_KNOWN_HOSTS",
+            widgets(json!({})),
+        ),
+        (
+            "BITBUCKET_GET_REPOSITORIES_PIPELINES_CONFIG_CACHES",
+            widgets(json!({})),
+        ),
+        (
+            "BITBUCKET_GET_OPENID_CONFIGURATION",
+            json!({"workspace": "acme"}),
+        ),
         ("BITBUCKET_LIST_ISSUES", widgets(json!({}))),
         (
             "BITBUCKET_CREATE_ISSUE",

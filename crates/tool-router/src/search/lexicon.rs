@@ -150,6 +150,7 @@ const CONCEPTS: &[(&[&str], Concepts)] = &[
         &[("state", 0.8)],
     ),
     (&["result"], &[("state", 0.6)]),
+    (&["oidc", "openid", "issuer"], &[("openid", 1.0)]),
     (
         &["delete", "remove", "erase", "destroy", "purge"],
         &[("delete", 1.0)],

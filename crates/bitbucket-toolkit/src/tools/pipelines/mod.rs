@@ -2,6 +2,7 @@
 //! logs, and pipeline variables. Deployments and environments are in [`deployments`].
 
 pub(crate) mod deployments;
+pub(crate) mod settings;
 pub(crate) mod variables;
 
 use bitbucket_client::{Client, ListParams, Pipeline, PipelineStep, PipelineTarget, RepoId};
