@@ -61,6 +61,12 @@ fn state_value(kind: &str, state: &str, result: Option<&str>, error: Option<&str
         "IN_PROGRESS" => {
             json!({ "type": format!("{kind}_state_in_progress"), "name": "IN_PROGRESS" })
         }
+        // A run waiting before a manual step.
+        "PAUSED" => json!({
+            "type": "pipeline_state_in_progress",
+            "name": "IN_PROGRESS",
+            "stage": { "type": "pipeline_state_in_progress_paused", "name": "PAUSED" },
+        }),
         _ => {
             let result = result.unwrap_or("ERROR");
             let mut r = json!({
@@ -224,6 +230,10 @@ fn step_value(
         if let Some(env) = &st.deployment {
             obj.insert("deployment_environment".into(), json!(env));
         }
+        obj.insert(
+            "trigger".into(),
+            json!({ "type": if st.manual { "pipeline_step_trigger_manual" } else { "pipeline_step_trigger_automatic" } }),
+        );
     }
     v
 }
@@ -484,6 +494,7 @@ pub async fn run(
                 script: json!(s.script).to_string(),
                 deployment: s.deployment,
                 max_time_minutes: s.max_time_minutes.and_then(|m| i64::try_from(m).ok()),
+                manual: s.manual,
             })
             .collect(),
     };
@@ -520,7 +531,7 @@ pub async fn stop(
     caller: Caller,
     P((workspace, slug, id)): P<(String, String, String)>,
 ) -> ApiResult<Response> {
-    let (_, repo) = state
+    let (ws, repo) = state
         .repo(&caller, &workspace, &slug, Access::Write)
         .await?;
     let p = find_pipeline(&state, &repo, &id).await?;
@@ -531,7 +542,18 @@ pub async fn stop(
             p.result.as_deref().unwrap_or("ERROR")
         )));
     }
-    state.pipelines.stop(p.id);
+    if p.state == "PAUSED" || !state.pipelines.stop(p.id) {
+        // No task holds it (paused before a manual step, or its task just ended): stop it here.
+        let time = now();
+        let mut write = state.store.write().await?;
+        write.skip_pending_steps(p.id).await?;
+        write
+            .set_pipeline_state(p.id, "COMPLETED", Some("STOPPED"), None, &time)
+            .await?;
+        let status = crate::pipelines::build_status(&state, &ws.slug, &repo.slug, &p, "STOPPED");
+        write.put_status(repo.id, &status).await?;
+        write.commit().await?;
+    }
     Ok(no_content())
 }
 

@@ -23,6 +23,8 @@ pub struct StepPlan {
     pub deployment: Option<String>,
     /// The step's time limit in minutes, from the step or `options`.
     pub max_time_minutes: Option<u64>,
+    /// `trigger: manual`: the run pauses before this step.
+    pub manual: bool,
 }
 
 /// What a target selects.
@@ -82,6 +84,11 @@ pub fn plan(source: &str, selector: &Selector) -> Result<Plan, ConfigError> {
     if steps.is_empty() {
         return Err(error(format!(
             "the `{selector_type}` pipeline in {FILE} has no steps"
+        )));
+    }
+    if steps[0].manual {
+        return Err(error(format!(
+            "the first step of the `{selector_type}` pipeline cannot be manual (`trigger: manual`)"
         )));
     }
     Ok(Plan {
@@ -319,11 +326,23 @@ fn step(node: &Yaml, default_max: Option<u64>, number: usize) -> Result<StepPlan
     };
     let max_time_minutes =
         positive(&node["max-time"], &format!("step `{name}`: max-time"))?.or(default_max);
+    let manual = match &node["trigger"] {
+        Yaml::BadValue | Yaml::Null => false,
+        Yaml::String(t) if t == "manual" => true,
+        Yaml::String(t) if t == "automatic" => false,
+        other => {
+            return Err(error(format!(
+                "step `{name}`: trigger must be `manual` or `automatic`, not {}",
+                scalar(other)
+            )));
+        }
+    };
     Ok(StepPlan {
         name,
         script,
         deployment,
         max_time_minutes,
+        manual,
     })
 }
 

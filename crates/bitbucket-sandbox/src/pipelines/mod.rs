@@ -7,7 +7,8 @@
 //! result `ERROR` saying why its steps did not run.
 //!
 //! A run waits for one of [`CONCURRENT_RUNS`] slots (PENDING), then moves through IN_PROGRESS
-//! to COMPLETED with SUCCESSFUL, FAILED, ERROR or STOPPED. A step that names a `deployment`
+//! to COMPLETED with SUCCESSFUL, FAILED, ERROR or STOPPED; before a `trigger: manual` step it
+//! pauses (PAUSED, shown as IN_PROGRESS with stage PAUSED) until stopped. A step that names a `deployment`
 //! records a deployment to that environment and gets its variables. Each run also keeps a build
 //! status on its commit, as Bitbucket Pipelines does. A sandbox stopped mid-run marks what was
 //! running as ERROR when it starts again: nothing is left pending forever.
@@ -223,6 +224,16 @@ async fn run(
             outcome = Outcome::Stopped;
             break;
         }
+        // A manual step: the run waits, paused, until someone stops it (the API has no call
+        // to trigger a step).
+        if step.manual {
+            let mut write = state.store.write().await?;
+            write
+                .set_pipeline_state(pipeline.id, "PAUSED", None, None, &now())
+                .await?;
+            write.commit().await?;
+            return Ok(());
+        }
         let result = run_step(
             state,
             &pipeline,
@@ -263,7 +274,13 @@ async fn run(
 }
 
 /// The build status a run keeps on its commit, keyed by its uuid.
-fn build_status(state: &SharedState, ws: &str, slug: &str, p: &PipelineRow, st: &str) -> StatusRow {
+pub(crate) fn build_status(
+    state: &SharedState,
+    ws: &str,
+    slug: &str,
+    p: &PipelineRow,
+    st: &str,
+) -> StatusRow {
     let target = p
         .ref_name
         .clone()

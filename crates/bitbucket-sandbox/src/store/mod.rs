@@ -63,6 +63,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (9, include_str!("migrations/0009_reports.sql")),
     (10, include_str!("migrations/0010_pipelines.sql")),
     (11, include_str!("migrations/0011_pipeline_settings.sql")),
+    (12, include_str!("migrations/0012_manual_steps.sql")),
 ];
 
 /// The schema version this build writes: the number of the last migration.

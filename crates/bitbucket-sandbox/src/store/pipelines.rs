@@ -71,10 +71,12 @@ pub struct StepRow {
     pub started_on: Option<String>,
     pub completed_on: Option<String>,
     pub log_bytes: i64,
+    /// `trigger: manual`.
+    pub manual: bool,
 }
 
 const STEP_COLUMNS: &str = "id, pipeline_id, uuid, position, name, script, deployment,
-    max_time_minutes, state, result, error_message, started_on, completed_on,
+    max_time_minutes, state, result, error_message, started_on, completed_on, manual,
     length(CAST(log AS BLOB)) AS log_bytes";
 
 impl StepRow {
@@ -94,6 +96,7 @@ impl StepRow {
             started_on: col(row, "started_on")?,
             completed_on: col(row, "completed_on")?,
             log_bytes: col(row, "log_bytes")?,
+            manual: col::<i64>(row, "manual")? != 0,
         })
     }
 }
@@ -122,6 +125,7 @@ pub struct NewStep {
     pub script: String,
     pub deployment: Option<String>,
     pub max_time_minutes: Option<i64>,
+    pub manual: bool,
 }
 
 /// Where a variable belongs.
@@ -281,9 +285,9 @@ impl Store {
         row.as_ref().map(PipelineRow::from_row).transpose()
     }
 
-    /// Runs some earlier process left pending or running.
+    /// Runs some earlier process left pending or running (a paused run waits on purpose).
     pub async fn unfinished_pipelines(&self) -> Result<Vec<PipelineRow>, sqlx::Error> {
-        let rows = sqlx::query("SELECT * FROM pipelines WHERE state != 'COMPLETED'")
+        let rows = sqlx::query("SELECT * FROM pipelines WHERE state IN ('PENDING', 'IN_PROGRESS')")
             .fetch_all(&self.pool)
             .await?;
         rows.iter().map(PipelineRow::from_row).collect()
@@ -454,8 +458,8 @@ impl Write<'_> {
         for (position, step) in new.steps.iter().enumerate() {
             sqlx::query(
                 "INSERT INTO pipeline_steps (pipeline_id, uuid, position, name, script,
-                    deployment, max_time_minutes, state)
-                 VALUES (?, ?, ?, ?, ?, ?, ?, 'PENDING')",
+                    deployment, max_time_minutes, manual, state)
+                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'PENDING')",
             )
             .bind(pipeline.id)
             .bind(&step.uuid)
@@ -464,6 +468,7 @@ impl Write<'_> {
             .bind(&step.script)
             .bind(&step.deployment)
             .bind(step.max_time_minutes)
+            .bind(i64::from(step.manual))
             .execute(&mut *self.tx)
             .await?;
         }

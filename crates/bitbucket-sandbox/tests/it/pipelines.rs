@@ -624,3 +624,56 @@ async fn schedules_runners_known_hosts_caches_and_the_oidc_document() {
         .expect("json");
     assert_eq!(keys["keys"], json!([]));
 }
+
+#[tokio::test]
+async fn a_run_pauses_before_a_manual_step_until_it_is_stopped() {
+    let sb = start_with(|c| c.with_run_pipelines(true)).await;
+    let file = "pipelines:\n  default:\n    - step:\n        name: Build\n        script: [echo built]\n    - step:\n        name: Release\n        trigger: manual\n        script: [echo released]\n";
+    sb.commit(REPO, "main", &[("bitbucket-pipelines.yml", file)])
+        .await;
+    let run = run(&sb, json!({"ref_type": "branch", "ref_name": "main"})).await;
+    let (paused, _) = watch(&sb, &run, |p| p["state"]["stage"]["name"] == "PAUSED").await;
+    assert_eq!(paused["state"]["name"], "IN_PROGRESS", "{paused}");
+    let paused_steps = steps(&sb, &paused).await;
+    assert_eq!(paused_steps[0]["state"]["result"]["name"], "SUCCESSFUL");
+    assert_eq!(paused_steps[1]["state"]["name"], "PENDING");
+    assert_eq!(
+        paused_steps[1]["trigger"]["type"],
+        "pipeline_step_trigger_manual"
+    );
+    let (status, body) = sb
+        .send_json(
+            Method::POST,
+            &format!("{}/stopPipeline", path_of(&paused)),
+            json!({}),
+        )
+        .await;
+    assert_eq!(status, 204, "{body}");
+    let stopped = sb.get_json(&path_of(&paused)).await;
+    assert_eq!(stopped["state"]["result"]["name"], "STOPPED", "{stopped}");
+    assert_eq!(
+        steps(&sb, &stopped).await[1]["state"]["result"]["name"],
+        "NOT_RUN"
+    );
+    let hash = stopped["target"]["commit"]["hash"].as_str().expect("hash");
+    let statuses = sb.get_json(&format!("{REPO}/commit/{hash}/statuses")).await;
+    assert!(
+        statuses["values"]
+            .as_array()
+            .expect("values")
+            .iter()
+            .any(|s| s["key"] == stopped["uuid"] && s["state"] == "STOPPED"),
+        "{statuses}"
+    );
+    // The first step cannot wait for a person.
+    sb.commit(REPO, "manual-first", &[("bitbucket-pipelines.yml", "pipelines:\n  default:\n    - step:\n        trigger: manual\n        script: [echo x]\n")]).await;
+    let (status, body) = sb
+        .send_json(
+            Method::POST,
+            &format!("{REPO}/pipelines"),
+            json!({"target": {"ref_type": "branch", "ref_name": "manual-first"}}),
+        )
+        .await;
+    assert_eq!(status, 400, "{body}");
+    assert!(error_message(&body).contains("cannot be manual"), "{body}");
+}

@@ -27,7 +27,7 @@ pub(crate) struct PipelineOutput {
     pub uuid: String,
     /// Its number in the repository.
     pub build_number: u64,
-    /// PENDING, IN_PROGRESS or COMPLETED.
+    /// PENDING, IN_PROGRESS, PAUSED (before a manual step) or COMPLETED.
     pub state: String,
     /// SUCCESSFUL, FAILED, ERROR or STOPPED once completed.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -61,7 +61,12 @@ impl PipelineOutput {
             _ => "default".to_owned(),
         };
         PipelineOutput {
-            state: p.state_name().to_owned(),
+            // Waiting before a manual step is IN_PROGRESS in stage PAUSED.
+            state: if p.state["stage"]["name"] == "PAUSED" {
+                "PAUSED".to_owned()
+            } else {
+                p.state_name().to_owned()
+            },
             result: p.result_name().map(str::to_owned),
             error: p.state["result"]["error"]["message"]
                 .as_str()
