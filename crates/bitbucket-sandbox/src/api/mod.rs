@@ -1,5 +1,6 @@
 //! The REST 2.0 routes, one module per resource, and the extractors they share.
 
+mod admin;
 mod comments;
 pub(crate) mod commit_files;
 mod deployments;
@@ -52,6 +53,18 @@ pub fn router(state: SharedState) -> Router {
         .route("/2.0/workspaces", get(users::workspaces_gone))
         .route("/2.0/workspaces/{workspace}", get(users::get_workspace))
         .route("/2.0/workspaces/{workspace}/members", get(users::members))
+        .route("/2.0/workspaces/{workspace}/projects", get(admin::projects))
+        .route("/2.0/users/{selected_user}", get(admin::user))
+        .route("/2.0/hook_events", get(admin::subjects))
+        .route("/2.0/hook_events/{subject_type}", get(admin::events))
+        .route(
+            &format!("{repo}/branching-model"),
+            get(admin::branching_model),
+        )
+        .route(
+            &format!("{repo}/effective-branching-model"),
+            get(admin::effective_branching_model),
+        )
         .route(
             "/2.0/workspaces/{workspace}/permissions/repositories/{repo_slug}",
             get(users::repository_permissions),

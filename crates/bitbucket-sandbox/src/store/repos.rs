@@ -55,6 +55,15 @@ impl Store {
         rows.iter().map(RepoRow::from_row).collect()
     }
 
+    /// A workspace's projects by key.
+    pub async fn projects_in(&self, workspace_id: i64) -> Result<Vec<ProjectRow>, sqlx::Error> {
+        let rows = sqlx::query("SELECT * FROM projects WHERE workspace_id = ? ORDER BY key")
+            .bind(workspace_id)
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter().map(ProjectRow::from_row).collect()
+    }
+
     pub async fn project(&self, id: i64) -> Result<Option<ProjectRow>, sqlx::Error> {
         let row = sqlx::query("SELECT * FROM projects WHERE id = ?")
             .bind(id)

@@ -1,5 +1,6 @@
 //! Integration tests of the sandbox through its HTTP surface, as a client sees it.
 
+mod admin;
 mod commit_comments;
 mod commit_files;
 mod concurrency;
