@@ -146,6 +146,8 @@ pub enum Toolset {
     /// Pipelines: runs, steps and their logs, variables, deployment environments and
     /// deployments.
     Pipelines,
+    /// How repositories are set up: webhook events, the branching model.
+    Admin,
     /// Issues and issue comments.
     Issues,
     /// Snippets and snippet comments.
@@ -158,7 +160,7 @@ pub enum Toolset {
 
 impl Toolset {
     /// Every toolset, in catalogue order.
-    pub const ALL: [Toolset; 11] = [
+    pub const ALL: [Toolset; 12] = [
         Toolset::Repositories,
         Toolset::Branches,
         Toolset::PullRequests,
@@ -166,6 +168,7 @@ impl Toolset {
         Toolset::Commits,
         Toolset::Ci,
         Toolset::Pipelines,
+        Toolset::Admin,
         Toolset::Issues,
         Toolset::Snippets,
         Toolset::Users,
@@ -182,6 +185,7 @@ impl Toolset {
             Toolset::Commits => "commits",
             Toolset::Ci => "ci",
             Toolset::Pipelines => "pipelines",
+            Toolset::Admin => "admin",
             Toolset::Issues => "issues",
             Toolset::Snippets => "snippets",
             Toolset::Users => "users",

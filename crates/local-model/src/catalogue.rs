@@ -323,6 +323,8 @@ fn kind_of(name: &str, prop: &Value, verb: &str, primary: &str, nouns: &[String]
         }
         "url" | "link" | "href" => Kind::Url,
         _ if name.ends_with("_url") => Kind::Url,
+        // Whose profile: a user named by username ("user alice").
+        "selected_user" | "username" if ty == "string" => Kind::Key("user".to_owned()),
         // A build status's `key` ("ci/build") is the id it is known by.
         "key" if ty == "string" => Kind::Key(primary.to_owned()),
         _ if name.ends_with("id") && ty == "string" => Kind::Key(

@@ -359,6 +359,7 @@ pub async fn exercise_every_tool(s: &Session, bitbucket: &Client) {
     exercise_review_lifecycle(s, bitbucket).await;
     exercise_insights(s, bitbucket).await;
     exercise_pipelines(s, bitbucket).await;
+    exercise_admin(s, bitbucket).await;
 }
 
 /// The CI tools: a build status posted and read back by key, and a Code Insights report with
@@ -1173,4 +1174,104 @@ pub async fn exercise_pipelines(s: &Session, bitbucket: &Client) {
         .await
         .expect("document");
     assert_eq!(oidc["issuer"], document["issuer"], "{oidc}");
+}
+
+/// The reads of how things are set up, each answer checked against the client's.
+pub async fn exercise_admin(s: &Session, bitbucket: &Client) {
+    let widgets = repo_id("acme", "widgets");
+    let events = ok(
+        "hook events",
+        &call(
+            s,
+            "BITBUCKET_GET_HOOK_EVENTS",
+            json!({"subject_type": "repository"}),
+        )
+        .await,
+    );
+    let listed = bitbucket
+        .list_hook_events(
+            "repository",
+            &bitbucket_client::PageParams {
+                page: None,
+                pagelen: Some(100),
+            },
+        )
+        .await
+        .expect("hook events");
+    assert_eq!(
+        events["items"].as_array().map(Vec::len),
+        Some(listed.values.len()),
+        "{events}"
+    );
+    assert!(
+        events.to_string().contains("pullrequest:fulfilled"),
+        "{events}"
+    );
+    for (tool, effective) in [
+        ("BITBUCKET_GET_REPOSITORIES_BRANCHING_MODEL", false),
+        ("BITBUCKET_GET_REPOSITORIES_EFFECTIVE_BRANCHING_MODEL", true),
+    ] {
+        let model = ok(
+            tool,
+            &call(
+                s,
+                tool,
+                json!({"workspace": "acme", "repo_slug": "widgets"}),
+            )
+            .await,
+        );
+        let stored = bitbucket
+            .get_branching_model(&widgets, effective)
+            .await
+            .expect("model");
+        assert_eq!(
+            model["development"],
+            json!(format!(
+                "{} (the main branch)",
+                stored["development"]["name"].as_str().unwrap_or("")
+            )),
+            "{model}"
+        );
+        assert!(
+            model["branch_types"]
+                .to_string()
+                .contains("feature: feature/"),
+            "{model}"
+        );
+    }
+    let alice = ok(
+        "user",
+        &call(s, "BITBUCKET_GET_USER", json!({"selected_user": "alice"})).await,
+    );
+    let stored = bitbucket.get_user("alice").await.expect("alice");
+    assert_eq!(alice["uuid"].as_str(), stored.uuid.as_deref(), "{alice}");
+    let missing = failed(
+        "no such user",
+        &call(s, "BITBUCKET_GET_USER", json!({"selected_user": "nobody"})).await,
+    );
+    assert!(missing.contains("nobody"), "{missing}");
+    let ws = ok(
+        "workspace",
+        &call(s, "BITBUCKET_GET_WORKSPACE", json!({"workspace": "acme"})).await,
+    );
+    let stored = bitbucket.get_workspace("acme").await.expect("acme");
+    assert_eq!(ws["uuid"].as_str(), stored.uuid.as_deref(), "{ws}");
+    let projects = ok(
+        "projects",
+        &call(
+            s,
+            "BITBUCKET_LIST_WORKSPACE_PROJECTS",
+            json!({"workspace": "acme"}),
+        )
+        .await,
+    );
+    let stored = bitbucket
+        .list_projects("acme", &bitbucket_client::PageParams::default())
+        .await
+        .expect("projects");
+    let keys: Vec<_> = stored.values.iter().filter_map(|p| p.key.clone()).collect();
+    assert!(!keys.is_empty());
+    for key in keys {
+        assert!(projects.to_string().contains(&key), "{key} in {projects}");
+    }
 }

@@ -70,7 +70,7 @@ pub struct ScopeArgs {
     pub read_only: bool,
 
     /// Offer only these toolsets (comma-separated): repositories, branches, pull_requests,
-    /// reviews, commits, ci, pipelines, issues, snippets, users, workspaces.
+    /// reviews, commits, ci, pipelines, admin, issues, snippets, users, workspaces.
     #[arg(long, value_delimiter = ',', value_parser = parse_toolset, value_name = "SETS")]
     pub toolsets: Option<Vec<Toolset>>,
 

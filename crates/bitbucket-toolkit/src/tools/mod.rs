@@ -19,6 +19,7 @@ use crate::output::Render;
 use crate::spec::{ToolAnnotations, ToolSpec, Toolset, input_schema_of, output_schema_of};
 use crate::{ToolOutcome, Toolkit, args};
 
+pub(crate) mod admin;
 pub(crate) mod branches;
 pub(crate) mod commits;
 pub(crate) mod insights;
@@ -194,6 +195,9 @@ pub(crate) static CATALOGUE: &[ToolSpec] = &[
     spec::<pipelines::variables::UpdateUserVariable>(),
     spec::<pipelines::StopPipeline>(),
     spec::<pipelines::variables::DeleteUserVariable>(),
+    spec::<admin::GetHookEvents>(),
+    spec::<admin::GetBranchingModel>(),
+    spec::<admin::GetEffectiveBranchingModel>(),
     spec::<issues::ListIssues>(),
     spec::<issues::GetIssue>(),
     spec::<issues::CreateIssue>(),
@@ -203,6 +207,9 @@ pub(crate) static CATALOGUE: &[ToolSpec] = &[
     spec::<snippets::GetSnippet>(),
     spec::<snippets::CreateSnippetComment>(),
     spec::<users::GetCurrentUser>(),
+    spec::<users::GetUser>(),
     spec::<workspaces::ListWorkspaces>(),
     spec::<workspaces::ListWorkspaceMembers>(),
+    spec::<workspaces::GetWorkspace>(),
+    spec::<workspaces::ListProjects>(),
 ];

@@ -642,6 +642,24 @@ async fn every_tool_succeeds_with_a_result_matching_its_output_schema() {
             "BITBUCKET_GET_OPENID_CONFIGURATION",
             json!({"workspace": "acme"}),
         ),
+        (
+            "BITBUCKET_GET_HOOK_EVENTS",
+            json!({"subject_type": "repository"}),
+        ),
+        (
+            "BITBUCKET_GET_REPOSITORIES_BRANCHING_MODEL",
+            widgets(json!({})),
+        ),
+        (
+            "BITBUCKET_GET_REPOSITORIES_EFFECTIVE_BRANCHING_MODEL",
+            widgets(json!({})),
+        ),
+        ("BITBUCKET_GET_USER", json!({"selected_user": "alice"})),
+        ("BITBUCKET_GET_WORKSPACE", json!({"workspace": "acme"})),
+        (
+            "BITBUCKET_LIST_WORKSPACE_PROJECTS",
+            json!({"workspace": "acme"}),
+        ),
         ("BITBUCKET_LIST_ISSUES", widgets(json!({}))),
         (
             "BITBUCKET_CREATE_ISSUE",

@@ -74,7 +74,7 @@ pub(crate) struct GetCurrentUser;
 impl Tool for GetCurrentUser {
     const NAME: &'static str = "BITBUCKET_GET_CURRENT_USER";
     const TITLE: &'static str = "Get current user";
-    const DESCRIPTION: &'static str = "Shows who the credentials belong to: display name, nickname, uuid and account id. \
+    const DESCRIPTION: &'static str = "Shows who the credentials belong to (you): display name, username, uuid and account id. \
 Use it for \"me\" in requests (e.g. issues assigned to me); BITBUCKET_LIST_WORKSPACES lists their workspaces.";
     const TOOLSET: Toolset = Toolset::Users;
     const ENDPOINT: &'static str = "GET /user";
@@ -91,5 +91,56 @@ Use it for \"me\" in requests (e.g. issues assigned to me); BITBUCKET_LIST_WORKS
             })
             .await?;
         Ok(AccountOutput::from_account(&user))
+    }
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct UserArgs {
+    /// Username, `{uuid}` or account id.
+    selected_user: crate::args::Text,
+}
+
+/// Someone's public profile.
+#[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
+pub(crate) struct UserOutput {
+    #[serde(flatten)]
+    pub account: AccountOutput,
+}
+
+impl Render for UserOutput {
+    fn render(&self) -> String {
+        let mut text = format!("User {}", self.account.summary());
+        field(&mut text, "account id", self.account.account_id.as_deref());
+        field(&mut text, "link", self.account.html.as_deref());
+        text
+    }
+}
+
+pub(crate) struct GetUser;
+
+impl Tool for GetUser {
+    const NAME: &'static str = "BITBUCKET_GET_USER";
+    const TITLE: &'static str = "Get user";
+    const DESCRIPTION: &'static str = "Another person's public profile by username, uuid or account id: display name and ids (yours: BITBUCKET_GET_CURRENT_USER).";
+    const TOOLSET: Toolset = Toolset::Users;
+    const ENDPOINT: &'static str = "GET /users/{selected_user}";
+    const ANNOTATIONS: ToolAnnotations = ToolAnnotations::READ;
+    type Args = UserArgs;
+    type Output = UserOutput;
+
+    async fn run(client: &Client, args: Self::Args) -> Result<Self::Output, ToolError> {
+        let who = args.selected_user.as_str();
+        let user = client
+            .get_user(who)
+            .await
+            .or_explain(client, || {
+                Context::new(format!("read user `{who}`"), Scope::Account)
+                    .item(format!("user `{who}`"), "BITBUCKET_LIST_WORKSPACE_MEMBERS")
+            })
+            .await?;
+        Ok(UserOutput {
+            account: AccountOutput::from_account(&user),
+        })
     }
 }

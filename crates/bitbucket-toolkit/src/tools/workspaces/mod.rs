@@ -150,3 +150,145 @@ Use it to find who to pass as a reviewer or assignee.";
         ))
     }
 }
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct WorkspaceArgs {
+    /// Workspace slug, e.g. `acme`.
+    workspace: Text,
+}
+
+/// One workspace.
+#[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
+pub(crate) struct OneWorkspaceOutput {
+    pub slug: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub uuid: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub is_private: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub created_on: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub html: Option<String>,
+}
+
+impl crate::output::Render for OneWorkspaceOutput {
+    fn render(&self) -> String {
+        let mut text = format!(
+            "Workspace {} \"{}\"",
+            self.slug,
+            self.name.as_deref().unwrap_or(&self.slug)
+        );
+        crate::output::field(&mut text, "uuid", self.uuid.as_deref());
+        crate::output::field(&mut text, "link", self.html.as_deref());
+        text
+    }
+}
+
+pub(crate) struct GetWorkspace;
+
+impl Tool for GetWorkspace {
+    const NAME: &'static str = "BITBUCKET_GET_WORKSPACE";
+    const TITLE: &'static str = "Get workspace";
+    const DESCRIPTION: &'static str = "One workspace: name, uuid, privacy and link.";
+    const TOOLSET: Toolset = Toolset::Workspaces;
+    const ENDPOINT: &'static str = "GET /workspaces/{workspace}";
+    const ANNOTATIONS: ToolAnnotations = ToolAnnotations::READ;
+    type Args = WorkspaceArgs;
+    type Output = OneWorkspaceOutput;
+
+    async fn run(client: &Client, args: Self::Args) -> Result<Self::Output, ToolError> {
+        let slug = args.workspace.as_str();
+        let ws = client
+            .get_workspace(slug)
+            .await
+            .or_explain(client, || {
+                Context::new("read the workspace", Scope::Workspace(slug.to_owned()))
+            })
+            .await?;
+        Ok(OneWorkspaceOutput {
+            html: ws.links.html_href().map(str::to_owned),
+            slug: ws.slug,
+            name: ws.name,
+            uuid: ws.uuid,
+            is_private: ws.is_private,
+            created_on: ws.created_on,
+        })
+    }
+}
+
+/// A project of a workspace.
+#[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
+pub(crate) struct ProjectOutput {
+    /// E.g. `WEB`.
+    pub key: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub is_private: Option<bool>,
+}
+
+impl Line for ProjectOutput {
+    fn line(&self) -> String {
+        let mut line = format!("{} \"{}\"", self.key, self.name.as_deref().unwrap_or(""));
+        if let Some(d) = self.description.as_deref().filter(|d| !d.is_empty()) {
+            line.push_str(&format!(": {d}"));
+        }
+        line
+    }
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct ListProjectsArgs {
+    /// Workspace slug, e.g. `acme`.
+    workspace: Text,
+    /// Page number (see `next_page`).
+    page: Option<PageNumber>,
+    /// Items per page, max 100.
+    pagelen: Option<PageLen<100>>,
+}
+
+pub(crate) struct ListProjects;
+
+impl Tool for ListProjects {
+    const NAME: &'static str = "BITBUCKET_LIST_WORKSPACE_PROJECTS";
+    const TITLE: &'static str = "List workspace projects";
+    const DESCRIPTION: &'static str =
+        "The projects of a workspace (they group repositories): key, name, description.";
+    const TOOLSET: Toolset = Toolset::Workspaces;
+    const ENDPOINT: &'static str = "GET /workspaces/{workspace}/projects";
+    const ANNOTATIONS: ToolAnnotations = ToolAnnotations::READ;
+    type Args = ListProjectsArgs;
+    type Output = ListOutput<ProjectOutput>;
+
+    async fn run(client: &Client, args: Self::Args) -> Result<Self::Output, ToolError> {
+        let slug = args.workspace.as_str();
+        let params = PageParams {
+            page: args.page.map(|p| p.0),
+            pagelen: args.pagelen.map(|p| p.0),
+        };
+        let page = client
+            .list_projects(slug, &params)
+            .await
+            .or_explain(client, || {
+                Context::new("list projects", Scope::Workspace(slug.to_owned()))
+            })
+            .await?;
+        Ok(ListOutput::new(
+            page,
+            params.page,
+            format!("Projects of {slug}"),
+            |p| ProjectOutput {
+                key: p.key.unwrap_or_default(),
+                name: p.name,
+                description: p.description,
+                is_private: p.is_private,
+            },
+        ))
+    }
+}
