@@ -13,18 +13,13 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 use sha2::Digest as _;
 
-use super::pipelines::braced;
+use super::pipelines::{bad, braced};
 use super::{P, git, no_content, repo_id};
 use crate::body::JsonBody;
 use crate::error::{ApiError, ApiResult};
 use crate::paging::{MAX_PAGELEN, Params, paginate};
 use crate::state::{Access, Caller, SharedState, new_uuid, now};
 use crate::store::{KnownHostRow, RunnerRow, ScheduleRow, Setting};
-
-fn bad(field: &str, message: impl Into<String>) -> ApiError {
-    let message = message.into();
-    ApiError::bad_request(format!("{field}: {message}")).with_field(field, message)
-}
 
 fn schedule_value(s: &ScheduleRow) -> Value {
     json!({

@@ -320,7 +320,7 @@ struct RunInput {
     variables: Option<Vec<VariableInput>>,
 }
 
-fn bad(field: &str, message: impl Into<String>) -> ApiError {
+pub(super) fn bad(field: &str, message: impl Into<String>) -> ApiError {
     let message = message.into();
     ApiError::bad_request(format!("{field}: {message}")).with_field(field, message)
 }
@@ -424,7 +424,8 @@ pub async fn run(
                 ApiError::not_found(format!("No {kind} '{name}' in {}/{}", ws.slug, repo.slug))
             })?
         }
-        _ => unreachable_target()?,
+        // Refused above: no ref and no commit.
+        _ => return Err(bad("target", "name a branch or tag, or a commit")),
     };
     let selector = match (selector_in.kind.as_deref(), selector_in.pattern) {
         (None, _) => match (&ref_type, &ref_name) {
@@ -511,10 +512,6 @@ pub async fn run(
     Ok((StatusCode::CREATED, Json(body)).into_response())
 }
 
-fn unreachable_target() -> ApiResult<String> {
-    Err(bad("target", "name a branch or tag, or a commit"))
-}
-
 pub async fn get(
     State(state): State<SharedState>,
     caller: Caller,
@@ -544,13 +541,11 @@ pub async fn stop(
     }
     if p.state == "PAUSED" || !state.pipelines.stop(p.id) {
         // No task holds it (paused before a manual step, or its task just ended): stop it here.
-        let time = now();
-        let mut write = state.store.write().await?;
-        write.skip_pending_steps(p.id).await?;
-        write
-            .set_pipeline_state(p.id, "COMPLETED", Some("STOPPED"), None, &time)
-            .await?;
         let status = crate::pipelines::build_status(&state, &ws.slug, &repo.slug, &p, "STOPPED");
+        let mut write = state.store.write().await?;
+        write
+            .complete_pipeline(p.id, "STOPPED", None, &now())
+            .await?;
         write.put_status(repo.id, &status).await?;
         write.commit().await?;
     }

@@ -115,15 +115,8 @@ pub async fn fail_interrupted(state: &SharedState) -> ApiResult<()> {
                 write.finish_deployment(&step.uuid, "FAILED", &time).await?;
             }
         }
-        write.skip_pending_steps(pipeline.id).await?;
         write
-            .set_pipeline_state(
-                pipeline.id,
-                "COMPLETED",
-                Some("ERROR"),
-                Some(INTERRUPTED),
-                &time,
-            )
+            .complete_pipeline(pipeline.id, "ERROR", Some(INTERRUPTED), &time)
             .await?;
         write.commit().await?;
     }
@@ -132,38 +125,31 @@ pub async fn fail_interrupted(state: &SharedState) -> ApiResult<()> {
 
 const INTERRUPTED: &str = "The sandbox stopped while this ran.";
 
+/// Completes a run that no task runs any more with `result`, its pending steps NOT_RUN.
+pub(crate) async fn complete(
+    state: &SharedState,
+    id: i64,
+    result: &str,
+    message: Option<&str>,
+) -> ApiResult<()> {
+    let mut write = state.store.write().await?;
+    write.complete_pipeline(id, result, message, &now()).await?;
+    write.commit().await?;
+    Ok(())
+}
+
 /// Starts a stored run in the background (or completes it at once when running is off).
 pub async fn start(state: SharedState, pipeline: PipelineRow) -> ApiResult<()> {
     if !state.pipelines.enabled {
-        let time = now();
-        let mut write = state.store.write().await?;
-        write.skip_pending_steps(pipeline.id).await?;
-        write
-            .set_pipeline_state(
-                pipeline.id,
-                "COMPLETED",
-                Some("ERROR"),
-                Some(NOT_RUN_MESSAGE),
-                &time,
-            )
-            .await?;
-        write.commit().await?;
-        return Ok(());
+        return complete(&state, pipeline.id, "ERROR", Some(NOT_RUN_MESSAGE)).await;
     }
     let token = state.pipelines.token(pipeline.id);
     tokio::spawn(async move {
         let id = pipeline.id;
         if let Err(error) = run(&state, pipeline, &token).await {
             tracing::error!(%error.message, pipeline = id, "pipeline run failed");
-            let time = now();
-            if let Ok(mut write) = state.store.write().await {
-                let message = format!("The sandbox could not run this pipeline: {}", error.message);
-                let _ = write.skip_pending_steps(id).await;
-                let _ = write
-                    .set_pipeline_state(id, "COMPLETED", Some("ERROR"), Some(&message), &time)
-                    .await;
-                let _ = write.commit().await;
-            }
+            let message = format!("The sandbox could not run this pipeline: {}", error.message);
+            let _ = complete(&state, id, "ERROR", Some(&message)).await;
         }
         state.pipelines.forget(id);
     });
@@ -259,9 +245,8 @@ async fn run(
         _ => "FAILED",
     };
     let mut write = state.store.write().await?;
-    write.skip_pending_steps(pipeline.id).await?;
     write
-        .set_pipeline_state(pipeline.id, "COMPLETED", Some(result), error, &time)
+        .complete_pipeline(pipeline.id, result, error, &time)
         .await?;
     write
         .put_status(

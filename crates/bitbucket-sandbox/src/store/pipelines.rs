@@ -485,20 +485,8 @@ impl Write<'_> {
         error: Option<&str>,
         time: &str,
     ) -> Result<(), sqlx::Error> {
-        sqlx::query(
-            "UPDATE pipelines SET state = ?2, result = ?3, error_message = ?4,
-                started_on = CASE WHEN ?2 = 'IN_PROGRESS' THEN ?5 ELSE started_on END,
-                completed_on = CASE WHEN ?2 = 'COMPLETED' THEN ?5 ELSE completed_on END
-             WHERE id = ?1",
-        )
-        .bind(id)
-        .bind(state)
-        .bind(result)
-        .bind(error)
-        .bind(time)
-        .execute(&mut *self.tx)
-        .await?;
-        Ok(())
+        self.set_state("pipelines", id, (state, result, error), time)
+            .await
     }
 
     /// The same for a step.
@@ -510,12 +498,24 @@ impl Write<'_> {
         error: Option<&str>,
         time: &str,
     ) -> Result<(), sqlx::Error> {
-        sqlx::query(
-            "UPDATE pipeline_steps SET state = ?2, result = ?3, error_message = ?4,
+        self.set_state("pipeline_steps", id, (state, result, error), time)
+            .await
+    }
+
+    /// Runs and steps keep their state in the same columns.
+    async fn set_state(
+        &mut self,
+        table: &'static str,
+        id: i64,
+        (state, result, error): (&str, Option<&str>, Option<&str>),
+        time: &str,
+    ) -> Result<(), sqlx::Error> {
+        sqlx::query(sqlx::AssertSqlSafe(format!(
+            "UPDATE {table} SET state = ?2, result = ?3, error_message = ?4,
                 started_on = CASE WHEN ?2 = 'IN_PROGRESS' THEN ?5 ELSE started_on END,
                 completed_on = CASE WHEN ?2 = 'COMPLETED' THEN ?5 ELSE completed_on END
-             WHERE id = ?1",
-        )
+             WHERE id = ?1"
+        )))
         .bind(id)
         .bind(state)
         .bind(result)
@@ -524,6 +524,19 @@ impl Write<'_> {
         .execute(&mut *self.tx)
         .await?;
         Ok(())
+    }
+
+    /// Completes a run with `result` (and `error`), its pending steps NOT_RUN.
+    pub async fn complete_pipeline(
+        &mut self,
+        id: i64,
+        result: &str,
+        error: Option<&str>,
+        time: &str,
+    ) -> Result<(), sqlx::Error> {
+        self.skip_pending_steps(id).await?;
+        self.set_pipeline_state(id, "COMPLETED", Some(result), error, time)
+            .await
     }
 
     /// Completes every step of a run still pending with `NOT_RUN`.
